@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "turn a finished certification run into a signed artifact and report",
     ),
     "verify": ("safetrade.certification.cli", "verify a certification artifact"),
-    "preflight": ("safetrade.certification.cli", "run every live go/no-go check"),
+    "preflight": ("safetrade.preflight", "run every live go/no-go check and print a table"),
 }
 
 
