@@ -1,9 +1,163 @@
 """safetrade: keeps automated crypto trading bots from hurting their owners.
 
-Placeholder during bootstrap; the public API is re-exported here once the core lands.
+The pure core (config, market, sizer, rounder, builder, guard) is imported eagerly and is
+cheap. The parts that touch ccxt or the network (gateway, protector, alerts) are loaded on
+first attribute access, so ``import safetrade`` never imports ccxt.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+from safetrade.builder import (
+    CcxtOrderCall as CcxtOrderCall,
+)
+from safetrade.builder import (
+    OrderIntent as OrderIntent,
+)
+from safetrade.builder import (
+    OrderPurpose as OrderPurpose,
+)
+from safetrade.builder import (
+    TradePlan as TradePlan,
+)
+from safetrade.builder import (
+    entry_order as entry_order,
+)
+from safetrade.builder import (
+    flatten_order as flatten_order,
+)
+from safetrade.builder import (
+    new_client_oid as new_client_oid,
+)
+from safetrade.builder import (
+    plan_trade as plan_trade,
+)
+from safetrade.builder import (
+    stop_loss_order as stop_loss_order,
+)
+from safetrade.builder import (
+    take_profit_order as take_profit_order,
+)
+from safetrade.builder import (
+    to_ccxt as to_ccxt,
+)
+from safetrade.config import Mode as Mode
+from safetrade.config import Settings as Settings
+from safetrade.config import load_settings as load_settings
+from safetrade.errors import (
+    AuthenticationFailed as AuthenticationFailed,
+)
+from safetrade.errors import (
+    CertificationError as CertificationError,
+)
+from safetrade.errors import (
+    ConfigError as ConfigError,
+)
+from safetrade.errors import (
+    ExchangeError as ExchangeError,
+)
+from safetrade.errors import (
+    ExchangeUnavailable as ExchangeUnavailable,
+)
+from safetrade.errors import (
+    GuardRefused as GuardRefused,
+)
+from safetrade.errors import (
+    InvalidValue as InvalidValue,
+)
+from safetrade.errors import (
+    MarketSpecError as MarketSpecError,
+)
+from safetrade.errors import (
+    OrderBuildError as OrderBuildError,
+)
+from safetrade.errors import (
+    OrderNotFound as OrderNotFound,
+)
+from safetrade.errors import (
+    OrderRejected as OrderRejected,
+)
+from safetrade.errors import (
+    ProtectionFailed as ProtectionFailed,
+)
+from safetrade.errors import (
+    RoundingError as RoundingError,
+)
+from safetrade.errors import (
+    SafetradeError as SafetradeError,
+)
+from safetrade.errors import (
+    SizingError as SizingError,
+)
+from safetrade.guard import AccountState as AccountState
+from safetrade.guard import Decision as Decision
+from safetrade.guard import GuardLimits as GuardLimits
+from safetrade.guard import check as check
+from safetrade.killswitch import KillSwitch as KillSwitch
+from safetrade.market import MarketSpec as MarketSpec
+from safetrade.rounder import PositionSide as PositionSide
+from safetrade.rounder import PricePurpose as PricePurpose
+from safetrade.rounder import round_amount as round_amount
+from safetrade.rounder import round_price as round_price
+from safetrade.sizer import PositionSize as PositionSize
+from safetrade.sizer import size_position as size_position
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+# Loaded on first access: these import ccxt or httpx, which import safetrade must not.
+_LAZY: dict[str, str] = {}
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - lazily loaded names vary in type
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'safetrade' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "AccountState",
+    "AuthenticationFailed",
+    "CcxtOrderCall",
+    "CertificationError",
+    "ConfigError",
+    "Decision",
+    "ExchangeError",
+    "ExchangeUnavailable",
+    "GuardLimits",
+    "GuardRefused",
+    "InvalidValue",
+    "KillSwitch",
+    "MarketSpec",
+    "MarketSpecError",
+    "Mode",
+    "OrderBuildError",
+    "OrderIntent",
+    "OrderNotFound",
+    "OrderPurpose",
+    "OrderRejected",
+    "PositionSide",
+    "PositionSize",
+    "PricePurpose",
+    "ProtectionFailed",
+    "RoundingError",
+    "SafetradeError",
+    "Settings",
+    "SizingError",
+    "TradePlan",
+    "__version__",
+    "check",
+    "entry_order",
+    "flatten_order",
+    "load_settings",
+    "new_client_oid",
+    "plan_trade",
+    "round_amount",
+    "round_price",
+    "size_position",
+    "stop_loss_order",
+    "take_profit_order",
+    "to_ccxt",
+]

@@ -64,7 +64,8 @@ class SafetradeError(Exception):
         parts = [self.what.rstrip(".")]
         if self.why:
             parts.append(self.why.rstrip("."))
-        text = "; ".join(parts) + "."
+        text = "; ".join(parts)
+        text += "" if text.endswith(("?", "!")) else "."
         if self.fix:
             text += " Fix: " + self.fix.rstrip(".") + "."
         return text

@@ -1,0 +1,83 @@
+"""Strict conversion of money and quantities to :class:`~decimal.Decimal`.
+
+Floats are refused rather than converted: ``Decimal(0.1)`` is
+``0.1000000000000000055511151231257827...``, and a value that has already been through binary
+floating point cannot be trusted to sit on an exchange's price grid. Exchange floats are
+converted once, at the gateway, through ``str()``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from safetrade.errors import InvalidValue
+
+__all__ = ["MAX_MAGNITUDE", "to_decimal", "to_nonnegative", "to_positive"]
+
+# Anything larger is a unit or typing mistake, not a trade (1e15 USDT is ~10x world GDP).
+MAX_MAGNITUDE = Decimal("1e15")
+
+DecimalLike = Decimal | str | int
+
+
+def to_decimal(value: object, name: str) -> Decimal:
+    """Convert ``value`` to a finite Decimal or raise :class:`InvalidValue` naming ``name``.
+
+    Args:
+        value: A ``Decimal``, ``int`` or numeric ``str``. ``float`` and ``bool`` are refused.
+        name: What the value is, for the error message (e.g. ``"entry price"``).
+
+    Returns:
+        The finite Decimal.
+
+    Raises:
+        InvalidValue: For floats, bools, non-numeric text, NaN, infinities, and magnitudes
+            above :data:`MAX_MAGNITUDE`.
+    """
+    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
+        hint = (
+            f'pass Decimal("{value!r}") or the string "{value!r}"'
+            if isinstance(value, float)
+            else "pass a Decimal, an int or a numeric string"
+        )
+        raise InvalidValue(
+            f"{name} must be a Decimal, int or numeric string, got {type(value).__name__} "
+            f"{value!r}",
+            why="floats cannot represent exchange increments exactly",
+            fix=hint,
+        )
+    try:
+        result = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, ValueError):
+        raise InvalidValue(
+            f"{name} is not a number: {value!r}", fix=f"give {name} as a plain number like 87.36"
+        ) from None
+    if not result.is_finite():
+        raise InvalidValue(
+            f"{name} is {result}",
+            why="NaN and infinity are never valid money or quantities",
+            fix=f"check where {name} is computed",
+        )
+    if abs(result) > MAX_MAGNITUDE:
+        raise InvalidValue(
+            f"{name} is {result}",
+            why=f"its magnitude exceeds {MAX_MAGNITUDE:,}",
+            fix=f"check the units of {name}",
+        )
+    return result
+
+
+def to_positive(value: object, name: str) -> Decimal:
+    """Like :func:`to_decimal`, and also refuse zero and negative values."""
+    result = to_decimal(value, name)
+    if result <= 0:
+        raise InvalidValue(f"{name} must be positive, got {result}", fix=f"check {name}")
+    return result
+
+
+def to_nonnegative(value: object, name: str) -> Decimal:
+    """Like :func:`to_decimal`, and also refuse negative values."""
+    result = to_decimal(value, name)
+    if result < 0:
+        raise InvalidValue(f"{name} must not be negative, got {result}", fix=f"check {name}")
+    return result

@@ -1,0 +1,474 @@
+"""Orders as validated values, and their exact ``ccxt.kucoin.create_order`` arguments.
+
+On Feb 6 the stop-loss call failed with ``missing 2 required positional arguments`` because the
+bot guessed an SDK signature, and the take-profit reached KuCoin unrounded. Here an order is
+first an :class:`OrderIntent` (validated: on the market's grid, above its minimums, stop on
+the right side of the entry) and only then translated by :func:`to_ccxt` into the arguments
+``create_order(symbol, type, side, amount, price, params)`` takes. Nothing that fails
+validation ever becomes a call.
+
+Protective orders are KuCoin *stop orders* (``POST /api/v1/stop-order``) of type ``market``:
+
+* stop-loss of a long: ``sell``, ``stop="loss"`` (fires when the last price is at or below
+  ``stopPrice``);
+* take-profit of a long: ``sell``, ``stop="entry"`` (fires at or above ``stopPrice``);
+* a short mirrors both (``buy``; ``entry`` for the stop-loss, ``loss`` for the take-profit).
+
+Market execution on trigger means the exit is not skipped when the price gaps through a
+limit. KuCoin holds no funds for an untriggered stop order, so a stop-loss and a take-profit
+can both cover the same amount; :mod:`safetrade.protector` cancels the survivor when one fires.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from decimal import Decimal
+
+import attrs
+
+from safetrade._decimal import to_positive
+from safetrade.errors import OrderBuildError
+from safetrade.market import MarketSpec
+from safetrade.rounder import (
+    PositionSide,
+    PricePurpose,
+    is_on_grid,
+    round_amount,
+    round_price,
+)
+from safetrade.sizer import PositionSize, size_position
+
+__all__ = [
+    "CcxtOrderCall",
+    "OrderIntent",
+    "OrderPurpose",
+    "TradePlan",
+    "entry_order",
+    "flatten_order",
+    "new_client_oid",
+    "plan_trade",
+    "stop_loss_order",
+    "take_profit_order",
+    "to_ccxt",
+]
+
+# KuCoin: letters, digits, "_" and "-", at most 40 characters.
+_CLIENT_OID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+class OrderPurpose(enum.Enum):
+    """Why an order exists."""
+
+    ENTRY = "entry"
+    STOP_LOSS = "stop-loss"
+    TAKE_PROFIT = "take-profit"
+    FLATTEN = "flatten"
+
+
+def _client_oid(inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not _CLIENT_OID.match(value):
+        raise OrderBuildError(
+            f"client order id {value!r} is invalid",
+            why="KuCoin accepts 1-40 letters, digits, '_' or '-'",
+            fix="use safetrade.builder.new_client_oid()",
+        )
+
+
+@attrs.frozen(kw_only=True)
+class OrderIntent:
+    """An order safetrade has validated and is willing to send.
+
+    Attributes:
+        symbol: Unified symbol.
+        purpose: Entry, stop-loss, take-profit or flatten.
+        side: ``"buy"`` or ``"sell"``.
+        order_type: ``"market"`` or ``"limit"``.
+        amount: Base amount, on the market's amount grid.
+        limit_price: Limit price for limit orders, on the tick grid.
+        trigger_price: Stop price for stop orders, on the tick grid.
+        trigger: KuCoin's ``stop`` value: ``"loss"`` (at or below) or ``"entry"`` (at or above).
+        client_oid: Idempotency key; a retry reuses it so the exchange cannot double an order.
+        notes: How raw inputs were rounded, for logs.
+    """
+
+    symbol: str
+    purpose: OrderPurpose
+    side: str = attrs.field(validator=attrs.validators.in_(("buy", "sell")))
+    order_type: str = attrs.field(validator=attrs.validators.in_(("market", "limit")))
+    amount: Decimal
+    limit_price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    trigger: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.in_(("loss", "entry")))
+    )
+    client_oid: str = attrs.field(validator=_client_oid)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_stop_order(self) -> bool:
+        """Whether this goes to KuCoin's stop-order endpoint."""
+        return self.trigger_price is not None
+
+    def describe(self) -> str:
+        """Short human description, e.g. ``stop-loss sell 0.6396 SOL/USDT @ trigger 85.61``."""
+        price = ""
+        if self.trigger_price is not None:
+            price = f" @ trigger {self.trigger_price} ({self.trigger})"
+        elif self.limit_price is not None:
+            price = f" @ {self.limit_price}"
+        return f"{self.purpose.value} {self.side} {self.amount} {self.symbol}{price}"
+
+
+@attrs.frozen(kw_only=True)
+class CcxtOrderCall:
+    """Positional and keyword arguments for ``exchange.create_order``.
+
+    Amounts and prices are decimal *strings*: ccxt accepts them and they never pass through
+    binary floating point on the way to the wire.
+    """
+
+    symbol: str
+    type: str
+    side: str
+    amount: str
+    price: str | None
+    params: dict[str, str]
+
+    def args(self) -> tuple[str, str, str, str, str | None, dict[str, str]]:
+        """``(symbol, type, side, amount, price, params)`` for ``create_order(*call.args())``."""
+        return (self.symbol, self.type, self.side, self.amount, self.price, dict(self.params))
+
+
+@attrs.frozen(kw_only=True)
+class TradePlan:
+    """Everything decided before an entry is sent: size, entry order, protective prices.
+
+    Attributes:
+        market: The market traded.
+        side: Long or short.
+        size: The position size and its arithmetic.
+        entry: The entry order.
+        stop_loss_price: Rounded stop-loss trigger.
+        take_profit_price: Rounded take-profit trigger, if any.
+        signal_strength: The strategy's signal, for the guard's threshold check.
+    """
+
+    market: MarketSpec
+    side: PositionSide
+    size: PositionSize
+    entry: OrderIntent
+    stop_loss_price: Decimal
+    take_profit_price: Decimal | None
+    signal_strength: Decimal | None = None
+
+
+def new_client_oid(purpose: OrderPurpose) -> str:
+    """A fresh client order id, e.g. ``st-stop-loss-3f2a...`` (at most 40 characters)."""
+    return f"st-{purpose.value}-{uuid.uuid4().hex[:24]}"
+
+
+def _exit_side(side: PositionSide) -> str:
+    return "sell" if side is PositionSide.LONG else "buy"
+
+
+def _entry_side(side: PositionSide) -> str:
+    return "buy" if side is PositionSide.LONG else "sell"
+
+
+def _amount(market: MarketSpec, amount: Decimal, reference: Decimal, what: str) -> Decimal:
+    amount = to_positive(amount, f"{what} amount")
+    if not is_on_grid(amount, market.amount_increment):
+        raise OrderBuildError(
+            f"{what} amount {amount} is not a multiple of {market.symbol}'s increment "
+            f"{market.amount_increment}",
+            why="KuCoin rejects it ('Order size increment invalid')",
+            fix="size with safetrade.size_position or round with safetrade.round_amount",
+        )
+    if market.min_amount is not None and amount < market.min_amount:
+        raise OrderBuildError(
+            f"{what} amount {amount} {market.base} is below {market.symbol}'s minimum "
+            f"{market.min_amount}",
+            fix="skip the order or size a larger position deliberately",
+        )
+    if market.max_amount is not None and amount > market.max_amount:
+        raise OrderBuildError(
+            f"{what} amount {amount} {market.base} is above {market.symbol}'s maximum "
+            f"{market.max_amount}"
+        )
+    notional = amount * reference
+    if market.min_notional is not None and notional < market.min_notional:
+        raise OrderBuildError(
+            f"{what} value {notional} {market.quote} ({amount} at {reference}) is below "
+            f"{market.symbol}'s minimum order value {market.min_notional}",
+            why="KuCoin rejects it, for stop orders only when triggered, leaving no protection",
+            fix="skip the trade or size a larger position deliberately",
+        )
+    return amount
+
+
+def _rounded(
+    market: MarketSpec, price: Decimal, purpose: PricePurpose, side: PositionSide
+) -> tuple[Decimal, tuple[str, ...]]:
+    raw = to_positive(price, f"{purpose.value} price")
+    rounded = round_price(raw, market, purpose=purpose, side=side)
+    if rounded == raw:
+        return rounded, ()
+    return rounded, (
+        f"{purpose.value} price {raw} rounded to {rounded} (tick {market.price_increment})",
+    )
+
+
+def entry_order(
+    market: MarketSpec,
+    *,
+    side: PositionSide,
+    amount: Decimal,
+    reference_price: Decimal,
+    client_oid: str,
+    limit_price: Decimal | None = None,
+) -> OrderIntent:
+    """A market (or, with ``limit_price``, limit) entry order.
+
+    Args:
+        market: The market.
+        side: Long buys, short sells.
+        amount: Base amount on the market's grid (use the sizer's result).
+        reference_price: Current or expected price, for the minimum-value check.
+        client_oid: Idempotency key.
+        limit_price: Optional limit; rounded down for a long, up for a short.
+
+    Raises:
+        OrderBuildError: If the amount is off-grid or outside the market's limits.
+        InvalidValue: For non-finite, zero or negative inputs.
+    """
+    reference = to_positive(reference_price, "reference price")
+    notes: tuple[str, ...] = ()
+    limit = None
+    if limit_price is not None:
+        limit, notes = _rounded(market, limit_price, PricePurpose.ENTRY, side)
+        reference = limit
+    return OrderIntent(
+        symbol=market.symbol,
+        purpose=OrderPurpose.ENTRY,
+        side=_entry_side(side),
+        order_type="market" if limit is None else "limit",
+        amount=_amount(market, amount, reference, "entry"),
+        limit_price=limit,
+        client_oid=client_oid,
+        notes=notes,
+    )
+
+
+def _protective(
+    market: MarketSpec,
+    *,
+    purpose: OrderPurpose,
+    side: PositionSide,
+    amount: Decimal,
+    price: Decimal,
+    entry_price: Decimal,
+    client_oid: str,
+) -> OrderIntent:
+    entry = to_positive(entry_price, "entry price")
+    price_purpose = (
+        PricePurpose.STOP_LOSS if purpose is OrderPurpose.STOP_LOSS else PricePurpose.TAKE_PROFIT
+    )
+    trigger_price, notes = _rounded(market, price, price_purpose, side)
+    below_entry = (purpose is OrderPurpose.STOP_LOSS) == (side is PositionSide.LONG)
+    if below_entry and trigger_price >= entry:
+        raise OrderBuildError(
+            f"{purpose.value} {trigger_price} for a {side.value} entered at {entry} is not "
+            "below the entry",
+            why="it would fire at once or protect nothing",
+            fix=f"place the {purpose.value} below {entry}",
+        )
+    if not below_entry and trigger_price <= entry:
+        raise OrderBuildError(
+            f"{purpose.value} {trigger_price} for a {side.value} entered at {entry} is not "
+            "above the entry",
+            why="it would fire at once or protect nothing",
+            fix=f"place the {purpose.value} above {entry}",
+        )
+    # "loss" fires at or below the trigger, "entry" at or above: below-entry triggers are "loss".
+    return OrderIntent(
+        symbol=market.symbol,
+        purpose=purpose,
+        side=_exit_side(side),
+        order_type="market",
+        amount=_amount(market, amount, trigger_price, purpose.value),
+        trigger_price=trigger_price,
+        trigger="loss" if below_entry else "entry",
+        client_oid=client_oid,
+        notes=notes,
+    )
+
+
+def stop_loss_order(
+    market: MarketSpec,
+    *,
+    side: PositionSide,
+    amount: Decimal,
+    stop_price: Decimal,
+    entry_price: Decimal,
+    client_oid: str,
+) -> OrderIntent:
+    """A stop-market order closing ``amount`` when the price reaches ``stop_price``.
+
+    The stop price is rounded toward the entry (up for a long): less risk than planned, never
+    more.
+
+    Raises:
+        OrderBuildError: If the stop is not on the losing side of the entry, or the amount is
+            off-grid or below the market's minimums at the stop price.
+    """
+    return _protective(
+        market,
+        purpose=OrderPurpose.STOP_LOSS,
+        side=side,
+        amount=amount,
+        price=stop_price,
+        entry_price=entry_price,
+        client_oid=client_oid,
+    )
+
+
+def take_profit_order(
+    market: MarketSpec,
+    *,
+    side: PositionSide,
+    amount: Decimal,
+    target_price: Decimal,
+    entry_price: Decimal,
+    client_oid: str,
+) -> OrderIntent:
+    """A stop-market order closing ``amount`` when the price reaches ``target_price``.
+
+    The target is rounded toward the entry (down for a long: 90.1353 → 90.13), so it stays
+    reachable.
+
+    Raises:
+        OrderBuildError: If the target is not on the winning side of the entry, or the amount
+            is off-grid or below the market's minimums.
+    """
+    return _protective(
+        market,
+        purpose=OrderPurpose.TAKE_PROFIT,
+        side=side,
+        amount=amount,
+        price=target_price,
+        entry_price=entry_price,
+        client_oid=client_oid,
+    )
+
+
+def flatten_order(
+    market: MarketSpec, *, side: PositionSide, amount: Decimal, client_oid: str
+) -> OrderIntent:
+    """A market order closing a position of ``amount`` (rounded down to the grid).
+
+    The minimum checks are skipped on purpose: an emergency exit must be attempted even for a
+    dust-sized remainder; the exchange has the last word.
+    """
+    return OrderIntent(
+        symbol=market.symbol,
+        purpose=OrderPurpose.FLATTEN,
+        side=_exit_side(side),
+        order_type="market",
+        amount=round_amount(amount, market),
+        client_oid=client_oid,
+    )
+
+
+def to_ccxt(intent: OrderIntent) -> CcxtOrderCall:
+    """Translate an intent into ``create_order`` arguments ccxt.kucoin sends as KuCoin expects.
+
+    ``stopPrice`` plus an explicit ``stop`` go to ``POST /api/v1/stop-order``; ``clientOid``
+    is passed so a retried call reuses the same idempotency key.
+    """
+    params = {"clientOid": intent.client_oid}
+    if intent.trigger_price is not None:
+        if intent.trigger is None:
+            raise OrderBuildError(f"{intent.describe()} has a trigger price but no trigger kind")
+        params["stopPrice"] = str(intent.trigger_price)
+        params["stop"] = intent.trigger
+    if intent.order_type == "limit" and intent.limit_price is None:
+        raise OrderBuildError(f"{intent.describe()} is a limit order without a price")
+    return CcxtOrderCall(
+        symbol=intent.symbol,
+        type=intent.order_type,
+        side=intent.side,
+        amount=str(intent.amount),
+        price=None if intent.limit_price is None else str(intent.limit_price),
+        params=params,
+    )
+
+
+def plan_trade(
+    market: MarketSpec,
+    *,
+    side: PositionSide,
+    free_balance: Decimal,
+    entry_price: Decimal,
+    stop_price: Decimal,
+    risk_percent: Decimal,
+    client_oid: str,
+    take_profit_price: Decimal | None = None,
+    balance_cap: Decimal | None = None,
+    max_order_value: Decimal | None = None,
+    signal_strength: Decimal | None = None,
+) -> TradePlan:
+    """Round the stop, size the position from the free balance, build the entry, round the TP.
+
+    This is sizer → rounder → builder in one call; pass the result to
+    :func:`safetrade.guard.check` before sending anything.
+
+    Raises:
+        SizingError: If no valid size exists.
+        OrderBuildError: If the stop or target is on the wrong side of the entry.
+        InvalidValue: For unusable numbers.
+    """
+    entry = to_positive(entry_price, "entry price")
+    stop, _ = _rounded(market, stop_price, PricePurpose.STOP_LOSS, side)
+    size = size_position(
+        market=market,
+        side=side,
+        free_balance=free_balance,
+        entry_price=entry,
+        stop_price=stop,
+        risk_percent=risk_percent,
+        balance_cap=balance_cap,
+        max_order_value=max_order_value,
+    )
+    target = None
+    if take_profit_price is not None:
+        # validates the side and the minimums with the real amount before anything is sent
+        target = take_profit_order(
+            market,
+            side=side,
+            amount=size.amount,
+            target_price=take_profit_price,
+            entry_price=entry,
+            client_oid="plan-check",
+        ).trigger_price
+    # validates the stop with the real amount (minimum value at the stop price) before sending
+    stop_loss_order(
+        market,
+        side=side,
+        amount=size.amount,
+        stop_price=stop,
+        entry_price=entry,
+        client_oid="plan-check",
+    )
+    return TradePlan(
+        market=market,
+        side=side,
+        size=size,
+        entry=entry_order(
+            market, side=side, amount=size.amount, reference_price=entry, client_oid=client_oid
+        ),
+        stop_loss_price=stop,
+        take_profit_price=target,
+        signal_strength=signal_strength,
+    )

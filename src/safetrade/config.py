@@ -1,0 +1,465 @@
+"""Strict settings from the process environment and/or a ``.env`` file.
+
+On Feb 6 the ``.env`` said ``ACCOUNT_BALANCE=123``, the code read ``ACCOUNT_BALANCE_USD``,
+found nothing, and used 10000. Here:
+
+* money-critical keys (mode, balance, risk, max positions, exchange credentials,
+  certification paths) have **no default in live mode**; every missing one is reported at once;
+* a missing key whose near miss *is* present (``ACCOUNT_BALANCE`` for ``ACCOUNT_BALANCE_USD``,
+  ``RISK_PCT`` for ``RISK_PERCENT``, ``account_balance_usd``) is named in the error, in every
+  mode: a typo is never silently ignored;
+* values are parsed strictly: plain decimals only (no ``nan``, ``inf``, ``$``, ``%``), no
+  negatives, percents at most 100;
+* a key set in both the process environment and the ``.env`` file with different values is an
+  error, because which one wins is exactly the kind of thing nobody remembers at 12:39 PM.
+
+The schema itself (:func:`settings_schema`) is part of what certification binds to.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from safetrade._decimal import to_decimal
+from safetrade.errors import ConfigError, InvalidValue
+
+__all__ = ["Mode", "Settings", "load_settings", "settings_schema"]
+
+log = logging.getLogger("safetrade.config")
+
+
+class Mode(enum.Enum):
+    """Paper trades against a simulated balance; live sends real orders."""
+
+    PAPER = "paper"
+    LIVE = "live"
+
+
+@attrs.frozen(kw_only=True)
+class _Key:
+    name: str
+    kind: str  # mode | decimal | percent | int | secret | path
+    field: str
+    description: str
+    live_required: bool
+    paper_default: object = None
+    live_default: object = None
+    positive: bool = True
+
+
+_KEYS: tuple[_Key, ...] = (
+    _Key(
+        name="TRADING_MODE",
+        kind="mode",
+        field="mode",
+        live_required=True,
+        description="paper or live; required in every mode",
+    ),
+    _Key(
+        name="ACCOUNT_BALANCE_USD",
+        kind="decimal",
+        field="account_balance_usd",
+        live_required=True,
+        description="the balance you expect the exchange to report (USDT); the guard refuses "
+        "to trade when the exchange disagrees. Paper mode without it uses the "
+        "exchange's (or the paper account's) balance",
+    ),
+    _Key(
+        name="RISK_PERCENT",
+        kind="percent",
+        field="risk_percent",
+        live_required=True,
+        paper_default=Decimal(1),
+        description="largest loss per trade at the stop, percent of the balance (1 = 1 %)",
+    ),
+    _Key(
+        name="MAX_OPEN_POSITIONS",
+        kind="int",
+        field="max_open_positions",
+        live_required=True,
+        paper_default=1,
+        description="most positions held at once",
+    ),
+    _Key(
+        name="MIN_SIGNAL_STRENGTH",
+        kind="decimal",
+        field="min_signal_strength",
+        live_required=False,
+        positive=False,
+        description="smallest strategy signal that may trade; unset disables the check",
+    ),
+    _Key(
+        name="MAX_ORDER_VALUE_USD",
+        kind="decimal",
+        field="max_order_value_usd",
+        live_required=False,
+        description="largest single order value; unset disables it",
+    ),
+    _Key(
+        name="PRICE_COLLAR_PERCENT",
+        kind="percent",
+        field="price_collar_percent",
+        live_required=False,
+        paper_default=Decimal(5),
+        live_default=Decimal(5),
+        description="largest distance of an entry from the last price, percent",
+    ),
+    _Key(
+        name="BALANCE_TOLERANCE_PERCENT",
+        kind="percent",
+        field="balance_tolerance_percent",
+        live_required=False,
+        paper_default=Decimal(2),
+        live_default=Decimal(2),
+        positive=False,
+        description="how far ACCOUNT_BALANCE_USD may differ from the exchange, percent",
+    ),
+    _Key(
+        name="KUCOIN_API_KEY",
+        kind="secret",
+        field="api_key",
+        live_required=True,
+        description="KuCoin API key",
+    ),
+    _Key(
+        name="KUCOIN_API_SECRET",
+        kind="secret",
+        field="api_secret",
+        live_required=True,
+        description="KuCoin API secret",
+    ),
+    _Key(
+        name="KUCOIN_API_PASSPHRASE",
+        kind="secret",
+        field="api_passphrase",
+        live_required=True,
+        description="KuCoin API passphrase",
+    ),
+    _Key(
+        name="SAFETRADE_CERTIFICATE",
+        kind="path",
+        field="certificate",
+        live_required=True,
+        description="signed certification artifact from `tox -e certify`",
+    ),
+    _Key(
+        name="SAFETRADE_TRUSTED_KEYS",
+        kind="path",
+        field="trusted_keys",
+        live_required=True,
+        description="file of public keys trusted to sign certifications",
+    ),
+    _Key(
+        name="SAFETRADE_KILL_SWITCH_FILE",
+        kind="path",
+        field="kill_switch_file",
+        live_required=False,
+        paper_default=None,
+        live_default=Path(".safetrade/kill-switch.json"),
+        description="where the kill switch state survives restarts",
+    ),
+)
+_BY_NAME = {k.name: k for k in _KEYS}
+
+# Abbreviations people actually type; expanded before comparing key names.
+_ABBREVIATIONS = {
+    "PCT": "PERCENT",
+    "PC": "PERCENT",
+    "PERC": "PERCENT",
+    "BAL": "BALANCE",
+    "POS": "POSITIONS",
+    "POSITION": "POSITIONS",
+    "ACC": "ACCOUNT",
+    "ACCT": "ACCOUNT",
+    "MAXIMUM": "MAX",
+    "MINIMUM": "MIN",
+    "SECRETKEY": "SECRET",
+    "PASS": "PASSPHRASE",
+    "PASSWORD": "PASSPHRASE",
+    "CERT": "CERTIFICATE",
+    "SIG": "SIGNAL",
+}
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def _secret() -> Any:  # noqa: ANN401 - attrs.field's own return type
+    return attrs.field(default=None, repr=lambda v: "None" if v is None else "'***'")
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Validated settings. Secrets never appear in ``repr``.
+
+    Attributes:
+        mode: Paper or live.
+        account_balance_usd: Expected exchange balance; ``None`` only in paper mode.
+        risk_percent: Largest loss per trade, percent.
+        max_open_positions: Most positions held at once.
+        min_signal_strength: Minimum strategy signal, or ``None``.
+        max_order_value_usd: Largest order value, or ``None``.
+        price_collar_percent: Price collar width, percent.
+        balance_tolerance_percent: Allowed configured/exchange balance gap, percent.
+        api_key: KuCoin API key.
+        api_secret: KuCoin API secret.
+        api_passphrase: KuCoin API passphrase.
+        certificate: Path of the certification artifact.
+        trusted_keys: Path of the trusted public keys file.
+        kill_switch_file: Path of the persistent kill switch, or ``None`` for in-memory.
+        sources: Where each key came from (``"env"`` or the ``.env`` path), for messages.
+    """
+
+    mode: Mode
+    account_balance_usd: Decimal | None = None
+    risk_percent: Decimal
+    max_open_positions: int
+    min_signal_strength: Decimal | None = None
+    max_order_value_usd: Decimal | None = None
+    price_collar_percent: Decimal
+    balance_tolerance_percent: Decimal
+    api_key: str | None = _secret()
+    api_secret: str | None = _secret()
+    api_passphrase: str | None = _secret()
+    certificate: Path | None = None
+    trusted_keys: Path | None = None
+    kill_switch_file: Path | None = None
+    sources: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
+
+    @property
+    def is_live(self) -> bool:
+        """Whether real orders are sent."""
+        return self.mode is Mode.LIVE
+
+
+def settings_schema() -> dict[str, Any]:
+    """A JSON-able description of every key, rule and default; certification hashes it."""
+    return {
+        "schema": "safetrade.Settings/v1",
+        "keys": [
+            {
+                "name": k.name,
+                "kind": k.kind,
+                "requiredInLive": k.live_required,
+                "paperDefault": None if k.paper_default is None else str(k.paper_default),
+                "liveDefault": None if k.live_default is None else str(k.live_default),
+                "positive": k.positive,
+                "description": k.description,
+            }
+            for k in _KEYS
+        ],
+        "rules": [
+            "near-miss keys of missing keys are errors in every mode",
+            "a key set in env and .env with different values is an error",
+            "decimals are plain numbers: no nan, inf, exponent, currency or percent signs",
+            "percents are at most 100",
+        ],
+    }
+
+
+def load_settings(
+    *, env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = None
+) -> Settings:
+    """Load and validate settings; report every problem at once.
+
+    Args:
+        env: Variables to read; defaults to ``os.environ``.
+        dotenv_path: A ``.env`` file to read as well (parsed with python-dotenv, never written
+            into ``os.environ``). It must exist when given.
+
+    Returns:
+        Validated :class:`Settings`.
+
+    Raises:
+        ConfigError: Listing every missing key (with near misses found), malformed value and
+            env/.env conflict.
+    """
+    process = dict(os.environ if env is None else env)
+    merged, sources, problems = _merge(process, dotenv_path)
+    mode = _read_mode(merged, problems)
+    values: dict[str, object] = {}
+    for key in _KEYS:
+        if key.name == "TRADING_MODE":
+            continue
+        raw = merged.get(key.name)
+        if raw is None:
+            values[key.field] = _missing(key, mode, merged, problems)
+            continue
+        try:
+            values[key.field] = _parse(key, raw, sources.get(key.name, "env"))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems or mode is None:
+        raise ConfigError(
+            f"{len(problems)} setting problem(s)" if problems else "settings invalid",
+            why=" | ".join(problems),
+            fix="set the keys named above in the environment or the .env file "
+            "(see safetrade.config.settings_schema() for every key)",
+        )
+    for name in merged:
+        if name not in _BY_NAME and (near := _near_misses_of(name)):
+            log.warning("unknown setting %s looks like %s; it is ignored", name, near)
+    return Settings(mode=mode, sources=sources, **values)  # type: ignore[arg-type]
+
+
+def _merge(
+    process: dict[str, str], dotenv_path: str | Path | None
+) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    problems: list[str] = []
+    sources = dict.fromkeys(process, "env")
+    if dotenv_path is None:
+        return process, sources, problems
+    path = Path(dotenv_path)
+    if not path.is_file():
+        raise ConfigError(
+            f".env file {path} does not exist",
+            fix="pass the path of your .env file, or dotenv_path=None to use the environment",
+        )
+    from dotenv import dotenv_values  # noqa: PLC0415 - only needed when a file is given
+
+    merged = dict(process)
+    for name, value in dotenv_values(path).items():
+        if value is None:
+            problems.append(f"{name} in {path} has no value (write {name}=...)")
+            continue
+        if name in process and process[name].strip() != value.strip():
+            problems.append(
+                f"{name} is {value!r} in {path} but {process[name]!r} in the process "
+                "environment; remove one"
+            )
+            continue
+        merged[name] = value
+        sources[name] = str(path)
+    return merged, sources, problems
+
+
+def _read_mode(merged: Mapping[str, str], problems: list[str]) -> Mode | None:
+    raw = merged.get("TRADING_MODE")
+    if raw is None:
+        problems.append(_missing_message(_BY_NAME["TRADING_MODE"], merged))
+        return None
+    try:
+        return Mode(raw.strip().lower())
+    except ValueError:
+        problems.append(f"TRADING_MODE is {raw!r}; use 'paper' or 'live'")
+        return None
+
+
+def _missing(
+    key: _Key, mode: Mode | None, merged: Mapping[str, str], problems: list[str]
+) -> object:
+    near = _near_misses_for(key.name, merged)
+    if near or (key.live_required and mode is not Mode.PAPER):
+        problems.append(_missing_message(key, merged))
+        return None
+    return key.paper_default if mode is Mode.PAPER else key.live_default
+
+
+def _missing_message(key: _Key, merged: Mapping[str, str]) -> str:
+    near = _near_misses_for(key.name, merged)
+    text = f"{key.name} is not set ({key.description})"
+    if near:
+        found = ", ".join(f"{n}={_shown(n, merged[n])}" for n in near)
+        text = f"{key.name} is not set; found {found} — did you mean {key.name}?"
+    return text
+
+
+def _shown(name: str, value: str) -> str:
+    secretish = any(part in name.upper() for part in ("SECRET", "PASS", "KEY", "TOKEN"))
+    return "'***'" if secretish else value
+
+
+def _tokens(name: str) -> list[str]:
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", name.upper()) if p]
+    return [_ABBREVIATIONS.get(p, p) for p in parts]
+
+
+def _similar(candidate: str, known: str) -> bool:
+    if candidate == known:
+        return False
+    cand_tokens, known_tokens = _tokens(candidate), _tokens(known)
+    if cand_tokens == known_tokens:  # case, separators or abbreviations differ
+        return True
+    cand_set, known_set = set(cand_tokens), set(known_tokens)
+    common = cand_set & known_set
+    # ACCOUNT_BALANCE vs ACCOUNT_BALANCE_USD: one name is the other minus a qualifier
+    if len(common) >= 2 and (cand_set <= known_set or known_set <= cand_set):
+        return True
+    ratio = difflib.SequenceMatcher(None, "_".join(cand_tokens), "_".join(known_tokens)).ratio()
+    return ratio >= 0.85
+
+
+def _near_misses_for(known: str, merged: Mapping[str, str]) -> list[str]:
+    return sorted(n for n in merged if n not in _BY_NAME and _similar(n, known))
+
+
+def _near_misses_of(candidate: str) -> list[str]:
+    return [k.name for k in _KEYS if _similar(candidate, k.name)]
+
+
+def _parse(key: _Key, raw: str, source: str) -> object:
+    text = raw.strip()
+    where = f"{key.name}={raw!r} (from {source})"
+    if not text:
+        raise ConfigError(f"{where} is empty", fix=f"give {key.name} a value or remove it")
+    parser = _PARSERS[key.kind]
+    return parser(key, text, where)
+
+
+def _parse_decimal(key: _Key, text: str, where: str) -> Decimal:
+    if not _PLAIN_NUMBER.match(text):
+        raise ConfigError(
+            f"{where} is not a plain number",
+            fix=f"write digits only, e.g. {key.name}=123 or {key.name}=0.5 (no $, %, nan, inf)",
+        )
+    try:
+        value = to_decimal(text, key.name)
+    except InvalidValue as exc:
+        raise ConfigError(f"{where}: {exc.what}", fix=exc.fix) from None
+    if value < 0 or (key.positive and value == 0):
+        bound = "positive" if key.positive else "zero or more"
+        raise ConfigError(f"{where} must be {bound}", fix=f"check {key.name}")
+    return value
+
+
+def _parse_percent(key: _Key, text: str, where: str) -> Decimal:
+    value = _parse_decimal(key, text, where)
+    if value > 100:
+        raise ConfigError(
+            f"{where} is above 100 percent", fix=f"write percents as 1 for 1 % in {key.name}"
+        )
+    return value
+
+
+def _parse_int(key: _Key, text: str, where: str) -> int:
+    if not text.isdigit():
+        raise ConfigError(f"{where} is not a whole number", fix=f"e.g. {key.name}=1")
+    value = int(text)
+    if value < 1:
+        raise ConfigError(f"{where} must be at least 1", fix=f"e.g. {key.name}=1")
+    return value
+
+
+def _parse_text(key: _Key, text: str, where: str) -> str:
+    return text
+
+
+def _parse_path(key: _Key, text: str, where: str) -> Path:
+    return Path(text).expanduser()
+
+
+_PARSERS: dict[str, Callable[[_Key, str, str], object]] = {
+    "decimal": _parse_decimal,
+    "percent": _parse_percent,
+    "int": _parse_int,
+    "secret": _parse_text,
+    "path": _parse_path,
+}

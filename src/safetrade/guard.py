@@ -1,0 +1,283 @@
+"""Pre-trade checks: every reason a trade must not be sent, all of them, before it is sent.
+
+A refusal is a value (:class:`Decision`), not an exception, so a bot can log every reason and
+carry on; :meth:`Decision.raise_if_refused` turns it into :class:`~safetrade.errors.GuardRefused`
+for code that prefers to stop. Every check runs even after one fails, so the owner sees the
+whole picture at once (on Feb 6 four independent problems surfaced one at a time).
+
+Controls, with the names the certification report uses:
+
+==================  ===========================================================================
+kill-switch         a halted bot sends nothing until a human clears the switch
+balance-mismatch    configured balance and the exchange's free balance disagree
+balance-check       order value plus fees exceeds the exchange's free balance (or the cap)
+risk-limit          loss at the stop exceeds the allowed percent of the spendable balance
+max-open-positions  the bot already holds its maximum number of positions
+signal-threshold    the strategy's signal is below the configured minimum
+price-collar        the entry price is too far from the last traded price, or there is none
+max-order-value     the order value exceeds the configured maximum
+order-validity      the order is off the market's grid or below its minimums
+==================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+
+from safetrade._decimal import to_nonnegative, to_positive
+from safetrade.builder import TradePlan
+from safetrade.errors import GuardRefused, InvalidValue
+from safetrade.rounder import is_on_grid
+
+__all__ = ["AccountState", "Check", "Decision", "GuardLimits", "check"]
+
+
+def _nonneg(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    to_nonnegative(value, attribute.name.replace("_", " "))
+
+
+def _pos(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    to_positive(value, attribute.name.replace("_", " "))
+
+
+def _opt_pos(
+    inst: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None
+) -> None:
+    if value is not None:
+        to_positive(value, attribute.name.replace("_", " "))
+
+
+@attrs.frozen(kw_only=True)
+class AccountState:
+    """What the exchange and the bot's own records say right now.
+
+    Attributes:
+        free_quote: Free quote balance from the exchange's ``fetch_balance()``.
+        configured_balance: The balance the owner configured (``ACCOUNT_BALANCE_USD``), if any.
+        open_positions: Positions the bot currently holds.
+        last_price: Last traded price of the market, the price collar's reference.
+        kill_switch_reason: Why the kill switch is engaged, or ``None`` when it is not.
+    """
+
+    free_quote: Decimal = attrs.field(validator=_nonneg)
+    configured_balance: Decimal | None = attrs.field(default=None)
+    open_positions: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    last_price: Decimal | None = None
+    kill_switch_reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GuardLimits:
+    """The owner's limits.
+
+    Attributes:
+        risk_percent: Largest loss at the stop, as a percent of the spendable balance.
+        max_open_positions: Most positions held at once.
+        min_signal_strength: Smallest signal that may trade; ``None`` disables the check.
+        price_collar_percent: Largest distance of the entry from the last price, in percent.
+        max_order_value: Largest order value in quote currency; ``None`` disables the check.
+        balance_tolerance_percent: How far the configured balance may differ from the
+            exchange's free balance before trading stops.
+    """
+
+    risk_percent: Decimal = attrs.field(validator=_pos)
+    max_open_positions: int = attrs.field(validator=attrs.validators.ge(1))
+    min_signal_strength: Decimal | None = None
+    price_collar_percent: Decimal = attrs.field(default=Decimal(5), validator=_pos)
+    max_order_value: Decimal | None = attrs.field(default=None, validator=_opt_pos)
+    balance_tolerance_percent: Decimal = attrs.field(default=Decimal(2), validator=_nonneg)
+
+    def __attrs_post_init__(self) -> None:
+        if self.risk_percent > 100:
+            raise InvalidValue(f"risk percent is {self.risk_percent}", fix="use at most 100")
+
+
+@attrs.frozen(kw_only=True)
+class Check:
+    """One control's verdict."""
+
+    control: str
+    passed: bool
+    detail: str
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    """The guard's answer: allowed only if every check passed.
+
+    Attributes:
+        allowed: Whether the trade may be sent.
+        checks: Every check that ran, passed or not.
+    """
+
+    allowed: bool
+    checks: tuple[Check, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """``"control: detail"`` for every failed check."""
+        return tuple(f"{c.control}: {c.detail}" for c in self.checks if not c.passed)
+
+    @property
+    def failed_controls(self) -> tuple[str, ...]:
+        """Names of the failed controls."""
+        return tuple(c.control for c in self.checks if not c.passed)
+
+    def raise_if_refused(self) -> None:
+        """Raise :class:`~safetrade.errors.GuardRefused` with every reason if not allowed."""
+        if not self.allowed:
+            raise GuardRefused(self.reasons)
+
+
+_CheckFn = Callable[[TradePlan, AccountState, GuardLimits], str | None]
+
+
+def _kill_switch(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    if account.kill_switch_reason is not None:
+        return (
+            f"kill switch engaged ({account.kill_switch_reason}); a human must clear it "
+            "after checking the exchange"
+        )
+    return None
+
+
+def _balance_mismatch(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    configured = account.configured_balance
+    if configured is None:
+        return None
+    exchange = account.free_quote
+    quote = plan.market.quote
+    reference = max(configured, exchange)
+    if reference == 0:
+        return None
+    gap_percent = abs(configured - exchange) * 100 / reference
+    if gap_percent > limits.balance_tolerance_percent:
+        return (
+            f"configured balance {configured} {quote} but the exchange reports {exchange} "
+            f"{quote} free ({gap_percent:.2f}% apart, tolerance "
+            f"{limits.balance_tolerance_percent}%); fix the configured balance or the account"
+        )
+    return None
+
+
+def _balance_check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    size = plan.size
+    cost = size.notional * (1 + plan.market.taker_fee)
+    quote = plan.market.quote
+    if cost > account.free_quote:
+        return (
+            f"order costs {cost} {quote} with fees ({size.amount} at {size.entry_price}) but the "
+            f"exchange reports only {account.free_quote} {quote} free"
+        )
+    if account.configured_balance is not None and cost > account.configured_balance:
+        return (
+            f"order costs {cost} {quote} with fees but the configured balance is "
+            f"{account.configured_balance} {quote}"
+        )
+    return None
+
+
+def _risk_limit(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    spendable = account.free_quote
+    if account.configured_balance is not None:
+        spendable = min(spendable, account.configured_balance)
+    allowed = spendable * limits.risk_percent / 100
+    if plan.size.risk_amount > allowed:
+        return (
+            f"loss at the stop would be {plan.size.risk_amount} {plan.market.quote}, above "
+            f"{limits.risk_percent}% of {spendable} = {allowed}"
+        )
+    return None
+
+
+def _max_positions(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    if account.open_positions >= limits.max_open_positions:
+        return (
+            f"{account.open_positions} position(s) open, MAX_OPEN_POSITIONS is "
+            f"{limits.max_open_positions}"
+        )
+    return None
+
+
+def _signal(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    minimum = limits.min_signal_strength
+    if minimum is None:
+        return None
+    if plan.signal_strength is None:
+        return f"no signal strength given; MIN_SIGNAL_STRENGTH is {minimum}"
+    if plan.signal_strength < minimum:
+        return f"signal {plan.signal_strength} is below MIN_SIGNAL_STRENGTH {minimum}"
+    return None
+
+
+def _collar(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    last = account.last_price
+    if last is None or not last.is_finite() or last <= 0:
+        # fail closed: without a reference price an erroneous price cannot be recognised
+        return f"no usable last price ({last}) to check the entry against"
+    entry = plan.entry.limit_price or plan.size.entry_price
+    distance = abs(entry - last) * 100 / last
+    if distance > limits.price_collar_percent:
+        return (
+            f"entry {entry} is {distance:.2f}% from the last price {last}, outside the "
+            f"{limits.price_collar_percent}% collar"
+        )
+    return None
+
+
+def _max_value(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    if limits.max_order_value is not None and plan.size.notional > limits.max_order_value:
+        return (
+            f"order value {plan.size.notional} {plan.market.quote} exceeds MAX_ORDER_VALUE "
+            f"{limits.max_order_value}"
+        )
+    return None
+
+
+def _validity(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    market, entry = plan.market, plan.entry
+    problems = []
+    if not is_on_grid(entry.amount, market.amount_increment):
+        problems.append(f"amount {entry.amount} off the {market.amount_increment} grid")
+    for name, price in (("stop", plan.stop_loss_price), ("target", plan.take_profit_price)):
+        if price is not None and not is_on_grid(price, market.price_increment):
+            problems.append(f"{name} {price} off the {market.price_increment} tick")
+    if market.min_amount is not None and entry.amount < market.min_amount:
+        problems.append(f"amount {entry.amount} below minimum {market.min_amount}")
+    if market.min_notional is not None and plan.size.notional < market.min_notional:
+        problems.append(f"value {plan.size.notional} below minimum {market.min_notional}")
+    return "; ".join(problems) or None
+
+
+_CHECKS: tuple[tuple[str, _CheckFn], ...] = (
+    ("kill-switch", _kill_switch),
+    ("balance-mismatch", _balance_mismatch),
+    ("balance-check", _balance_check),
+    ("risk-limit", _risk_limit),
+    ("max-open-positions", _max_positions),
+    ("signal-threshold", _signal),
+    ("price-collar", _collar),
+    ("max-order-value", _max_value),
+    ("order-validity", _validity),
+)
+
+
+def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decision:
+    """Run every pre-trade control on ``plan`` and report all failures.
+
+    Args:
+        plan: The trade (from :func:`safetrade.plan_trade`).
+        account: Exchange balance, open positions, last price, kill-switch state.
+        limits: The owner's limits.
+
+    Returns:
+        A :class:`Decision`; ``allowed`` only if every check passed.
+    """
+    checks = []
+    for control, fn in _CHECKS:
+        problem = fn(plan, account, limits)
+        checks.append(Check(control=control, passed=problem is None, detail=problem or "ok"))
+    return Decision(allowed=all(c.passed for c in checks), checks=tuple(checks))

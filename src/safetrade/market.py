@@ -1,0 +1,161 @@
+"""What a market allows: increments and limits, read from the exchange's own market data.
+
+There is deliberately no per-asset table here. The incident's bot hard-coded "SOL: 1 decimal,
+BTC: 4 decimals"; KuCoin's SOL-USDT actually trades in 0.0001 SOL steps. Every increment comes
+from the market description the exchange publishes (ccxt's ``load_markets()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from safetrade._decimal import to_decimal
+from safetrade.errors import InvalidValue, MarketSpecError
+
+__all__ = ["MarketSpec"]
+
+# ccxt's default when allTickers carries no fee; also KuCoin's base spot taker rate.
+DEFAULT_TAKER_FEE = Decimal("0.001")
+# ccxt.base.decimal_to_precision.TICK_SIZE, repeated so importing safetrade never imports ccxt.
+TICK_SIZE = 4
+
+
+def _positive(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    if value <= 0:
+        raise MarketSpecError(
+            f"{attribute.name} must be positive, got {value}",
+            fix="check the market data the exchange returned",
+        )
+
+
+def _optional_nonnegative(
+    inst: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None
+) -> None:
+    if value is not None and value < 0:
+        raise MarketSpecError(f"{attribute.name} must not be negative, got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class MarketSpec:
+    """One spot market's grid and limits, in exact decimals.
+
+    Attributes:
+        symbol: Unified symbol, e.g. ``"SOL/USDT"``.
+        market_id: The exchange's id, e.g. ``"SOL-USDT"``.
+        base: Base currency, e.g. ``"SOL"``.
+        quote: Quote currency, e.g. ``"USDT"``.
+        price_increment: Tick size: every price must be a whole multiple of it.
+        amount_increment: Step of the base amount: every size must be a multiple of it.
+        min_amount: Smallest base amount accepted, if the exchange has one.
+        max_amount: Largest base amount accepted, if the exchange has one.
+        min_notional: Smallest order value in quote currency (KuCoin: the larger of
+            ``quoteMinSize`` and ``minFunds``).
+        max_notional: Largest order value in quote currency, if any.
+        quote_increment: Step of quote amounts (market buys by funds).
+        taker_fee: Taker fee rate as a fraction (0.001 = 0.1 %).
+    """
+
+    symbol: str
+    market_id: str
+    base: str
+    quote: str
+    price_increment: Decimal = attrs.field(validator=_positive)
+    amount_increment: Decimal = attrs.field(validator=_positive)
+    min_amount: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
+    max_amount: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
+    min_notional: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
+    max_notional: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
+    quote_increment: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
+    taker_fee: Decimal = attrs.field(default=DEFAULT_TAKER_FEE)
+
+    @classmethod
+    def from_ccxt(cls, market: Mapping[str, Any], *, precision_mode: int = TICK_SIZE) -> MarketSpec:
+        """Build a spec from one entry of ccxt's ``exchange.markets``.
+
+        ccxt (``precisionMode`` TICK_SIZE for KuCoin) puts ``priceIncrement`` and
+        ``baseIncrement`` in ``precision``, ``baseMinSize``/``baseMaxSize`` in
+        ``limits.amount`` and ``quoteMinSize`` in ``limits.cost``; it ignores KuCoin's
+        ``minFunds``, so that is read from ``info`` and the stricter of the two is kept.
+
+        Args:
+            market: The ccxt market dict.
+            precision_mode: The exchange's ``precisionMode``; only ccxt's TICK_SIZE (4) is
+                accepted, because in DECIMAL_PLACES mode ``2`` means two decimals, not a tick
+                of 2, and guessing wrong would put every order off the grid.
+
+        Raises:
+            MarketSpecError: If increments are missing or the exchange is not tick-size based.
+        """
+        symbol = str(market.get("symbol") or "?")
+        if precision_mode != TICK_SIZE:
+            raise MarketSpecError(
+                f"market {symbol} uses ccxt precisionMode {precision_mode}",
+                why="safetrade reads increments as tick sizes (ccxt TICK_SIZE = 4)",
+                fix="use an exchange whose ccxt class reports precisionMode TICK_SIZE",
+            )
+        try:
+            precision = market["precision"]
+            limits = market.get("limits") or {}
+            info = market.get("info") or {}
+            price_inc = _required(precision.get("price"), symbol, "precision.price")
+            amount_inc = _required(precision.get("amount"), symbol, "precision.amount")
+            min_cost = _optional((limits.get("cost") or {}).get("min"), symbol, "limits.cost.min")
+            min_funds = _optional(info.get("minFunds"), symbol, "info.minFunds")
+            candidates = [v for v in (min_cost, min_funds) if v is not None]
+            taker = _optional(market.get("taker"), symbol, "taker")
+            return cls(
+                symbol=symbol,
+                market_id=str(market["id"]),
+                base=str(market["base"]),
+                quote=str(market["quote"]),
+                price_increment=price_inc,
+                amount_increment=amount_inc,
+                min_amount=_optional(
+                    (limits.get("amount") or {}).get("min"), symbol, "limits.amount.min"
+                ),
+                max_amount=_optional(
+                    (limits.get("amount") or {}).get("max"), symbol, "limits.amount.max"
+                ),
+                min_notional=max(candidates) if candidates else None,
+                max_notional=_optional(
+                    (limits.get("cost") or {}).get("max"), symbol, "limits.cost.max"
+                ),
+                quote_increment=_optional(info.get("quoteIncrement"), symbol, "quoteIncrement"),
+                taker_fee=taker if taker is not None else DEFAULT_TAKER_FEE,
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise MarketSpecError(
+                f"market {symbol} is missing {exc}",
+                why="safetrade needs the exchange's own increments and limits",
+                fix="pass an entry of exchange.markets after exchange.load_markets()",
+            ) from None
+
+    def notional(self, amount: Decimal, price: Decimal) -> Decimal:
+        """Order value in quote currency."""
+        return amount * price
+
+
+def _optional(value: object, symbol: str, field: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    # ccxt delivers floats; str() gives the shortest repr, which is what KuCoin sent as text.
+    text = str(value) if isinstance(value, float) else value
+    try:
+        return to_decimal(text, f"{symbol} {field}")
+    except InvalidValue as exc:
+        raise MarketSpecError(exc.what, why=exc.why, fix=exc.fix) from None
+
+
+def _required(value: object, symbol: str, field: str) -> Decimal:
+    result = _optional(value, symbol, field)
+    if result is None:
+        raise MarketSpecError(
+            f"market {symbol} has no {field}",
+            why="without the exchange's increment every price or size is a guess",
+            fix="reload markets from the exchange; never hard-code increments",
+        )
+    return result

@@ -1,0 +1,210 @@
+"""Risk-based position size from the exchange's real free balance.
+
+The incident's bot sized 4.5 SOL ($394) for a $123 account because a typo made it believe it
+had $10,000. Here the balance is an argument the caller takes from the exchange
+(``fetch_balance()``), a configured balance can only *lower* it, and the size is capped so the
+position plus fees fits in what is actually free. The result carries every number that
+produced it, so a refusal or a log line can show the arithmetic.
+
+The arithmetic, for one unit of base currency::
+
+    risk per unit   = |entry - stop| + fee_rate * (entry + stop)     # price move + both fees
+    risk budget     = spendable * risk_percent / 100
+    by risk         = budget / risk per unit
+    by balance      = spendable / (entry * (1 + fee_rate))
+    amount          = floor(min(by risk, by balance, max amount, max value / entry), increment)
+
+where ``spendable = min(free balance, balance cap)``. The amount is then checked against the
+market's minimum amount and minimum order value *after* rounding; below them the answer is a
+:class:`SizingError`, never a silently larger order.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+import attrs
+
+from safetrade._decimal import to_nonnegative, to_positive
+from safetrade.errors import InvalidValue, SizingError
+from safetrade.market import MarketSpec
+from safetrade.rounder import PositionSide, floor_to_step
+
+__all__ = ["PositionSize", "size_position"]
+
+_FLOOR = decimal.Context(prec=80, rounding=decimal.ROUND_FLOOR)
+
+
+@attrs.frozen(kw_only=True)
+class PositionSize:
+    """A position size and the numbers that produced it.
+
+    Attributes:
+        symbol: Market symbol.
+        side: Long or short.
+        amount: Base amount, a multiple of the market's amount increment.
+        entry_price: Expected entry price used for sizing.
+        stop_price: Stop-loss price used for sizing.
+        notional: ``amount * entry_price`` in quote currency.
+        fee_reserve: Taker fee on the entry, reserved from the balance.
+        risk_amount: Loss if the stop is hit, fees on both legs included.
+        risk_budget: The most this trade may lose (``spendable * risk_percent / 100``).
+        free_balance: Free quote balance as reported by the exchange.
+        balance_cap: Configured balance cap, if any.
+        spendable: ``min(free_balance, balance_cap)``.
+        limited_by: Which bound decided the size: ``"risk budget"``, ``"free balance"``,
+            ``"max amount"`` or ``"max order value"``.
+        unrounded_amount: The amount before rounding down to the increment.
+    """
+
+    symbol: str
+    side: PositionSide
+    amount: Decimal
+    entry_price: Decimal
+    stop_price: Decimal
+    notional: Decimal
+    fee_reserve: Decimal
+    risk_amount: Decimal
+    risk_budget: Decimal
+    free_balance: Decimal
+    balance_cap: Decimal | None
+    spendable: Decimal
+    limited_by: str
+    unrounded_amount: Decimal
+
+    def explain(self) -> str:
+        """One line with the arithmetic, for logs and reports."""
+        return (
+            f"{self.amount} {self.symbol} @ {self.entry_price} = {self.notional} "
+            f"(risk {self.risk_amount} of budget {self.risk_budget}; spendable {self.spendable} "
+            f"of free {self.free_balance}; limited by {self.limited_by})"
+        )
+
+
+def size_position(
+    *,
+    market: MarketSpec,
+    side: PositionSide,
+    free_balance: Decimal,
+    entry_price: Decimal,
+    stop_price: Decimal,
+    risk_percent: Decimal,
+    balance_cap: Decimal | None = None,
+    max_order_value: Decimal | None = None,
+    fee_rate: Decimal | None = None,
+) -> PositionSize:
+    """Size a position so that hitting the stop loses at most ``risk_percent`` of the balance.
+
+    Args:
+        market: The market's increments and limits.
+        side: Long (stop below entry) or short (stop above entry).
+        free_balance: Free quote balance **from the exchange**.
+        entry_price: Expected entry price.
+        stop_price: Stop-loss price (already rounded, ideally; see :mod:`safetrade.rounder`).
+        risk_percent: Percent of the spendable balance this trade may lose, ``0 < p <= 100``.
+        balance_cap: Optional configured balance; it can only lower the spendable balance.
+        max_order_value: Optional ceiling on the order's value in quote currency.
+        fee_rate: Taker fee rate as a fraction; defaults to the market's.
+
+    Returns:
+        The size and the numbers behind it.
+
+    Raises:
+        InvalidValue: For non-finite, negative, zero or float inputs, a percent above 100,
+            or a stop on the wrong side of the entry.
+        SizingError: If the largest valid size is below the market's minimum amount or
+            minimum order value after rounding.
+    """
+    free = to_nonnegative(free_balance, "free balance")
+    entry = to_positive(entry_price, "entry price")
+    stop = to_positive(stop_price, "stop price")
+    risk_pct = to_positive(risk_percent, "risk percent")
+    if risk_pct > 100:
+        raise InvalidValue(f"risk percent is {risk_pct}", fix="use a percent between 0 and 100")
+    cap = None if balance_cap is None else to_nonnegative(balance_cap, "balance cap")
+    max_value = None if max_order_value is None else to_positive(max_order_value, "max value")
+    fee = market.taker_fee if fee_rate is None else to_nonnegative(fee_rate, "fee rate")
+    if fee >= 1:
+        raise InvalidValue(f"fee rate is {fee}", fix="give the fee as a fraction: 0.001 = 0.1 %")
+    _check_geometry(side, entry, stop)
+
+    spendable = free if cap is None else min(free, cap)
+    budget = _FLOOR.divide(_FLOOR.multiply(spendable, risk_pct), Decimal(100))
+    per_unit_risk = abs(entry - stop) + fee * (entry + stop)
+    per_unit_cost = entry * (1 + fee)
+    bounds = {
+        "risk budget": _FLOOR.divide(budget, per_unit_risk),
+        "free balance": _FLOOR.divide(spendable, per_unit_cost),
+    }
+    if market.max_amount is not None:
+        bounds["max amount"] = market.max_amount
+    value_ceiling = (
+        min(v for v in (max_value, market.max_notional) if v is not None)
+        if (max_value is not None or market.max_notional is not None)
+        else None
+    )
+    if value_ceiling is not None:
+        bounds["max order value"] = _FLOOR.divide(value_ceiling, entry)
+    limited_by = min(bounds, key=lambda k: bounds[k])
+    unrounded = bounds[limited_by]
+    amount = floor_to_step(unrounded, market.amount_increment) if unrounded > 0 else Decimal(0)
+
+    notional = amount * entry
+    result = PositionSize(
+        symbol=market.symbol,
+        side=side,
+        amount=amount,
+        entry_price=entry,
+        stop_price=stop,
+        notional=notional,
+        fee_reserve=notional * fee,
+        risk_amount=amount * per_unit_risk,
+        risk_budget=budget,
+        free_balance=free,
+        balance_cap=cap,
+        spendable=spendable,
+        limited_by=limited_by,
+        unrounded_amount=unrounded,
+    )
+    _check_minimums(result, market)
+    return result
+
+
+def _check_geometry(side: PositionSide, entry: Decimal, stop: Decimal) -> None:
+    if side is PositionSide.LONG and stop >= entry:
+        raise InvalidValue(
+            f"long stop-loss {stop} is not below entry {entry}",
+            why="a long's stop must sit below its entry or the position has unbounded risk",
+            fix="place the stop below the entry price",
+        )
+    if side is PositionSide.SHORT and stop <= entry:
+        raise InvalidValue(
+            f"short stop-loss {stop} is not above entry {entry}",
+            why="a short's stop must sit above its entry",
+            fix="place the stop above the entry price",
+        )
+
+
+def _check_minimums(size: PositionSize, market: MarketSpec) -> None:
+    bound = f"(limited by {size.limited_by}: {size.explain()})"
+    if size.amount <= 0:
+        raise SizingError(
+            f"no position fits: {size.unrounded_amount} {market.base} rounds down to zero at "
+            f"increment {market.amount_increment} {bound}",
+            fix="fund the account, widen the risk percent, or skip the trade",
+        )
+    if market.min_amount is not None and size.amount < market.min_amount:
+        raise SizingError(
+            f"position {size.amount} {market.base} is below {market.symbol}'s minimum amount "
+            f"{market.min_amount} {bound}",
+            why="sending a larger order would break the risk limit",
+            fix="skip this trade, or fund the account / raise the risk percent deliberately",
+        )
+    if market.min_notional is not None and size.notional < market.min_notional:
+        raise SizingError(
+            f"position value {size.notional} {market.quote} is below {market.symbol}'s minimum "
+            f"order value {market.min_notional} {bound}",
+            why="sending a larger order would break the risk limit",
+            fix="skip this trade, or fund the account / raise the risk percent deliberately",
+        )
