@@ -1,0 +1,501 @@
+"""The live-mode gate: is there a valid certification for exactly the code about to run?
+
+Checks run in a fixed order and *all* problems are collected, so one refusal lists everything
+to fix. Order: artifact readable → signature by a trusted key (never a key named in the
+artifact) → payload/statement/predicate types → freshness → result and scenarios → safetrade
+code digest → bot package digest → config schema digest.
+
+If the signature does not verify, the remaining checks still run on the unauthenticated payload
+(when it parses) so the refusal is complete, but each such finding says "unauthenticated", and
+the verdict can never be OK without a trusted signature.
+
+Threat model: this in-process gate catches accidents (drift, stale or failed certification,
+untested hotfixes, wrong bot); it cannot stop someone who can edit the installed code itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from safetrade.certification.digest import diff_trees, tree_digest
+from safetrade.certification.dsse import (
+    PAYLOAD_TYPE,
+    EnvelopeFormatError,
+    parse_envelope,
+    verify_signatures,
+)
+from safetrade.certification.keys import PublicKey, load_trusted_keys
+from safetrade.certification.policy import MAX_VALIDITY_DAYS
+from safetrade.certification.provenance import RunningCode, measure_running_code
+from safetrade.certification.statement import (
+    BOT_SUBJECT_PREFIX,
+    CONFIG_SUBJECT,
+    PREDICATE_TYPE,
+    SAFETRADE_SUBJECT,
+    STATEMENT_TYPE,
+    parse_time,
+)
+from safetrade.errors import CertificationError, SafetradeError
+
+__all__ = [
+    "CLOCK_SKEW",
+    "DEFAULT_ARTIFACT",
+    "DEFAULT_BOT_PACKAGE",
+    "CertifiedRun",
+    "Check",
+    "Verdict",
+    "check_certification",
+    "evaluate",
+    "require_valid",
+    "verify_artifact",
+]
+
+_log = logging.getLogger("safetrade.certification")
+
+DEFAULT_BOT_PACKAGE = "safetrade.testing.reference_bot"
+DEFAULT_ARTIFACT = Path("certification/out/safetrade.cert.json")
+#: Tolerated clock difference between the certifying machine and the live machine.
+CLOCK_SKEW = timedelta(minutes=5)
+_WARN_BEFORE_EXPIRY = timedelta(days=7)
+
+CHECK_NAMES = (
+    "artifact",
+    "signature",
+    "statement type",
+    "freshness",
+    "result",
+    "safetrade code",
+    "bot package",
+    "config schema",
+)
+_FIXES = {
+    "artifact": "run `tox -e certify` and point live mode at certification/out/safetrade.cert.json",
+    "signature": "add the signer's public key to SAFETRADE_TRUSTED_KEYS (only if you trust it), "
+    "or re-run `tox -e certify` with a trusted key (SAFETRADE_CERT_KEY_FILE)",
+    "statement type": "re-run `tox -e certify` with this safetrade version",
+    "freshness": "re-run `tox -e certify` to renew the certification",
+    "result": "fix the failing scenarios, then re-run `tox -e certify`",
+    "safetrade code": "re-run `tox -e certify` for the deployed code, or deploy the certified code",
+    "bot package": "re-run `tox -e certify` with --bot-package for the bot you run",
+    "config schema": "re-run `tox -e certify` after the settings schema change",
+}
+
+
+@attrs.frozen
+class Check:
+    """One gate check: its fixed name, whether it passed, and what was found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@attrs.frozen
+class Verdict:
+    """Every check's outcome; ``ok`` only when all passed."""
+
+    artifact: str
+    checks: tuple[Check, ...]
+    signer: PublicKey | None
+    statement: Mapping[str, Any] | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return all(c.ok for c in self.checks)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """``"<check>: <detail>"`` for each failed check, in check order."""
+        return tuple(f"{c.name}: {c.detail}" for c in self.checks if not c.ok)
+
+    @property
+    def fix(self) -> str:
+        """The commands that repair the failed checks (deduplicated, in order)."""
+        fixes = dict.fromkeys(_FIXES[c.name] for c in self.checks if not c.ok)
+        return "; ".join(fixes) if fixes else ""
+
+    def table(self) -> str:
+        """Render the verdict as a plain-text table for terminals and logs."""
+        width = max(len(n) for n in CHECK_NAMES)
+        lines = [f"certification {self.artifact}: {'VALID' if self.ok else 'REFUSED'}"]
+        for check in self.checks:
+            mark = "ok  " if check.ok else "FAIL"
+            lines.append(f"  [{mark}] {check.name:<{width}}  {check.detail}")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        if not self.ok:
+            lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+
+@attrs.frozen
+class CertifiedRun:
+    """What live mode may log after the gate accepted the artifact."""
+
+    artifact: str
+    signer: PublicKey
+    developer_key: bool
+    issued_at: datetime
+    expires_at: datetime
+    git_commit: str | None
+    safetrade_digest: str
+    bot_package: str
+    notes: tuple[str, ...]
+
+    def summary(self) -> str:
+        """One log line, e.g. ``certified: commit abc tree d1 keyid SHA256:… expires …``."""
+        commit = (self.git_commit or "unknown")[:12]
+        return (
+            f"certified: commit {commit} tree {self.safetrade_digest[:16]} bot {self.bot_package} "
+            f"key {self.signer.fingerprint} expires {self.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+        )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    """Return ``value`` if it is a JSON object, else an empty one (malformed input)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _subject(statement: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    for subject in statement.get("subject", []) or []:
+        if isinstance(subject, Mapping) and subject.get("name") == name:
+            return subject
+    return None
+
+
+def _bot_subject(statement: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    for subject in statement.get("subject", []) or []:
+        if isinstance(subject, Mapping) and str(subject.get("name", "")).startswith(
+            BOT_SUBJECT_PREFIX
+        ):
+            return subject
+    return None
+
+
+def _check_types(payload_type: str, statement: Mapping[str, Any]) -> str | None:
+    wrong = []
+    if payload_type != PAYLOAD_TYPE:
+        wrong.append(f"payloadType {payload_type!r} != {PAYLOAD_TYPE!r}")
+    if statement.get("_type") != STATEMENT_TYPE:
+        wrong.append(f"_type {statement.get('_type')!r} != {STATEMENT_TYPE!r}")
+    if statement.get("predicateType") != PREDICATE_TYPE:
+        wrong.append(f"predicateType {statement.get('predicateType')!r} != {PREDICATE_TYPE!r}")
+    if not isinstance(statement.get("predicate"), Mapping):
+        wrong.append("predicate is not an object")
+    return "; ".join(wrong) or None
+
+
+def _check_freshness(predicate: Mapping[str, Any], now: datetime) -> str | None:
+    try:
+        issued = parse_time(predicate.get("issuedAt"))
+        expires = parse_time(predicate.get("expiresAt"))
+    except ValueError as exc:
+        return f"unreadable issuedAt/expiresAt: {exc}"
+    wrong = []
+    if expires <= now:
+        wrong.append(f"expired at {expires:%Y-%m-%dT%H:%M:%SZ} ({(now - expires).days} day(s) ago)")
+    if issued > now + CLOCK_SKEW:
+        wrong.append(f"issued in the future ({issued:%Y-%m-%dT%H:%M:%SZ}); check the clocks")
+    if expires - issued > timedelta(days=MAX_VALIDITY_DAYS):
+        wrong.append(
+            f"validity {(expires - issued).days} days exceeds the library maximum of "
+            f"{MAX_VALIDITY_DAYS}"
+        )
+    return "; ".join(wrong) or None
+
+
+def _check_result(predicate: Mapping[str, Any]) -> str | None:
+    wrong = []
+    if predicate.get("result") != "PASSED":
+        wrong.append(f"result is {predicate.get('result')!r}, not 'PASSED'")
+    suite = predicate.get("suite")
+    if not isinstance(suite, Mapping):
+        return "; ".join([*wrong, "no scenario results in the artifact"])
+    policy = _mapping(predicate.get("policy"))
+    allow_skipped = policy.get("allowSkipped") is True
+    required_controls = set(policy.get("requiredControls", []))
+    required_tags = set(policy.get("requiredTags", []))
+    scenarios = suite.get("scenarios", [])
+    if not scenarios:
+        wrong.append("the artifact lists no scenarios")
+    bad: list[str] = []
+    for scenario in scenarios:
+        outcome = scenario.get("outcome")
+        tags = {f"control-{c}" for c in scenario.get("controls", [])} | {
+            f"incident-{i}" for i in scenario.get("incidents", [])
+        }
+        required = bool(tags & required_tags) or bool(
+            set(scenario.get("controls", [])) & required_controls
+        )
+        if outcome == "passed" or (outcome == "skipped" and allow_skipped and not required):
+            continue
+        bad.append(f"{outcome} {'required ' if required else ''}scenario {scenario.get('id')}")
+    wrong.extend(bad)
+    counts = suite.get("counts", {})
+    if counts.get("inventory") != len(scenarios) or counts.get("notExecuted"):
+        wrong.append(f"scenario counts do not reconcile: {dict(counts)}")
+    wrong.extend(
+        f"required control {row.get('control')} is {row.get('status')}"
+        for row in predicate.get("controls", [])
+        if row.get("required") and row.get("status") != "PASS"
+    )
+    wrong.extend(
+        f"test {test.get('outcome')}: {test.get('nodeid')}"
+        for test in suite.get("failingTests", [])
+    )
+    return "; ".join(wrong) or None
+
+
+def _check_tree(
+    subject: Mapping[str, Any] | None,
+    certified_files: object,
+    running_files: Mapping[str, str],
+    what: str,
+) -> str | None:
+    if subject is None:
+        return f"the artifact binds no {what}"
+    expected = subject.get("digest", {}).get("dirHash")
+    actual = tree_digest(running_files)
+    if expected == actual:
+        return None
+    if isinstance(certified_files, Mapping):
+        diff = diff_trees(certified_files, running_files)
+        if not diff.empty:
+            return f"{what} differs from the certified code: {diff.describe()}"
+    return f"{what} digest {actual[:16]}… != certified {str(expected)[:16]}…"
+
+
+def evaluate(
+    artifact: bytes | None,
+    *,
+    trusted_keys: Sequence[PublicKey],
+    running: RunningCode,
+    now: datetime,
+    artifact_name: str = "artifact",
+) -> Verdict:
+    """Check an artifact's bytes against trusted keys and the measured running code (pure).
+
+    Args:
+        artifact: The artifact file's bytes, or None when the file does not exist.
+        trusted_keys: Public keys allowed to sign certifications.
+        running: Digests of the code that is about to run.
+        now: The current time (timezone-aware).
+        artifact_name: How to name the artifact in messages (usually its path).
+    """
+    if artifact is None:
+        checks = [Check("artifact", False, f"{artifact_name} does not exist")]
+        checks += [Check(n, False, "not checked: no artifact") for n in CHECK_NAMES[1:]]
+        return Verdict(artifact_name, tuple(checks), None, None)
+    try:
+        envelope = parse_envelope(artifact)
+    except EnvelopeFormatError as exc:
+        checks = [Check("artifact", False, f"not a DSSE envelope: {exc}")]
+        checks += [Check(n, False, "not checked: artifact unreadable") for n in CHECK_NAMES[1:]]
+        return Verdict(artifact_name, tuple(checks), None, None)
+    checks = [Check("artifact", True, "DSSE envelope parsed")]
+    signature = verify_signatures(envelope, trusted_keys)
+    checks.append(Check("signature", signature.ok, signature.reason))
+    prefix = "" if signature.ok else "(unauthenticated payload) "
+    try:
+        statement = json.loads(envelope.payload)
+        if not isinstance(statement, Mapping):
+            raise TypeError("payload is not a JSON object")
+    except (ValueError, TypeError) as exc:
+        detail = f"payload is not a JSON statement: {exc}"
+        checks += [Check(n, False, prefix + detail) for n in CHECK_NAMES[2:]]
+        return Verdict(artifact_name, tuple(checks), signature.signer, None)
+
+    def add(name: str, problem: str | None, ok_detail: str) -> None:
+        checks.append(
+            Check(name, problem is None, ok_detail if problem is None else prefix + problem)
+        )
+
+    add(
+        "statement type",
+        _check_types(envelope.payload_type, statement),
+        "in-toto Statement v1, safetrade v1",
+    )
+    predicate = _mapping(statement.get("predicate"))
+    add(
+        "freshness",
+        _check_freshness(predicate, now),
+        f"valid until {predicate.get('expiresAt')}",
+    )
+    add("result", _check_result(predicate), "PASSED; every scenario passed")
+    files = _mapping(predicate.get("files"))
+    add(
+        "safetrade code",
+        _check_tree(
+            _subject(statement, SAFETRADE_SUBJECT),
+            files.get("safetrade"),
+            running.safetrade_files,
+            "safetrade",
+        ),
+        f"tree {tree_digest(running.safetrade_files)[:16]}… matches",
+    )
+    bot_subject = _bot_subject(statement)
+    certified_bot = (
+        str(bot_subject.get("name", ""))[len(BOT_SUBJECT_PREFIX) :] if bot_subject else None
+    )
+    if running.bot_error:
+        bot_problem: str | None = (
+            f"bot package {running.bot_package!r} cannot be digested: {running.bot_error}"
+        )
+    elif certified_bot is not None and certified_bot != running.bot_package:
+        bot_problem = (
+            f"certified for bot package {certified_bot!r}, but running {running.bot_package!r}"
+        )
+    else:
+        bot_problem = _check_tree(
+            bot_subject, files.get("bot"), running.bot_files, f"bot package {running.bot_package!r}"
+        )
+    add("bot package", bot_problem, f"{running.bot_package} matches")
+    config_subject = _subject(statement, CONFIG_SUBJECT)
+    if running.config_error:
+        config_problem: str | None = (
+            f"running config schema cannot be digested: {running.config_error}"
+        )
+    elif config_subject is None:
+        config_problem = "the artifact binds no config schema"
+    elif config_subject.get("digest", {}).get("sha256") != running.config_schema_digest:
+        config_problem = (
+            "settings schema differs from the certified schema (settings_schema() changed)"
+        )
+    else:
+        config_problem = None
+    add("config schema", config_problem, "settings schema matches")
+
+    notes = []
+    signer_info = predicate.get("signer", {})
+    if isinstance(signer_info, Mapping) and signer_info.get("developerKey"):
+        notes.append("signed with a local developer key: do not trust it for production")
+    try:
+        remaining = parse_time(predicate.get("expiresAt")) - now
+        if timedelta(0) < remaining < _WARN_BEFORE_EXPIRY:
+            notes.append(f"expires in {remaining.days} day(s): re-run `tox -e certify` soon")
+    except ValueError:
+        pass
+    return Verdict(artifact_name, tuple(checks), signature.signer, statement, tuple(notes))
+
+
+def verify_artifact(
+    artifact_path: Path | str,
+    *,
+    trusted_keys: Path | str | Sequence[PublicKey] | None,
+    bot_package: str = DEFAULT_BOT_PACKAGE,
+    now: datetime | None = None,
+    running: RunningCode | None = None,
+) -> Verdict:
+    """Read the artifact and measure the running code, then :func:`evaluate`. Never raises.
+
+    Args:
+        artifact_path: Path of the DSSE envelope written by ``safetrade certify``.
+        trusted_keys: Trusted public keys, a trusted-keys file, or None for
+            ``$SAFETRADE_TRUSTED_KEYS``. Keys inside the artifact are never trusted.
+        bot_package: Importable name of the bot about to run.
+        now: Current time; defaults to the system clock.
+        running: Pre-measured running code (tests and callers that already hashed it).
+    """
+    path = Path(artifact_path)
+    moment = now if now is not None else datetime.now(UTC)
+    name = str(path)
+    try:
+        keys = load_trusted_keys(trusted_keys, os.environ)
+    except SafetradeError as exc:
+        keys = ()
+        trust_error: str | None = str(exc)
+    else:
+        trust_error = None
+    try:
+        data: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError as exc:
+        data = f"unreadable: {exc}".encode()
+    if running is None:
+        try:
+            running = measure_running_code(bot_package)
+        except SafetradeError as exc:
+            failed = [
+                Check(n, False, str(exc) if n == "safetrade code" else "not checked")
+                for n in CHECK_NAMES
+            ]
+            return Verdict(name, tuple(failed), None, None)
+    verdict = evaluate(data, trusted_keys=keys, running=running, now=moment, artifact_name=name)
+    if trust_error is not None:
+        annotated = tuple(
+            attrs.evolve(c, detail=f"{trust_error} ({c.detail})") if c.name == "signature" else c
+            for c in verdict.checks
+        )
+        verdict = attrs.evolve(verdict, checks=annotated)
+    return verdict
+
+
+def check_certification(
+    artifact_path: Path | str,
+    trusted_keys: Path | str | Sequence[PublicKey] | None,
+    bot_package: str = DEFAULT_BOT_PACKAGE,
+    now: datetime | None = None,
+) -> Verdict:
+    """Verdict for ``safetrade preflight``: same checks as :func:`require_valid`, no raise."""
+    return verify_artifact(
+        artifact_path, trusted_keys=trusted_keys, bot_package=bot_package, now=now
+    )
+
+
+def require_valid(
+    artifact_path: Path | str,
+    *,
+    trusted_keys: Path | str | Sequence[PublicKey] | None,
+    bot_package: str = DEFAULT_BOT_PACKAGE,
+    now: datetime | None = None,
+) -> CertifiedRun:
+    """Refuse to continue unless a valid certification covers exactly the code about to run.
+
+    Call this before any exchange connection in live mode.
+
+    Args:
+        artifact_path: Path of the DSSE envelope written by ``safetrade certify``.
+        trusted_keys: Trusted public keys, a trusted-keys file, or None for
+            ``$SAFETRADE_TRUSTED_KEYS``.
+        bot_package: Importable name of the bot about to run.
+        now: Current time; defaults to the system clock.
+
+    Returns:
+        What was certified, for one log line (:meth:`CertifiedRun.summary`).
+
+    Raises:
+        CertificationError: Any check failed; ``problems`` names each, ``fix`` says how.
+    """
+    verdict = verify_artifact(
+        artifact_path, trusted_keys=trusted_keys, bot_package=bot_package, now=now
+    )
+    if not verdict.ok or verdict.signer is None or verdict.statement is None:
+        _log.critical("live mode refused:\n%s", verdict.table())
+        raise CertificationError(verdict.problems, fix=verdict.fix)
+    predicate = verdict.statement["predicate"]
+    subject = _subject(verdict.statement, SAFETRADE_SUBJECT) or {}
+    run = CertifiedRun(
+        artifact=verdict.artifact,
+        signer=verdict.signer,
+        developer_key=bool(predicate.get("signer", {}).get("developerKey")),
+        issued_at=parse_time(predicate["issuedAt"]),
+        expires_at=parse_time(predicate["expiresAt"]),
+        git_commit=predicate.get("source", {}).get("gitCommit"),
+        safetrade_digest=str(subject.get("digest", {}).get("dirHash", "")),
+        bot_package=bot_package,
+        notes=verdict.notes,
+    )
+    _log.info(run.summary())
+    for note in verdict.notes:
+        _log.warning("certification: %s", note)
+    return run

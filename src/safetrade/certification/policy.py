@@ -1,0 +1,140 @@
+"""The certification policy: what must pass, coverage floors, validity.
+
+Read from ``certification/policy.toml``. The policy decides what a *passing* certification
+means; the gate additionally enforces :data:`MAX_VALIDITY_DAYS`, which a policy cannot raise.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from safetrade.certification.digest import sha256_hex
+from safetrade.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["MAX_VALIDITY_DAYS", "Policy", "load_policy", "parse_policy"]
+
+#: Library-pinned upper bound on any certification's validity; the gate refuses longer ones.
+MAX_VALIDITY_DAYS = 90
+
+
+@attrs.frozen
+class Policy:
+    """A parsed certification policy; ``digest`` is the sha256 of the policy file's bytes."""
+
+    validity_days: int
+    required_tags: tuple[str, ...]
+    required_controls: tuple[str, ...]
+    allow_skipped: bool
+    allow_dirty: bool
+    features_dir: str
+    total_coverage_floor: float | None
+    coverage_floors: tuple[tuple[str, float], ...]
+    digest: str
+
+    def to_json(self) -> dict[str, object]:
+        """Return the policy as it is recorded in the signed predicate."""
+        return {
+            "digest": {"sha256": self.digest},
+            "validityDays": self.validity_days,
+            "requiredTags": list(self.required_tags),
+            "requiredControls": list(self.required_controls),
+            "allowSkipped": self.allow_skipped,
+            "allowDirty": self.allow_dirty,
+            "coverageFloors": dict(self.coverage_floors),
+            "totalCoverageFloor": self.total_coverage_floor,
+        }
+
+
+def _table(doc: Mapping[str, object], name: str) -> Mapping[str, object]:
+    value = doc.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"policy [{name}] must be a table")
+    return value
+
+
+def _str_list(table: Mapping[str, object], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"policy {where}.{key} must be a list of strings")
+    return tuple(value)
+
+
+def _bool(table: Mapping[str, object], key: str, default: bool, where: str) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"policy {where}.{key} must be true or false, got {value!r}")
+    return value
+
+
+def _percent(value: object, where: str) -> float:
+    # bool is an int subclass; "true" is never a percentage
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise ConfigError(f"policy {where} must be a percentage 0-100, got {value!r}")
+    return float(value)
+
+
+def parse_policy(data: bytes) -> Policy:
+    """Parse and validate policy TOML bytes.
+
+    Raises:
+        ConfigError: The policy is malformed or asks for more than the library allows.
+    """
+    fix = "edit certification/policy.toml (see certification/README.md)"
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("certification policy is not valid TOML", why=str(exc), fix=fix) from exc
+    known = {"certificate", "scenarios", "coverage"}
+    if unknown := sorted(set(doc) - known):
+        raise ConfigError(f"certification policy has unknown table(s) {unknown}", fix=fix)
+    cert = _table(doc, "certificate")
+    scen = _table(doc, "scenarios")
+    cov = _table(doc, "coverage")
+    days = cert.get("validity_days", 30)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_VALIDITY_DAYS:
+        raise ConfigError(
+            f"policy certificate.validity_days={days!r} is outside 1..{MAX_VALIDITY_DAYS}",
+            why=f"the library caps validity at {MAX_VALIDITY_DAYS} days so controls are re-tested",
+            fix=fix,
+        )
+    features_dir = scen.get("features_dir", "features")
+    if not isinstance(features_dir, str):
+        raise ConfigError("policy scenarios.features_dir must be a string", fix=fix)
+    floors_table = _table(cov, "floors") if "floors" in cov else {}
+    floors = tuple(
+        (module, _percent(value, f"coverage.floors.{module!r}"))
+        for module, value in sorted(floors_table.items())
+    )
+    total = cov.get("total_floor")
+    return Policy(
+        validity_days=days,
+        required_tags=_str_list(scen, "required_tags", "scenarios"),
+        required_controls=_str_list(scen, "required_controls", "scenarios"),
+        allow_skipped=_bool(scen, "allow_skipped", False, "scenarios"),
+        allow_dirty=_bool(cert, "allow_dirty", True, "certificate"),
+        features_dir=features_dir,
+        total_coverage_floor=None if total is None else _percent(total, "coverage.total_floor"),
+        coverage_floors=floors,
+        digest=sha256_hex(data),
+    )
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and parse the policy file at ``path``.
+
+    Raises:
+        ConfigError: The file is missing or invalid.
+    """
+    if not path.is_file():
+        raise ConfigError(
+            f"certification policy {path} does not exist",
+            fix="pass --policy certification/policy.toml from the project root",
+        )
+    return parse_policy(path.read_bytes())

@@ -1,0 +1,128 @@
+"""Edge functions that read the environment: versions, git state, the running code's digests."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from safetrade.certification.digest import package_files, schema_digest, tree_files
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = ["GitState", "RunningCode", "git_state", "measure_running_code", "versions"]
+
+
+@attrs.frozen
+class GitState:
+    """The project's git commit and whether the work tree had uncommitted changes."""
+
+    commit: str | None
+    dirty: bool | None
+
+
+@attrs.frozen
+class RunningCode:
+    """Digest inputs of the code that is about to run (or was just tested).
+
+    ``*_error`` holds why a part could not be measured, so the caller can report it as a
+    named problem instead of crashing.
+    """
+
+    safetrade_files: Mapping[str, str]
+    bot_package: str
+    bot_files: Mapping[str, str]
+    config_schema_digest: str | None
+    bot_error: str | None = None
+    config_error: str | None = None
+
+
+def versions() -> dict[str, str | None]:
+    """Return python, safetrade and ccxt versions (None when a distribution is absent)."""
+
+    def dist(name: str) -> str | None:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "safetrade": dist("safetrade"),
+        "ccxt": dist("ccxt"),
+    }
+
+
+def git_state(project_root: Path) -> GitState:
+    """Return HEAD and the dirty flag of ``project_root``; ``None`` fields when git is absent."""
+    git = shutil.which("git")
+    if git is None:
+        return GitState(None, None)
+
+    def run(*args: str) -> str | None:
+        try:
+            done = subprocess.run(  # noqa: S603 -- fixed argv, no shell
+                [git, *args],
+                cwd=project_root,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = run("rev-parse", "HEAD")
+    if commit is None:
+        return GitState(None, None)
+    status = run("status", "--porcelain")
+    return GitState(commit, None if status is None else bool(status))
+
+
+def _default_schema() -> Mapping[str, object]:
+    # Lazy: safetrade.config is written separately and imports settings machinery we do not
+    # want to load unless the schema is actually needed.
+    from safetrade.config import settings_schema  # type: ignore[attr-defined,unused-ignore] # noqa: PLC0415
+
+    schema: Mapping[str, object] = settings_schema()
+    return schema
+
+
+def measure_running_code(
+    bot_package: str,
+    *,
+    safetrade_root: Path | None = None,
+    schema: Callable[[], Mapping[str, object]] = _default_schema,
+) -> RunningCode:
+    """Digest the installed safetrade package, the bot package and the config schema.
+
+    Args:
+        bot_package: Importable name of the bot package (located without importing it).
+        safetrade_root: Directory to hash instead of the installed safetrade (tests only).
+        schema: Returns the settings schema; defaults to ``safetrade.config.settings_schema``.
+
+    Raises:
+        TreeError: The safetrade tree itself cannot be hashed (e.g. contains a symlink).
+    """
+    import safetrade  # noqa: PLC0415 -- the *running* package, wherever it is installed
+
+    root = safetrade_root if safetrade_root is not None else Path(safetrade.__file__).parent
+    own = tree_files(root)
+    bot_error = config_error = None
+    try:
+        bot = package_files(bot_package)
+    except Exception as exc:  # noqa: BLE001 -- any failure becomes a named problem
+        bot, bot_error = {}, str(exc)
+    try:
+        digest: str | None = schema_digest(schema())
+    except Exception as exc:  # noqa: BLE001 -- any failure becomes a named problem
+        digest, config_error = None, f"{type(exc).__name__}: {exc}"
+    return RunningCode(own, bot_package, bot, digest, bot_error, config_error)

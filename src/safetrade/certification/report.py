@@ -1,0 +1,355 @@
+"""Markdown and self-contained HTML reports rendered from the same statement.
+
+Both renderers read only the in-toto Statement (the data that is signed), so the two reports
+cannot disagree with each other or with the artifact. The HTML has inline CSS and no scripts
+or external resources, so it renders offline and can be archived as a single file.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["render_html", "render_markdown", "verify_command"]
+
+_OUT_OF_SCOPE = (
+    "Real venue conformance (RTS 6 art. 6): the suite runs against a simulated KuCoin only.",
+    "Market-abuse surveillance (RTS 6 art. 13) and business continuity (art. 14).",
+    "Stress at 2x historical peaks (RTS 6 art. 10) unless a scenario says so.",
+    "An attacker with write access to the host: the live gate catches accidents, not tampering "
+    "with the installed verifier.",
+)
+
+
+def verify_command(artifact: str = "certification/out/safetrade.cert.json") -> str:
+    """The command a reviewer runs to verify the artifact."""
+    return f"safetrade verify {artifact} --trusted-keys certification/out/signer.pub"
+
+
+def _certified(statement: Mapping[str, Any]) -> bool:
+    return bool(statement["predicate"].get("result") == "PASSED")
+
+
+def _subject_rows(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for subject in statement.get("subject", []):
+        for algorithm, value in subject.get("digest", {}).items():
+            rows.append((str(subject.get("name")), f"{algorithm}:{value}"))
+    return rows
+
+
+def _header_facts(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    p = statement["predicate"]
+    signer = p.get("signer", {})
+    source = p.get("source", {})
+    versions = p.get("versions", {})
+    dirty = {True: " (dirty work tree)", False: "", None: ""}[source.get("dirty")]
+    key_label = "local developer key" if signer.get("developerKey") else "configured signing key"
+    counts = p.get("suite", {}).get("counts", {})
+    return [
+        ("Signer", f"{signer.get('fingerprint')} ({key_label}); keyid {signer.get('keyid')}"),
+        ("Issued / expires", f"{p.get('issuedAt')} → {p.get('expiresAt')}"),
+        ("Git commit", f"{source.get('gitCommit') or 'unknown (no git)'}{dirty}"),
+        (
+            "Versions",
+            ", ".join(f"{k} {v}" for k, v in versions.items() if k != "implementation")
+            + f" ({versions.get('implementation')})",
+        ),
+        ("Hypothesis profile", str(p.get("suite", {}).get("hypothesisProfile"))),
+        (
+            "Scenarios",
+            ", ".join(f"{k} {v}" for k, v in counts.items()),
+        ),
+    ]
+
+
+def _scenarios_by_feature(statement: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for scenario in statement["predicate"].get("suite", {}).get("scenarios", []):
+        key = f"{scenario.get('feature')} ({scenario.get('featurePath')})"
+        grouped.setdefault(key, []).append(scenario)
+    return grouped
+
+
+def _md(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(statement: Mapping[str, Any]) -> str:
+    """Render the review report as GitHub-flavoured Markdown."""
+    p = statement["predicate"]
+    certified = _certified(statement)
+    out = [
+        "# safetrade certification report",
+        "",
+        f"## Verdict: {'CERTIFIED' if certified else 'NOT CERTIFIED'}",
+        "",
+    ]
+    if p.get("signer", {}).get("developerKey"):
+        out += ["> **Signed with a local developer key.** Do not trust it for production.", ""]
+    out += [f"- **{k}:** {_md(v)}" for k, v in _header_facts(statement)]
+    out.append("")
+    if p.get("problems"):
+        out += ["## Problems", ""] + [f"- {_md(x)}" for x in p["problems"]] + [""]
+    out += [
+        "## Controls matrix",
+        "",
+        _md_row(
+            "Control", "Kind", "What it does", "Regulatory anchor", "Required", "Passed", "Status"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {_md(r['control'])} | {r['kind']} | {_md(r['description'])} | "
+        f"{_md('; '.join(r['anchors']))} | {'yes' if r['required'] else 'no'} | "
+        f"{r['passed']}/{r['total']} | **{r['status']}** |"
+        for r in p.get("controls", [])
+    ]
+    out += ["", "## Scenarios", ""]
+    for feature, scenarios in _scenarios_by_feature(statement).items():
+        out += [
+            f"### {_md(feature)}",
+            "",
+            "| Outcome | Scenario | Incident it replays | Controls | Time |",
+        ]
+        out.append("|---|---|---|---|---|")
+        for s in scenarios:
+            out.append(
+                _md_row(
+                    f"**{s['outcome'].upper()}**",
+                    s["name"],
+                    s.get("incidentLine") or "-",
+                    ", ".join(s["controls"]) or "-",
+                    f"{s['durationSeconds']:.3f}s",
+                )
+            )
+        failures = [s for s in scenarios if s["outcome"] != "passed" and s.get("message")]
+        for s in failures:
+            out += ["", f"<details><summary>{_md(s['name'])}: {s['outcome']}</summary>", "", "```"]
+            out += [s["message"][:2000], "```", "", "</details>"]
+        out.append("")
+    tests = p.get("suite", {}).get("tests", {})
+    out += [
+        "## Other tests (property and unit)",
+        "",
+        ", ".join(f"{k} {v}" for k, v in tests.items()),
+    ]
+    out += [
+        f"- {t['outcome']}: `{t['nodeid']}`" for t in p.get("suite", {}).get("failingTests", [])
+    ]
+    out.append("")
+    coverage = p.get("coverage")
+    out += ["## Coverage", ""]
+    if coverage is None:
+        out += ["No coverage data.", ""]
+    else:
+        floors = coverage.get("floors", {})
+        out += [
+            f"Total: **{coverage['total']:.1f}%**",
+            "",
+            "| Module | Covered | Floor |",
+            "|---|---|---|",
+        ]
+        for module, percent in coverage["modules"].items():
+            floor = next((f for m, f in floors.items() if module.endswith(m)), None)
+            flag = " ⚠" if floor is not None and percent < floor else ""
+            out.append(
+                f"| {module} | {percent:.1f}%{flag} | {'-' if floor is None else f'{floor:g}%'} |"
+            )
+        out.append("")
+    out += ["## Digests", "", "| Subject | Digest |", "|---|---|"]
+    out += [f"| {n} | `{d}` |" for n, d in _subject_rows(statement)]
+    out.append(f"| policy | `sha256:{p.get('policy', {}).get('digest', {}).get('sha256')}` |")
+    out += [
+        "",
+        "## How to verify",
+        "",
+        "```",
+        verify_command(),
+        "```",
+        "",
+        "The gate trusts only keys you list (`--trusted-keys` or `SAFETRADE_TRUSTED_KEYS`), "
+        "never a key shipped with the artifact. `signer.pub` is a convenience copy: "
+        "compare its keyid with the one above before trusting it. "
+        "Report digests are bound inside the signed artifact.",
+        "",
+        "## Out of scope",
+        "",
+    ]
+    out += [f"- {x}" for x in _OUT_OF_SCOPE]
+    return "\n".join(out) + "\n"
+
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;
+margin:0;background:#f4f6f9}
+main{max-width:1180px;margin:0 auto;padding:24px 32px 48px}
+h1{font-size:22px;margin:0 0 12px}
+h2{font-size:18px;margin:32px 0 10px;border-bottom:1px solid #d5dae3;padding-bottom:4px}
+h3{font-size:15px;margin:20px 0 6px}
+.verdict{border-radius:8px;padding:18px 22px;color:#fff;margin-bottom:14px}
+.verdict.ok{background:#1f7a45}.verdict.bad{background:#b42318}
+.verdict .big{font-size:28px;font-weight:700;letter-spacing:.5px}
+.warn{background:#fff4ce;border:1px solid #e0b400;border-radius:6px;padding:10px 14px;margin:10px 0}
+dl.facts{display:grid;grid-template-columns:190px 1fr;gap:4px 14px;background:#fff;
+padding:14px 18px;border-radius:8px;border:1px solid #d5dae3;margin:0}
+dl.facts dt{font-weight:600;color:#4a5468}dl.facts dd{margin:0;word-break:break-all}
+table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d5dae3;font-size:14px}
+th,td{padding:6px 9px;border-bottom:1px solid #e4e8ee;text-align:left;vertical-align:top}
+th{background:#eaeef4;font-weight:600}
+.badge{display:inline-block;min-width:64px;text-align:center;border-radius:4px;padding:1px 6px;
+font-weight:700;font-size:12px;color:#fff}
+.passed,.PASS{background:#1f7a45}.failed,.error,.FAIL,.not-executed{background:#b42318}
+.skipped,.NOT-EVIDENCED{background:#8a6d00}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px}
+pre{white-space:pre-wrap;background:#1d2330;color:#e8ecf3;padding:10px;border-radius:6px;
+max-height:320px;overflow:auto}
+.muted{color:#5d6679}ul.problems li{color:#8f1d14;margin:2px 0}
+"""
+
+
+def _md_row(*cells: object) -> str:
+    return "| " + " | ".join(_md(c) for c in cells) + " |"
+
+
+def _html_row(*cells: str, cell: str = "td") -> str:
+    """Join already-escaped cell HTML into a table row."""
+    return "<tr>" + "".join(f"<{cell}>{c}</{cell}>" for c in cells) + "</tr>"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _badge(status: str) -> str:
+    return f'<span class="badge {_e(status.replace(" ", "-"))}">{_e(status.upper())}</span>'
+
+
+def render_html(statement: Mapping[str, Any]) -> str:
+    """Render the review report as one self-contained HTML page (inline CSS, no scripts)."""
+    p = statement["predicate"]
+    certified = _certified(statement)
+    signer = p.get("signer", {})
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>safetrade certification: {'CERTIFIED' if certified else 'NOT CERTIFIED'}</title>",
+        f"<style>{_CSS}</style></head><body><main>",
+        "<h1>safetrade certification report</h1>",
+        f'<div class="verdict {"ok" if certified else "bad"}"><div class="big">'
+        f"{'CERTIFIED' if certified else 'NOT CERTIFIED'}</div>"
+        f"<div>Signer {_e(signer.get('fingerprint'))} · expires {_e(p.get('expiresAt'))}</div>"
+        "</div>",
+    ]
+    if signer.get("developerKey"):
+        parts.append(
+            '<div class="warn"><strong>Signed with a local developer key.</strong> '
+            "Do not trust it for production.</div>"
+        )
+    parts.append('<dl class="facts">')
+    parts += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _header_facts(statement)]
+    parts.append("</dl>")
+    if p.get("problems"):
+        parts.append('<h2>Problems</h2><ul class="problems">')
+        parts += [f"<li>{_e(x)}</li>" for x in p["problems"]]
+        parts.append("</ul>")
+    parts.append("<h2>Controls matrix</h2><table><thead>")
+    parts.append(
+        _html_row(
+            "Control",
+            "Kind",
+            "What it does",
+            "Regulatory anchor",
+            "Required",
+            "Passed",
+            "Status",
+            cell="th",
+        )
+    )
+    parts.append("</thead><tbody>")
+    parts += [
+        _html_row(
+            f"<code>{_e(r['control'])}</code>",
+            _e(r["kind"]),
+            _e(r["description"]),
+            "<br>".join(_e(a) for a in r["anchors"]),
+            "yes" if r["required"] else "no",
+            f"{r['passed']}/{r['total']}",
+            _badge(r["status"]),
+        )
+        for r in p.get("controls", [])
+    ]
+    parts.append("</tbody></table><h2>Scenarios</h2>")
+    for feature, scenarios in _scenarios_by_feature(statement).items():
+        parts.append(
+            f"<h3>{_e(feature)}</h3><table><thead><tr><th>Outcome</th><th>Scenario</th>"
+            "<th>Incident it replays</th><th>Controls</th><th>Time</th></tr></thead><tbody>"
+        )
+        for s in scenarios:
+            detail = ""
+            if s["outcome"] != "passed" and s.get("message"):
+                detail = f"<pre>{_e(s['message'][:2000])}</pre>"
+            parts.append(
+                _html_row(
+                    _badge(s["outcome"]),
+                    _e(s["name"]) + detail,
+                    _e(s.get("incidentLine") or "—"),
+                    _e(", ".join(s["controls"]) or "—"),
+                    f"{s['durationSeconds']:.3f}s",
+                )
+            )
+        parts.append("</tbody></table>")
+    tests = p.get("suite", {}).get("tests", {})
+    parts.append(
+        "<h2>Other tests (property and unit)</h2><p>"
+        + _e(", ".join(f"{k} {v}" for k, v in tests.items()))
+        + "</p>"
+    )
+    failing = p.get("suite", {}).get("failingTests", [])
+    if failing:
+        parts.append('<ul class="problems">')
+        parts += [f"<li>{_e(t['outcome'])}: <code>{_e(t['nodeid'])}</code></li>" for t in failing]
+        parts.append("</ul>")
+    coverage = p.get("coverage")
+    parts.append("<h2>Coverage</h2>")
+    if coverage is None:
+        parts.append("<p>No coverage data.</p>")
+    else:
+        floors = coverage.get("floors", {})
+        parts.append(
+            f"<p>Total: <strong>{coverage['total']:.1f}%</strong></p><table><thead><tr>"
+            "<th>Module</th><th>Covered</th><th>Floor</th></tr></thead><tbody>"
+        )
+        for module, percent in coverage["modules"].items():
+            floor = next((f for m, f in floors.items() if module.endswith(m)), None)
+            status = "" if floor is None else _badge("PASS" if percent >= floor else "FAIL")
+            parts.append(
+                f"<tr><td><code>{_e(module)}</code></td><td>{percent:.1f}% {status}</td>"
+                f"<td>{'—' if floor is None else f'{floor:g}%'}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+    parts.append(
+        "<h2>Digests</h2><table><thead><tr><th>Subject</th><th>Digest</th></tr></thead><tbody>"
+    )
+    parts += [
+        f"<tr><td>{_e(n)}</td><td><code>{_e(d)}</code></td></tr>"
+        for n, d in _subject_rows(statement)
+    ]
+    policy_digest = p.get("policy", {}).get("digest", {}).get("sha256")
+    parts.append(
+        f"<tr><td>policy</td><td><code>sha256:{_e(policy_digest)}</code></td></tr></tbody></table>"
+    )
+    parts += [
+        "<h2>How to verify</h2>",
+        f"<pre>{_e(verify_command())}</pre>",
+        '<p class="muted">The gate trusts only keys you list (<code>--trusted-keys</code> or '
+        "<code>SAFETRADE_TRUSTED_KEYS</code>), never a key shipped with the artifact. "
+        "<code>signer.pub</code> is a convenience copy: compare its keyid with the one above "
+        "before trusting it. Report digests are bound inside the signed artifact.</p>",
+        "<h2>Out of scope</h2><ul>",
+    ]
+    parts += [f"<li>{_e(x)}</li>" for x in _OUT_OF_SCOPE]
+    parts.append("</ul></main></body></html>")
+    return "\n".join(parts) + "\n"
