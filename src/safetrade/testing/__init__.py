@@ -1,0 +1,105 @@
+"""A wire-faithful fake of KuCoin spot that the real, unmodified ``ccxt.kucoin`` talks to.
+
+KuCoin has no public sandbox, so this fake speaks the protocol ccxt 4.5.90 uses (recorded in
+``shared/reference/kucoin-wire.md``): the same paths, query strings, HMAC signatures, response
+envelopes, error codes and messages. Money is ``Decimal`` throughout; ids and fills are
+deterministic (one counter, an injectable clock, no randomness).
+
+Example:
+    >>> from decimal import Decimal
+    >>> with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}) as ex:
+    ...     client = ex.ccxt_client()
+    ...     client.load_markets()
+    ...     order = client.create_order("SOL/USDT", "market", "buy", 1)
+    ...     ex.balance("SOL").available
+    Decimal('1.0000')
+
+Endpoints (names accepted by :meth:`FakeKucoin.inject`):
+    Public: ``timestamp`` (GET /api/v1/timestamp), ``status`` (/api/v1/status), ``symbols``
+    (/api/v2/symbols), ``currencies`` (/api/v3/currencies), ``all_tickers``
+    (/api/v1/market/allTickers), ``ticker`` (/api/v1/market/stats), ``contracts`` (futures host
+    /api/v1/contracts/active, always empty).
+    Private (signed): ``account_mode`` (/api/ua/v1/account/mode -> CLASSIC), ``margin_symbols``,
+    ``isolated_symbols`` (empty), ``hf_status`` (/api/v1/hf/accounts/opened), ``accounts``,
+    ``create_order`` (POST /api/v1/orders and /api/v1/hf/orders), ``create_stop_order`` (POST
+    /api/v1/stop-order), ``list_orders`` (/api/v1/orders, /api/v1/hf/orders/active|done),
+    ``fetch_order`` and ``cancel_order`` (/api/v1[/hf]/orders/{id}),
+    ``fetch_order_by_client_oid`` and ``cancel_order_by_client_oid``
+    (/api/v1/order/client-order/{clientOid}, /api/v1/hf/orders/client-order/{clientOid}),
+    ``list_stop_orders`` (/api/v1/stop-order), ``fetch_stop_order`` and ``cancel_stop_order``
+    (/api/v1/stop-order/{id}), ``fetch_stop_order_by_client_oid`` and
+    ``cancel_stop_order_by_client_oid`` (queryOrderByClientOid / cancelOrderByClientOid),
+    ``fills`` (/api/v1/fills, /api/v1/hf/fills). Anything else answers 404 ``404000`` (ccxt
+    ``NotSupported``) and is recorded as endpoint ``unknown``.
+
+Behaviour:
+    * Authentication: KC-API-KEY, KC-API-PASSPHRASE (HMAC-signed for key version 2/3, plain for
+      1), KC-API-SIGN over ``timestamp + METHOD + path[?raw query] + raw body``, and
+      KC-API-TIMESTAMP within ±5 s of the fake's clock, checked in KuCoin's order (400001,
+      400002, 400003, 400004, 400005). Partner headers are ignored.
+    * Fees: taker and maker 0.1 % (``MarketRules.taker_fee_rate``/``maker_fee_rate``), always
+      charged in the quote currency on top of a buy (quote debited = funds + fee) and out of a
+      sell (quote credited = funds - fee), exact Decimal, no rounding. allTickers reports the
+      same rates, so ccxt's ``market['taker']`` matches.
+    * Market orders fill at once at the last price set with :meth:`FakeKucoin.set_price`, by size
+      or by funds (size = funds / price rounded down to ``baseIncrement``). The
+      :class:`FillPolicy` can fill only a fraction, or only what the available balance pays for;
+      the unfilled rest is cancelled like on KuCoin (``cancelExist: true``, ccxt status
+      ``canceled``). Without such a policy, a market order the balance cannot pay for is rejected
+      with 200004 ``Balance insufficient!``. A market order on a symbol without a price is
+      rejected with 400100 (ccxt ``BadRequest``).
+    * Limit orders that cross the last price fill at once at the last price (taker). Others rest
+      and hold funds (buy: price x size plus the larger fee rate, in quote; sell: size, in base)
+      until the price reaches them; they then fill at their limit price as maker. Cancelling
+      releases the hold. IOC/FOK and post-only orders that cannot rest are cancelled.
+    * Stop orders (``/api/v1/stop-order``) hold nothing while untriggered. ``stop: loss`` (the
+      default) triggers when the last price is at or below ``stopPrice``, ``entry`` at or above;
+      a stop whose condition already holds triggers when placed. A triggered stop becomes a
+      regular order with the same id and clientOid (``stop``/``stopTriggered`` set) executed as
+      above. If it cannot be paid for (or breaks minFunds) at that moment it is cancelled, as on
+      KuCoin: the order shows ``cancelExist: true`` with the reason in ``remark``, and
+      ``ex.stop_orders[id].failure`` holds KuCoin's message.
+    * clientOid is single-use for the lifetime of the fake (live or done, regular or stop): a
+      reuse is rejected with 126044 ``clientOid duplicate`` (ccxt ``InvalidOrder``). KuCoin's HF
+      API documents that check; applying it to done orders too means a retry after a lost
+      response can never create a second order, which is what a safety test needs to rely on.
+    * HF vs classic: ``hf=True`` answers the HF probe with ``true`` so ccxt uses
+      ``/api/v1/hf/...`` (HF response shapes) and balance type ``trade_hf``. Both families work
+      on the same single order book and account; the accounts endpoint only lists the account
+      type of the current mode (``trade`` or ``trade_hf``), like a migrated KuCoin account.
+    * Faults (:class:`Fault`) are consumed per call in injection order: TIMEOUT, SERVER_ERROR,
+      RATE_LIMIT and ``Fault.reject(code, msg)`` leave the exchange untouched; RESPONSE_LOST
+      processes the request and then drops the answer. In-process the client sees a read
+      timeout (ccxt ``RequestTimeout``); over loopback the server hangs up instead (ccxt
+      ``NetworkError``, the parent class).
+"""
+
+from __future__ import annotations
+
+from safetrade.testing._fake import TEST_API_KEY, TEST_API_SECRET, TEST_PASSPHRASE, FakeKucoin
+from safetrade.testing._faults import Fault
+from safetrade.testing._rules import BTC_USDT, SOL_USDT, MarketRules
+from safetrade.testing._server import LoopbackServer
+from safetrade.testing._state import Balance, Fill, FillPolicy, Order, RecordedRequest, StopOrder
+from safetrade.testing._wire import Rejection
+from safetrade.testing.bridge import session_over
+
+__all__ = [
+    "BTC_USDT",
+    "SOL_USDT",
+    "TEST_API_KEY",
+    "TEST_API_SECRET",
+    "TEST_PASSPHRASE",
+    "Balance",
+    "FakeKucoin",
+    "Fault",
+    "Fill",
+    "FillPolicy",
+    "LoopbackServer",
+    "MarketRules",
+    "Order",
+    "RecordedRequest",
+    "Rejection",
+    "StopOrder",
+    "session_over",
+]

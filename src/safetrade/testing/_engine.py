@@ -1,0 +1,391 @@
+"""The matching engine of the fake: balances, order placement, fills, stop triggers.
+
+Everything is Decimal and deterministic: ids come from one counter, time from the injected clock.
+Money rules (fees, holds, partial fills) are documented on :class:`safetrade.testing.FakeKucoin`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+
+from safetrade.testing._rules import MarketRules
+from safetrade.testing._state import ZERO, Balance, Fill, FillPolicy, Order, StopOrder
+from safetrade.testing._wire import (
+    BALANCE_INSUFFICIENT,
+    DUPLICATE_CLIENT_OID,
+    FUNDS_BELOW_MIN,
+    PRICE_OUT_OF_RANGE,
+    TOO_MANY_ORDERS,
+    UNSUPPORTED_PAIR,
+    KucoinError,
+    Rejection,
+    market_funds_below_min,
+    no_market_price,
+    parameter_error,
+    parse_decimal,
+)
+
+_CLIENT_OID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+MAX_ACTIVE_ORDERS = 200  # per pair, KuCoin docs
+MAX_STOP_ORDERS = 20  # untriggered per pair, KuCoin docs
+
+
+class Engine:
+    """Exchange state plus the rules that change it. Not thread-safe: the caller locks."""
+
+    def __init__(
+        self,
+        markets: Iterable[MarketRules],
+        clock: Callable[[], int],
+        fill_policy: FillPolicy,
+    ) -> None:
+        self.markets: dict[str, MarketRules] = {m.symbol: m for m in markets}
+        self.clock = clock
+        self.fill_policy = fill_policy
+        self.balances: dict[str, Balance] = {}
+        self.prices: dict[str, Decimal] = {}
+        self.price_range: dict[str, tuple[Decimal, Decimal]] = {}
+        self.orders: dict[str, Order] = {}
+        self.stop_orders: dict[str, StopOrder] = {}
+        self.fills: list[Fill] = []
+        self._client_oids: set[str] = set()
+        self._seq = 0
+
+    # --- ids, lookups --------------------------------------------------------------------
+
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def market(self, symbol: object) -> MarketRules:
+        """Return the rules of ``symbol`` (KuCoin form) or reject it like KuCoin."""
+        if not isinstance(symbol, str) or symbol not in self.markets:
+            raise UNSUPPORTED_PAIR.error()
+        return self.markets[symbol]
+
+    def balance(self, currency: str) -> Balance:
+        """Return the balance of ``currency`` (zero when never touched)."""
+        return self.balances.get(currency, Balance(ZERO))
+
+    def _change(self, currency: str, available: Decimal = ZERO, holds: Decimal = ZERO) -> None:
+        old = self.balance(currency)
+        self.balances[currency] = Balance(old.available + available, old.holds + holds)
+
+    # --- public state changes ---------------------------------------------------------------
+
+    def set_balance(self, currency: str, available: Decimal) -> None:
+        """Set the available balance; holds stay as they are."""
+        self.balances[currency] = Balance(available, self.balance(currency).holds)
+
+    def set_price(self, symbol: str, price: Decimal) -> None:
+        """Move the last trade price; fill crossed limit orders, then trigger crossed stops."""
+        market = self.market(symbol)
+        if price <= 0:
+            msg = f"price must be positive, got {price}"
+            raise ValueError(msg)
+        self.prices[symbol] = price
+        low, high = self.price_range.get(symbol, (price, price))
+        self.price_range[symbol] = (min(low, price), max(high, price))
+        for order in list(self.orders.values()):
+            if order.is_active and order.symbol == symbol and order.price is not None:
+                crossed = price <= order.price if order.side == "buy" else price >= order.price
+                if crossed:
+                    self._fill_resting(order, market)
+        for stop in list(self.stop_orders.values()):
+            if stop.status == "NEW" and stop.symbol == symbol:
+                self._maybe_trigger(stop, price)
+
+    # --- placing orders -------------------------------------------------------------------
+
+    def _parse_common(
+        self, body: Mapping[str, object], *, client_oid_required: bool
+    ) -> tuple[str | None, MarketRules, str, str]:
+        client_oid = body.get("clientOid")
+        if client_oid is None:
+            if client_oid_required:
+                raise Rejection("400100", "validation.createOrder.clientOidIsRequired").error()
+        elif not isinstance(client_oid, str) or not _CLIENT_OID.match(client_oid):
+            raise parameter_error("clientOid must be 1-40 letters, digits, '_' or '-'")
+        market = self.market(body.get("symbol"))
+        side = body.get("side")
+        if side not in ("buy", "sell"):
+            raise parameter_error("side must be buy or sell")
+        kind = body.get("type", "limit")
+        if kind not in ("limit", "market"):
+            raise parameter_error("type must be limit or market")
+        # a retried create (e.g. after a lost response) must never become a second order, so a
+        # clientOid is single-use for the lifetime of the fake, like KuCoin's HF 126044 check
+        if client_oid is not None and client_oid in self._client_oids:
+            raise DUPLICATE_CLIENT_OID.error()
+        return client_oid, market, str(side), str(kind)
+
+    @staticmethod
+    def _amounts(
+        body: Mapping[str, object], kind: str
+    ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        price = parse_decimal(body.get("price"), "price")
+        size = parse_decimal(body.get("size"), "size")
+        funds = parse_decimal(body.get("funds"), "funds")
+        if kind == "limit":
+            if price is None:
+                raise parameter_error("price is required for limit orders")
+            if size is None:
+                raise parameter_error("size is required for limit orders")
+            if funds is not None:
+                raise parameter_error("funds is not allowed for limit orders")
+        elif (size is None) == (funds is None):
+            raise parameter_error("market orders take exactly one of size or funds")
+        return price, size, funds
+
+    def create_order(self, body: Mapping[str, object], *, hf: bool) -> Order:
+        """Validate and execute ``POST /api/v1/orders`` (or the HF twin); return the order."""
+        client_oid, market, side, kind = self._parse_common(body, client_oid_required=not hf)
+        price, size, funds = self._amounts(body, kind)
+        active = sum(1 for o in self.orders.values() if o.is_active and o.symbol == market.symbol)
+        if active >= MAX_ACTIVE_ORDERS:
+            raise TOO_MANY_ORDERS.error()
+        if price is not None and kind == "market":
+            price = None  # KuCoin ignores a price on market orders
+        order = Order(
+            id="",
+            client_oid=client_oid,
+            symbol=market.symbol,
+            side=side,
+            type=kind,
+            price=price,
+            size=size,
+            funds=funds,
+            created_at=self.clock(),
+            time_in_force=str(body.get("timeInForce") or "GTC"),
+            post_only=body.get("postOnly") is True,
+            fee_currency=market.quote,
+        )
+        self._submit(order, market)
+        return order
+
+    def create_stop_order(self, body: Mapping[str, object]) -> StopOrder:
+        """Validate ``POST /api/v1/stop-order``; store it untriggered (no funds held)."""
+        client_oid, market, side, kind = self._parse_common(body, client_oid_required=True)
+        stop_price = parse_decimal(body.get("stopPrice"), "stopPrice")
+        if stop_price is None:
+            raise parameter_error("stopPrice is required")
+        if stop_price <= 0:
+            raise parameter_error("stopPrice must be positive")
+        market.check_price(stop_price)
+        stop = body.get("stop", "loss")
+        if stop not in ("loss", "entry"):
+            raise parameter_error("stop must be loss or entry")
+        price, size, funds = self._amounts(body, kind)
+        self._check_shape(market, kind, price, size, funds)
+        waiting = sum(
+            1 for s in self.stop_orders.values() if s.status == "NEW" and s.symbol == market.symbol
+        )
+        if waiting >= MAX_STOP_ORDERS:
+            raise TOO_MANY_ORDERS.error()
+        order = StopOrder(
+            id=f"vs8fake{self._next():017d}",
+            client_oid=client_oid,
+            symbol=market.symbol,
+            side=side,
+            type=kind,
+            price=price if kind == "limit" else None,
+            size=size,
+            funds=funds,
+            stop=str(stop),
+            stop_price=stop_price,
+            created_at=self.clock(),
+            time_in_force=str(body.get("timeInForce") or "GTC"),
+        )
+        if client_oid is not None:
+            self._client_oids.add(client_oid)
+        self.stop_orders[order.id] = order
+        # KuCoin accepts a stop whose condition already holds and triggers it at once
+        last = self.prices.get(market.symbol)
+        if last is not None:
+            self._maybe_trigger(order, last)
+        return order
+
+    @staticmethod
+    def _check_shape(
+        market: MarketRules,
+        kind: str,
+        price: Decimal | None,
+        size: Decimal | None,
+        funds: Decimal | None,
+    ) -> None:
+        if price is not None and kind == "limit":
+            market.check_price(price)
+        if size is not None:
+            market.check_size(size)
+        if funds is not None:
+            market.check_funds(funds)
+            if funds < max(market.min_funds, market.quote_min_size):
+                raise market_funds_below_min(market.min_funds, market.quote).error()
+
+    def _submit(self, order: Order, market: MarketRules) -> None:
+        """Check the money rules, then execute. Raises before changing any state."""
+        self._check_shape(market, order.type, order.price, order.size, order.funds)
+        last = self.prices.get(market.symbol)
+        if order.type == "limit":
+            self._submit_limit(order, market, last)
+        else:
+            self._submit_market(order, market, last)
+
+    def _store(self, order: Order) -> None:
+        if not order.id:
+            order.id = f"5fa0c0de{self._next():016x}"
+        order.updated_at = self.clock()
+        if order.client_oid is not None:
+            self._client_oids.add(order.client_oid)
+        self.orders[order.id] = order
+
+    def _submit_limit(self, order: Order, market: MarketRules, last: Decimal | None) -> None:
+        assert order.price is not None and order.size is not None  # noqa: S101 - checked by _amounts
+        price, size = order.price, order.size
+        if price * size < market.min_funds:
+            raise FUNDS_BELOW_MIN.error()
+        buy = order.side == "buy"
+        if last is not None:
+            band = last * market.price_limit_rate
+            if (buy and price > last + band) or (not buy and price < last - band):
+                raise PRICE_OUT_OF_RANGE.error()
+        # buys freeze price x size plus the worst-case fee, so a later fill can always be paid
+        fee_reserve = price * size * max(market.taker_fee_rate, market.maker_fee_rate)
+        hold, currency = (price * size + fee_reserve, market.quote) if buy else (size, market.base)
+        if hold > self.balance(currency).available:
+            raise BALANCE_INSUFFICIENT.error()
+        marketable = last is not None and (last <= price if buy else last >= price)
+        self._store(order)
+        if marketable and not order.post_only:
+            assert last is not None  # noqa: S101 - implied by marketable
+            self._apply_fill(order, market, last, size, "taker")
+            order.is_active = False
+        elif order.post_only or order.time_in_force in ("IOC", "FOK"):
+            # post-only would take, IOC/FOK cannot fill now: KuCoin cancels such orders
+            order.is_active, order.cancel_exist = False, True
+        else:
+            order.hold, order.hold_currency = hold, currency
+            self._change(currency, available=-hold, holds=hold)
+
+    def _submit_market(self, order: Order, market: MarketRules, last: Decimal | None) -> None:
+        if last is None:
+            raise no_market_price(market.symbol).error()
+        if order.size is not None and order.size * last < market.min_funds:
+            raise FUNDS_BELOW_MIN.error()
+        policy = self.fill_policy
+        if order.size is not None:
+            wanted = order.size
+        else:
+            assert order.funds is not None  # noqa: S101 - market orders carry size or funds
+            wanted = market.truncate_size(order.funds / last)
+        size = market.truncate_size(wanted * policy.fraction)
+        rate = market.taker_fee_rate
+        if order.side == "buy":
+            spendable = self.balance(market.quote).available
+            affordable = market.truncate_size(spendable / (last * (1 + rate)))
+        else:
+            affordable = market.truncate_size(self.balance(market.base).available)
+        if size > affordable:
+            if not policy.up_to_balance or affordable <= 0:
+                raise BALANCE_INSUFFICIENT.error()
+            size = affordable
+        self._store(order)
+        if size > 0:
+            self._apply_fill(order, market, last, size, "taker")
+        order.is_active = False
+        # a market order never rests: what a partial fill leaves is cancelled, as on KuCoin
+        order.cancel_exist = size < wanted
+
+    def _apply_fill(
+        self, order: Order, market: MarketRules, price: Decimal, size: Decimal, liquidity: str
+    ) -> None:
+        funds = price * size
+        rate = market.taker_fee_rate if liquidity == "taker" else market.maker_fee_rate
+        fee = funds * rate
+        if order.side == "buy":
+            self._change(market.quote, available=-(funds + fee))
+            self._change(market.base, available=size)
+        else:
+            self._change(market.base, available=-size)
+            self._change(market.quote, available=funds - fee)
+        order.deal_size += size
+        order.deal_funds += funds
+        order.fee += fee
+        order.updated_at = self.clock()
+        seq = self._next()
+        self.fills.append(
+            Fill(
+                seq=seq,
+                trade_id=f"5fa07ade{seq:016x}",
+                order_id=order.id,
+                symbol=order.symbol,
+                side=order.side,
+                liquidity=liquidity,
+                price=price,
+                size=size,
+                funds=funds,
+                fee=fee,
+                fee_rate=rate,
+                fee_currency=market.quote,
+                type=order.type,
+                created_at=self.clock(),
+                stop=order.stop or "",
+            )
+        )
+
+    def _fill_resting(self, order: Order, market: MarketRules) -> None:
+        assert order.price is not None and order.size is not None  # noqa: S101 - limit order
+        self._release(order)
+        self._apply_fill(order, market, order.price, order.size - order.deal_size, "maker")
+        order.is_active = False
+
+    def _release(self, order: Order) -> None:
+        if order.hold:
+            self._change(order.hold_currency, available=order.hold, holds=-order.hold)
+            order.hold = ZERO
+
+    # --- stop orders -----------------------------------------------------------------------
+
+    def _maybe_trigger(self, stop: StopOrder, last: Decimal) -> None:
+        fired = last <= stop.stop_price if stop.stop == "loss" else last >= stop.stop_price
+        if not fired:
+            return
+        stop.status, stop.triggered_at = "TRIGGERED", self.clock()
+        market = self.markets[stop.symbol]
+        order = Order(
+            id=stop.id,  # KuCoin keeps the stop order's id for the order it becomes
+            client_oid=stop.client_oid,
+            symbol=stop.symbol,
+            side=stop.side,
+            type=stop.type,
+            price=stop.price,
+            size=stop.size,
+            funds=stop.funds,
+            created_at=self.clock(),
+            time_in_force=stop.time_in_force,
+            fee_currency=market.quote,
+            stop=stop.stop,
+            stop_price=stop.stop_price,
+            stop_triggered=True,
+        )
+        try:
+            self._submit(order, market)
+        except KucoinError as exc:
+            # no funds are held for an untriggered stop, so it can fail now: KuCoin cancels it
+            stop.failure = order.reason = exc.rejection.msg
+            order.is_active, order.cancel_exist = False, True
+            self._store(order)
+
+    # --- cancelling ------------------------------------------------------------------------
+
+    def cancel_order(self, order: Order) -> None:
+        """Cancel an active order and release its hold."""
+        self._release(order)
+        order.is_active, order.cancel_exist = False, True
+        order.updated_at = self.clock()
+
+    def cancel_stop_order(self, stop: StopOrder) -> None:
+        """Cancel an untriggered stop order (nothing is held, so nothing is released)."""
+        stop.status = "CANCELLED"

@@ -1,0 +1,235 @@
+"""The :class:`FakeKucoin` facade: state set-up, assertions, fault injection, ccxt clients."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import attrs
+import httpx
+import respx
+
+from safetrade.testing._auth import Credentials
+from safetrade.testing._engine import Engine
+from safetrade.testing._faults import Fault
+from safetrade.testing._routes import Api
+from safetrade.testing._rules import DEFAULT_MARKETS, MarketRules
+from safetrade.testing._server import LoopbackServer
+from safetrade.testing._state import Balance, Fill, FillPolicy, Order, RecordedRequest, StopOrder
+from safetrade.testing._wire import Rejection
+from safetrade.testing.bridge import session_over
+
+# Obviously fake credentials; the fake only listens on loopback or in-process.
+TEST_API_KEY = "fake-kucoin-api-key"
+TEST_API_SECRET = "fake-kucoin-api-secret"  # noqa: S105 - a published test value
+TEST_PASSPHRASE = "fake-kucoin-passphrase"  # noqa: S105 - a published test value
+
+
+def wall_clock_ms() -> int:
+    """Epoch milliseconds from the system clock (ccxt signs with the same clock)."""
+    return time.time_ns() // 1_000_000
+
+
+def _kucoin_symbol(symbol: str) -> str:
+    return symbol.replace("/", "-")
+
+
+class FakeKucoin:
+    """A wire-faithful fake of KuCoin spot for the real, unmodified ``ccxt.kucoin``.
+
+    See the package docstring (``safetrade.testing``) for endpoints, fees, partial fills, stop
+    orders and faults.
+
+    Args:
+        markets: Market rules; default SOL-USDT and BTC-USDT.
+        balances: Available balance per currency (holds start at 0). Default: USDT 0.
+        prices: Last price per symbol (``SOL/USDT`` or ``SOL-USDT``). Default: none.
+        clock: Server time in epoch milliseconds; checks ``KC-API-TIMESTAMP`` (±5 s) and stamps
+            orders. Default: the system clock, which is what ccxt signs with.
+        hf: Answer the HF probe with ``true`` (ccxt then uses ``/api/v1/hf/orders`` and account
+            type ``trade_hf``).
+        api_key: The one API key the fake accepts.
+        api_secret: Its secret.
+        passphrase: Its passphrase.
+        fill_policy: How much of a market order fills; default everything.
+    """
+
+    def __init__(
+        self,
+        *,
+        markets: Iterable[MarketRules] | None = None,
+        balances: Mapping[str, Decimal | str] | None = None,
+        prices: Mapping[str, Decimal | str] | None = None,
+        clock: Callable[[], int] | None = None,
+        hf: bool = False,
+        api_key: str = TEST_API_KEY,
+        api_secret: str = TEST_API_SECRET,
+        passphrase: str = TEST_PASSPHRASE,
+        fill_policy: FillPolicy | None = None,
+    ) -> None:
+        self.clock = clock or wall_clock_ms
+        self.credentials = Credentials(api_key, api_secret, passphrase)
+        self._engine = Engine(
+            DEFAULT_MARKETS if markets is None else markets,
+            self.clock,
+            fill_policy or FillPolicy(),
+        )
+        self._api = Api(self._engine, self.credentials, self.clock, hf=hf)
+        self.router: respx.MockRouter = self._api.router()
+        self.transport = httpx.MockTransport(self.router.handler)
+        self._servers: list[LoopbackServer] = []
+        for currency, amount in {"USDT": Decimal(0), **(balances or {})}.items():
+            self.set_balance(currency, Decimal(str(amount)))
+        for symbol, price in (prices or {}).items():
+            self.set_price(symbol, Decimal(str(price)))
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop every loopback server started by :meth:`serve`."""
+        while self._servers:
+            self._servers.pop().close()
+
+    def __enter__(self) -> FakeKucoin:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- clients --------------------------------------------------------------------------
+
+    def _client_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "apiKey": self.credentials.api_key,
+            "secret": self.credentials.api_secret,
+            "password": self.credentials.passphrase,
+            "enableRateLimit": False,
+            **config,
+        }
+
+    def ccxt_client(self, **config: Any) -> Any:
+        """Return a real ``ccxt.kucoin`` whose HTTP session is bridged in-process to this fake.
+
+        Args:
+            **config: Extra ccxt constructor settings (e.g. ``options={...}``); they win over
+                the defaults (this fake's credentials, ``enableRateLimit=False``).
+        """
+        import ccxt  # noqa: PLC0415 - ccxt is heavy; only clients need it
+
+        return ccxt.kucoin(self._client_config({"session": session_over(self.transport), **config}))
+
+    def serve(self, port: int = 0) -> LoopbackServer:
+        """Serve this fake over real HTTP on 127.0.0.1 (closed with the fake).
+
+        Args:
+            port: TCP port, 0 for a free one.
+        """
+        server = LoopbackServer(self.router.handler, port)
+        self._servers.append(server)
+        return server
+
+    def ccxt_client_over_loopback(self, **config: Any) -> Any:
+        """Return a real ``ccxt.kucoin`` talking real HTTP to this fake on 127.0.0.1.
+
+        Reuses the first server started by :meth:`serve` (starting one if needed) and points
+        every ccxt API group (spot, futures, UTA, ...) at it.
+        """
+        import ccxt  # noqa: PLC0415 - ccxt is heavy; only clients need it
+
+        server = self._servers[0] if self._servers else self.serve()
+        client = ccxt.kucoin(self._client_config(config))
+        client.urls["api"] = dict.fromkeys(client.urls["api"], server.base_url)
+        return client
+
+    # --- state set-up -----------------------------------------------------------------------
+
+    @property
+    def hf(self) -> bool:
+        """Whether the fake reports an HF (high-frequency) trading account."""
+        return self._api.hf
+
+    def set_price(self, symbol: str, price: Decimal) -> None:
+        """Set the last trade price of ``symbol``; crossed limit and stop orders execute now."""
+        with self._api.lock:
+            self._engine.set_price(_kucoin_symbol(symbol), Decimal(str(price)))
+
+    def price(self, symbol: str) -> Decimal | None:
+        """Return the last price of ``symbol``, or None when never set."""
+        with self._api.lock:
+            return self._engine.prices.get(_kucoin_symbol(symbol))
+
+    def set_balance(self, currency: str, available: Decimal) -> None:
+        """Set the available balance of ``currency``; its holds stay unchanged."""
+        with self._api.lock:
+            self._engine.set_balance(currency, Decimal(str(available)))
+
+    def balance(self, currency: str) -> Balance:
+        """Return ``Balance(available, holds)`` of ``currency`` (``.total`` is their sum)."""
+        with self._api.lock:
+            return self._engine.balance(currency)
+
+    def add_market(self, rules: MarketRules) -> None:
+        """Add (or replace) a market; call before the client loads markets."""
+        with self._api.lock:
+            self._engine.markets[rules.symbol] = rules
+
+    # --- faults ----------------------------------------------------------------------------
+
+    def inject(self, endpoint: str, fault: Fault | Rejection, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``endpoint`` fail with ``fault``.
+
+        Args:
+            endpoint: An endpoint name (see the package docstring), e.g. ``"create_stop_order"``.
+            fault: A :class:`Fault` member or ``Fault.reject(code, msg)``.
+            times: How many consecutive calls the fault hits.
+
+        Raises:
+            ValueError: For an unknown endpoint name or ``times < 1``.
+        """
+        with self._api.lock:
+            self._api.faults.add(endpoint, fault, times)
+
+    def clear_faults(self) -> None:
+        """Disarm every pending fault."""
+        with self._api.lock:
+            self._api.faults.clear()
+
+    # --- read-only views ---------------------------------------------------------------------
+
+    @property
+    def orders(self) -> Mapping[str, Order]:
+        """Snapshot of every regular order by id (incl. orders that triggered stops became)."""
+        with self._api.lock:
+            return MappingProxyType({k: attrs.evolve(v) for k, v in self._engine.orders.items()})
+
+    @property
+    def stop_orders(self) -> Mapping[str, StopOrder]:
+        """Snapshot of every stop order by id, whatever its status."""
+        with self._api.lock:
+            return MappingProxyType(
+                {k: attrs.evolve(v) for k, v in self._engine.stop_orders.items()}
+            )
+
+    @property
+    def fills(self) -> tuple[Fill, ...]:
+        """Every execution, oldest first."""
+        with self._api.lock:
+            return tuple(self._engine.fills)
+
+    @property
+    def requests(self) -> tuple[RecordedRequest, ...]:
+        """Every request received, oldest first."""
+        with self._api.lock:
+            return tuple(self._api.recorded)
+
+    def endpoints_called(self) -> list[str]:
+        """Endpoint names of the recorded requests, in order (handy in assertions)."""
+        return [r.endpoint for r in self.requests]

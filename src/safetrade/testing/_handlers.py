@@ -1,0 +1,217 @@
+"""Handlers of the private trading endpoints (accounts, orders, stop orders, fills).
+
+Each ``_<endpoint>`` method receives the parsed :class:`~safetrade.testing._routes.Call` and
+returns the ``data`` part of KuCoin's envelope, or raises ``KucoinError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from safetrade.testing import _serialize as ser
+from safetrade.testing._state import Order, StopOrder
+from safetrade.testing._wire import (
+    CANCEL_NOT_FOUND,
+    HF_CANCEL_NOT_FOUND,
+    HF_ORDER_NOT_FOUND,
+    ORDER_NOT_FOUND,
+    fmt,
+    parameter_error,
+)
+
+if TYPE_CHECKING:
+    from safetrade.testing._engine import Engine
+    from safetrade.testing._routes import Call
+
+
+def _int(call: Call, name: str, default: int, maximum: int) -> int:
+    raw = call.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise parameter_error(f"{name} must be an integer within [1, {maximum}]")
+    return int(raw)
+
+
+class TradingHandlers:
+    """Private endpoint handlers; mixed into the request pipeline class."""
+
+    engine: Engine
+    clock: Callable[[], int]
+    hf: bool
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _hf_symbol(self, call: Call) -> str | None:
+        """HF endpoints need ``symbol``; classic ones take it as an optional filter."""
+        symbol = call.query.get("symbol")
+        if call.hf and not symbol:
+            raise parameter_error("symbol is required")
+        return symbol
+
+    def _order_view(self, order: Order, call: Call) -> dict[str, object]:
+        return ser.hf_order(order) if call.hf else ser.classic_order(order)
+
+    def _find_order(self, call: Call, *, cancelling: bool = False) -> Order:
+        symbol = self._hf_symbol(call)
+        order_id, client_oid = call.groups.get("order_id"), call.groups.get("client_oid")
+        found: Order | None = None
+        if order_id is not None:
+            found = self.engine.orders.get(order_id)
+        else:
+            # the newest order with this clientOid (a triggered stop shares its clientOid)
+            matches = [o for o in self.engine.orders.values() if o.client_oid == client_oid]
+            found = matches[-1] if matches else None
+        if (
+            found is None
+            or (symbol and found.symbol != symbol)
+            or (cancelling and not found.is_active)
+        ):
+            if cancelling:
+                raise (HF_CANCEL_NOT_FOUND if call.hf else CANCEL_NOT_FOUND).error()
+            raise (HF_ORDER_NOT_FOUND if call.hf else ORDER_NOT_FOUND).error()
+        return found
+
+    def _stop_view(self, stop: StopOrder) -> dict[str, object]:
+        market = self.engine.markets[stop.symbol]
+        return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate)
+
+    def _find_stop(self, call: Call, *, cancelling: bool = False) -> StopOrder:
+        order_id = call.groups.get("order_id")
+        client_oid = call.query.get("clientOid")
+        stops = self.engine.stop_orders.values()
+        if order_id is not None:
+            found = [s for s in stops if s.id == order_id]
+        else:
+            found = [s for s in stops if client_oid and s.client_oid == client_oid]
+        wanted = ("NEW",) if cancelling else ("NEW", "TRIGGERED")
+        live = [s for s in found if s.status in wanted]
+        if not live:
+            raise (CANCEL_NOT_FOUND if cancelling else ORDER_NOT_FOUND).error()
+        return live[-1]
+
+    @staticmethod
+    def _filtered(items: Sequence[Order] | Sequence[StopOrder], call: Call) -> list[object]:
+        keep: list[object] = []
+        for item in reversed(items):  # KuCoin lists newest first
+            if any(
+                call.query.get(key) and call.query[key] != value
+                for key, value in (
+                    ("symbol", item.symbol),
+                    ("side", item.side),
+                    ("type", item.type),
+                )
+            ):
+                continue
+            keep.append(item)
+        return keep
+
+    # --- accounts --------------------------------------------------------------------------
+
+    def _accounts(self, call: Call) -> object:
+        kind = call.query.get("type")
+        # the fake has one spot account: "trade" in classic mode, "trade_hf" after HF migration;
+        # ccxt keeps only items whose type equals the one it asked for
+        if kind is not None and kind != ("trade_hf" if self.hf else "trade"):
+            return []
+        currency = call.query.get("currency")
+        items = []
+        for index, (code, balance) in enumerate(sorted(self.engine.balances.items()), start=1):
+            if currency and code != currency:
+                continue
+            items.append(
+                {"id": f"5fa0acc0{index:016x}", "currency": code,
+                 "type": kind or ("trade_hf" if self.hf else "trade"),
+                 "balance": fmt(balance.total), "available": fmt(balance.available),
+                 "holds": fmt(balance.holds)}
+            )  # fmt: skip
+        return items
+
+    # --- regular orders ----------------------------------------------------------------------
+
+    def _create_order(self, call: Call) -> object:
+        order = self.engine.create_order(call.body, hf=call.hf)
+        if call.hf:
+            return {"orderId": order.id, "clientOid": order.client_oid}
+        return {"orderId": order.id}
+
+    def _fetch_order(self, call: Call) -> object:
+        return self._order_view(self._find_order(call), call)
+
+    def _fetch_order_by_client_oid(self, call: Call) -> object:
+        return self._order_view(self._find_order(call), call)
+
+    def _list_orders(self, call: Call) -> object:
+        state = call.groups.get("state") or call.query.get("status")
+        if call.hf:
+            self._hf_symbol(call)
+        orders = [
+            o for o in self._filtered(list(self.engine.orders.values()), call)
+            if isinstance(o, Order) and (state is None or o.is_active == (state == "active"))
+        ]  # fmt: skip
+        views = [self._order_view(o, call) for o in orders]
+        if call.hf and state == "active":
+            return views
+        if call.hf:
+            return {"lastId": 0, "items": views[: _int(call, "limit", 20, 100)]}
+        return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
+
+    def _cancel_order(self, call: Call) -> object:
+        order = self._find_order(call, cancelling=True)
+        self.engine.cancel_order(order)
+        return {"orderId": order.id} if call.hf else {"cancelledOrderIds": [order.id]}
+
+    def _cancel_order_by_client_oid(self, call: Call) -> object:
+        order = self._find_order(call, cancelling=True)
+        self.engine.cancel_order(order)
+        if call.hf:
+            return {"clientOid": order.client_oid}
+        return {"cancelledOrderId": order.id, "clientOid": order.client_oid}
+
+    # --- stop orders -------------------------------------------------------------------------
+
+    def _create_stop_order(self, call: Call) -> object:
+        return {"orderId": self.engine.create_stop_order(call.body).id}
+
+    def _list_stop_orders(self, call: Call) -> object:
+        # KuCoin lists only untriggered stop orders here
+        stops = [s for s in self.engine.stop_orders.values() if s.status == "NEW"]
+        views = [
+            self._stop_view(s) for s in self._filtered(stops, call) if isinstance(s, StopOrder)
+        ]
+        return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
+
+    def _fetch_stop_order(self, call: Call) -> object:
+        return self._stop_view(self._find_stop(call))
+
+    def _fetch_stop_order_by_client_oid(self, call: Call) -> object:
+        return [self._stop_view(self._find_stop(call))]
+
+    def _cancel_stop_order(self, call: Call) -> object:
+        stop = self._find_stop(call, cancelling=True)
+        self.engine.cancel_stop_order(stop)
+        return {"cancelledOrderIds": [stop.id]}
+
+    def _cancel_stop_order_by_client_oid(self, call: Call) -> object:
+        stop = self._find_stop(call, cancelling=True)
+        self.engine.cancel_stop_order(stop)
+        return {"cancelledOrderId": stop.id, "clientOid": stop.client_oid}
+
+    # --- fills -------------------------------------------------------------------------------
+
+    def _fills(self, call: Call) -> object:
+        symbol = self._hf_symbol(call)
+        start = int(call.query.get("startAt") or 0)
+        end = int(call.query.get("endAt") or 2**62)
+        items = [
+            ser.fill(f, hf=call.hf)
+            for f in reversed(self.engine.fills)
+            if (not symbol or f.symbol == symbol)
+            and call.query.get("orderId", f.order_id) == f.order_id
+            and call.query.get("side", f.side) == f.side
+            and start <= f.created_at <= end
+        ]
+        if call.hf:
+            return {"items": items[: _int(call, "limit", 20, 100)], "lastId": 0}
+        return ser.page(items, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))

@@ -1,0 +1,251 @@
+"""The HTTP face of the fake: a respx route table (one named route per endpoint) and handlers.
+
+Every route runs the same pipeline: record the request, play an injected fault, check
+authentication on private endpoints, call the handler, wrap its result in KuCoin's envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
+
+import attrs
+import httpx
+import respx
+
+from safetrade.testing._auth import Credentials, verify
+from safetrade.testing._engine import Engine
+from safetrade.testing._faults import Fault, FaultPlan
+from safetrade.testing._handlers import TradingHandlers
+from safetrade.testing._state import RecordedRequest
+from safetrade.testing._wire import (
+    RATE_LIMITED,
+    SERVER_ERROR,
+    URL_NOT_FOUND,
+    KucoinError,
+    Rejection,
+    fmt,
+    ok,
+    parameter_error,
+)
+
+_COID = r"(?P<client_oid>[^/]+)"
+_ID = r"(?P<order_id>[^/]+)"
+# (endpoint name, method, path regex, private). Order matters: specific paths before {id} paths.
+ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
+    ("timestamp", "GET", r"^/api/v1/timestamp$", False),
+    ("status", "GET", r"^/api/v1/status$", False),
+    ("symbols", "GET", r"^/api/v2/symbols$", False),
+    ("currencies", "GET", r"^/api/v3/currencies$", False),
+    ("all_tickers", "GET", r"^/api/v1/market/allTickers$", False),
+    ("ticker", "GET", r"^/api/v1/market/stats$", False),
+    ("contracts", "GET", r"^/api/v1/contracts/active$", False),
+    ("account_mode", "GET", r"^/api/ua/v1/account/mode$", True),
+    ("margin_symbols", "GET", r"^/api/v3/margin/symbols$", True),
+    ("isolated_symbols", "GET", r"^/api/v1/isolated/symbols$", True),
+    ("hf_status", "GET", r"^/api/v1/hf/accounts/opened$", True),
+    ("accounts", "GET", r"^/api/v1/accounts$", True),
+    ("create_order", "POST", r"^/api/v1/(?P<hf>hf/)?orders$", True),
+    ("create_stop_order", "POST", r"^/api/v1/stop-order$", True),
+    ("list_orders", "GET", r"^/api/v1/(?:orders|(?P<hf>hf/)orders/(?P<state>active|done))$", True),
+    (
+        "fetch_order_by_client_oid",
+        "GET",
+        rf"^/api/v1/(?:order|(?P<hf>hf/)orders)/client-order/{_COID}$",
+        True,
+    ),  # noqa: E501
+    ("fetch_order", "GET", rf"^/api/v1/(?P<hf>hf/)?orders/{_ID}$", True),
+    (
+        "cancel_order_by_client_oid",
+        "DELETE",
+        rf"^/api/v1/(?:order|(?P<hf>hf/)orders)/client-order/{_COID}$",
+        True,
+    ),  # noqa: E501
+    ("cancel_order", "DELETE", rf"^/api/v1/(?P<hf>hf/)?orders/{_ID}$", True),
+    ("list_stop_orders", "GET", r"^/api/v1/stop-order$", True),
+    ("fetch_stop_order_by_client_oid", "GET", r"^/api/v1/stop-order/queryOrderByClientOid$", True),
+    ("fetch_stop_order", "GET", rf"^/api/v1/stop-order/{_ID}$", True),
+    (
+        "cancel_stop_order_by_client_oid",
+        "DELETE",
+        r"^/api/v1/stop-order/cancelOrderByClientOid$",
+        True,
+    ),  # noqa: E501
+    ("cancel_stop_order", "DELETE", rf"^/api/v1/stop-order/{_ID}$", True),
+    ("fills", "GET", r"^/api/v1/(?P<hf>hf/)?fills$", True),
+)
+ENDPOINT_NAMES = frozenset(name for name, *_ in ENDPOINTS)
+
+
+@attrs.frozen
+class Call:
+    """One parsed request as a handler sees it."""
+
+    query: dict[str, str]
+    body: Mapping[str, Any]
+    groups: dict[str, str | None]
+
+    @property
+    def hf(self) -> bool:
+        """Whether the HF twin of the endpoint was called."""
+        return bool(self.groups.get("hf"))
+
+
+def _response(status: int, payload: object) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(payload), headers=_JSON)
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+class Api(TradingHandlers):
+    """Request pipeline plus one handler per endpoint (``_<endpoint name>``)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        credentials: Credentials,
+        clock: Callable[[], int],
+        *,
+        hf: bool,
+    ) -> None:
+        self.engine = engine
+        self.credentials = credentials
+        self.clock = clock
+        self.hf = hf
+        self.faults = FaultPlan(ENDPOINT_NAMES)
+        self.recorded: list[RecordedRequest] = []
+        self.lock = threading.RLock()
+
+    def router(self) -> respx.MockRouter:
+        """Build the respx route table; nothing is patched globally (``using=None``)."""
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True, using=None)
+        for name, method, regex, private in ENDPOINTS:
+            router.route(method=method, path__regex=regex, name=name).mock(
+                side_effect=self._side_effect(name, private)
+            )
+        router.route(name="unknown").mock(side_effect=self._side_effect("unknown", False))
+        return router
+
+    def _side_effect(self, name: str, private: bool) -> Callable[..., httpx.Response]:
+        def side_effect(request: httpx.Request, **groups: str | None) -> httpx.Response:
+            return self.handle(name, private, request, groups)
+
+        return side_effect
+
+    def handle(
+        self, name: str, private: bool, request: httpx.Request, groups: dict[str, str | None]
+    ) -> httpx.Response:
+        """Run the pipeline for one request and return KuCoin's response.
+
+        Raises:
+            httpx.ReadTimeout: for an injected ``TIMEOUT`` or ``RESPONSE_LOST``.
+        """
+        raw_body = request.content.decode()
+        query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        with self.lock:
+            fault = self.faults.take(name) if name != "unknown" else None
+            try:
+                body = json.loads(raw_body, parse_float=Decimal) if raw_body else {}
+            except ValueError:
+                body = None
+            self.recorded.append(
+                RecordedRequest(
+                    endpoint=name,
+                    method=request.method,
+                    host=request.url.host,
+                    path=request.url.path,
+                    query=query,
+                    body=body if raw_body else None,
+                    fault=fault.name if isinstance(fault, Fault) else fault and fault.code,
+                )
+            )
+            if fault is Fault.TIMEOUT:
+                raise httpx.ReadTimeout("fake KuCoin: injected timeout", request=request)
+            rejection = {Fault.SERVER_ERROR: SERVER_ERROR, Fault.RATE_LIMIT: RATE_LIMITED}.get(
+                fault,  # type: ignore[call-overload]
+                fault if isinstance(fault, Rejection) else None,
+            )
+            if rejection is not None:
+                return _response(rejection.status, rejection.body())
+            try:
+                if private:
+                    target = request.url.raw_path.decode()
+                    verify(self.credentials, self.clock, request.headers, request.method,
+                           target, raw_body)  # fmt: skip
+                if not isinstance(body, dict):
+                    raise parameter_error("body must be a JSON object")
+                handler: Callable[[Call], object] = getattr(self, f"_{name}")
+                response = _response(200, ok(handler(Call(query, body, groups))))
+            except KucoinError as exc:
+                response = _response(exc.rejection.status, exc.rejection.body())
+            if fault is Fault.RESPONSE_LOST:
+                raise httpx.ReadTimeout("fake KuCoin: response lost", request=request)
+            return response
+
+    # --- public / load_markets -------------------------------------------------------------
+
+    def _unknown(self, call: Call) -> object:
+        raise URL_NOT_FOUND.error()
+
+    def _timestamp(self, call: Call) -> object:
+        return self.clock()
+
+    def _status(self, call: Call) -> object:
+        return {"status": "open", "msg": ""}
+
+    def _symbols(self, call: Call) -> object:
+        return [m.symbol_item() for m in self.engine.markets.values()]
+
+    def _currencies(self, call: Call) -> object:
+        codes = dict.fromkeys(c for m in self.engine.markets.values() for c in (m.base, m.quote))
+        return [
+            {"currency": c, "name": c, "fullName": c, "precision": 8, "confirms": None,
+             "contractAddress": None, "isMarginEnabled": True, "isDebitEnabled": True,
+             "chains": []}
+            for c in codes
+        ]  # fmt: skip
+
+    def _ticker_item(self, symbol: str) -> dict[str, object]:
+        market = self.engine.markets[symbol]
+        last = self.engine.prices.get(symbol)
+        low, high = self.engine.price_range.get(symbol, (None, None))
+        fills = [f for f in self.engine.fills if f.symbol == symbol]
+        return {
+            "time": self.clock(), "symbol": symbol, "symbolName": symbol,
+            # the fake has no order book: best bid and ask both sit at the last price
+            "buy": fmt(last), "sell": fmt(last), "last": fmt(last),
+            "bestBidSize": "0", "bestAskSize": "0",
+            "changeRate": "0", "changePrice": "0", "high": fmt(high), "low": fmt(low),
+            "vol": fmt(sum((f.size for f in fills), Decimal(0))),
+            "volValue": fmt(sum((f.funds for f in fills), Decimal(0))),
+            "averagePrice": fmt(last),
+            "takerFeeRate": fmt(market.taker_fee_rate), "makerFeeRate": fmt(market.maker_fee_rate),
+            "takerCoefficient": "1", "makerCoefficient": "1",
+        }  # fmt: skip
+
+    def _all_tickers(self, call: Call) -> object:
+        return {"time": self.clock(), "ticker": [self._ticker_item(s) for s in self.engine.markets]}
+
+    def _ticker(self, call: Call) -> object:
+        return self._ticker_item(self.engine.market(call.query.get("symbol")).symbol)
+
+    def _contracts(self, call: Call) -> object:
+        return []
+
+    def _account_mode(self, call: Call) -> object:
+        # anything but UNIFIED keeps ccxt on the classic spot endpoints this fake implements
+        return {"selfAccountMode": "CLASSIC", "unifiedSubAccount": [], "classicSubAccount": []}
+
+    def _margin_symbols(self, call: Call) -> object:
+        return {"timestamp": self.clock(), "items": []}
+
+    def _isolated_symbols(self, call: Call) -> object:
+        return []
+
+    def _hf_status(self, call: Call) -> object:
+        return self.hf

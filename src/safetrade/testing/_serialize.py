@@ -1,0 +1,150 @@
+"""Exchange records -> the JSON shapes KuCoin returns (and ccxt 4.5.90 parses)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from safetrade.testing._state import ZERO, Fill, Order, StopOrder
+from safetrade.testing._wire import fmt
+
+
+def _common(order: Order) -> dict[str, object]:
+    return {
+        "id": order.id,
+        "symbol": order.symbol,
+        "opType": "DEAL",
+        "type": order.type,
+        "side": order.side,
+        # KuCoin reports "0" for the price of market orders; ccxt then derives it from the fills
+        "price": fmt(order.price) if order.price is not None else "0",
+        "size": fmt(order.size) if order.size is not None else "0",
+        "funds": fmt(order.funds) if order.funds is not None else "0",
+        "dealFunds": fmt(order.deal_funds),
+        "dealSize": fmt(order.deal_size),
+        "fee": fmt(order.fee),
+        "feeCurrency": order.fee_currency,
+        "stp": "",
+        "timeInForce": order.time_in_force,
+        "postOnly": order.post_only,
+        "hidden": False,
+        "iceberg": False,
+        "visibleSize": "0",
+        "cancelAfter": 0,
+        "channel": "API",
+        "clientOid": order.client_oid,
+        "remark": order.reason,
+        "tags": "partner:ccxt",
+        "cancelExist": order.cancel_exist,
+        "createdAt": order.created_at,
+        "tradeType": "TRADE",
+    }
+
+
+def classic_order(order: Order) -> dict[str, object]:
+    """``GET /api/v1/orders/{id}`` shape (``isActive``, ``stop*`` keys)."""
+    item = _common(order)
+    item.update(
+        stop=order.stop or "",
+        stopTriggered=order.stop_triggered,
+        stopPrice=fmt(order.stop_price) if order.stop_price is not None else "0",
+        isActive=order.is_active,
+    )
+    return item
+
+
+def hf_order(order: Order) -> dict[str, object]:
+    """``GET /api/v1/hf/orders/{id}`` shape (``active``, remaining/cancelled amounts)."""
+    item = _common(order)
+    remain = ZERO
+    if order.size is not None and order.is_active:
+        remain = order.size - order.deal_size
+    cancelled = ZERO
+    if order.cancel_exist and order.size is not None:
+        cancelled = order.size - order.deal_size
+    item.update(
+        active=order.is_active,
+        inOrderBook=order.is_active,
+        lastUpdatedAt=order.updated_at,
+        cancelledSize=fmt(cancelled),
+        cancelledFunds="0",
+        remainSize=fmt(remain),
+        remainFunds="0",
+    )
+    return item
+
+
+def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, object]:
+    """``GET /api/v1/stop-order/{id}`` shape."""
+    return {
+        "id": stop.id,
+        "symbol": stop.symbol,
+        "userId": "5fa0000000000000000000ab",
+        "status": "NEW" if stop.status == "NEW" else "TRIGGERED",
+        "type": stop.type,
+        "side": stop.side,
+        "price": fmt(stop.price),
+        "size": fmt(stop.size),
+        "funds": fmt(stop.funds),
+        "stp": None,
+        "timeInForce": stop.time_in_force,
+        "cancelAfter": -1,
+        "postOnly": False,
+        "hidden": False,
+        "iceberg": False,
+        "visibleSize": None,
+        "channel": "API",
+        "clientOid": stop.client_oid,
+        "remark": stop.failure,
+        "tags": "partner:ccxt",
+        "orderTime": stop.created_at * 1_000_000,
+        "domainId": "kucoin",
+        "tradeSource": "USER",
+        "tradeType": "TRADE",
+        "feeCurrency": stop.symbol.partition("-")[2],
+        "takerFeeRate": fmt(taker),
+        "makerFeeRate": fmt(maker),
+        "createdAt": stop.created_at,
+        "stop": stop.stop,
+        "stopTriggerTime": stop.triggered_at,
+        "stopPrice": fmt(stop.stop_price),
+    }
+
+
+def fill(item: Fill, *, hf: bool) -> dict[str, object]:
+    """An item of ``GET /api/v1/fills`` (classic) or ``/api/v1/hf/fills``."""
+    out: dict[str, object] = {
+        "symbol": item.symbol,
+        "tradeId": item.trade_id,
+        "orderId": item.order_id,
+        "counterOrderId": "5fa0c0ffee00000000000000",
+        "side": item.side,
+        "liquidity": item.liquidity,
+        "forceTaker": item.liquidity == "taker",
+        "price": fmt(item.price),
+        "size": fmt(item.size),
+        "funds": fmt(item.funds),
+        "fee": fmt(item.fee),
+        "feeRate": fmt(item.fee_rate),
+        "feeCurrency": item.fee_currency,
+        "stop": item.stop,
+        "type": item.type,
+        "createdAt": item.created_at,
+        "tradeType": "TRADE",
+    }
+    if hf:
+        out["id"] = item.seq
+    return out
+
+
+def page(items: Sequence[object], current: int, size: int) -> dict[str, object]:
+    """KuCoin's paginated list (``currentPage``, ``pageSize``, ``totalNum``, ``totalPage``)."""
+    total = len(items)
+    start = (current - 1) * size
+    return {
+        "currentPage": current,
+        "pageSize": size,
+        "totalNum": total,
+        "totalPage": max(1, -(-total // size)),
+        "items": list(items[start : start + size]),
+    }

@@ -1,0 +1,100 @@
+"""Serve a fake's respx router over real HTTP on 127.0.0.1 (for loopback tests and other languages)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+import httpx
+
+__all__ = ["LoopbackServer"]
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, handler: Handler) -> None:
+        self.app = handler
+        # loopback only: the fake accepts well-known test keys, so it must never face a network
+        super().__init__(("127.0.0.1", port), _RequestHandler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so loopback clients reuse their connection
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        """Stay quiet; the fake records requests itself."""
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = httpx.Request(
+            self.command,
+            f"http://{self.headers.get('Host', '127.0.0.1')}{self.path}",
+            headers=list(self.headers.items()),
+            content=body,
+        )
+        try:
+            response = self.server.app(request)
+        except httpx.TimeoutException:
+            # an injected timeout / lost response: hang up without answering
+            self.close_connection = True
+            return
+        payload = response.content
+        self.send_response(response.status_code)
+        for key, value in response.headers.items():
+            if key.lower() not in ("content-length", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_DELETE = do_PUT = _handle  # noqa: N815 - http.server naming
+
+
+class LoopbackServer:
+    """A ``ThreadingHTTPServer`` on 127.0.0.1 answering with ``handler``, run in a daemon thread.
+
+    Args:
+        handler: Turns an ``httpx.Request`` into an ``httpx.Response`` (a respx router's handler).
+        port: TCP port; 0 picks a free one.
+    """
+
+    def __init__(self, handler: Handler, port: int = 0) -> None:
+        self._server = _Server(port, handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-kucoin-http", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on."""
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``; point every ccxt API group at it."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> LoopbackServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

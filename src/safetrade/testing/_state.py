@@ -1,0 +1,174 @@
+"""The fake exchange's records: balances, orders, stop orders, fills, recorded requests."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+__all__ = ["Balance", "Fill", "FillPolicy", "Order", "RecordedRequest", "StopOrder"]
+
+ZERO = Decimal(0)
+
+
+@attrs.frozen
+class Balance:
+    """One currency of the trading account.
+
+    Attributes:
+        available: Free to trade.
+        holds: Frozen by resting limit orders.
+    """
+
+    available: Decimal
+    holds: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        """``available + holds`` (KuCoin's ``balance`` field)."""
+        return self.available + self.holds
+
+
+@attrs.frozen
+class FillPolicy:
+    """How much of a market order the fake fills; the unfilled rest is cancelled.
+
+    KuCoin market orders never rest: whatever does not fill is cancelled (the order ends with
+    ``cancelExist: true``, which ccxt reports as status ``canceled`` with ``filled`` < ``amount``).
+
+    Attributes:
+        fraction: Share of each market order that fills (1 = all). The filled size is rounded
+            down to ``baseIncrement``.
+        up_to_balance: When the account cannot pay for the whole order, fill what the available
+            balance covers (buy: size the quote balance pays for incl. the taker fee; sell: the
+            available base) instead of rejecting with 200004 "Balance insufficient!". This is what
+            KuCoin did in the incident: 1.417 SOL of a 4.5 SOL market buy with 123 USDT available.
+    """
+
+    fraction: Decimal = attrs.field(default=Decimal(1), converter=Decimal)
+    up_to_balance: bool = False
+
+    @fraction.validator
+    def _check_fraction(self, _attribute: object, value: Decimal) -> None:
+        if not ZERO <= value <= 1:
+            msg = f"fraction must be within [0, 1], got {value}"
+            raise ValueError(msg)
+
+    @classmethod
+    def full(cls) -> FillPolicy:
+        """Fill every market order completely (the default)."""
+        return cls()
+
+    @classmethod
+    def partial(cls, fraction: Decimal | str) -> FillPolicy:
+        """Fill only ``fraction`` of every market order; cancel the rest."""
+        return cls(fraction=Decimal(str(fraction)))
+
+    @classmethod
+    def available_balance(cls) -> FillPolicy:
+        """Fill market orders only up to what the available balance pays for; cancel the rest."""
+        return cls(up_to_balance=True)
+
+
+@attrs.define
+class Order:
+    """A regular (non-stop) order; also the order a triggered stop order turns into.
+
+    ``hold`` is what the order currently freezes, in ``hold_currency``. ``reason`` says why the
+    fake cancelled it on its own (e.g. a triggered stop order that could not be paid for).
+    """
+
+    id: str
+    client_oid: str | None
+    symbol: str
+    side: str
+    type: str
+    price: Decimal | None
+    size: Decimal | None
+    funds: Decimal | None
+    created_at: int
+    time_in_force: str = "GTC"
+    post_only: bool = False
+    deal_size: Decimal = ZERO
+    deal_funds: Decimal = ZERO
+    fee: Decimal = ZERO
+    fee_currency: str = ""
+    is_active: bool = True
+    cancel_exist: bool = False
+    hold: Decimal = ZERO
+    hold_currency: str = ""
+    stop: str | None = None
+    stop_price: Decimal | None = None
+    stop_triggered: bool = False
+    updated_at: int = 0
+    reason: str | None = None
+
+
+@attrs.define
+class StopOrder:
+    """A stop / take-profit order (``/api/v1/stop-order``). Holds nothing until it triggers.
+
+    ``status`` is ``NEW``, ``TRIGGERED`` or ``CANCELLED`` (the last one only inside the fake: KuCoin
+    forgets cancelled stop orders). ``failure`` is the KuCoin message of a triggered stop order
+    whose order was cancelled at trigger time (e.g. ``Balance insufficient!``).
+    """
+
+    id: str
+    client_oid: str | None
+    symbol: str
+    side: str
+    type: str
+    price: Decimal | None
+    size: Decimal | None
+    funds: Decimal | None
+    stop: str
+    stop_price: Decimal
+    created_at: int
+    time_in_force: str = "GTC"
+    status: str = "NEW"
+    triggered_at: int | None = None
+    failure: str | None = None
+
+
+@attrs.frozen
+class Fill:
+    """One execution of an order (an item of ``/api/v1/fills``); fees are in the quote currency."""
+
+    seq: int
+    trade_id: str
+    order_id: str
+    symbol: str
+    side: str
+    liquidity: str
+    price: Decimal
+    size: Decimal
+    funds: Decimal
+    fee: Decimal
+    fee_rate: Decimal
+    fee_currency: str
+    type: str
+    created_at: int
+    stop: str = ""
+
+
+@attrs.frozen
+class RecordedRequest:
+    """A request the fake received.
+
+    Attributes:
+        endpoint: Endpoint name (the names ``FakeKucoin.inject`` accepts), ``"unknown"`` for 404s.
+        method: HTTP method.
+        host: Host the client addressed.
+        path: URL path without the query.
+        query: Query parameters (last value wins).
+        body: Parsed JSON body, or None.
+        fault: Name of the injected fault that hit this request, if any.
+    """
+
+    endpoint: str
+    method: str
+    host: str
+    path: str
+    query: dict[str, str]
+    body: object
+    fault: str | None = None
