@@ -1,0 +1,317 @@
+"""The only module that talks to ccxt: typed values in, typed values out.
+
+Everything ccxt returns is converted here, once: floats become Decimals through ``str()``,
+dicts become :class:`OrderStatus` values, and ccxt's exceptions become safetrade errors that
+keep the exchange's own code and message (KuCoin's ``400100 Price increment invalid.`` stays
+readable in logs and alerts). ccxt is imported lazily, inside :meth:`Gateway.kucoin`, so
+``import safetrade`` stays fast.
+
+Idempotency: every order carries a ``clientOid``. When a call fails in a way that leaves the
+outcome unknown (timeout, 5xx, lost response), :meth:`Gateway.ensure_submitted` first asks the
+exchange for that ``clientOid`` and only sends the order if the exchange has never seen it, so
+a retry can never double a position or a protective order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from safetrade._decimal import to_decimal
+from safetrade.builder import OrderIntent, to_ccxt
+from safetrade.errors import (
+    AuthenticationFailed,
+    ExchangeError,
+    ExchangeUnavailable,
+    InvalidValue,
+    OrderNotFound,
+    OrderRejected,
+)
+from safetrade.market import MarketSpec
+
+__all__ = ["Gateway", "OrderStatus"]
+
+log = logging.getLogger("safetrade.gateway")
+
+_EXCHANGE_BODY = re.compile(r"\{.*\}", re.DOTALL)
+
+
+@attrs.frozen(kw_only=True)
+class OrderStatus:
+    """An order as the exchange reports it.
+
+    Attributes:
+        order_id: The exchange's id.
+        client_oid: Our idempotency key, if the exchange echoes it.
+        symbol: Unified symbol.
+        side: ``"buy"`` or ``"sell"``.
+        order_type: ``"market"`` or ``"limit"``.
+        status: ccxt's unified status (``open``, ``closed``, ``canceled``, ...), or ``None``.
+        amount: Ordered base amount, if known.
+        filled: Filled base amount.
+        average: Average fill price, if anything filled.
+        trigger_price: Stop price of a stop order.
+        trigger: KuCoin's ``stop`` kind (``loss``/``entry``) for stop orders.
+    """
+
+    order_id: str
+    client_oid: str | None
+    symbol: str
+    side: str | None
+    order_type: str | None
+    status: str | None
+    amount: Decimal | None
+    filled: Decimal
+    average: Decimal | None
+    trigger_price: Decimal | None
+    trigger: str | None
+
+
+def _dec(value: object, what: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    # ccxt hands out floats; str() yields the short form KuCoin sent, Decimal keeps it exact
+    return to_decimal(str(value) if isinstance(value, float) else value, what)
+
+
+def _status_from_ccxt(order: Mapping[str, Any]) -> OrderStatus:
+    info = order.get("info") or {}
+    trigger = info.get("stop") or None
+    return OrderStatus(
+        order_id=str(order["id"]),
+        client_oid=order.get("clientOrderId") or info.get("clientOid"),
+        symbol=str(order.get("symbol")),
+        side=order.get("side"),
+        order_type=order.get("type"),
+        status=order.get("status"),
+        amount=_dec(order.get("amount"), "order amount"),
+        filled=_dec(order.get("filled"), "filled amount") or Decimal(0),
+        average=_dec(order.get("average"), "average price"),
+        trigger_price=_dec(order.get("triggerPrice") or order.get("stopPrice"), "trigger price"),
+        trigger=trigger if trigger in ("loss", "entry") else None,
+    )
+
+
+def _exchange_detail(exc: BaseException) -> tuple[str | None, str]:
+    """Extract KuCoin's ``code`` and ``msg`` from a ccxt exception's text."""
+    text = str(exc)
+    match = _EXCHANGE_BODY.search(text)
+    if match:
+        try:
+            body = json.loads(match.group(0))
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            code = body.get("code")
+            return (None if code is None else str(code)), str(body.get("msg") or text)
+    return None, text
+
+
+class Gateway:
+    """Typed access to one ccxt exchange instance.
+
+    Args:
+        exchange: A constructed ccxt exchange (``ccxt.kucoin(...)``). The caller owns its
+            configuration, including the HTTP session; tests point it at the fake KuCoin.
+    """
+
+    def __init__(self, exchange: Any) -> None:  # noqa: ANN401 - ccxt is untyped
+        self._exchange = exchange
+        self._errors = _ccxt_errors()
+        self._markets_loaded = False
+
+    @classmethod
+    def kucoin(
+        cls,
+        *,
+        api_key: str,
+        api_secret: str,
+        api_passphrase: str,
+        options: Mapping[str, Any] | None = None,
+    ) -> Gateway:
+        """A gateway over a real ``ccxt.kucoin`` client with rate limiting on."""
+        import ccxt  # noqa: PLC0415 - keep `import safetrade` free of ccxt
+
+        config: dict[str, Any] = {
+            "apiKey": api_key,
+            "secret": api_secret,
+            "password": api_passphrase,
+            "enableRateLimit": True,
+        }
+        config.update(options or {})
+        return cls(ccxt.kucoin(config))
+
+    @property
+    def exchange(self) -> Any:  # noqa: ANN401 - ccxt is untyped
+        """The wrapped ccxt instance (for reading, e.g. its id)."""
+        return self._exchange
+
+    # -- market data -------------------------------------------------------------------
+
+    def load_market(self, symbol: str, *, reload: bool = False) -> MarketSpec:
+        """The market's increments and limits, from the exchange.
+
+        Args:
+            symbol: Unified symbol, e.g. ``"SOL/USDT"``.
+            reload: Fetch markets again (after a rejection that may mean they changed).
+        """
+        with self._translate(f"loading market {symbol}"):
+            if reload or not self._markets_loaded:
+                self._exchange.load_markets(reload=reload)
+                self._markets_loaded = True
+            market = self._exchange.market(symbol)
+        return MarketSpec.from_ccxt(market, precision_mode=self._exchange.precisionMode)
+
+    def free_balance(self, currency: str) -> Decimal:
+        """Free (available) balance of ``currency`` as the exchange reports it."""
+        with self._translate(f"fetching the {currency} balance"):
+            balance = self._exchange.fetch_balance()
+        free = (balance.get(currency) or {}).get("free")
+        return _dec(free, f"free {currency}") or Decimal(0)
+
+    def last_price(self, symbol: str) -> Decimal:
+        """Last traded price of ``symbol``."""
+        with self._translate(f"fetching the {symbol} ticker"):
+            ticker = self._exchange.fetch_ticker(symbol)
+        last = _dec(ticker.get("last"), f"{symbol} last price")
+        if last is None or last <= 0:
+            raise ExchangeError(f"{symbol} has no usable last price ({last})")
+        return last
+
+    # -- orders ------------------------------------------------------------------------
+
+    def submit(self, intent: OrderIntent) -> OrderStatus:
+        """Send ``intent`` once; returns what the exchange acknowledged.
+
+        Raises:
+            ExchangeUnavailable: The outcome is unknown (timeout, 5xx, 429, lost response);
+                call :meth:`ensure_submitted` with the same intent to retry safely.
+            OrderRejected: The exchange refused the order (its message is kept).
+        """
+        call = to_ccxt(intent)
+        log.info("sending %s (clientOid %s)", intent.describe(), intent.client_oid)
+        with self._translate(f"sending {intent.describe()}", order=True):
+            result = self._exchange.create_order(*call.args())
+        return OrderStatus(
+            order_id=str(result["id"]),
+            client_oid=intent.client_oid,
+            symbol=intent.symbol,
+            side=intent.side,
+            order_type=intent.order_type,
+            status=result.get("status"),
+            amount=intent.amount,
+            filled=Decimal(0),
+            average=None,
+            trigger_price=intent.trigger_price,
+            trigger=intent.trigger,
+        )
+
+    def ensure_submitted(self, intent: OrderIntent) -> OrderStatus:
+        """Send ``intent`` unless the exchange already has an order with its ``clientOid``."""
+        existing = self.find(intent)
+        if existing is not None:
+            log.warning(
+                "order %s already on the exchange as %s; not sending it again",
+                intent.client_oid,
+                existing.order_id,
+            )
+            return existing
+        return self.submit(intent)
+
+    def find(self, intent: OrderIntent) -> OrderStatus | None:
+        """The exchange's order with ``intent``'s ``clientOid``, or ``None`` if it has none."""
+        if intent.is_stop_order:
+            # untriggered stop orders are listed; that is the state a lost response leaves
+            for order in self.open_stop_orders(intent.symbol):
+                if order.client_oid == intent.client_oid:
+                    return order
+            return None
+        try:
+            with self._translate(f"looking up order {intent.client_oid}"):
+                order = self._exchange.fetch_order(
+                    None, intent.symbol, {"clientOrderId": intent.client_oid}
+                )
+        except OrderNotFound:
+            return None
+        return _status_from_ccxt(order)
+
+    def fetch_order(self, order_id: str, symbol: str, *, stop: bool = False) -> OrderStatus:
+        """Current state of an order (``stop=True`` for stop orders)."""
+        params = {"stop": True} if stop else {}
+        with self._translate(f"fetching order {order_id}"):
+            order = self._exchange.fetch_order(order_id, symbol, params)
+        return _status_from_ccxt(order)
+
+    def open_stop_orders(self, symbol: str) -> list[OrderStatus]:
+        """Untriggered stop orders on ``symbol``, read back from the exchange."""
+        with self._translate(f"listing stop orders on {symbol}"):
+            orders = self._exchange.fetch_open_orders(symbol, None, None, {"stop": True})
+        return [_status_from_ccxt(o) for o in orders]
+
+    def cancel(self, order_id: str, symbol: str, *, stop: bool = False) -> None:
+        """Cancel an order; an order that is already gone counts as cancelled."""
+        params = {"stop": True} if stop else {}
+        try:
+            with self._translate(f"cancelling order {order_id}"):
+                self._exchange.cancel_order(order_id, symbol, params)
+        except OrderNotFound:
+            log.info("order %s was already gone when cancelling", order_id)
+
+    # -- error translation -------------------------------------------------------------
+
+    @contextmanager
+    def _translate(self, what: str, *, order: bool = False) -> Iterator[None]:
+        errors = self._errors
+        try:
+            yield
+        except errors["AuthenticationError"] as exc:
+            code, msg = _exchange_detail(exc)
+            raise AuthenticationFailed(
+                f"{what} failed: authentication refused",
+                exchange_code=code,
+                exchange_message=msg,
+                fix="check KUCOIN_API_KEY, KUCOIN_API_SECRET and KUCOIN_API_PASSPHRASE",
+            ) from exc
+        except errors["OrderNotFound"] as exc:
+            code, msg = _exchange_detail(exc)
+            raise OrderNotFound(
+                f"{what}: unknown order", exchange_code=code, exchange_message=msg
+            ) from exc
+        except errors["NetworkError"] as exc:
+            code, msg = _exchange_detail(exc)
+            raise ExchangeUnavailable(
+                f"{what}: outcome unknown ({type(exc).__name__})",
+                exchange_code=code,
+                exchange_message=msg,
+                fix="retry with the same clientOid (Gateway.ensure_submitted)",
+            ) from exc
+        except errors["ExchangeError"] as exc:
+            code, msg = _exchange_detail(exc)
+            kind = OrderRejected if order else ExchangeError
+            raise kind(
+                f"{what}: refused by the exchange",
+                exchange_code=code,
+                exchange_message=msg,
+                fix="correct the request; the exchange's message says what it did not accept",
+            ) from exc
+        except errors["BaseError"] as exc:
+            code, msg = _exchange_detail(exc)
+            raise ExchangeError(
+                f"{what} failed ({type(exc).__name__})", exchange_code=code, exchange_message=msg
+            ) from exc
+        except InvalidValue as exc:
+            raise ExchangeError(f"{what}: the exchange returned an unusable value: {exc}") from exc
+
+
+def _ccxt_errors() -> dict[str, type[BaseException]]:
+    import ccxt  # noqa: PLC0415 - only a live gateway needs ccxt
+
+    names = ("AuthenticationError", "OrderNotFound", "NetworkError", "ExchangeError", "BaseError")
+    return {name: getattr(ccxt, name) for name in names}

@@ -1,0 +1,600 @@
+"""Protect a filled position, verify it on the exchange, or get out: never silently bare.
+
+On Feb 6 the entry filled, the stop-loss call raised, the take-profit was rejected, the bot
+logged a WARNING and a human placed both orders by hand. :meth:`Protector.protect` instead
+ends in exactly one of three typed outcomes:
+
+* :class:`Protected`: the stop-loss (and take-profit, if asked for) were placed **and read
+  back from the exchange** with the right side, amount and trigger;
+* :class:`Flattened`: protection failed after bounded retries, so any protective orders were
+  cancelled and the position was sold at market, and the sale was confirmed;
+* :class:`Halted`: flattening failed too; the kill switch is engaged (the guard refuses every
+  entry until a human clears it) and a critical alert was raised.
+
+Every failure is logged at ERROR with the exchange's own message and passed to the alert hook.
+
+Retries: a failure whose outcome is unknown (timeout, 5xx, 429, lost response) is retried
+with the *same* clientOid through :meth:`Gateway.ensure_submitted`, so an order the exchange
+did accept is found, not sent twice. A rejection is retried with *corrected* parameters:
+markets are reloaded (increments can change) and the order is rebuilt with a new clientOid.
+Waiting between attempts goes through the injected ``sleep`` so tests never sleep.
+
+KuCoin holds no funds for untriggered stop orders, so the stop-loss and the take-profit both
+cover the whole position. When one fires the other would still be live and could sell coins
+the bot no longer holds (or holds for another reason); :meth:`Protector.watch` is the
+one-cancels-the-other step a bot calls on every loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import TypeVar
+
+import attrs
+
+from safetrade.alerts import Alert, AlertHook, log_alert
+from safetrade.builder import (
+    OrderIntent,
+    OrderPurpose,
+    flatten_order,
+    new_client_oid,
+    stop_loss_order,
+    take_profit_order,
+)
+from safetrade.errors import (
+    ExchangeError,
+    ExchangeUnavailable,
+    InvalidValue,
+    OrderBuildError,
+    RoundingError,
+    SafetradeError,
+)
+from safetrade.gateway import Gateway, OrderStatus
+from safetrade.killswitch import KillSwitch
+from safetrade.market import MarketSpec
+from safetrade.rounder import PositionSide, floor_to_step
+
+__all__ = [
+    "Fill",
+    "Flattened",
+    "Halted",
+    "Outcome",
+    "Protected",
+    "Protector",
+    "RetryPolicy",
+    "WatchResult",
+]
+
+log = logging.getLogger("safetrade.protector")
+
+_T = TypeVar("_T")
+
+
+@attrs.frozen(kw_only=True)
+class Fill:
+    """A filled entry: what the exchange actually executed, not what was requested.
+
+    Attributes:
+        symbol: Unified symbol.
+        side: Long or short.
+        amount: The *filled* base amount (KuCoin filled 1.417 of 4.5 SOL on Feb 6).
+        average_price: Average fill price; protective orders are placed relative to it.
+        order_id: The entry order's exchange id, if known.
+    """
+
+    symbol: str
+    side: PositionSide
+    amount: Decimal
+    average_price: Decimal
+    order_id: str | None = None
+
+    @classmethod
+    def from_order(cls, order: OrderStatus, side: PositionSide) -> Fill:
+        """The fill of an entry order read back with :meth:`Gateway.fetch_order`."""
+        if order.filled <= 0 or order.average is None:
+            raise InvalidValue(
+                f"order {order.order_id} on {order.symbol} has not filled ({order.filled})",
+                fix="there is no position to protect; do not call protect()",
+            )
+        return cls(
+            symbol=order.symbol,
+            side=side,
+            amount=order.filled,
+            average_price=order.average,
+            order_id=order.order_id,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """Bounded retries per step.
+
+    ``attempts`` tries per step, waiting ``backoff[i]`` seconds after the i-th failure (the
+    last value repeats).
+    """
+
+    attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    backoff: tuple[float, ...] = (0.5, 1.0, 2.0)
+
+    def delay(self, failure: int) -> float:
+        """Seconds to wait after the ``failure``-th failure (1-based)."""
+        if not self.backoff:
+            return 0.0
+        return self.backoff[min(failure, len(self.backoff)) - 1]
+
+
+@attrs.frozen(kw_only=True)
+class Protected:
+    """Stop-loss (and take-profit) placed and confirmed on the exchange."""
+
+    fill: Fill
+    stop_loss: OrderStatus
+    take_profit: OrderStatus | None
+    events: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Flattened:
+    """Protection failed, so the position was closed.
+
+    ``exit_order`` is ``None`` when the exchange had already closed the position (e.g. a stop
+    that fired at once) or only dust below the market's minimum remained (``residual``).
+    """
+
+    fill: Fill
+    reason: str
+    exit_order: OrderStatus | None
+    residual: Decimal
+    events: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Halted:
+    """Neither protection nor flattening worked; the kill switch is engaged."""
+
+    fill: Fill
+    reason: str
+    events: tuple[str, ...]
+
+
+Outcome = Protected | Flattened | Halted
+
+
+@attrs.frozen(kw_only=True)
+class WatchResult:
+    """What :meth:`Protector.watch` found: which protective order fired, what it cancelled."""
+
+    fired: str | None
+    cancelled: tuple[str, ...]
+    still_protected: bool
+
+
+class Protector:
+    """Places, verifies and, failing that, unwinds protection for filled positions.
+
+    Args:
+        gateway: The exchange.
+        kill_switch: Engaged when a position can be neither protected nor flattened.
+        alert: Called for every failure (defaults to logging).
+        sleep: Waits between retries (``time.sleep`` by default; tests inject a recorder).
+        retry: How many attempts per step and how long to wait.
+        new_oid: Makes client order ids (injected for deterministic tests).
+    """
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        kill_switch: KillSwitch,
+        alert: AlertHook = log_alert,
+        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
+        new_oid: Callable[[OrderPurpose], str] = new_client_oid,
+    ) -> None:
+        self._gateway = gateway
+        self._kill_switch = kill_switch
+        self._alert = alert
+        self._sleep = sleep
+        self._retry = retry or RetryPolicy()
+        self._new_oid = new_oid
+
+    # -- public ------------------------------------------------------------------------
+
+    def protect(
+        self, fill: Fill, *, stop_price: Decimal, take_profit_price: Decimal | None = None
+    ) -> Outcome:
+        """Protect ``fill`` with a stop-loss (and take-profit) and confirm both on the exchange.
+
+        Args:
+            fill: The executed entry (its filled amount sizes the protection).
+            stop_price: Stop-loss trigger (rounded toward the entry if off-grid).
+            take_profit_price: Optional take-profit trigger (rounded toward the entry).
+
+        Returns:
+            :class:`Protected`, :class:`Flattened` or :class:`Halted`. Never raises for
+            exchange trouble: every failure ends in one of these outcomes.
+        """
+        events: list[str] = []
+        market = self._with_retries(
+            "load-market", fill.symbol, events, lambda: self._gateway.load_market(fill.symbol)
+        )
+        if market is None:
+            return self._flatten(None, fill, "could not load the market", [], events)
+        wanted = [(OrderPurpose.STOP_LOSS, stop_price)]
+        if take_profit_price is not None:
+            wanted.append((OrderPurpose.TAKE_PROFIT, take_profit_price))
+        placed: list[tuple[OrderIntent, OrderStatus]] = []
+        for purpose, price in wanted:
+            result = self._place(market, fill, purpose, price, events)
+            if isinstance(result, str):
+                return self._flatten(market, fill, result, placed, events)
+            market, intent, status = result
+            placed.append((intent, status))
+        confirmed = self._verify(fill, placed, events)
+        if isinstance(confirmed, str):
+            return self._flatten(market, fill, confirmed, placed, events)
+        log.info("position %s %s protected: %s", fill.amount, fill.symbol, "; ".join(events))
+        return Protected(
+            fill=fill,
+            stop_loss=confirmed[0],
+            take_profit=confirmed[1] if len(confirmed) > 1 else None,
+            events=tuple(events),
+        )
+
+    def watch(self, protected: Protected) -> WatchResult:
+        """One-cancels-the-other: if the stop-loss or take-profit fired, cancel the other.
+
+        Call it on every loop of the bot while the position is open.
+        """
+        fill = protected.fill
+        legs = [("stop-loss", protected.stop_loss)]
+        if protected.take_profit is not None:
+            legs.append(("take-profit", protected.take_profit))
+        try:
+            open_ids = {o.order_id for o in self._gateway.open_stop_orders(fill.symbol)}
+        except ExchangeError as exc:
+            self._raise_alert(
+                "error", "watch-failed", fill.symbol, "could not list stop orders", exc
+            )
+            return WatchResult(fired=None, cancelled=(), still_protected=False)
+        gone = [name for name, order in legs if order.order_id not in open_ids]
+        if not gone:
+            return WatchResult(fired=None, cancelled=(), still_protected=True)
+        cancelled = []
+        for name, order in legs:
+            if order.order_id in open_ids:
+                try:
+                    self._gateway.cancel(order.order_id, fill.symbol, stop=True)
+                    cancelled.append(name)
+                except ExchangeError as exc:
+                    self._raise_alert(
+                        "error",
+                        "oco-cancel-failed",
+                        fill.symbol,
+                        f"{gone[0]} fired but the {name} could not be cancelled",
+                        exc,
+                    )
+        log.info("%s fired on %s; cancelled %s", gone[0], fill.symbol, cancelled or "nothing")
+        return WatchResult(fired=gone[0], cancelled=tuple(cancelled), still_protected=False)
+
+    def reconcile(
+        self,
+        symbol: str,
+        *,
+        stop_price: Decimal,
+        take_profit_price: Decimal | None = None,
+    ) -> Outcome | None:
+        """After a restart: protect (or flatten) a long position the exchange shows unprotected.
+
+        The account's free base balance is taken as the bot's position (a dedicated trading
+        account is assumed). If the untriggered stop orders do not cover it, they are
+        cancelled and the whole position is protected afresh, relative to the last price.
+
+        Returns:
+            ``None`` when there is no position or it is fully protected, else the outcome.
+        """
+        events: list[str] = []
+        state = self._with_retries("reconcile-read", symbol, events, lambda: self._read(symbol))
+        if state is None:
+            fill = Fill(
+                symbol=symbol, side=PositionSide.LONG, amount=Decimal(0), average_price=Decimal(1)
+            )
+            return self._halt(fill, "could not read the account to reconcile", events)
+        market, held, stops, last = state
+        minimum = max(market.min_amount or Decimal(0), market.amount_increment)
+        if held < minimum:
+            return None
+        covered = {
+            trigger: sum(
+                (
+                    o.amount or Decimal(0)
+                    for o in stops
+                    if o.side == "sell" and o.trigger == trigger
+                ),
+                Decimal(0),
+            )
+            for trigger in ("loss", "entry")
+        }
+        if covered["loss"] >= held and (take_profit_price is None or covered["entry"] >= held):
+            return None
+        self._raise_alert(
+            "error",
+            "unprotected-position",
+            symbol,
+            f"{held} {market.base} held but stop orders cover only {covered['loss']}; "
+            "protecting it now",
+        )
+        for order in stops:
+            if order.side == "sell":
+                self._best_effort_cancel(symbol, order, events)
+        fill = Fill(
+            symbol=symbol,
+            side=PositionSide.LONG,
+            amount=floor_to_step(held, market.amount_increment),
+            average_price=last,
+        )
+        return self.protect(fill, stop_price=stop_price, take_profit_price=take_profit_price)
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _read(self, symbol: str) -> tuple[MarketSpec, Decimal, list[OrderStatus], Decimal]:
+        market = self._gateway.load_market(symbol)
+        return (
+            market,
+            self._gateway.free_balance(market.base),
+            self._gateway.open_stop_orders(symbol),
+            self._gateway.last_price(symbol),
+        )
+
+    def _build(
+        self, market: MarketSpec, fill: Fill, purpose: OrderPurpose, price: Decimal
+    ) -> OrderIntent:
+        oid = self._new_oid(purpose)
+        if purpose is OrderPurpose.STOP_LOSS:
+            return stop_loss_order(
+                market,
+                side=fill.side,
+                amount=floor_to_step(fill.amount, market.amount_increment),
+                stop_price=price,
+                entry_price=fill.average_price,
+                client_oid=oid,
+            )
+        return take_profit_order(
+            market,
+            side=fill.side,
+            amount=floor_to_step(fill.amount, market.amount_increment),
+            target_price=price,
+            entry_price=fill.average_price,
+            client_oid=oid,
+        )
+
+    def _place(
+        self,
+        market: MarketSpec,
+        fill: Fill,
+        purpose: OrderPurpose,
+        price: Decimal,
+        events: list[str],
+    ) -> tuple[MarketSpec, OrderIntent, OrderStatus] | str:
+        name = purpose.value
+        try:
+            intent = self._build(market, fill, purpose, price)
+        except (OrderBuildError, RoundingError, InvalidValue) as exc:
+            self._raise_alert("error", f"{name}-invalid", fill.symbol, f"cannot build {name}", exc)
+            events.append(f"{name} invalid: {exc}")
+            return f"{name} cannot be built: {exc}"
+        outcome_unknown = False
+        last_error = "no attempt made"
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                send = self._gateway.ensure_submitted if outcome_unknown else self._gateway.submit
+                status = send(intent)
+            except ExchangeUnavailable as exc:
+                outcome_unknown = True
+                last_error = f"{exc.what}: {exc.exchange_message}"
+                self._failed(f"{name}-unavailable", fill.symbol, attempt, exc, events)
+            except ExchangeError as exc:
+                last_error = f"{exc.what}: {exc.exchange_message}"
+                self._failed(f"{name}-rejected", fill.symbol, attempt, exc, events)
+                if attempt == self._retry.attempts:
+                    break
+                # corrected retry: the market's rules may have changed under us; rebuild from
+                # fresh data with a new clientOid (the rejected one is spent)
+                try:
+                    market = self._gateway.load_market(fill.symbol, reload=True)
+                    intent = self._build(market, fill, purpose, price)
+                    outcome_unknown = False
+                except SafetradeError as rebuild_exc:
+                    events.append(f"{name} rebuild failed: {rebuild_exc}")
+            else:
+                events.append(f"{name} placed as {status.order_id} (attempt {attempt})")
+                return market, intent, status
+            if attempt < self._retry.attempts:
+                self._sleep(self._retry.delay(attempt))
+        return f"{name} not placed after {self._retry.attempts} attempts ({last_error})"
+
+    def _verify(
+        self, fill: Fill, placed: Sequence[tuple[OrderIntent, OrderStatus]], events: list[str]
+    ) -> list[OrderStatus] | str:
+        def read_back() -> list[OrderStatus] | str:
+            on_exchange = self._gateway.open_stop_orders(fill.symbol)
+            confirmed, problems = [], []
+            for intent, status in placed:
+                match = next(
+                    (
+                        o
+                        for o in on_exchange
+                        if o.order_id == status.order_id or o.client_oid == intent.client_oid
+                    ),
+                    None,
+                )
+                problem = _mismatch(intent, match)
+                if problem:
+                    problems.append(problem)
+                elif match is not None:
+                    confirmed.append(match)
+            return "; ".join(problems) if problems else confirmed
+
+        result = self._with_retries("read-back", fill.symbol, events, read_back)
+        if result is None:
+            return "protective orders could not be read back from the exchange"
+        if isinstance(result, str):
+            self._raise_alert("error", "read-back-mismatch", fill.symbol, result)
+            events.append(f"read-back mismatch: {result}")
+            return f"read-back found: {result}"
+        events.append("read back: " + ", ".join(f"{o.order_id} {o.trigger}" for o in result))
+        return result
+
+    def _flatten(
+        self,
+        market: MarketSpec | None,
+        fill: Fill,
+        reason: str,
+        placed: Sequence[tuple[OrderIntent, OrderStatus]],
+        events: list[str],
+    ) -> Outcome:
+        self._raise_alert(
+            "error",
+            "protection-failed",
+            fill.symbol,
+            f"could not protect {fill.amount} {fill.symbol}: {reason}; flattening at market",
+        )
+        for _intent, status in placed:
+            # a stop left behind could later sell coins the bot no longer holds
+            self._best_effort_cancel(fill.symbol, status, events)
+        if market is None:
+            market = self._with_retries(
+                "load-market",
+                fill.symbol,
+                events,
+                lambda: self._gateway.load_market(fill.symbol, reload=True),
+            )
+            if market is None:
+                return self._halt(fill, f"{reason}; and the market could not be loaded", events)
+        intent: OrderIntent | None = None
+        oid = self._new_oid(OrderPurpose.FLATTEN)
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                if intent is None:
+                    held = self._gateway.free_balance(market.base)
+                    amount = min(fill.amount, held)
+                    minimum = max(market.min_amount or Decimal(0), market.amount_increment)
+                    if amount < minimum:
+                        events.append(f"nothing to sell: {held} {market.base} free")
+                        return Flattened(
+                            fill=fill,
+                            reason=f"{reason}; position already closed or dust",
+                            exit_order=None,
+                            residual=amount,
+                            events=tuple(events),
+                        )
+                    intent = flatten_order(market, side=fill.side, amount=amount, client_oid=oid)
+                    order = self._gateway.submit(intent)
+                else:
+                    order = self._gateway.ensure_submitted(intent)
+                done = self._gateway.fetch_order(order.order_id, fill.symbol)
+                if done.filled <= 0:
+                    raise ExchangeError(
+                        f"flatten order {order.order_id} did not fill ({done.status})"
+                    )
+                events.append(f"flattened {done.filled} at {done.average} ({done.order_id})")
+                log.error("position %s %s flattened: %s", fill.amount, fill.symbol, reason)
+                return Flattened(
+                    fill=fill,
+                    reason=reason,
+                    exit_order=done,
+                    residual=intent.amount - done.filled,
+                    events=tuple(events),
+                )
+            except ExchangeError as exc:
+                self._failed("flatten-failed", fill.symbol, attempt, exc, events)
+            except (OrderBuildError, RoundingError, InvalidValue) as exc:
+                events.append(f"flatten order invalid: {exc}")
+                break
+            if attempt < self._retry.attempts:
+                self._sleep(self._retry.delay(attempt))
+        return self._halt(fill, f"{reason}; flattening failed too", events)
+
+    def _halt(self, fill: Fill, reason: str, events: list[str]) -> Halted:
+        self._kill_switch.engage(f"{fill.symbol}: {reason}")
+        self._raise_alert(
+            "critical",
+            "halted",
+            fill.symbol,
+            f"{fill.amount} {fill.symbol} may be UNPROTECTED: {reason}. Trading halted; check "
+            "the exchange and clear the kill switch by hand",
+        )
+        events.append(f"halted: {reason}")
+        return Halted(fill=fill, reason=reason, events=tuple(events))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _with_retries(
+        self, step: str, symbol: str, events: list[str], fn: Callable[[], _T]
+    ) -> _T | None:
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                return fn()
+            except ExchangeError as exc:
+                self._failed(f"{step}-failed", symbol, attempt, exc, events)
+            if attempt < self._retry.attempts:
+                self._sleep(self._retry.delay(attempt))
+        return None
+
+    def _best_effort_cancel(self, symbol: str, order: OrderStatus, events: list[str]) -> None:
+        try:
+            self._gateway.cancel(order.order_id, symbol, stop=True)
+            events.append(f"cancelled {order.order_id}")
+        except ExchangeError as exc:
+            self._raise_alert(
+                "error", "cancel-failed", symbol, f"could not cancel {order.order_id}", exc
+            )
+
+    def _failed(
+        self, event: str, symbol: str, attempt: int, exc: ExchangeError, events: list[str]
+    ) -> None:
+        events.append(f"{event} (attempt {attempt}): {exc.exchange_message or exc.what}")
+        self._raise_alert("error", event, symbol, f"attempt {attempt}: {exc.what}", exc)
+
+    def _raise_alert(
+        self,
+        level: str,
+        event: str,
+        symbol: str,
+        message: str,
+        exc: SafetradeError | None = None,
+    ) -> None:
+        exchange_message = getattr(exc, "exchange_message", None) or (str(exc) if exc else None)
+        text = f"{message} — {exchange_message}" if exchange_message else message
+        log.log(logging.CRITICAL if level == "critical" else logging.ERROR, "%s: %s", event, text)
+        self._alert(
+            Alert(
+                level=level,
+                event=event,
+                message=message,
+                symbol=symbol,
+                exchange_message=exchange_message,
+            )
+        )
+
+
+def _mismatch(intent: OrderIntent, found: OrderStatus | None) -> str | None:
+    if found is None:
+        return f"{intent.purpose.value} {intent.client_oid} is not on the exchange"
+    problems = []
+    if found.side != intent.side:
+        problems.append(f"side {found.side} != {intent.side}")
+    if found.amount is not None and found.amount != intent.amount:
+        problems.append(f"amount {found.amount} != {intent.amount}")
+    if found.trigger_price is not None and found.trigger_price != intent.trigger_price:
+        problems.append(f"trigger {found.trigger_price} != {intent.trigger_price}")
+    if found.trigger is not None and found.trigger != intent.trigger:
+        problems.append(f"stop kind {found.trigger} != {intent.trigger}")
+    if found.amount is None or found.trigger_price is None:
+        problems.append("exchange did not report amount and trigger price")
+    if problems:
+        return f"{intent.purpose.value} {found.order_id}: " + ", ".join(problems)
+    return None
