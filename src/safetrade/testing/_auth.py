@@ -40,6 +40,7 @@ class Credentials:
 def verify(
     credentials: Credentials,
     clock: Callable[[], int],
+    *,
     headers: Mapping[str, str],
     method: str,
     raw_target: str,

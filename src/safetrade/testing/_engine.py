@@ -242,7 +242,8 @@ class Engine:
         self.orders[order.id] = order
 
     def _submit_limit(self, order: Order, market: MarketRules, last: Decimal | None) -> None:
-        assert order.price is not None and order.size is not None  # noqa: S101 - checked by _amounts
+        assert order.price is not None  # noqa: S101 - checked by _amounts
+        assert order.size is not None  # noqa: S101 - checked by _amounts
         price, size = order.price, order.size
         if price * size < market.min_funds:
             raise FUNDS_BELOW_MIN.error()
@@ -336,7 +337,8 @@ class Engine:
         )
 
     def _fill_resting(self, order: Order, market: MarketRules) -> None:
-        assert order.price is not None and order.size is not None  # noqa: S101 - limit order
+        assert order.price is not None  # noqa: S101 - only limit orders rest
+        assert order.size is not None  # noqa: S101 - only limit orders rest
         self._release(order)
         self._apply_fill(order, market, order.price, order.size - order.deal_size, "maker")
         order.is_active = False

@@ -106,7 +106,7 @@ class FakeKucoin:
 
     # --- clients --------------------------------------------------------------------------
 
-    def _client_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
+    def _client_config(self, config: Mapping[str, object]) -> dict[str, object]:
         return {
             "apiKey": self.credentials.api_key,
             "secret": self.credentials.api_secret,
@@ -115,7 +115,7 @@ class FakeKucoin:
             **config,
         }
 
-    def ccxt_client(self, **config: Any) -> Any:
+    def ccxt_client(self, **config: object) -> Any:  # noqa: ANN401 - ccxt is untyped
         """Return a real ``ccxt.kucoin`` whose HTTP session is bridged in-process to this fake.
 
         Args:
@@ -136,7 +136,7 @@ class FakeKucoin:
         self._servers.append(server)
         return server
 
-    def ccxt_client_over_loopback(self, **config: Any) -> Any:
+    def ccxt_client_over_loopback(self, **config: object) -> Any:  # noqa: ANN401 - ccxt is untyped
         """Return a real ``ccxt.kucoin`` talking real HTTP to this fake on 127.0.0.1.
 
         Reuses the first server started by :meth:`serve` (starting one if needed) and points

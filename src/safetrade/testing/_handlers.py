@@ -7,7 +7,7 @@ returns the ``data`` part of KuCoin's envelope, or raises ``KucoinError``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from safetrade.testing import _serialize as ser
 from safetrade.testing._state import Order, StopOrder
@@ -23,6 +23,9 @@ from safetrade.testing._wire import (
 if TYPE_CHECKING:
     from safetrade.testing._engine import Engine
     from safetrade.testing._routes import Call
+
+
+_Item = TypeVar("_Item", Order, StopOrder)
 
 
 def _int(call: Call, name: str, default: int, maximum: int) -> int:
@@ -92,8 +95,8 @@ class TradingHandlers:
         return live[-1]
 
     @staticmethod
-    def _filtered(items: Sequence[Order] | Sequence[StopOrder], call: Call) -> list[object]:
-        keep: list[object] = []
+    def _filtered(items: Sequence[_Item], call: Call) -> list[_Item]:
+        keep: list[_Item] = []
         for item in reversed(items):  # KuCoin lists newest first
             if any(
                 call.query.get(key) and call.query[key] != value
@@ -148,7 +151,7 @@ class TradingHandlers:
             self._hf_symbol(call)
         orders = [
             o for o in self._filtered(list(self.engine.orders.values()), call)
-            if isinstance(o, Order) and (state is None or o.is_active == (state == "active"))
+            if (state is None or o.is_active == (state == "active"))
         ]  # fmt: skip
         views = [self._order_view(o, call) for o in orders]
         if call.hf and state == "active":
@@ -177,9 +180,7 @@ class TradingHandlers:
     def _list_stop_orders(self, call: Call) -> object:
         # KuCoin lists only untriggered stop orders here
         stops = [s for s in self.engine.stop_orders.values() if s.status == "NEW"]
-        views = [
-            self._stop_view(s) for s in self._filtered(stops, call) if isinstance(s, StopOrder)
-        ]
+        views = [self._stop_view(s) for s in self._filtered(stops, call)]
         return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
 
     def _fetch_stop_order(self, call: Call) -> object:

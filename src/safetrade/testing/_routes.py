@@ -57,14 +57,14 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
         "GET",
         rf"^/api/v1/(?:order|(?P<hf>hf/)orders)/client-order/{_COID}$",
         True,
-    ),  # noqa: E501
+    ),
     ("fetch_order", "GET", rf"^/api/v1/(?P<hf>hf/)?orders/{_ID}$", True),
     (
         "cancel_order_by_client_oid",
         "DELETE",
         rf"^/api/v1/(?:order|(?P<hf>hf/)orders)/client-order/{_COID}$",
         True,
-    ),  # noqa: E501
+    ),
     ("cancel_order", "DELETE", rf"^/api/v1/(?P<hf>hf/)?orders/{_ID}$", True),
     ("list_stop_orders", "GET", r"^/api/v1/stop-order$", True),
     ("fetch_stop_order_by_client_oid", "GET", r"^/api/v1/stop-order/queryOrderByClientOid$", True),
@@ -74,7 +74,7 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
         "DELETE",
         r"^/api/v1/stop-order/cancelOrderByClientOid$",
         True,
-    ),  # noqa: E501
+    ),
     ("cancel_stop_order", "DELETE", rf"^/api/v1/stop-order/{_ID}$", True),
     ("fills", "GET", r"^/api/v1/(?P<hf>hf/)?fills$", True),
 )
@@ -100,6 +100,23 @@ def _response(status: int, payload: object) -> httpx.Response:
 
 
 _JSON = {"Content-Type": "application/json"}
+
+
+def _fault_name(fault: Fault | Rejection | None) -> str | None:
+    if isinstance(fault, Rejection):
+        return f"reject {fault.code} {fault.msg}"
+    return None if fault is None else fault.name
+
+
+def _rejection_for(fault: Fault | Rejection | None) -> Rejection | None:
+    """The error body a fault answers with, or None when the request must be processed."""
+    if isinstance(fault, Rejection):
+        return fault
+    if fault is Fault.SERVER_ERROR:
+        return SERVER_ERROR
+    if fault is Fault.RATE_LIMIT:
+        return RATE_LIMITED
+    return None
 
 
 class Api(TradingHandlers):
@@ -161,22 +178,25 @@ class Api(TradingHandlers):
                     path=request.url.path,
                     query=query,
                     body=body if raw_body else None,
-                    fault=fault.name if isinstance(fault, Fault) else fault and fault.code,
+                    fault=_fault_name(fault),
                 )
             )
             if fault is Fault.TIMEOUT:
                 raise httpx.ReadTimeout("fake KuCoin: injected timeout", request=request)
-            rejection = {Fault.SERVER_ERROR: SERVER_ERROR, Fault.RATE_LIMIT: RATE_LIMITED}.get(
-                fault,  # type: ignore[call-overload]
-                fault if isinstance(fault, Rejection) else None,
-            )
+            rejection = _rejection_for(fault)
             if rejection is not None:
                 return _response(rejection.status, rejection.body())
             try:
                 if private:
                     target = request.url.raw_path.decode()
-                    verify(self.credentials, self.clock, request.headers, request.method,
-                           target, raw_body)  # fmt: skip
+                    verify(
+                        self.credentials,
+                        self.clock,
+                        headers=request.headers,
+                        method=request.method,
+                        raw_target=target,
+                        body=raw_body,
+                    )
                 if not isinstance(body, dict):
                     raise parameter_error("body must be a JSON object")
                 handler: Callable[[Call], object] = getattr(self, f"_{name}")
@@ -189,19 +209,19 @@ class Api(TradingHandlers):
 
     # --- public / load_markets -------------------------------------------------------------
 
-    def _unknown(self, call: Call) -> object:
+    def _unknown(self, _call: Call) -> object:
         raise URL_NOT_FOUND.error()
 
-    def _timestamp(self, call: Call) -> object:
+    def _timestamp(self, _call: Call) -> object:
         return self.clock()
 
-    def _status(self, call: Call) -> object:
+    def _status(self, _call: Call) -> object:
         return {"status": "open", "msg": ""}
 
-    def _symbols(self, call: Call) -> object:
+    def _symbols(self, _call: Call) -> object:
         return [m.symbol_item() for m in self.engine.markets.values()]
 
-    def _currencies(self, call: Call) -> object:
+    def _currencies(self, _call: Call) -> object:
         codes = dict.fromkeys(c for m in self.engine.markets.values() for c in (m.base, m.quote))
         return [
             {"currency": c, "name": c, "fullName": c, "precision": 8, "confirms": None,
@@ -228,24 +248,24 @@ class Api(TradingHandlers):
             "takerCoefficient": "1", "makerCoefficient": "1",
         }  # fmt: skip
 
-    def _all_tickers(self, call: Call) -> object:
+    def _all_tickers(self, _call: Call) -> object:
         return {"time": self.clock(), "ticker": [self._ticker_item(s) for s in self.engine.markets]}
 
     def _ticker(self, call: Call) -> object:
         return self._ticker_item(self.engine.market(call.query.get("symbol")).symbol)
 
-    def _contracts(self, call: Call) -> object:
+    def _contracts(self, _call: Call) -> object:
         return []
 
-    def _account_mode(self, call: Call) -> object:
+    def _account_mode(self, _call: Call) -> object:
         # anything but UNIFIED keeps ccxt on the classic spot endpoints this fake implements
         return {"selfAccountMode": "CLASSIC", "unifiedSubAccount": [], "classicSubAccount": []}
 
-    def _margin_symbols(self, call: Call) -> object:
+    def _margin_symbols(self, _call: Call) -> object:
         return {"timestamp": self.clock(), "items": []}
 
-    def _isolated_symbols(self, call: Call) -> object:
+    def _isolated_symbols(self, _call: Call) -> object:
         return []
 
-    def _hf_status(self, call: Call) -> object:
+    def _hf_status(self, _call: Call) -> object:
         return self.hf

@@ -1,4 +1,4 @@
-"""Market specifications (KuCoin's ``/api/v2/symbols`` fields) and the order-size rules they imply."""
+"""Market specifications (KuCoin's ``/api/v2/symbols`` fields) and the order rules they imply."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ class MarketRules:
             raise PRICE_INCREMENT.error()
 
     def check_size(self, size: Decimal) -> None:
-        """Reject a size off the ``baseIncrement`` grid or outside ``[baseMinSize, baseMaxSize]``."""
+        """Reject a size off the ``baseIncrement`` grid or outside the min/max size."""
         if size <= 0:
             raise parameter_error("size must be positive")
         if size % self.base_increment != 0:

@@ -1,4 +1,4 @@
-"""Serve a fake's respx router over real HTTP on 127.0.0.1 (for loopback tests and other languages)."""
+"""Serve a fake's respx router over real HTTP on 127.0.0.1 (loopback tests, other languages)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so loopback clients reuse their connection
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """Stay quiet; the fake records requests itself."""
 
     def _handle(self) -> None:

@@ -7,7 +7,6 @@ comment next to each says which ccxt 4.5.90 exception class the body makes ccxt 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import attrs
 
@@ -59,7 +58,7 @@ def fmt(value: Decimal | None) -> str | None:
     return format(value.normalize(), "f")
 
 
-def parse_decimal(value: Any, name: str) -> Decimal | None:
+def parse_decimal(value: object, name: str) -> Decimal | None:
     """Parse a request number (string or JSON number) into a Decimal without going through float.
 
     Args:

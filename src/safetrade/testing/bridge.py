@@ -35,7 +35,7 @@ class HttpxTransportAdapter(BaseAdapter):
         super().__init__()
         self._transport = transport
 
-    def send(
+    def send(  # noqa: PLR0917 - requests' BaseAdapter.send signature
         self,
         request: requests.PreparedRequest,
         stream: bool = False,
@@ -45,6 +45,7 @@ class HttpxTransportAdapter(BaseAdapter):
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """Send ``request`` through the httpx transport and return a ``requests.Response``."""
+        del stream, verify, cert, proxies  # part of requests' signature; meaningless here
         body = request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
