@@ -1,0 +1,174 @@
+"""Turn a finished certification run (evidence, coverage, features) into reports and an artifact.
+
+This is the file-handling edge around the pure pieces: it reads the run's outputs, measures the
+installed code, renders both reports from the same statement, binds their digests into the
+signed statement, and writes the DSSE artifact only when the policy is met. A failed run leaves
+reports marked NOT CERTIFIED and *removes* any older artifact in the output folder, so a stale
+certificate can never be mistaken for this run's result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from safetrade.certification.digest import sha256_hex
+from safetrade.certification.dsse import sign_envelope
+from safetrade.certification.evidence import Evidence, EvidenceError, load_evidence, parse_inventory
+from safetrade.certification.policy import load_policy
+from safetrade.certification.provenance import (
+    RunningCode,
+    git_state,
+    measure_running_code,
+    versions,
+)
+from safetrade.certification.report import render_html, render_markdown
+from safetrade.certification.statement import (
+    CoverageError,
+    assess,
+    build_statement,
+    parse_coverage,
+    statement_bytes,
+)
+from safetrade.certification.suite import reconcile
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from safetrade.certification.keys import SigningKey
+    from safetrade.certification.statement import Coverage
+
+__all__ = ["ARTIFACT_NAME", "SIGNER_PUB_NAME", "CertifyInputs", "CertifyOutcome", "certify"]
+
+ARTIFACT_NAME = "safetrade.cert.json"
+SIGNER_PUB_NAME = "signer.pub"
+
+
+@attrs.frozen
+class CertifyInputs:
+    """Where the run's outputs are and what is being certified."""
+
+    project_root: Path
+    out_dir: Path
+    policy: Path
+    evidence: Path
+    coverage: Path
+    cucumber: Path | None
+    bot_package: str
+
+
+@attrs.frozen
+class CertifyOutcome:
+    """What ``certify`` produced."""
+
+    certified: bool
+    problems: tuple[str, ...]
+    statement: dict[str, Any]
+    artifact: Path | None
+    envelope_sha256: str | None
+    reports: tuple[Path, ...]
+
+
+_NO_EVIDENCE = Evidence(
+    items=(), exitstatus=-1, hypothesis_profile=None, deselected=0, collection_errors=(), args=()
+)
+
+
+def certify(
+    inputs: CertifyInputs,
+    *,
+    signing_key: SigningKey,
+    now: datetime,
+    running: RunningCode | None = None,
+) -> CertifyOutcome:
+    """Assess the run against the policy, write reports, and sign an artifact if it passed.
+
+    Args:
+        inputs: Paths of the run's outputs.
+        signing_key: The key that signs a passing artifact.
+        now: Issue time of the certification.
+        running: Pre-measured code (tests); defaults to measuring the installed packages.
+
+    Raises:
+        ConfigError: The policy file is missing or invalid.
+    """
+    policy = load_policy(inputs.policy)
+    early: list[str] = []
+    try:
+        evidence = load_evidence(inputs.evidence)
+    except EvidenceError as exc:
+        evidence = _NO_EVIDENCE
+        early.append(f"evidence: {exc}")
+    try:
+        inventory = parse_inventory(inputs.project_root, policy.features_dir)
+    except EvidenceError as exc:
+        inventory = ()
+        early.append(f"inventory: {exc}")
+    coverage: Coverage | None = None
+    if inputs.coverage.is_file():
+        try:
+            coverage = parse_coverage(inputs.coverage.read_bytes())
+        except CoverageError as exc:
+            early.append(str(exc))
+    suite = reconcile(inventory, evidence)
+    measured = running if running is not None else measure_running_code(inputs.bot_package)
+    git = git_state(inputs.project_root)
+    problems = (
+        *early,
+        *assess(
+            policy=policy,
+            suite=suite,
+            evidence=evidence,
+            coverage=coverage,
+            git=git,
+            running=measured,
+        ),
+    )
+    common: dict[str, Any] = {
+        "suite": suite,
+        "policy": policy,
+        "evidence": evidence,
+        "coverage": coverage,
+        "running": measured,
+        "git": git,
+        "versions": versions(),
+        "signer": signing_key.public,
+        "developer_key": signing_key.developer,
+        "problems": problems,
+        "now": now,
+    }
+    # The reports are rendered from the statement without report digests (a file cannot
+    # contain its own digest); the signed statement then binds the reports by digest.
+    draft = build_statement(**common)
+    out = inputs.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    report_md = out / "report.md"
+    report_html = out / "report.html"
+    report_md.write_text(render_markdown(draft), encoding="utf-8")
+    report_html.write_text(render_html(draft), encoding="utf-8")
+    bound = {"report.md": report_md, "report.html": report_html, "evidence.json": inputs.evidence}
+    bound["coverage.json"] = inputs.coverage
+    if inputs.cucumber is not None:
+        bound["cucumber.json"] = inputs.cucumber
+    digests = {
+        name: sha256_hex(path.read_bytes()) for name, path in bound.items() if path.is_file()
+    }
+    statement = build_statement(**common, reports=digests)
+    artifact = out / ARTIFACT_NAME
+    if problems:
+        artifact.unlink(missing_ok=True)
+        return CertifyOutcome(False, problems, statement, None, None, (report_md, report_html))
+    envelope = sign_envelope(statement_bytes(statement), signing_key.private).to_json()
+    artifact.write_bytes(envelope)
+    public = signing_key.public
+    (out / SIGNER_PUB_NAME).write_text(
+        f"# safetrade certification signer {public.fingerprint}\n# keyid {public.keyid}\n"
+        "# Trust this key only after checking the keyid with its owner.\n"
+        f"{public.hex}\n",
+        encoding="utf-8",
+    )
+    return CertifyOutcome(
+        True, (), statement, artifact, sha256_hex(envelope), (report_md, report_html)
+    )

@@ -1,0 +1,145 @@
+"""``safetrade keygen``, ``safetrade certify`` and ``safetrade verify``.
+
+One module serves all three commands; :func:`configure` and :func:`run` dispatch on the name.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from safetrade.certification.certify import CertifyInputs, certify
+from safetrade.certification.gate import DEFAULT_ARTIFACT, DEFAULT_BOT_PACKAGE, verify_artifact
+from safetrade.certification.keys import (
+    ENV_KEY,
+    ENV_KEY_FILE,
+    ENV_TRUSTED_KEYS,
+    generate_key_file,
+    load_signing_key,
+)
+from safetrade.certification.report import verify_command
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["configure", "run"]
+
+
+def configure(parser: argparse.ArgumentParser, name: str) -> None:
+    """Add the arguments of command ``name``."""
+    if name == "keygen":
+        parser.add_argument(
+            "--out", required=True, type=Path, help="where to write the private key"
+        )
+    elif name == "certify":
+        parser.add_argument(
+            "--out", type=Path, default=Path("certification/out"), help="output folder"
+        )
+        parser.add_argument(
+            "--policy", type=Path, default=Path("certification/policy.toml"), help="policy file"
+        )
+        parser.add_argument(
+            "--evidence", type=Path, help="evidence JSON (default OUT/evidence.json)"
+        )
+        parser.add_argument(
+            "--coverage", type=Path, help="coverage JSON (default OUT/coverage.json)"
+        )
+        parser.add_argument(
+            "--cucumber", type=Path, help="cucumber JSON (default OUT/cucumber.json)"
+        )
+        parser.add_argument(
+            "--project-root", type=Path, default=Path(), help="project root (git, features)"
+        )
+        parser.add_argument(
+            "--bot-package", default=DEFAULT_BOT_PACKAGE, help="importable bot package"
+        )
+    elif name == "verify":
+        parser.add_argument("artifact", type=Path, nargs="?", default=DEFAULT_ARTIFACT)
+        parser.add_argument(
+            "--trusted-keys",
+            type=Path,
+            help=f"file of trusted public keys (default ${ENV_TRUSTED_KEYS})",
+        )
+        parser.add_argument(
+            "--bot-package", default=DEFAULT_BOT_PACKAGE, help="importable bot package"
+        )
+    else:  # pragma: no cover - the top-level CLI only maps the three names above
+        raise ValueError(f"unknown certification command {name!r}")
+
+
+def run(args: argparse.Namespace, name: str) -> int:
+    """Run command ``name`` and return its exit status."""
+    if name == "keygen":
+        return _keygen(args.out)
+    if name == "certify":
+        return _certify(args)
+    return _verify(args)
+
+
+def _keygen(out: Path) -> int:
+    if out.exists():
+        print(
+            f"safetrade keygen: {out} already exists; refusing to overwrite a key", file=sys.stderr
+        )
+        return 1
+    public = generate_key_file(out)
+    print(f"wrote Ed25519 private key {out} (mode 0600). Never commit it.")
+    print(f"public key: {public.hex}")
+    print(f"keyid:      {public.keyid}  ({public.fingerprint})")
+    print()
+    print(f"sign with it:  export {ENV_KEY_FILE}={out.resolve()}")
+    print(f"trust it:      add the public key line above to the file named by ${ENV_TRUSTED_KEYS}")
+    print("               on every machine that runs the bot live (or pass --trusted-keys FILE).")
+    return 0
+
+
+def _certify(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    key = load_signing_key(os.environ, Path.home())
+    if key.developer:
+        print(
+            "!" * 78 + f"\n!! Signing with a LOCAL DEVELOPER KEY: {key.source}\n"
+            f"!! Neither {ENV_KEY_FILE} nor {ENV_KEY} is set. The artifact is labelled\n"
+            "!! 'signed with a local developer key'; do not trust this key in production.\n"
+            + "!"
+            * 78,
+            file=sys.stderr,
+        )
+    inputs = CertifyInputs(
+        project_root=args.project_root,
+        out_dir=out,
+        policy=args.policy,
+        evidence=args.evidence or out / "evidence.json",
+        coverage=args.coverage or out / "coverage.json",
+        cucumber=args.cucumber or out / "cucumber.json",
+        bot_package=args.bot_package,
+    )
+    outcome = certify(inputs, signing_key=key, now=datetime.now(UTC))
+    predicate = outcome.statement["predicate"]
+    counts = predicate["suite"]["counts"]
+    print(f"scenarios: {', '.join(f'{k} {v}' for k, v in counts.items())}")
+    print(f"reports:   {', '.join(str(p) for p in outcome.reports)}")
+    if not outcome.certified:
+        print("NOT CERTIFIED; no artifact written. Problems:", file=sys.stderr)
+        for problem in outcome.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"CERTIFIED: {outcome.artifact} (sha256 {outcome.envelope_sha256})")
+    print(f"signer:    {key.public.fingerprint} keyid {key.public.keyid} ({key.source})")
+    print(f"expires:   {predicate['expiresAt']}")
+    for subject in outcome.statement["subject"]:
+        for algorithm, value in subject["digest"].items():
+            print(f"subject:   {subject['name']} {algorithm}:{value}")
+    print(f"verify:    {verify_command(str(outcome.artifact))}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    verdict = verify_artifact(
+        args.artifact, trusted_keys=args.trusted_keys, bot_package=args.bot_package
+    )
+    print(verdict.table())
+    return 0 if verdict.ok else 1
