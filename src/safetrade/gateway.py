@@ -84,6 +84,8 @@ def _dec(value: object, what: str) -> Decimal | None:
 def _status_from_ccxt(order: Mapping[str, Any]) -> OrderStatus:
     info = order.get("info") or {}
     trigger = info.get("stop") or None
+    # ccxt reports triggerPrice 0.0 for plain orders (KuCoin sends stopPrice "0"): no trigger
+    trigger_price = _dec(order.get("triggerPrice") or order.get("stopPrice"), "trigger price")
     return OrderStatus(
         order_id=str(order["id"]),
         client_oid=order.get("clientOrderId") or info.get("clientOid"),
@@ -94,7 +96,7 @@ def _status_from_ccxt(order: Mapping[str, Any]) -> OrderStatus:
         amount=_dec(order.get("amount"), "order amount"),
         filled=_dec(order.get("filled"), "filled amount") or Decimal(0),
         average=_dec(order.get("average"), "average price"),
-        trigger_price=_dec(order.get("triggerPrice") or order.get("stopPrice"), "trigger price"),
+        trigger_price=trigger_price if trigger_price else None,
         trigger=trigger if trigger in ("loss", "entry") else None,
     )
 

@@ -60,6 +60,9 @@ class AccountState:
         open_positions: Positions the bot currently holds.
         last_price: Last traded price of the market, the price collar's reference.
         kill_switch_reason: Why the kill switch is engaged, or ``None`` when it is not.
+        open_position_value: Quote value of the bot's open positions at the last price; the
+            configured balance is compared with free quote *plus* this, so holding a position
+            is not mistaken for a wrong balance.
     """
 
     free_quote: Decimal = attrs.field(validator=_nonneg)
@@ -67,6 +70,7 @@ class AccountState:
     open_positions: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     last_price: Decimal | None = None
     kill_switch_reason: str | None = None
+    open_position_value: Decimal = attrs.field(default=Decimal(0), validator=_nonneg)
 
 
 @attrs.frozen(kw_only=True)
@@ -148,7 +152,7 @@ def _balance_mismatch(plan: TradePlan, account: AccountState, limits: GuardLimit
     configured = account.configured_balance
     if configured is None:
         return None
-    exchange = account.free_quote
+    exchange = account.free_quote + account.open_position_value
     quote = plan.market.quote
     reference = max(configured, exchange)
     if reference == 0:
@@ -157,7 +161,7 @@ def _balance_mismatch(plan: TradePlan, account: AccountState, limits: GuardLimit
     if gap_percent > limits.balance_tolerance_percent:
         return (
             f"configured balance {configured} {quote} but the exchange reports {exchange} "
-            f"{quote} free ({gap_percent:.2f}% apart, tolerance "
+            f"{quote} (free plus open positions; {gap_percent:.2f}% apart, tolerance "
             f"{limits.balance_tolerance_percent}%); fix the configured balance or the account"
         )
     return None

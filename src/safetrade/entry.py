@@ -1,0 +1,102 @@
+"""Send an entry order and find out what actually filled, without ever sending it twice.
+
+A timeout on the entry leaves the outcome unknown: the order may have filled. Re-sending
+blindly could double the position; giving up blindly could leave a filled position nobody
+protects. So the entry is retried through :meth:`Gateway.ensure_submitted` (which looks the
+clientOid up first), and the fill is always read back from the exchange. The result is the
+*filled* amount, which may be less than requested (KuCoin filled 1.417 of 4.5 SOL on Feb 6).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import attrs
+
+from safetrade.builder import TradePlan
+from safetrade.errors import ExchangeError, ExchangeUnavailable
+from safetrade.gateway import Gateway, OrderStatus
+from safetrade.protector import Fill, RetryPolicy
+
+__all__ = ["EntryResult", "execute_entry"]
+
+log = logging.getLogger("safetrade.entry")
+
+
+@attrs.frozen(kw_only=True)
+class EntryResult:
+    """What became of an entry order.
+
+    Attributes:
+        fill: The filled position, or ``None`` if nothing filled.
+        order: The entry order as last read from the exchange, if it exists there.
+        error: Why nothing filled, if nothing did.
+        outcome_unknown: The exchange never confirmed either way; the bot must run
+            :meth:`Protector.reconcile` before trading on, because a position may exist.
+    """
+
+    fill: Fill | None
+    order: OrderStatus | None
+    error: str | None = None
+    outcome_unknown: bool = False
+
+
+def execute_entry(
+    gateway: Gateway,
+    plan: TradePlan,
+    *,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> EntryResult:
+    """Send ``plan.entry`` (idempotently) and read back the fill.
+
+    Only call this after :func:`safetrade.guard.check` allowed the plan.
+
+    Returns:
+        An :class:`EntryResult`; ``fill`` is set whenever anything filled, even if a later
+        read failed, because a filled position must be protected.
+    """
+    policy = retry or RetryPolicy()
+    outcome_unknown = False
+    last_error = ""
+    order: OrderStatus | None = None
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            if order is None:
+                send = gateway.ensure_submitted if outcome_unknown else gateway.submit
+                order = send(plan.entry)
+            done = gateway.fetch_order(order.order_id, plan.entry.symbol)
+        except ExchangeUnavailable as exc:
+            outcome_unknown = True
+            last_error = f"{exc.what}: {exc.exchange_message}"
+            log.error("entry attempt %d: %s", attempt, last_error)
+        except ExchangeError as exc:
+            log.error("entry refused: %s", exc)
+            return EntryResult(fill=None, order=order, error=str(exc))
+        else:
+            if done.filled > 0 and done.average is not None:
+                return EntryResult(fill=Fill.from_order(done, plan.side), order=done)
+            if done.status in ("closed", "canceled"):
+                return EntryResult(fill=None, order=done, error=f"entry {done.status} unfilled")
+            last_error = f"entry {done.order_id} not filled yet ({done.status})"
+        if attempt < policy.attempts:
+            sleep(policy.delay(attempt))
+    if order is not None:
+        return _cancel_rest(gateway, plan, order, last_error)
+    return EntryResult(
+        fill=None, order=None, error=last_error or "entry outcome unknown", outcome_unknown=True
+    )
+
+
+def _cancel_rest(gateway: Gateway, plan: TradePlan, order: OrderStatus, reason: str) -> EntryResult:
+    # an entry left resting could fill later with nobody protecting it: cancel, then re-read
+    try:
+        gateway.cancel(order.order_id, plan.entry.symbol)
+        done = gateway.fetch_order(order.order_id, plan.entry.symbol)
+    except ExchangeError as exc:
+        return EntryResult(fill=None, order=order, error=f"{reason}; {exc}", outcome_unknown=True)
+    if done.filled > 0 and done.average is not None:
+        return EntryResult(fill=Fill.from_order(done, plan.side), order=done)
+    return EntryResult(fill=None, order=done, error=f"{reason}; cancelled unfilled")
