@@ -24,8 +24,17 @@ DEFAULT_TAKER_FEE = Decimal("0.001")
 TICK_SIZE = 4
 
 
+def _finite(attribute: attrs.Attribute[Any], value: object) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise MarketSpecError(
+            f"{attribute.name} must be a finite Decimal, got {value!r}",
+            fix="build specs with MarketSpec.from_ccxt or pass Decimal values",
+        )
+    return value
+
+
 def _positive(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-    if value <= 0:
+    if _finite(attribute, value) <= 0:
         raise MarketSpecError(
             f"{attribute.name} must be positive, got {value}",
             fix="check the market data the exchange returned",
@@ -35,8 +44,17 @@ def _positive(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal)
 def _optional_nonnegative(
     inst: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None
 ) -> None:
-    if value is not None and value < 0:
+    if value is not None and _finite(attribute, value) < 0:
         raise MarketSpecError(f"{attribute.name} must not be negative, got {value}")
+
+
+def _fee_rate(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    # a negative or >= 1 taker fee would let the sizer spend more than the free balance
+    if not 0 <= _finite(attribute, value) < 1:
+        raise MarketSpecError(
+            f"{attribute.name} must be a fraction in [0, 1), got {value}",
+            fix="give the fee as a fraction: 0.001 = 0.1 %",
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -70,7 +88,7 @@ class MarketSpec:
     min_notional: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
     max_notional: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
     quote_increment: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
-    taker_fee: Decimal = attrs.field(default=DEFAULT_TAKER_FEE)
+    taker_fee: Decimal = attrs.field(default=DEFAULT_TAKER_FEE, validator=_fee_rate)
 
     @classmethod
     def from_ccxt(cls, market: Mapping[str, Any], *, precision_mode: int = TICK_SIZE) -> MarketSpec:
