@@ -1,0 +1,449 @@
+"""Round trip and tamper tests for the certification artifact and the live gate.
+
+Each tamper test asserts that exactly the expected gate check fails, with its own reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from safetrade.certification import require_valid
+from safetrade.certification.digest import schema_digest, tree_files
+from safetrade.certification.dsse import sign_envelope
+from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome, scenario_key
+from safetrade.certification.gate import CHECK_NAMES, Verdict, evaluate
+from safetrade.certification.keys import PublicKey, public_key_of
+from safetrade.certification.policy import parse_policy
+from safetrade.certification.provenance import GitState, RunningCode
+from safetrade.certification.statement import build_statement, statement_bytes
+from safetrade.certification.suite import reconcile
+from safetrade.errors import CertificationError
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SCHEMA = {"ACCOUNT_BALANCE_USD": {"type": "decimal", "required": True}}
+POLICY = b"""
+[certificate]
+validity_days = 30
+[scenarios]
+required_tags = ["incident-2026-02-06"]
+required_controls = ["price-collar"]
+"""
+FEATURE = "features/collar.feature"
+
+
+def _write_pkg(root: Path, name: str, files: dict[str, str]) -> Path:
+    pkg = root / name
+    for rel, text in files.items():
+        path = pkg / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return pkg
+
+
+@pytest.fixture
+def packages(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "safetrade": _write_pkg(
+            tmp_path / "site",
+            "safetrade",
+            {"__init__.py": "x = 1\n", "guard.py": "def check(): ...\n"},
+        ),
+        "bot": _write_pkg(
+            tmp_path / "site", "toybot", {"__init__.py": "", "strategy.py": "SIGNAL = 1\n"}
+        ),
+    }
+
+
+def _running(
+    packages: dict[str, Path], *, bot_name: str = "toybot", schema: Any = None
+) -> RunningCode:
+    return RunningCode(
+        safetrade_files=tree_files(packages["safetrade"]),
+        bot_package=bot_name,
+        bot_files=tree_files(packages["bot"]),
+        config_schema_digest=schema_digest(schema or SCHEMA),
+    )
+
+
+def _inventory() -> list[InventoryScenario]:
+    def scenario(name: str, tags: tuple[str, ...]) -> InventoryScenario:
+        return InventoryScenario(
+            key=scenario_key(FEATURE, name),
+            feature_path=FEATURE,
+            feature_name="Price collar",
+            name=name,
+            line=3,
+            tags=tags,
+            incident_line="2026-02-06 bought 10x above market",
+            steps=("Given a reference price of 100", "Then it is rejected"),
+            examples=0,
+        )
+
+    return [
+        scenario("Collar rejects a far order", ("control-price-collar", "incident-2026-02-06")),
+        scenario("Collar accepts a near order", ("control-price-collar",)),
+    ]
+
+
+def _evidence(outcomes: dict[str, str]) -> Evidence:
+    items = tuple(
+        ItemOutcome(
+            nodeid=f"features/test_collar.py::test_{i}",
+            outcome=outcome,
+            duration=0.01,
+            controls=("price-collar",),
+            incidents=(),
+            scenario=scenario_key(FEATURE, name),
+            message="" if outcome == "passed" else "AssertionError: boom",
+        )
+        for i, (name, outcome) in enumerate(outcomes.items())
+    )
+    return Evidence(items, 0, "certify", 0, (), ())
+
+
+ALL_PASS = {"Collar rejects a far order": "passed", "Collar accepts a near order": "passed"}
+
+
+def _statement(
+    running: RunningCode,
+    *,
+    outcomes: dict[str, str] = ALL_PASS,
+    now: datetime = NOW,
+    signer: PublicKey,
+    problems: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    policy = parse_policy(POLICY)
+    return build_statement(
+        suite=reconcile(_inventory(), _evidence(outcomes)),
+        policy=policy,
+        evidence=_evidence(outcomes),
+        coverage=None,
+        running=running,
+        git=GitState("a" * 40, False),
+        versions={
+            "python": "3.11.7",
+            "implementation": "CPython",
+            "safetrade": "0.1.0",
+            "ccxt": None,
+        },
+        signer=signer,
+        developer_key=False,
+        problems=problems,
+        now=now,
+    )
+
+
+@pytest.fixture
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def _sign(statement: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
+    return sign_envelope(statement_bytes(statement), key).to_json()
+
+
+def _failed(verdict: Verdict) -> list[str]:
+    return [c.name for c in verdict.checks if not c.ok]
+
+
+def _detail(verdict: Verdict, name: str) -> str:
+    return next(c.detail for c in verdict.checks if c.name == name)
+
+
+def _artifact(packages: dict[str, Path], key: Ed25519PrivateKey, **kwargs: Any) -> bytes:
+    return _sign(_statement(_running(packages), signer=public_key_of(key), **kwargs), key)
+
+
+def test_round_trip_is_valid(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    verdict = evaluate(
+        _artifact(packages, key),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert verdict.ok, verdict.table()
+    assert [c.name for c in verdict.checks] == list(CHECK_NAMES)
+    assert verdict.signer == public_key_of(key)
+    assert "VALID" in verdict.table()
+
+
+def test_edited_payload_fails_signature_only(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    doc = json.loads(_artifact(packages, key))
+    statement = json.loads(base64.b64decode(doc["payload"]))
+    statement["predicate"]["issuedAt"] = "2026-03-01T11:00:00Z"  # harmless-looking edit
+    doc["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    verdict = evaluate(
+        json.dumps(doc).encode(),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert _failed(verdict) == ["signature"]
+    assert "payload or the signature was altered" in _detail(verdict, "signature")
+    # findings on an unauthenticated payload are labelled, never silently trusted
+    assert "unauthenticated" in _detail(verdict, "freshness") or verdict.checks[3].ok
+
+
+def test_edited_signature_is_refused(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    doc = json.loads(_artifact(packages, key))
+    sig = bytearray(base64.b64decode(doc["signatures"][0]["sig"]))
+    sig[0] ^= 0x01
+    doc["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+    verdict = evaluate(
+        json.dumps(doc).encode(),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert _failed(verdict) == ["signature"]
+    assert "does not verify" in _detail(verdict, "signature")
+
+
+def test_malformed_signature_is_an_unreadable_artifact(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    doc = json.loads(_artifact(packages, key))
+    doc["signatures"][0]["sig"] = "not base64 !!"
+    verdict = evaluate(
+        json.dumps(doc).encode(),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert _failed(verdict)[0] == "artifact"
+    assert "base64" in _detail(verdict, "artifact")
+
+
+def test_untrusted_key_is_refused_even_if_named_in_artifact(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    other = Ed25519PrivateKey.generate()
+    verdict = evaluate(
+        _artifact(packages, key),
+        trusted_keys=[public_key_of(other)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert _failed(verdict) == ["signature"]
+    detail = _detail(verdict, "signature")
+    assert f"untrusted key(s) {public_key_of(key).keyid}" in detail
+    assert not verdict.ok
+
+
+def test_no_trusted_keys_is_refused(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    verdict = evaluate(
+        _artifact(packages, key), trusted_keys=[], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["signature"]
+    assert "no trusted public keys" in _detail(verdict, "signature")
+
+
+def test_expired_is_refused(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    later = NOW + timedelta(days=31)
+    verdict = evaluate(
+        _artifact(packages, key),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=later,
+    )
+    assert _failed(verdict) == ["freshness"]
+    assert "expired at 2026-03-31T12:00:00Z (1 day(s) ago)" in _detail(verdict, "freshness")
+
+
+def test_issued_in_the_future_is_refused(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    verdict = evaluate(
+        _artifact(packages, key, now=NOW + timedelta(hours=1)),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert _failed(verdict) == ["freshness"]
+    assert "issued in the future" in _detail(verdict, "freshness")
+
+
+def test_validity_beyond_library_maximum_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _statement(_running(packages), signer=public_key_of(key))
+    statement["predicate"]["expiresAt"] = (
+        "2026-12-01T12:00:00Z"  # signed by a trusted key, still refused
+    )
+    verdict = evaluate(
+        _sign(statement, key),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert _failed(verdict) == ["freshness"]
+    assert "exceeds the library maximum of 90" in _detail(verdict, "freshness")
+
+
+def test_changed_source_file_is_named(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    artifact = _artifact(packages, key)
+    (packages["safetrade"] / "guard.py").write_text("def check(): return True\n", encoding="utf-8")
+    verdict = evaluate(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["safetrade code"]
+    assert "changed: guard.py" in _detail(verdict, "safetrade code")
+
+
+def test_added_file_is_named(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    artifact = _artifact(packages, key)
+    (packages["safetrade"] / "power_peg.py").write_text("ENABLED = True\n", encoding="utf-8")
+    verdict = evaluate(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["safetrade code"]
+    assert "added: power_peg.py" in _detail(verdict, "safetrade code")
+
+
+def test_removed_file_is_named(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    artifact = _artifact(packages, key)
+    (packages["safetrade"] / "guard.py").unlink()
+    verdict = evaluate(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert "removed: guard.py" in _detail(verdict, "safetrade code")
+
+
+def test_different_bot_package_name_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    verdict = evaluate(
+        _artifact(packages, key),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages, bot_name="otherbot"),
+        now=NOW,
+    )
+    assert _failed(verdict) == ["bot package"]
+    assert "certified for bot package 'toybot', but running 'otherbot'" in _detail(
+        verdict, "bot package"
+    )
+
+
+def test_changed_bot_code_is_named(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    artifact = _artifact(packages, key)
+    (packages["bot"] / "strategy.py").write_text("SIGNAL = 2\n", encoding="utf-8")
+    verdict = evaluate(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["bot package"]
+    assert "changed: strategy.py" in _detail(verdict, "bot package")
+
+
+def test_changed_config_schema_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    running = _running(packages, schema={**SCHEMA, "POWER_PEG": {"type": "bool"}})
+    verdict = evaluate(
+        _artifact(packages, key), trusted_keys=[public_key_of(key)], running=running, now=NOW
+    )
+    assert _failed(verdict) == ["config schema"]
+    assert "settings schema differs" in _detail(verdict, "config schema")
+
+
+def test_failed_scenario_is_refused(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    outcomes = {**ALL_PASS, "Collar rejects a far order": "failed"}
+    # even if a signer signs it, the gate refuses a FAILED statement with a failed scenario
+    artifact = _artifact(packages, key, outcomes=outcomes, problems=("scenario failed",))
+    verdict = evaluate(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["result"]
+    detail = _detail(verdict, "result")
+    assert "result is 'FAILED'" in detail
+    assert f"failed required scenario {FEATURE}::Collar rejects a far order" in detail
+
+
+def test_failed_scenario_refused_even_if_result_says_passed(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    outcomes = {**ALL_PASS, "Collar accepts a near order": "failed"}
+    artifact = _artifact(packages, key, outcomes=outcomes)  # no problems passed in: result PASSED
+    verdict = evaluate(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["result"]
+    assert "failed required scenario" in _detail(verdict, "result")
+
+
+def test_scenario_that_never_ran_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    outcomes = {"Collar rejects a far order": "passed"}  # the other inventory scenario never ran
+    artifact = _artifact(packages, key, outcomes=outcomes)
+    verdict = evaluate(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["result"]
+    detail = _detail(verdict, "result")
+    assert f"not-executed required scenario {FEATURE}::Collar accepts a near order" in detail
+    assert "do not reconcile" in detail
+
+
+def test_missing_and_unparsable_artifacts(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    missing = evaluate(None, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW)
+    assert "does not exist" in _detail(missing, "artifact")
+    garbage = evaluate(
+        b"{nope", trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert "not a DSSE envelope" in _detail(garbage, "artifact")
+    assert not missing.ok
+    assert not garbage.ok
+
+
+def test_wrong_payload_type_is_refused(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    statement = _statement(_running(packages), signer=public_key_of(key))
+    envelope = sign_envelope(
+        statement_bytes(statement), key, payload_type="application/json"
+    ).to_json()
+    verdict = evaluate(
+        envelope, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["statement type"]
+    assert "payloadType 'application/json'" in _detail(verdict, "statement type")
+
+
+def test_all_problems_are_collected_in_order(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    artifact = _artifact(packages, key)
+    (packages["safetrade"] / "guard.py").write_text("changed\n", encoding="utf-8")
+    (packages["bot"] / "strategy.py").write_text("changed\n", encoding="utf-8")
+    verdict = evaluate(
+        artifact,
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages, schema={"other": 1}),
+        now=NOW + timedelta(days=40),
+    )
+    assert _failed(verdict) == ["freshness", "safetrade code", "bot package", "config schema"]
+
+
+def test_require_valid_raises_certification_error_naming_checks(
+    tmp_path: Path,
+    packages: dict[str, Path],
+    key: Ed25519PrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # require_valid measures the *installed* safetrade, which differs from the toy tree
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    artifact = tmp_path / "cert.json"
+    artifact.write_bytes(_artifact(packages, key))
+    with pytest.raises(CertificationError) as caught:
+        require_valid(artifact, trusted_keys=[public_key_of(key)], bot_package="toybot", now=NOW)
+    message = str(caught.value)
+    assert "safetrade code:" in message
+    assert "tox -e certify" in message
+    assert any(p.startswith("safetrade code:") for p in caught.value.problems)
