@@ -28,7 +28,7 @@ from decimal import Decimal
 
 import attrs
 
-from safetrade._decimal import to_positive
+from safetrade._decimal import to_decimal, to_positive
 from safetrade.errors import OrderBuildError
 from safetrade.market import MarketSpec
 from safetrade.rounder import (
@@ -427,9 +427,10 @@ def plan_trade(
     Raises:
         SizingError: If no valid size exists.
         OrderBuildError: If the stop or target is on the wrong side of the entry.
-        InvalidValue: For unusable numbers.
+        InvalidValue: For unusable numbers (including a NaN, infinite or float signal).
     """
     entry = to_positive(entry_price, "entry price")
+    signal = None if signal_strength is None else to_decimal(signal_strength, "signal strength")
     stop, _ = _rounded(market, stop_price, PricePurpose.STOP_LOSS, side)
     size = size_position(
         market=market,
@@ -470,5 +471,5 @@ def plan_trade(
         ),
         stop_loss_price=stop,
         take_profit_price=target,
-        signal_strength=signal_strength,
+        signal_strength=signal,
     )
