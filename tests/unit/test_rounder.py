@@ -1,0 +1,147 @@
+"""Unit tests for safetrade.rounder with the incident's numbers on KuCoin's SOL-USDT grid."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from tests.strategies import sol_usdt
+
+from safetrade import InvalidValue, PositionSide, PricePurpose, RoundingError
+from safetrade.rounder import ceil_to_step, floor_to_step, is_on_grid, round_amount, round_price
+
+LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
+D = Decimal
+
+
+class TestIncidentNumbers:
+    def test_long_take_profit_rounds_down_toward_entry(self):
+        """Feb 6: TP 90.1353 was sent unrounded; on tick 0.01 a long's TP becomes 90.13.
+
+        90.1353 lies between the ticks 90.13 and 90.14; a long's take-profit rounds down,
+        toward the entry, so it stays reachable.
+        """
+        tp = round_price(D("90.1353"), sol_usdt(), purpose=PricePurpose.TAKE_PROFIT, side=LONG)
+        assert tp == D("90.13")
+        assert str(tp) == "90.13"
+
+    def test_short_take_profit_rounds_up_toward_entry(self):
+        """The same raw target is 90.14 for a short: up is toward a short's (higher) entry."""
+        tp = round_price(D("90.1353"), sol_usdt(), purpose=PricePurpose.TAKE_PROFIT, side=SHORT)
+        assert tp == D("90.14")
+
+    def test_stop_already_on_the_tick_is_unchanged(self):
+        """The incident's stop 85.61 is already on the 0.01 grid and stays 85.61."""
+        sl = round_price(D("85.61"), sol_usdt(), purpose=PricePurpose.STOP_LOSS, side=LONG)
+        assert sl == D("85.61")
+
+    def test_amount_4_9344_is_on_the_real_grid(self):
+        """4.9344 SOL is valid: SOL-USDT's step is 0.0001, not the '1 decimal' the bot assumed."""
+        assert round_amount(D("4.9344"), sol_usdt()) == D("4.9344")
+        assert is_on_grid(D("4.9344"), sol_usdt().amount_increment)
+        assert not is_on_grid(D("4.9344"), D("0.1"))
+
+    def test_amount_with_extra_digit_rounds_down(self):
+        """4.93449 SOL rounds down to 4.9344, never up to 4.9345."""
+        assert round_amount(D("4.93449"), sol_usdt()) == D("4.9344")
+
+
+class TestRoundPriceDirection:
+    # (purpose, side, raw, expected) on tick 0.01. Expected derived from the safety rule:
+    # long entry down (pay less), long SL up (less risk), long TP down (reachable); shorts mirror.
+    CASES = (
+        (PricePurpose.ENTRY, LONG, "87.365", "87.36"),
+        (PricePurpose.ENTRY, SHORT, "87.361", "87.37"),
+        (PricePurpose.STOP_LOSS, LONG, "85.605", "85.61"),
+        (PricePurpose.STOP_LOSS, SHORT, "89.119", "89.11"),
+        (PricePurpose.TAKE_PROFIT, LONG, "90.1399", "90.13"),
+        (PricePurpose.TAKE_PROFIT, SHORT, "84.001", "84.01"),
+    )
+
+    @pytest.mark.parametrize(
+        ("purpose", "side", "raw", "expected"), CASES, ids=lambda v: getattr(v, "value", v)
+    )
+    def test_direction_table(self, purpose, side, raw, expected):
+        """Each purpose/side rounds in the documented safe direction."""
+        assert round_price(D(raw), sol_usdt(), purpose=purpose, side=side) == D(expected)
+
+    def test_long_stop_rounding_never_adds_risk(self):
+        """A long's stop never rounds down (further from entry = more loss than planned)."""
+        raw = D("85.6001")
+        assert round_price(raw, sol_usdt(), purpose=PricePurpose.STOP_LOSS, side=LONG) > raw
+
+    def test_price_below_one_tick_rounding_to_zero_is_refused(self):
+        """A long's TP of 0.004 on a 0.01 tick would become 0 and is refused."""
+        with pytest.raises(RoundingError, match="rounds to zero"):
+            round_price(D("0.004"), sol_usdt(), purpose=PricePurpose.TAKE_PROFIT, side=LONG)
+
+    def test_price_below_one_tick_rounding_up_is_one_tick(self):
+        """A long's stop of 0.004 rounds up to one tick, 0.01, not to zero."""
+        sl = round_price(D("0.004"), sol_usdt(), purpose=PricePurpose.STOP_LOSS, side=LONG)
+        assert sl == D("0.01")
+
+    @pytest.mark.parametrize(
+        "price", [D(0), D(-1), D("NaN"), D("Infinity"), 90.1353, "abc", None], ids=repr
+    )
+    def test_unusable_prices_are_refused(self, price):
+        """Zero, negative, NaN, infinite, float, text and None prices raise InvalidValue."""
+        with pytest.raises(InvalidValue):
+            round_price(price, sol_usdt(), purpose=PricePurpose.ENTRY, side=LONG)
+
+
+class TestRoundAmount:
+    def test_below_one_increment_is_refused(self):
+        """0.00009 SOL would round down to zero on a 0.0001 grid; that is refused."""
+        with pytest.raises(RoundingError, match="below one increment"):
+            round_amount(D("0.00009"), sol_usdt())
+
+    @pytest.mark.parametrize("amount", [D(0), D("-0.5"), D("NaN"), 4.9344, True], ids=repr)
+    def test_unusable_amounts_are_refused(self, amount):
+        """Zero, negative, NaN, float and bool amounts raise InvalidValue."""
+        with pytest.raises(InvalidValue):
+            round_amount(amount, sol_usdt())
+
+    def test_result_prints_on_the_grid(self):
+        """The result is quantized to the step's exponent: 1.5 prints as 1.5000."""
+        assert str(round_amount(D("1.5"), sol_usdt())) == "1.5000"
+
+
+class TestSteps:
+    def test_floor_and_ceil_on_non_decimal_step(self):
+        """With step 0.05, 1.23 lies between 1.20 and 1.25."""
+        assert floor_to_step(D("1.23"), D("0.05")) == D("1.20")
+        assert ceil_to_step(D("1.23"), D("0.05")) == D("1.25")
+
+    def test_integer_step(self):
+        """With step 5, 12 floors to 10 and ceils to 15."""
+        assert floor_to_step(D(12), D(5)) == D(10)
+        assert ceil_to_step(D(12), D(5)) == D(15)
+
+    def test_value_on_grid_is_unchanged(self):
+        """A multiple of the step is returned as is by both directions."""
+        assert floor_to_step(D("1.25"), D("0.05")) == D("1.25")
+        assert ceil_to_step(D("1.25"), D("0.05")) == D("1.25")
+
+    def test_is_on_grid(self):
+        """1.25 is a multiple of 0.05; 1.26 is not."""
+        assert is_on_grid(D("1.25"), D("0.05"))
+        assert not is_on_grid(D("1.26"), D("0.05"))
+
+    @pytest.mark.parametrize(
+        ("value", "step"),
+        [
+            (D(1), D(0)),
+            (D(1), D(-1)),
+            (D("NaN"), D(1)),
+            (D(1), D("Infinity")),
+            (1.0, D(1)),
+            (D(1), 0.01),
+            ("1", D(1)),
+        ],
+        ids=repr,
+    )
+    def test_unusable_arguments_are_refused(self, value, step):
+        """Non-Decimal, non-finite or non-positive steps raise InvalidValue in every function."""
+        for fn in (floor_to_step, ceil_to_step, is_on_grid):
+            with pytest.raises(InvalidValue):
+                fn(value, step)
