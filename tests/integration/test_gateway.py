@@ -1,0 +1,96 @@
+"""The gateway: typed values from real ccxt, exchange errors kept in safetrade's own errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from safetrade import AuthenticationFailed, ExchangeUnavailable, OrderRejected
+from safetrade.builder import OrderIntent, OrderPurpose
+from safetrade.gateway import Gateway
+from safetrade.testing import FakeKucoin, Fault
+
+
+@pytest.fixture
+def fake():
+    with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}) as ex:
+        yield ex
+
+
+def _market_buy(oid: str, amount: str = "0.5") -> OrderIntent:
+    return OrderIntent(
+        symbol="SOL/USDT",
+        purpose=OrderPurpose.ENTRY,
+        side="buy",
+        order_type="market",
+        amount=Decimal(amount),
+        client_oid=oid,
+    )
+
+
+class TestReads:
+    def test_market_spec_comes_from_the_exchange(self, fake):
+        """Increments are the exchange's own (SOL-USDT tick 0.01, step 0.0001), as Decimals."""
+        spec = Gateway(fake.ccxt_client()).load_market("SOL/USDT")
+        assert spec.price_increment == Decimal("0.01")
+        assert spec.amount_increment == Decimal("0.0001")
+        assert spec.min_amount == Decimal("0.01")
+        assert spec.min_notional == Decimal("0.1")
+
+    def test_balance_and_price_are_decimals(self, fake):
+        """Free balance and last price arrive as exact Decimals."""
+        gateway = Gateway(fake.ccxt_client())
+        assert gateway.free_balance("USDT") == Decimal(123)
+        assert gateway.last_price("SOL/USDT") == Decimal("87.36")
+        assert gateway.free_balance("DOGE") == 0
+
+    def test_hf_account_works_the_same(self):
+        """An HF-migrated account (ccxt's /api/v1/hf/* family) submits and reads back the same."""
+        with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}, hf=True) as ex:
+            gateway = Gateway(ex.ccxt_client())
+            status = gateway.submit(_market_buy("hf-1"))
+            done = gateway.fetch_order(status.order_id, "SOL/USDT")
+            assert done.filled == Decimal("0.5")
+            assert gateway.find(_market_buy("hf-1")) is not None
+
+
+class TestErrors:
+    def test_wrong_secret_is_authentication_failed(self, fake):
+        """A wrong secret becomes AuthenticationFailed carrying KuCoin's code."""
+        client = fake.ccxt_client(secret="wrong-secret")
+        with pytest.raises(AuthenticationFailed) as info:
+            Gateway(client).free_balance("USDT")
+        assert info.value.exchange_code in {"400004", "400005"}
+        assert "KUCOIN_API_SECRET" in str(info.value)
+
+    def test_rejection_keeps_exchange_words(self, fake):
+        """An order the exchange refuses raises OrderRejected with KuCoin's code and message."""
+        gateway = Gateway(fake.ccxt_client())
+        with pytest.raises(OrderRejected) as info:
+            gateway.submit(_market_buy("too-big", amount="100"))
+        assert info.value.exchange_code == "200004"
+        assert "Balance insufficient" in info.value.exchange_message
+
+    @pytest.mark.parametrize("fault", [Fault.TIMEOUT, Fault.SERVER_ERROR, Fault.RATE_LIMIT])
+    def test_transient_faults_are_unavailable(self, fake, fault):
+        """Timeouts, 5xx and 429 become ExchangeUnavailable (retry with the same clientOid)."""
+        gateway = Gateway(fake.ccxt_client())
+        fake.inject("create_order", fault)
+        with pytest.raises(ExchangeUnavailable):
+            gateway.submit(_market_buy("t-1"))
+        assert fake.orders == {}
+
+    def test_lost_response_is_found_not_resent(self, fake):
+        """After a lost response, ensure_submitted finds the order instead of sending it again."""
+        gateway = Gateway(fake.ccxt_client())
+        fake.inject("create_order", Fault.RESPONSE_LOST)
+        with pytest.raises(ExchangeUnavailable):
+            gateway.submit(_market_buy("lost-1"))
+        found = gateway.ensure_submitted(_market_buy("lost-1"))
+        assert len(fake.orders) == 1
+        assert found.order_id in fake.orders
+
+    def test_cancel_of_unknown_order_is_quiet(self, fake):
+        """Cancelling an order that is already gone counts as cancelled."""
+        Gateway(fake.ccxt_client()).cancel("no-such-order", "SOL/USDT", stop=True)
