@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
-from safetrade._decimal import to_nonnegative, to_positive
+from safetrade._decimal import to_decimal, to_nonnegative, to_positive
 from safetrade.builder import TradePlan
 from safetrade.errors import GuardRefused, InvalidValue
 from safetrade.rounder import is_on_grid
@@ -35,19 +36,61 @@ from safetrade.rounder import is_on_grid
 __all__ = ["AccountState", "Check", "Decision", "GuardLimits", "check"]
 
 
-def _nonneg(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-    to_nonnegative(value, attribute.name.replace("_", " "))
+def _number(value: object, name: str) -> Decimal:
+    # to_decimal also parses text, but the field keeps the raw value: text would only fail later
+    if isinstance(value, str):
+        raise InvalidValue(
+            f"{name} must be a Decimal, got str {value!r}", fix=f"pass Decimal({value!r})"
+        )
+    return to_decimal(value, name)
 
 
-def _pos(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-    to_positive(value, attribute.name.replace("_", " "))
+def _nonneg(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    name = attribute.name.replace("_", " ")
+    _number(value, name)
+    to_nonnegative(value, name)
 
 
-def _opt_pos(
-    inst: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None
-) -> None:
+def _opt_nonneg(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
-        to_positive(value, attribute.name.replace("_", " "))
+        _nonneg(inst, attribute, value)
+
+
+def _pos(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    name = attribute.name.replace("_", " ")
+    _number(value, name)
+    to_positive(value, name)
+
+
+def _opt_pos(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _pos(inst, attribute, value)
+
+
+def _opt_finite(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _number(value, attribute.name.replace("_", " "))
+
+
+def _opt_price(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    # NaN, zero or negative last prices are kept: the price collar refuses them (fail closed)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, Decimal | int)):
+        raise InvalidValue(
+            f"{attribute.name.replace('_', ' ')} must be a Decimal, got "
+            f"{type(value).__name__} {value!r}",
+            fix="convert exchange floats once with Decimal(str(value))",
+        )
+
+
+def _count(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
+    def validate(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InvalidValue(
+                f"{attribute.name.replace('_', ' ')} must be a whole number >= {minimum}, "
+                f"got {value!r}"
+            )
+
+    return validate
 
 
 @attrs.frozen(kw_only=True)
@@ -66,9 +109,9 @@ class AccountState:
     """
 
     free_quote: Decimal = attrs.field(validator=_nonneg)
-    configured_balance: Decimal | None = attrs.field(default=None)
-    open_positions: int = attrs.field(default=0, validator=attrs.validators.ge(0))
-    last_price: Decimal | None = None
+    configured_balance: Decimal | None = attrs.field(default=None, validator=_opt_nonneg)
+    open_positions: int = attrs.field(default=0, validator=_count(0))
+    last_price: Decimal | None = attrs.field(default=None, validator=_opt_price)
     kill_switch_reason: str | None = None
     open_position_value: Decimal = attrs.field(default=Decimal(0), validator=_nonneg)
 
@@ -88,8 +131,8 @@ class GuardLimits:
     """
 
     risk_percent: Decimal = attrs.field(validator=_pos)
-    max_open_positions: int = attrs.field(validator=attrs.validators.ge(1))
-    min_signal_strength: Decimal | None = None
+    max_open_positions: int = attrs.field(validator=_count(1))
+    min_signal_strength: Decimal | None = attrs.field(default=None, validator=_opt_finite)
     price_collar_percent: Decimal = attrs.field(default=Decimal(5), validator=_pos)
     max_order_value: Decimal | None = attrs.field(default=None, validator=_opt_pos)
     balance_tolerance_percent: Decimal = attrs.field(default=Decimal(2), validator=_nonneg)
@@ -210,16 +253,26 @@ def _signal(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str 
     minimum = limits.min_signal_strength
     if minimum is None:
         return None
-    if plan.signal_strength is None:
+    signal: object = plan.signal_strength
+    if signal is None:
         return f"no signal strength given; MIN_SIGNAL_STRENGTH is {minimum}"
-    if plan.signal_strength < minimum:
+    if (
+        isinstance(signal, bool)
+        or not isinstance(signal, Decimal | int)
+        or not Decimal(signal).is_finite()
+    ):
+        # fail closed: NaN compares as an error, and a float or text is not a checked number
+        return (
+            f"signal strength {signal!r} is not a finite number; MIN_SIGNAL_STRENGTH is {minimum}"
+        )
+    if signal < minimum:
         return f"signal {plan.signal_strength} is below MIN_SIGNAL_STRENGTH {minimum}"
     return None
 
 
 def _collar(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
     last = account.last_price
-    if last is None or not last.is_finite() or last <= 0:
+    if last is None or not Decimal(last).is_finite() or last <= 0:
         # fail closed: without a reference price an erroneous price cannot be recognised
         return f"no usable last price ({last}) to check the entry against"
     entry = plan.entry.limit_price or plan.size.entry_price
