@@ -58,7 +58,10 @@ class KillSwitch:
     @property
     def reason(self) -> str | None:
         """Why trading is halted, or ``None`` when it is not (feeds ``AccountState``)."""
-        return self._state.reason if self._state.engaged else None
+        if not self._state.engaged:
+            return None
+        # an engaged switch must never read as "no reason": the guard treats None as clear
+        return self._state.reason or "engaged (no reason recorded)"
 
     def engage(self, reason: str) -> None:
         """Halt trading. Idempotent: the first reason is kept."""
