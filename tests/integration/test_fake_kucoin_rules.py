@@ -43,7 +43,7 @@ def raised(excinfo: pytest.ExceptionInfo[Exception], cls: type[Exception], text:
 
 class TestRegularOrders:
     def test_price_off_tick_is_bad_request(self, client: Any, ex: FakeKucoin) -> None:
-        """A price that is not a multiple of priceIncrement -> BadRequest 'Price increment invalid.'."""
+        """A price off the priceIncrement grid -> BadRequest 'Price increment invalid.'."""
         with pytest.raises(ccxt.BaseError) as excinfo:
             raw_order(client, size="1", price="87.365")
         raised(excinfo, ccxt.BadRequest, "Price increment invalid.")
@@ -62,7 +62,7 @@ class TestRegularOrders:
         raised(excinfo, ccxt.InvalidOrder, "Order size below the minimum requirement.")
 
     def test_notional_below_min_funds_is_600100(self) -> None:
-        """A limit order worth less than minFunds -> 600100, which ccxt maps to InsufficientFunds."""
+        """A limit order worth less than minFunds -> 600100 -> ccxt InsufficientFunds."""
         big_min = MarketRules("ETH-USDT", min_funds=Decimal(10), base_min_size=Decimal("0.001"))
         with FakeKucoin(markets=[big_min], balances={"USDT": Decimal(1000)}) as ex:
             client = ex.ccxt_client()

@@ -25,6 +25,8 @@ class _Server(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so loopback clients reuse their connection
+    # headers and body go out in two writes; without TCP_NODELAY each response stalls ~40 ms
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:
@@ -67,8 +69,12 @@ class LoopbackServer:
 
     def __init__(self, handler: Handler, port: int = 0) -> None:
         self._server = _Server(port, handler)
+        # a short poll interval keeps close() (and so every loopback test) fast
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-kucoin-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="fake-kucoin-http",
+            daemon=True,
         )
         self._thread.start()
 
