@@ -199,7 +199,8 @@ table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d5da
 th,td{padding:6px 9px;border-bottom:1px solid #e4e8ee;text-align:left;vertical-align:top}
 th{background:#eaeef4;font-weight:600}
 .badge{display:inline-block;min-width:64px;text-align:center;border-radius:4px;padding:1px 6px;
-font-weight:700;font-size:12px;color:#fff}
+font-weight:700;font-size:12px;color:#fff;white-space:nowrap}
+td:first-child code{white-space:nowrap}
 .passed,.PASS{background:#1f7a45}.failed,.error,.FAIL,.not-executed{background:#b42318}
 .skipped,.NOT-EVIDENCED{background:#8a6d00}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px}
