@@ -107,7 +107,20 @@ from safetrade.sizer import size_position as size_position
 __version__ = "0.1.0"
 
 # Loaded on first access: these import ccxt or httpx, which import safetrade must not.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Alert": "safetrade.alerts",
+    "EntryResult": "safetrade.entry",
+    "Fill": "safetrade.protector",
+    "Flattened": "safetrade.protector",
+    "Gateway": "safetrade.gateway",
+    "Halted": "safetrade.protector",
+    "OrderStatus": "safetrade.gateway",
+    "Protected": "safetrade.protector",
+    "Protector": "safetrade.protector",
+    "RetryPolicy": "safetrade.protector",
+    "WebhookAlerter": "safetrade.alerts",
+    "execute_entry": "safetrade.entry",
+}
 
 
 def __getattr__(name: str) -> Any:  # noqa: ANN401 - lazily loaded names vary in type
@@ -119,15 +132,21 @@ def __getattr__(name: str) -> Any:  # noqa: ANN401 - lazily loaded names vary in
 
 __all__ = [
     "AccountState",
+    "Alert",
     "AuthenticationFailed",
     "CcxtOrderCall",
     "CertificationError",
     "ConfigError",
     "Decision",
+    "EntryResult",
     "ExchangeError",
     "ExchangeUnavailable",
+    "Fill",
+    "Flattened",
+    "Gateway",
     "GuardLimits",
     "GuardRefused",
+    "Halted",
     "InvalidValue",
     "KillSwitch",
     "MarketSpec",
@@ -138,18 +157,24 @@ __all__ = [
     "OrderNotFound",
     "OrderPurpose",
     "OrderRejected",
+    "OrderStatus",
     "PositionSide",
     "PositionSize",
     "PricePurpose",
+    "Protected",
     "ProtectionFailed",
+    "Protector",
+    "RetryPolicy",
     "RoundingError",
     "SafetradeError",
     "Settings",
     "SizingError",
     "TradePlan",
+    "WebhookAlerter",
     "__version__",
     "check",
     "entry_order",
+    "execute_entry",
     "flatten_order",
     "load_settings",
     "new_client_oid",

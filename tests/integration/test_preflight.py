@@ -1,0 +1,87 @@
+"""``safetrade preflight``: one go/no-go table, every check run, against the fake KuCoin."""
+
+from __future__ import annotations
+
+import pytest
+
+from safetrade.config import load_settings
+from safetrade.gateway import Gateway
+from safetrade.preflight import render, run_preflight
+from safetrade.testing import FakeKucoin
+
+BASE = {"RISK_PERCENT": "1", "MAX_OPEN_POSITIONS": "1"}
+
+
+@pytest.fixture
+def fake():
+    with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}) as ex:
+        yield ex
+
+
+def _rows(fake, env, tmp_path):
+    settings = load_settings(
+        env={**BASE, "SAFETRADE_KILL_SWITCH_FILE": str(tmp_path / "ks.json"), **env}
+    )
+    return run_preflight(
+        settings,
+        lambda: Gateway(fake.ccxt_client()),
+        symbol="SOL/USDT",
+        bot_package="safetrade.testing.reference_bot",
+    )
+
+
+def test_paper_mode_is_go_with_matching_balance(fake, tmp_path):
+    """Paper mode, balance matching the exchange: every row passes and the verdict is GO."""
+    rows = _rows(fake, {"TRADING_MODE": "paper", "ACCOUNT_BALANCE_USD": "123"}, tmp_path)
+    assert all(r.passed for r in rows), render(rows)
+    assert render(rows).endswith("preflight: GO")
+
+
+def test_balance_mismatch_is_no_go_with_both_numbers(fake, tmp_path):
+    """Configured 10000 against the exchange's 123: NO-GO, and the row shows both numbers."""
+    rows = _rows(fake, {"TRADING_MODE": "paper", "ACCOUNT_BALANCE_USD": "10000"}, tmp_path)
+    balance = next(r for r in rows if r.name == "balance")
+    assert not balance.passed
+    assert "10000" in balance.detail
+    assert "123" in balance.detail
+    assert render(rows).endswith("preflight: NO-GO")
+
+
+def test_live_without_certificate_is_no_go(fake, tmp_path):
+    """Live mode with a missing artifact fails the certification row and says how to fix it."""
+    env = {
+        "TRADING_MODE": "live",
+        "ACCOUNT_BALANCE_USD": "123",
+        "KUCOIN_API_KEY": "k",
+        "KUCOIN_API_SECRET": "s",
+        "KUCOIN_API_PASSPHRASE": "p",
+        "SAFETRADE_CERTIFICATE": str(tmp_path / "missing.cert.json"),
+        "SAFETRADE_TRUSTED_KEYS": str(tmp_path / "trusted.txt"),
+    }
+    rows = _rows(fake, env, tmp_path)
+    cert = next(r for r in rows if r.name == "certification")
+    assert not cert.passed
+    assert "tox -e certify" in cert.detail
+
+
+def test_engaged_kill_switch_is_no_go(fake, tmp_path):
+    """A kill switch left engaged by a previous run blocks start-up."""
+    from safetrade.killswitch import KillSwitch
+
+    KillSwitch(tmp_path / "ks.json").engage("flatten failed on SOL/USDT")
+    rows = _rows(fake, {"TRADING_MODE": "paper"}, tmp_path)
+    kill = next(r for r in rows if r.name == "kill switch")
+    assert not kill.passed
+    assert "flatten failed" in kill.detail
+
+
+def test_unreachable_exchange_is_no_go(fake, tmp_path):
+    """An exchange that refuses the credentials fails the exchange and balance rows."""
+    settings = load_settings(env={**BASE, "TRADING_MODE": "paper"})
+    rows = run_preflight(
+        settings,
+        lambda: Gateway(fake.ccxt_client(secret="wrong")),
+        symbol="SOL/USDT",
+        bot_package="safetrade.testing.reference_bot",
+    )
+    assert [r.name for r in rows if not r.passed] == ["exchange", "balance"]
