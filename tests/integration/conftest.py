@@ -10,6 +10,7 @@ import pytest
 
 from safetrade.testing import FakeKucoin
 
+
 @pytest.fixture
 def ex() -> Iterator[FakeKucoin]:
     """A fake with 1000 USDT and SOL/USDT at 100."""

@@ -53,9 +53,9 @@ def test_wrong_passphrase(ex: FakeKucoin) -> None:
 def test_bad_signature(ex: FakeKucoin, client: Any) -> None:
     """Right key and passphrase but a signature over other bytes -> 400005."""
     headers = client.sign("accounts", ["private"], "GET", {"type": "trade"})["headers"]
-    headers["KC-API-SIGN"] = client.sign("accounts", ["private"], "GET", {"type": "main"})["headers"][
-        "KC-API-SIGN"
-    ]
+    headers["KC-API-SIGN"] = client.sign("accounts", ["private"], "GET", {"type": "main"})[
+        "headers"
+    ]["KC-API-SIGN"]
     with pytest.raises(ccxt.AuthenticationError, match="Invalid KC-API-SIGN"):
         client.fetch(PRIVATE_URL, "GET", headers, None)
 

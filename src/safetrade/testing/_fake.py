@@ -230,6 +230,12 @@ class FakeKucoin:
         with self._api.lock:
             return tuple(self._api.recorded)
 
+    def forget_requests(self) -> None:
+        """Drop the recorded requests (and respx's call history), e.g. in long-running servers."""
+        with self._api.lock:
+            self._api.recorded.clear()
+            self.router.reset()
+
     def endpoints_called(self) -> list[str]:
         """Endpoint names of the recorded requests, in order (handy in assertions)."""
         return [r.endpoint for r in self.requests]
