@@ -295,3 +295,18 @@ def test_empty_feature_file_has_no_scenarios(tmp_path: Path) -> None:
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "empty.feature").write_text("# nothing yet\n")
     assert parse_inventory(tmp_path, "features") == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Given a step before any Feature\n",  # the parser reports a composite of errors
+        "Feature: x\n  Scenario: s\n    Given t\n      | a |\n      | b | c |\n",
+    ],
+)
+def test_invalid_gherkin_is_an_evidence_error_naming_the_file(tmp_path: Path, text: str) -> None:
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "bad.feature").write_text(text, encoding="utf-8")
+    with pytest.raises(EvidenceError, match=r"features/bad\.feature is not valid Gherkin") as info:
+        parse_inventory(tmp_path, "features")
+    assert "(" in info.value.why  # the parser's own (line:column) message is kept

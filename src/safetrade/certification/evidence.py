@@ -136,12 +136,12 @@ def parse_feature(text: str, feature_path: str) -> tuple[InventoryScenario, ...]
     Raises:
         EvidenceError: The file is not valid Gherkin.
     """
-    from gherkin.errors import ParserException  # noqa: PLC0415 -- test-time dependency
+    from gherkin.errors import ParserError  # noqa: PLC0415 -- test-time dependency
     from gherkin.parser import Parser  # noqa: PLC0415
 
     try:
         document: Any = Parser().parse(text)
-    except ParserException as exc:
+    except ParserError as exc:  # also CompositeParserException, which is not a ParserException
         raise EvidenceError(f"{feature_path} is not valid Gherkin", why=str(exc)) from exc
     feature = document.get("feature")
     if not feature:
