@@ -310,3 +310,22 @@ def test_invalid_gherkin_is_an_evidence_error_naming_the_file(tmp_path: Path, te
     with pytest.raises(EvidenceError, match=r"features/bad\.feature is not valid Gherkin") as info:
         parse_inventory(tmp_path, "features")
     assert "(" in info.value.why  # the parser's own (line:column) message is kept
+
+
+def test_deselected_items_are_counted_not_recorded_as_errors(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    _, evidence, raw = _run(pytester, "-k", "plain or passing")
+
+    assert evidence.deselected == 7
+    # a deselected test did not "never run after an interruption": it is simply not in the run
+    assert {n: i.outcome for n, i in _by_name(evidence).items()} == {
+        "test_passing": "passed",
+        "test_plain": "passed",
+    }
+    assert "plain or passing" in raw["args"]
+    assert evidence.args == tuple(raw["args"])
+    # so a deselected scenario reconciles as not-executed, like any scenario that did not run
+    suite = reconcile(parse_inventory(pytester.path, "features"), evidence)
+    outcomes = {s.name: s.outcome for s in suite.scenarios}
+    assert outcomes["Failing scenario"] == "not-executed"
+    assert outcomes["Passing scenario"] == "passed"

@@ -347,7 +347,11 @@ class _Recorder:
             }
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        # -k/-m deselection runs in a modifyitems hook that may come after ours: forget the
+        # deselected items, or they would be reported as collected-but-never-ran errors
         self.deselected += len(items)
+        for item in items:
+            self.items.pop(item.nodeid, None)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
