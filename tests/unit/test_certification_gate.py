@@ -11,17 +11,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from safetrade.certification import require_valid
-from safetrade.certification.digest import schema_digest, tree_files
+from safetrade.certification import gate, require_valid
+from safetrade.certification.digest import TreeError, schema_digest, tree_files
 from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome, scenario_key
-from safetrade.certification.gate import CHECK_NAMES, Verdict, evaluate
+from safetrade.certification.gate import (
+    CHECK_NAMES,
+    Verdict,
+    check_certification,
+    evaluate,
+    verify_artifact,
+)
 from safetrade.certification.keys import PublicKey, public_key_of
 from safetrade.certification.policy import parse_policy
-from safetrade.certification.provenance import GitState, RunningCode
+from safetrade.certification.provenance import GitState, RunningCode, measure_running_code
 from safetrade.certification.statement import build_statement, statement_bytes
 from safetrade.certification.suite import reconcile
 from safetrade.errors import CertificationError
@@ -447,3 +454,247 @@ def test_require_valid_raises_certification_error_naming_checks(
     assert "safetrade code:" in message
     assert "tox -e certify" in message
     assert any(p.startswith("safetrade code:") for p in caught.value.problems)
+
+
+# --------------------------------------------------------------------------- each check's reason
+
+
+def _evaluate_statement(
+    packages: dict[str, Path],
+    key: Ed25519PrivateKey,
+    statement: dict[str, Any],
+    running: RunningCode | None = None,
+) -> Verdict:
+    return evaluate(
+        _sign(statement, key),
+        trusted_keys=[public_key_of(key)],
+        running=running or _running(packages),
+        now=NOW,
+    )
+
+
+def _good_statement(packages: dict[str, Path], key: Ed25519PrivateKey) -> dict[str, Any]:
+    return _statement(_running(packages), signer=public_key_of(key))
+
+
+def test_wrong_statement_and_predicate_types_are_each_named(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _good_statement(packages, key)
+    statement["_type"] = "https://in-toto.io/Statement/v0.1"
+    statement["predicateType"] = "https://slsa.dev/provenance/v1"
+    verdict = _evaluate_statement(packages, key, statement)
+    assert _failed(verdict) == ["statement type"]
+    detail = _detail(verdict, "statement type")
+    assert (
+        "_type 'https://in-toto.io/Statement/v0.1' != 'https://in-toto.io/Statement/v1'" in detail
+    )
+    assert "predicateType 'https://slsa.dev/provenance/v1'" in detail
+
+
+def test_predicate_that_is_not_an_object_fails_every_predicate_check(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _good_statement(packages, key)
+    statement["predicate"] = ["PASSED"]
+    verdict = _evaluate_statement(packages, key, statement)
+    assert "predicate is not an object" in _detail(verdict, "statement type")
+    assert "unreadable issuedAt/expiresAt" in _detail(verdict, "freshness")
+    assert "no scenario results in the artifact" in _detail(verdict, "result")
+    # the subjects still bind the code, so the digest checks pass on their own
+    assert _failed(verdict) == ["statement type", "freshness", "result"]
+
+
+def test_unreadable_timestamps_are_a_freshness_failure(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _good_statement(packages, key)
+    statement["predicate"]["expiresAt"] = "2026-03-31T12:00:00"  # no timezone
+    verdict = _evaluate_statement(packages, key, statement)
+    assert _failed(verdict) == ["freshness"]
+    assert "has no timezone" in _detail(verdict, "freshness")
+
+
+def test_statement_without_scenarios_or_with_a_failing_control_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _good_statement(packages, key)
+    statement["predicate"]["suite"]["scenarios"] = []
+    statement["predicate"]["suite"]["counts"]["inventory"] = 0
+    statement["predicate"]["controls"][0]["status"] = "FAIL"
+    statement["predicate"]["suite"]["failingTests"] = [
+        {"nodeid": "tests/property/test_p.py::test_x", "outcome": "error"}
+    ]
+    verdict = _evaluate_statement(packages, key, statement)
+    assert _failed(verdict) == ["result"]
+    detail = _detail(verdict, "result")
+    assert "the artifact lists no scenarios" in detail
+    assert "required control price-collar is FAIL" in detail
+    assert "test error: tests/property/test_p.py::test_x" in detail
+
+
+def test_skipped_scenarios_pass_only_if_the_signed_policy_allowed_them(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _good_statement(packages, key)
+    near = statement["predicate"]["suite"]["scenarios"][1]
+    near["outcome"] = "skipped"
+    near["controls"] = []  # not a required control
+    refused = _evaluate_statement(packages, key, statement)
+    assert _failed(refused) == ["result"]
+    assert f"skipped scenario {FEATURE}::Collar accepts a near order" in _detail(refused, "result")
+
+    statement["predicate"]["policy"]["allowSkipped"] = True
+    assert _evaluate_statement(packages, key, statement).ok
+
+
+def test_missing_subjects_are_named(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
+    statement = _good_statement(packages, key)
+    statement["subject"] = ["not an object"]
+    verdict = _evaluate_statement(packages, key, statement)
+    assert _failed(verdict) == ["safetrade code", "bot package", "config schema"]
+    assert _detail(verdict, "safetrade code") == "the artifact binds no safetrade"
+    assert _detail(verdict, "bot package") == "the artifact binds no bot package 'toybot'"
+    assert _detail(verdict, "config schema") == "the artifact binds no config schema"
+
+
+def test_digest_mismatch_without_a_file_list_still_refuses(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _good_statement(packages, key)
+    del statement["predicate"]["files"]  # an older or trimmed artifact: only the digest remains
+    (packages["safetrade"] / "guard.py").write_text("changed\n", encoding="utf-8")
+    verdict = _evaluate_statement(packages, key, statement)
+    assert _failed(verdict) == ["safetrade code"]
+    assert "safetrade digest " in _detail(verdict, "safetrade code")
+    assert "!= certified" in _detail(verdict, "safetrade code")
+
+
+def test_running_code_that_could_not_be_measured_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    running = attrs.evolve(
+        _running(packages),
+        bot_error="package 'toybot' cannot be located",
+        config_error="ImportError: settings",
+    )
+    verdict = _evaluate_statement(packages, key, _good_statement(packages, key), running)
+    assert _failed(verdict) == ["bot package", "config schema"]
+    assert "bot package 'toybot' cannot be digested" in _detail(verdict, "bot package")
+    assert "running config schema cannot be digested: ImportError" in _detail(
+        verdict, "config schema"
+    )
+
+
+def test_payload_that_is_not_json_fails_every_later_check(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    verdict = evaluate(
+        sign_envelope(b"[1, 2]", key).to_json(),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert [c.name for c in verdict.checks if c.ok] == ["artifact", "signature"]
+    assert "payload is not a JSON statement" in _detail(verdict, "statement type")
+    assert verdict.statement is None
+    assert verdict.signer == public_key_of(key)  # the signature itself was fine
+
+
+def test_developer_key_and_near_expiry_are_notes_not_failures(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    statement = _good_statement(packages, key)
+    statement["predicate"]["signer"]["developerKey"] = True
+    verdict = evaluate(
+        _sign(statement, key),
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW + timedelta(days=27),
+    )
+    assert verdict.ok
+    assert verdict.notes == (
+        "signed with a local developer key: do not trust it for production",
+        "expires in 3 day(s): re-run `tox -e certify` soon",
+    )
+    assert "note: signed with a local developer key" in verdict.table()
+    assert "fix:" not in verdict.table()
+
+
+def test_verify_artifact_reports_trusted_key_errors_and_unreadable_files(
+    tmp_path: Path, packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    artifact = tmp_path / "cert.json"
+    artifact.write_bytes(_artifact(packages, key))
+    verdict = verify_artifact(
+        artifact, trusted_keys=tmp_path / "no-such-keys", running=_running(packages), now=NOW
+    )
+    assert _failed(verdict) == ["signature"]
+    detail = _detail(verdict, "signature")
+    assert "trusted keys file" in detail
+    assert "does not exist" in detail
+    assert "no trusted public keys were configured" in detail
+    assert "SAFETRADE_TRUSTED_KEYS" in verdict.fix
+
+    directory = verify_artifact(
+        tmp_path, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert "not a DSSE envelope" in _detail(directory, "artifact")
+    missing = verify_artifact(
+        tmp_path / "none.json",
+        trusted_keys=[public_key_of(key)],
+        running=_running(packages),
+        now=NOW,
+    )
+    assert _failed(missing) == list(CHECK_NAMES)
+    assert "none.json does not exist" in _detail(missing, "artifact")
+
+
+def test_code_that_cannot_be_measured_refuses_every_check(
+    tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unmeasurable(bot_package: str) -> RunningCode:
+        raise TreeError("safetrade/x.py is a symlink inside a certified tree")
+
+    # the installed package cannot be given a symlink from a test; the failure mode is what
+    # verify_artifact must handle: every check fails, the reason under "safetrade code"
+    monkeypatch.setattr(gate, "measure_running_code", unmeasurable)
+    verdict = check_certification(tmp_path / "cert.json", [public_key_of(key)], now=NOW)
+    assert _failed(verdict) == list(CHECK_NAMES)
+    assert "is a symlink" in _detail(verdict, "safetrade code")
+    assert _detail(verdict, "artifact") == "not checked"
+
+
+def test_require_valid_accepts_the_certified_installed_code_and_logs_it(
+    tmp_path: Path,
+    packages: dict[str, Path],
+    key: Ed25519PrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path / "site_bot"))
+    _write_pkg(tmp_path / "site_bot", "livebot", {"__init__.py": "", "s.py": "SIGNAL = 1\n"})
+    running = measure_running_code("livebot")  # the safetrade actually installed and running
+    statement = _statement(running, signer=public_key_of(key))
+    statement["predicate"]["signer"]["developerKey"] = True
+    artifact = tmp_path / "cert.json"
+    artifact.write_bytes(_sign(statement, key))
+
+    with caplog.at_level("INFO", logger="safetrade.certification"):
+        run = require_valid(
+            artifact,
+            trusted_keys=[public_key_of(key)],
+            bot_package="livebot",
+            now=NOW + timedelta(days=1),
+        )
+    assert run.developer_key
+    assert run.signer == public_key_of(key)
+    assert run.git_commit == "a" * 40
+    assert run.expires_at == NOW + timedelta(days=30)
+    assert run.bot_package == "livebot"
+    assert run.notes == ("signed with a local developer key: do not trust it for production",)
+    summary = run.summary()
+    assert summary.startswith(f"certified: commit {'a' * 12} tree {run.safetrade_digest[:16]}")
+    assert f"key {public_key_of(key).fingerprint} expires 2026-03-31T12:00:00Z" in summary
+    assert summary in caplog.messages
+    assert any("developer key" in m for m in caplog.messages)
