@@ -1,0 +1,164 @@
+"""certify() with missing or broken inputs: every one becomes a named problem, never a crash.
+
+Runs :func:`certify` directly on files written here (evidence, features, coverage, policy), with
+pre-measured running code and an in-memory signing key, so no pytest subprocess is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from safetrade.certification.certify import ARTIFACT_NAME, CertifyInputs, certify
+from safetrade.certification.digest import sha256_hex
+from safetrade.certification.dsse import parse_envelope
+from safetrade.certification.keys import SigningKey
+from safetrade.certification.provenance import RunningCode
+from safetrade.errors import ConfigError
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FEATURE = """\
+@control-price-collar
+Feature: Collar
+  Scenario: Far order is rejected
+    Given a far order
+"""
+RUNNING = RunningCode({"a.py": "0" * 64}, "toybot", {"b.py": "1" * 64}, "2" * 64)
+KEY = SigningKey(Ed25519PrivateKey.generate(), "test key", developer=False)
+
+
+def _evidence_doc(outcome: str = "passed") -> dict[str, object]:
+    return {
+        "format": "safetrade-evidence/1",
+        "exitstatus": 0 if outcome == "passed" else 1,
+        "hypothesisProfile": "ci",
+        "items": [
+            {
+                "nodeid": "features/test_collar.py::test_far",
+                "outcome": outcome,
+                "duration": 0.1,
+                "controls": ["price-collar"],
+                "incidents": [],
+                "scenario": "features/collar.feature::Far order is rejected",
+            }
+        ],
+    }
+
+
+def _coverage_doc(total: float) -> dict[str, object]:
+    return {
+        "files": {"src/safetrade/guard.py": {"summary": {"percent_covered": total}}},
+        "totals": {"percent_covered": total},
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "collar.feature").write_text(FEATURE, encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(
+        '[scenarios]\nrequired_controls = ["price-collar"]\n[coverage]\ntotal_floor = 90\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "evidence.json").write_text(json.dumps(_evidence_doc()), encoding="utf-8")
+    (out / "coverage.json").write_text(json.dumps(_coverage_doc(95.0)), encoding="utf-8")
+    return tmp_path
+
+
+def _inputs(root: Path, *, cucumber: Path | None = None) -> CertifyInputs:
+    out = root / "out"
+    return CertifyInputs(
+        project_root=root,
+        out_dir=out,
+        policy=root / "policy.toml",
+        evidence=out / "evidence.json",
+        coverage=out / "coverage.json",
+        cucumber=cucumber,
+        bot_package="toybot",
+    )
+
+
+def test_complete_inputs_are_certified_and_bound_by_digest(project: Path) -> None:
+    out = project / "out"
+    (out / "cucumber.json").write_text("[]", encoding="utf-8")
+    outcome = certify(
+        _inputs(project, cucumber=out / "cucumber.json"), signing_key=KEY, now=NOW, running=RUNNING
+    )
+    assert outcome.problems == ()
+    assert outcome.certified
+    assert outcome.artifact == out / ARTIFACT_NAME
+    envelope = (out / ARTIFACT_NAME).read_bytes()
+    assert outcome.envelope_sha256 == sha256_hex(envelope)
+    statement = json.loads(parse_envelope(envelope).payload)
+    reports = {r["name"]: r["digest"]["sha256"] for r in statement["predicate"]["reports"]}
+    assert sorted(reports) == [
+        "coverage.json",
+        "cucumber.json",
+        "evidence.json",
+        "report.html",
+        "report.md",
+    ]
+    assert reports["cucumber.json"] == sha256_hex(b"[]")
+    assert reports["report.md"] == sha256_hex((out / "report.md").read_bytes())
+    assert statement["predicate"]["coverage"]["total"] == 95.0
+    assert KEY.public.hex in (out / "signer.pub").read_text(encoding="utf-8")
+
+
+def test_missing_evidence_is_a_named_problem(project: Path) -> None:
+    (project / "out" / "evidence.json").unlink()
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    assert outcome.artifact is None
+    assert outcome.problems[0].startswith("evidence: evidence file ")
+    assert "pytest exited with status -1 (0 required)" in outcome.problems
+    # the scenario that has no recorded outcome is named too
+    assert "scenario not-executed: features/collar.feature::Far order is rejected" in (
+        outcome.problems
+    )
+    assert not (project / "out" / ARTIFACT_NAME).exists()
+    assert "NOT CERTIFIED" in (project / "out" / "report.md").read_text(encoding="utf-8")
+
+
+def test_missing_features_folder_is_a_named_problem(project: Path) -> None:
+    (project / "policy.toml").write_text('[scenarios]\nfeatures_dir = "specs"\n', encoding="utf-8")
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    assert outcome.problems[0].startswith("inventory: features folder ")
+    assert "no scenarios found under specs/" in outcome.problems
+
+
+def test_invalid_gherkin_is_a_named_problem_not_a_crash(project: Path) -> None:
+    (project / "features" / "broken.feature").write_text("Given no feature line\n")
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    assert outcome.problems[0].startswith("inventory: features/broken.feature is not valid Gherkin")
+
+
+def test_unparsable_or_missing_coverage_is_a_named_problem(project: Path) -> None:
+    coverage = project / "out" / "coverage.json"
+    coverage.write_text('{"meta": {}}', encoding="utf-8")
+    broken = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert broken.problems[0].startswith("coverage.json is not a coverage.py JSON report")
+    assert "coverage.json missing: coverage floors cannot be checked" in broken.problems
+
+    coverage.unlink()
+    missing = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert missing.problems == ("coverage.json missing: coverage floors cannot be checked",)
+
+
+def test_coverage_below_the_floor_is_not_certified(project: Path) -> None:
+    (project / "out" / "coverage.json").write_text(json.dumps(_coverage_doc(89.0)))
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert outcome.problems == ("total coverage 89.0% < floor 90%",)
+
+
+def test_a_missing_policy_is_an_error_not_a_problem(project: Path) -> None:
+    (project / "policy.toml").unlink()
+    with pytest.raises(ConfigError, match=r"policy\.toml does not exist"):
+        certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
