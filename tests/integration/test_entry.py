@@ -1,0 +1,230 @@
+"""execute_entry against the fake KuCoin with the real ccxt client: retries, lost responses,
+rejections, partial fills and resting entries. Never two orders for one entry.
+
+Waits go through an injected sleeper; some tests use it as the clock of the scenario (the
+market moves, or a fault is armed, "while the bot waits").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from safetrade import PositionSide, plan_trade
+from safetrade.builder import TradePlan
+from safetrade.entry import execute_entry
+from safetrade.gateway import Gateway
+from safetrade.protector import RetryPolicy
+from safetrade.testing import FakeKucoin, Fault, FillPolicy
+
+SYMBOL = "SOL/USDT"
+OID = "entry-1"
+RETRY = RetryPolicy(attempts=3, backoff=(0.5, 1.0))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKucoin]:
+    with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "100"}) as ex:
+        yield ex
+
+
+@pytest.fixture
+def gateway(fake: FakeKucoin) -> Gateway:
+    return Gateway(fake.ccxt_client())
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def _plan(gateway: Gateway) -> TradePlan:
+    return plan_trade(
+        gateway.load_market(SYMBOL),
+        side=PositionSide.LONG,
+        free_balance=gateway.free_balance("USDT"),
+        entry_price=Decimal(100),
+        stop_price=Decimal(95),
+        take_profit_price=Decimal(110),
+        risk_percent=Decimal(1),
+        client_oid=OID,
+    )
+
+
+def _limit(plan: TradePlan, price: str) -> TradePlan:
+    """The same plan with a resting limit entry below the market."""
+    entry = attrs.evolve(plan.entry, order_type="limit", limit_price=Decimal(price))
+    return attrs.evolve(plan, entry=entry)
+
+
+def _entries(fake: FakeKucoin) -> list[str]:
+    return [o.id for o in fake.orders.values() if o.client_oid == OID]
+
+
+def test_market_entry_fills_first_time(fake, gateway, sleeps):
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    assert result.fill is not None
+    assert result.fill.amount == plan.entry.amount
+    assert result.fill.average_price == Decimal(100)
+    assert result.error is None
+    assert not result.outcome_unknown
+    assert sleeps == []
+    assert len(_entries(fake)) == 1
+
+
+def test_partial_fill_is_the_position_to_protect(sleeps):
+    """The incident: KuCoin filled 1.417 of 4.5 SOL; the rest was cancelled, not left resting."""
+    with FakeKucoin(
+        balances={"USDT": "1000"}, prices={SYMBOL: "100"}, fill_policy=FillPolicy.partial("0.25")
+    ) as partial:
+        gateway = Gateway(partial.ccxt_client())
+        plan = _plan(gateway)
+        result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    assert result.fill is not None
+    assert Decimal(0) < result.fill.amount < plan.entry.amount
+    assert result.fill.amount == partial.balance("SOL").available
+    assert result.order is not None
+    assert result.order.status == "canceled"
+
+
+def test_timeout_before_the_exchange_saw_it_is_resent_once(fake, gateway, sleeps):
+    fake.inject("create_order", Fault.TIMEOUT)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    assert result.fill is not None
+    assert not result.outcome_unknown
+    assert sleeps == [0.5]
+    # the retry looked the clientOid up first, found nothing, then sent it
+    sends = [c for c in fake.endpoints_called() if c.startswith(("create", "fetch_order_by"))]
+    assert sends == ["create_order", "fetch_order_by_client_oid", "create_order"]
+    assert len(_entries(fake)) == 1
+
+
+def test_lost_response_is_found_by_client_oid_not_sent_twice(fake, gateway, sleeps):
+    fake.inject("create_order", Fault.RESPONSE_LOST)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    assert result.fill is not None
+    assert result.fill.amount == plan.entry.amount
+    assert fake.endpoints_called().count("create_order") == 1
+    assert len(_entries(fake)) == 1
+    assert fake.balance("SOL").available == plan.entry.amount
+
+
+def test_exchange_that_never_answers_leaves_the_outcome_unknown(fake, gateway, sleeps):
+    fake.inject("create_order", Fault.SERVER_ERROR, times=3)
+    result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert result.order is None
+    assert result.outcome_unknown  # the bot must reconcile before trading on
+    assert "outcome unknown" in (result.error or "")
+    assert sleeps == [0.5, 1.0]
+    assert _entries(fake) == []
+
+
+def test_lost_responses_on_every_attempt_still_never_duplicate(fake, gateway, sleeps):
+    fake.inject("create_order", Fault.RESPONSE_LOST)
+    fake.inject("fetch_order_by_client_oid", Fault.TIMEOUT, times=2)
+    result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+    # the order exists and filled, but the exchange never confirmed it to us: no fill to
+    # protect is claimed, and the result says a position may exist (reconcile before trading)
+    assert result.fill is None
+    assert result.outcome_unknown
+    assert fake.balance("SOL").available > 0
+    assert len(_entries(fake)) == 1
+    assert fake.endpoints_called().count("create_order") == 1
+
+
+def test_rejection_is_returned_at_once_with_the_exchange_message(fake, gateway, sleeps):
+    fake.inject("create_order", Fault.reject("200004", "Balance insufficient!"))
+    result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert not result.outcome_unknown
+    assert "Balance insufficient!" in (result.error or "")
+    assert sleeps == []  # a refusal is not retried
+    assert _entries(fake) == []
+
+
+def test_fill_read_that_times_out_reuses_the_order(fake, gateway, sleeps):
+    fake.inject("fetch_order", Fault.TIMEOUT)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    assert result.fill is not None
+    assert result.fill.amount == plan.entry.amount
+    calls = fake.endpoints_called()
+    assert calls.count("create_order") == 1
+    assert "fetch_order_by_client_oid" not in calls  # the order id was already known
+    assert calls.count("fetch_order") == 2
+
+
+def test_market_entry_that_fills_nothing_is_reported_unfilled(sleeps):
+    with FakeKucoin(
+        balances={"USDT": "1000"}, prices={SYMBOL: "100"}, fill_policy=FillPolicy.partial(0)
+    ) as nothing:
+        gateway = Gateway(nothing.ccxt_client())
+        result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert result.error == "entry canceled unfilled"
+    assert not result.outcome_unknown
+    assert sleeps == []
+
+
+def test_resting_entry_is_cancelled_when_it_never_fills(fake, gateway, sleeps):
+    plan = _limit(_plan(gateway), "99")
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert result.error is not None
+    assert "not filled yet (open); cancelled unfilled" in result.error
+    assert result.order is not None
+    assert result.order.status == "canceled"
+    assert not result.outcome_unknown
+    (order,) = fake.orders.values()
+    assert not order.is_active  # nothing left resting to fill later, unprotected
+    assert fake.balance("USDT").holds == 0
+    assert sleeps == [0.5, 1.0]
+
+
+def test_resting_entry_that_fills_while_waiting_is_the_fill(fake, gateway):
+    plan = _limit(_plan(gateway), "99")
+
+    def market_drops(_seconds: float) -> None:
+        fake.set_price(SYMBOL, Decimal("98.5"))
+
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=market_drops)
+    assert result.fill is not None
+    assert result.fill.amount == plan.entry.amount
+    assert result.fill.average_price == Decimal(99)
+    assert "cancel_order" not in fake.endpoints_called()
+
+
+def test_entry_that_fills_just_before_the_cancel_is_still_returned(fake, gateway):
+    plan = _limit(_plan(gateway), "99")
+    waits = 0
+
+    def fill_during_last_wait(_seconds: float) -> None:
+        nonlocal waits
+        waits += 1
+        if waits == 2:  # the last look fails, and meanwhile the order fills
+            fake.set_price(SYMBOL, Decimal("98.5"))
+            fake.inject("fetch_order", Fault.TIMEOUT)
+
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=fill_during_last_wait)
+    # the cancel finds nothing to cancel; the re-read shows the fill, which must be protected
+    assert result.fill is not None
+    assert result.fill.amount == plan.entry.amount
+    assert "cancel_order" in fake.endpoints_called()
+
+
+def test_entry_whose_cancel_fails_is_outcome_unknown(fake, gateway, sleeps):
+    plan = _limit(_plan(gateway), "99")
+    fake.inject("cancel_order", Fault.TIMEOUT)
+    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert result.outcome_unknown  # it may still be resting and fill later
+    assert result.order is not None
+    assert "not filled yet (open)" in (result.error or "")
+    assert "cancelling order" in (result.error or "")
