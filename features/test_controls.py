@@ -1,0 +1,485 @@
+"""Pre-trade controls beyond the incident: open positions, signal, kill switch, collar, order value.
+
+Shared Givens/Thens come from ``conftest.py``; the steps here add what only these features
+need. The strategy steps are the README's flow (size, check, enter, protect) on top of the
+started reference bot's own gateway, limits, kill switch and protector, with the strategy's
+own entry price instead of KuCoin's last price: that is where a price collar matters.
+Protective orders get deterministic client order ids (``st-<purpose>-<n>``) whose hooks arm a
+fault on the fake KuCoin right before that order is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from safetrade.builder import OrderPurpose, new_client_oid, plan_trade
+from safetrade.entry import execute_entry
+from safetrade.errors import ExchangeError, SafetradeError
+from safetrade.gateway import Gateway
+from safetrade.guard import AccountState, check
+from safetrade.killswitch import KillSwitch
+from safetrade.protector import Halted, Protected, Protector, RetryPolicy
+from safetrade.rounder import PositionSide
+from safetrade.testing import FakeKucoin, Fault
+from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
+
+scenarios(
+    "controls_open_positions.feature",
+    "controls_signal.feature",
+    "controls_kill_switch.feature",
+    "controls_price_collar.feature",
+    "controls_max_order_value.feature",
+)
+
+SYMBOL = "SOL/USDT"
+#: Shortly after the incident's validation run; the kill switch's clock, never the wall clock.
+NOW = datetime(2026, 2, 6, 12, 56, tzinfo=UTC)
+FAST_RETRY = RetryPolicy(attempts=3, backoff=(0.0,))
+ORDER_ENDPOINTS = ("create_order", "create_stop_order")
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text)
+
+
+_decimal.pattern = r"-?\d+(?:\.\d+)?"  # type: ignore[attr-defined]
+
+
+def parse(text: str) -> parsers.parse:
+    """``parsers.parse`` with a ``Dec`` (Decimal) type."""
+    return parsers.parse(text, extra_types={"Dec": _decimal})
+
+
+def no_sleep(_seconds: float) -> None:
+    """Retries never wait."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What KuCoin held and had been asked to create at one moment."""
+
+    orders: frozenset[str]
+    stop_orders: frozenset[str]
+    order_requests: int
+
+    @classmethod
+    def of(cls, exchange: FakeKucoin) -> Snapshot:
+        return cls(
+            frozenset(exchange.orders),
+            frozenset(exchange.stop_orders),
+            sum(1 for r in exchange.requests if r.endpoint in ORDER_ENDPOINTS),
+        )
+
+
+@dataclass
+class Ledger:
+    """The scenario's own notes: positions held before the step under test, and a snapshot."""
+
+    held: list[Protected] = field(default_factory=list)
+    before: Snapshot | None = None
+    kill_switch_file: Path | None = None
+
+
+@pytest.fixture
+def ledger() -> Ledger:
+    return Ledger()
+
+
+def _bot(startup: Any) -> ReferenceBot:
+    assert startup.bot is not None, f"the bot did not start: {startup.error}"
+    return startup.bot
+
+
+def live_stop_ids(exchange: FakeKucoin) -> set[str]:
+    return {s.id for s in exchange.stop_orders.values() if s.status == "NEW"}
+
+
+# --------------------------------------------------------------------------- Given
+
+
+@given(
+    parse(
+        "the bot already holds {count:d} protected SOL/USDT positions, bought with a stop-loss "
+        "at {stop:Dec} and a take-profit at {target:Dec} on a signal of {signal:Dec}"
+    )
+)
+def already_holds(  # noqa: PLR0917 - pytest-bdd passes everything by name
+    startup: Any,
+    exchange: FakeKucoin,
+    ledger: Ledger,
+    count: int,
+    stop: Decimal,
+    target: Decimal,
+    signal: Decimal,
+) -> None:
+    bot = _bot(startup)
+    for _ in range(count):
+        result = bot.trade(stop_price=stop, take_profit_price=target, signal_strength=signal)
+        assert isinstance(result.outcome, Protected), result.refusal or result.outcome
+        ledger.held.append(result.outcome)
+    live = live_stop_ids(exchange)
+    for position in ledger.held:
+        assert position.take_profit is not None
+        assert {position.stop_loss.order_id, position.take_profit.order_id} <= live
+    assert len(bot.positions) == count
+    ledger.before = Snapshot.of(exchange)
+
+
+@given("the kill switch file left by the previous run contains:")
+def kill_switch_file_contains(
+    trading: Any,
+    tmp_path: Path,
+    docstring: str,
+) -> None:
+    path = tmp_path / "kill-switch.json"
+    path.write_text(docstring, encoding="utf-8")
+    # what a restarted bot does: read the switch from its file (SAFETRADE_KILL_SWITCH_FILE)
+    trading.kill_switch = KillSwitch(path, clock=lambda: NOW)
+
+
+@given("the kill switch is kept in a file")
+def kill_switch_in_file(
+    trading: Any,
+    ledger: Ledger,
+    tmp_path: Path,
+) -> None:
+    ledger.kill_switch_file = tmp_path / "kill-switch.json"
+    trading.kill_switch = KillSwitch(ledger.kill_switch_file, clock=lambda: NOW)
+
+
+def protect_with_named_orders(startup: Any, trading: Any) -> Protector:
+    """Give the bot a protector whose client order ids are ``st-<purpose>-<n>`` with hooks.
+
+    The same real Protector the bot builds, on the bot's gateway and kill switch; only the
+    client order ids are deterministic, and ``trading.oids.hooks[purpose]`` runs right before
+    the id of that order is made (i.e. right before it is built and sent).
+    """
+    bot = _bot(startup)
+    bot.protector = Protector(
+        bot.gateway,
+        kill_switch=bot.kill_switch,
+        alert=trading.alerts.append,
+        sleep=no_sleep,
+        retry=FAST_RETRY,
+        new_oid=trading.oids,
+    )
+    return bot.protector
+
+
+@given(
+    parse(
+        'KuCoin rejects the stop-loss {times:d} times with "{message}" and drops every attempt '
+        "to sell the position"
+    )
+)
+def stop_loss_rejected_and_sale_dropped(
+    startup: Any,
+    trading: Any,
+    exchange: FakeKucoin,
+    times: int,
+    message: str,
+) -> None:
+    protect_with_named_orders(startup, trading)
+    trading.oids.hooks[OrderPurpose.STOP_LOSS] = lambda: exchange.inject(
+        "create_stop_order", Fault.reject("400100", message), times=times
+    )
+    trading.oids.hooks[OrderPurpose.FLATTEN] = lambda: exchange.inject(
+        "create_order", Fault.TIMEOUT, times=FAST_RETRY.attempts
+    )
+
+
+@given("SOL/USDT has not traded on KuCoin yet")
+def never_traded(exchange: FakeKucoin) -> None:
+    assert exchange.price(SYMBOL) is None
+
+
+# --------------------------------------------------------------------------- When
+
+
+@when(
+    parse(
+        "the bot tries to buy SOL/USDT again with a stop-loss at {stop:Dec} and a take-profit at "
+        "{target:Dec} on a signal of {signal:Dec}"
+    ),
+    target_fixture="trade",
+)
+def tries_again(  # noqa: PLR0917 - pytest-bdd passes everything by name
+    startup: Any,
+    exchange: FakeKucoin,
+    ledger: Ledger,
+    stop: Decimal,
+    target: Decimal,
+    signal: Decimal,
+) -> TradeResult:
+    ledger.before = Snapshot.of(exchange)
+    return _bot(startup).trade(stop_price=stop, take_profit_price=target, signal_strength=signal)
+
+
+@when(parse('an operator engages the kill switch: "{reason}"'))
+def operator_engages(startup: Any, reason: str) -> None:
+    _bot(startup).kill_switch.engage(reason)
+
+
+@when("the bot is restarted")
+def restarted(
+    startup: Any,
+    exchange: FakeKucoin,
+    trading: Any,
+    ledger: Ledger,
+) -> None:
+    assert ledger.kill_switch_file is not None, "restarting only makes sense with a file"
+    # a new process: nothing survives but the kill switch file and the exchange
+    trading.kill_switch = KillSwitch(ledger.kill_switch_file, clock=lambda: NOW)
+    startup.bot = ReferenceBot.start(
+        startup.settings,
+        lambda: Gateway(exchange.ccxt_client()),
+        symbol=SYMBOL,
+        now=NOW + timedelta(minutes=5),
+        sleep=no_sleep,
+        alert=trading.alerts.append,
+        kill_switch=trading.kill_switch,
+        retry=FAST_RETRY,
+    )
+
+
+@when(parse('"{name}" clears the kill switch after checking the exchange'))
+def human_clears(startup: Any, name: str) -> None:
+    kill_switch = _bot(startup).kill_switch
+    assert kill_switch.reason is not None
+    kill_switch.clear(cleared_by=name)
+    assert kill_switch.reason is None
+
+
+@when(parse("SOL/USDT trades at {price:Dec} and the bot checks its positions"))
+def price_moves_and_bot_watches(
+    startup: Any,
+    exchange: FakeKucoin,
+    price: Decimal,
+) -> None:
+    exchange.set_price(SYMBOL, price)
+    _bot(startup).tick()
+
+
+def strategy_trade(
+    bot: ReferenceBot,
+    *,
+    price: Decimal,
+    stop: Decimal,
+    target: Decimal,
+    reference: Decimal | str | None = "kucoin",
+    cap_in_sizer: bool = True,
+) -> TradeResult:
+    """The README's flow with the strategy's own entry price; sends only what the guard allows.
+
+    ``reference`` is KuCoin's last price by default, or a broken reference feed's value.
+    """
+    gateway, settings = bot.gateway, bot.settings
+    try:
+        market = gateway.load_market(SYMBOL)
+        free = gateway.free_balance(market.quote)
+        last = gateway.last_price(SYMBOL) if reference == "kucoin" else reference
+    except ExchangeError as exc:
+        return TradeResult(sent=False, refusal=f"exchange unavailable: {exc}")
+    assert not isinstance(last, str)
+    try:
+        plan = plan_trade(
+            market,
+            side=PositionSide.LONG,
+            free_balance=free,
+            entry_price=price,
+            stop_price=stop,
+            take_profit_price=target,
+            risk_percent=settings.risk_percent,
+            balance_cap=settings.account_balance_usd,
+            max_order_value=settings.max_order_value_usd if cap_in_sizer else None,
+            signal_strength=None,
+            client_oid=new_client_oid(OrderPurpose.ENTRY),
+        )
+    except SafetradeError as exc:
+        return TradeResult(sent=False, refusal=str(exc))
+    account = AccountState(
+        free_quote=free,
+        configured_balance=settings.account_balance_usd,
+        open_positions=len(bot.positions),
+        last_price=last,
+        kill_switch_reason=bot.kill_switch.reason,
+    )
+    decision = check(plan, account, bot.limits)
+    if not decision.allowed:
+        return TradeResult(
+            sent=False, refusal="; ".join(decision.reasons), plan=plan, decision=decision
+        )
+    entry = execute_entry(gateway, plan, retry=FAST_RETRY, sleep=no_sleep)
+    assert entry.fill is not None, entry.error
+    outcome = bot.protector.protect(
+        entry.fill, stop_price=plan.stop_loss_price, take_profit_price=plan.take_profit_price
+    )
+    return TradeResult(sent=True, plan=plan, decision=decision, entry=entry, outcome=outcome)
+
+
+@when(
+    parse(
+        "a strategy asks the bot to buy SOL/USDT at {price:Dec} with a stop-loss at {stop:Dec} "
+        "and a take-profit at {target:Dec}"
+    ),
+    target_fixture="trade",
+)
+def strategy_buys(
+    startup: Any,
+    price: Decimal,
+    stop: Decimal,
+    target: Decimal,
+) -> TradeResult:
+    return strategy_trade(_bot(startup), price=price, stop=stop, target=target)
+
+
+_REFERENCES = {"none": None, "NaN": Decimal("NaN")}
+
+
+@when(
+    parse(
+        "a strategy asks the bot to buy SOL/USDT at {price:Dec} with a stop-loss at {stop:Dec} "
+        "and a take-profit at {target:Dec} against a reference price of {reference}"
+    ),
+    target_fixture="trade",
+)
+def strategy_buys_against(
+    startup: Any,
+    price: Decimal,
+    stop: Decimal,
+    target: Decimal,
+    reference: str,
+) -> TradeResult:
+    value = _REFERENCES[reference] if reference in _REFERENCES else Decimal(reference)
+    return strategy_trade(_bot(startup), price=price, stop=stop, target=target, reference=value)
+
+
+@when(
+    parse(
+        "a strategy that sizes without the cap asks the bot to buy SOL/USDT at {price:Dec} with "
+        "a stop-loss at {stop:Dec} and a take-profit at {target:Dec}"
+    ),
+    target_fixture="trade",
+)
+def strategy_buys_uncapped(
+    startup: Any,
+    price: Decimal,
+    stop: Decimal,
+    target: Decimal,
+) -> TradeResult:
+    bot = _bot(startup)
+    return strategy_trade(bot, price=price, stop=stop, target=target, cap_in_sizer=False)
+
+
+# --------------------------------------------------------------------------- Then
+
+
+@then("nothing new reaches KuCoin")
+def nothing_new(trade: TradeResult, exchange: FakeKucoin, ledger: Ledger) -> None:
+    assert not trade.sent
+    assert trade.refusal
+    assert ledger.before is not None
+    assert Snapshot.of(exchange) == ledger.before, exchange.endpoints_called()
+
+
+@then("the open positions keep their stop-loss and take-profit on KuCoin")
+def open_positions_kept(exchange: FakeKucoin, ledger: Ledger) -> None:
+    assert ledger.held
+    stops = exchange.stop_orders
+    for position in ledger.held:
+        assert position.take_profit is not None
+        loss, target = stops[position.stop_loss.order_id], stops[position.take_profit.order_id]
+        assert (loss.status, loss.stop, loss.side, loss.size) == (
+            "NEW",
+            "loss",
+            "sell",
+            position.fill.amount,
+        )
+        assert (target.status, target.stop, target.side, target.size) == (
+            "NEW",
+            "entry",
+            "sell",
+            position.fill.amount,
+        )
+    held = sum((p.fill.amount for p in ledger.held), Decimal(0))
+    assert exchange.balance("SOL").available == held
+
+
+@then("the new position is protected on KuCoin next to the open ones")
+def new_position_protected(trade: TradeResult, exchange: FakeKucoin, ledger: Ledger) -> None:
+    outcome = trade.outcome
+    assert isinstance(outcome, Protected), trade.refusal or outcome
+    assert outcome.take_profit is not None
+    positions = [*ledger.held, outcome]
+    live = [s for s in exchange.stop_orders.values() if s.status == "NEW"]
+    assert sorted((s.stop, s.size) for s in live) == sorted(
+        (kind, p.fill.amount) for p in positions for kind in ("loss", "entry")
+    )
+    assert {outcome.stop_loss.order_id, outcome.take_profit.order_id} <= {s.id for s in live}
+    assert exchange.balance("SOL").available == sum((p.fill.amount for p in positions), Decimal(0))
+
+
+@then(parse('the guard checked "{control}" and passed it'))
+def guard_passed(trade: TradeResult, control: str) -> None:
+    assert trade.decision is not None, trade.refusal
+    verdicts = {c.control: c.passed for c in trade.decision.checks}
+    assert verdicts.get(control) is True, trade.decision.reasons
+
+
+@then("the stop-loss sold the position on KuCoin and the bot cancelled the take-profit")
+def stop_loss_fired(
+    startup: Any,
+    exchange: FakeKucoin,
+    ledger: Ledger,
+) -> None:
+    (position,) = ledger.held
+    assert position.take_profit is not None
+    loss = exchange.stop_orders[position.stop_loss.order_id]
+    target = exchange.stop_orders[position.take_profit.order_id]
+    assert (loss.status, target.status) == ("TRIGGERED", "CANCELLED")
+    sale = exchange.orders[loss.id]
+    assert (sale.side, sale.deal_size) == ("sell", position.fill.amount)
+    assert exchange.balance("SOL").total == 0
+    assert _bot(startup).positions == []
+
+
+@then("the protection ended Halted with the kill switch engaged")
+def ended_halted(
+    trade: TradeResult,
+    startup: Any,
+    exchange: FakeKucoin,
+) -> None:
+    outcome = trade.outcome
+    assert isinstance(outcome, Halted), outcome
+    reason = _bot(startup).kill_switch.reason
+    assert reason is not None
+    assert "flattening failed too" in reason
+    # the coins are still there, unprotected and unsold: which is why trading stopped
+    assert exchange.balance("SOL").available == outcome.fill.amount
+    assert live_stop_ids(exchange) == set()
+    assert [o.side for o in exchange.orders.values()] == ["buy"]
+
+
+@then("a critical alert says the SOL/USDT position may be UNPROTECTED")
+def critical_alert(trading: Any) -> None:
+    critical = [a for a in trading.alerts if a.level == "critical"]
+    assert len(critical) == 1, trading.alerts
+    assert critical[0].symbol == SYMBOL
+    assert "UNPROTECTED" in critical[0].message
+    # every failure before it was raised at ERROR with KuCoin's own message, not a WARNING
+    assert any(
+        a.exchange_message and "Parameter Error" in a.exchange_message for a in trading.alerts
+    )
+
+
+@then(parse('the sizer limited the size by "{bound}"'))
+def sizer_limited_by(trade: TradeResult, bound: str) -> None:
+    assert trade.plan is not None, trade.refusal
+    assert trade.plan.size.limited_by == bound, trade.plan.size.explain()
