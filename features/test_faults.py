@@ -1,0 +1,191 @@
+"""Network faults during protection: the fault x step matrix, through the reference bot.
+
+A fault is armed on the fake KuCoin right before the order it targets is built: the bot's
+protector is the real one on the bot's own gateway and kill switch, but with deterministic
+client order ids (``st-<purpose>-<n>``) whose hooks (``trading.oids``) arm the fault. "3 times
+in a row" means the next three calls of that endpoint, the protector's whole retry budget.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pytest_bdd import given, parsers, scenarios, then
+
+from safetrade.builder import OrderPurpose
+from safetrade.protector import Flattened, Halted, Protected, Protector, RetryPolicy
+from safetrade.testing import FakeKucoin, Fault
+from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
+
+scenarios("faults_protection.feature")
+
+SYMBOL = "SOL/USDT"
+FAST_RETRY = RetryPolicy(attempts=3, backoff=(0.0,))
+SOL_MIN_SIZE = Decimal("0.01")
+
+FAULTS = {
+    "timeout": Fault.TIMEOUT,
+    "500 server error": Fault.SERVER_ERROR,
+    "429 rate limit": Fault.RATE_LIMIT,
+    "lost response": Fault.RESPONSE_LOST,
+}
+# step -> (the order whose client order id arms the fault, the endpoint that fails)
+STEPS = {
+    "stop-loss": (OrderPurpose.STOP_LOSS, "create_stop_order"),
+    "take-profit": (OrderPurpose.TAKE_PROFIT, "create_stop_order"),
+    # armed when the take-profit is built: the next stop-order listing is the read-back
+    "read-back": (OrderPurpose.TAKE_PROFIT, "list_stop_orders"),
+    "flatten": (OrderPurpose.FLATTEN, "create_order"),
+}
+PURPOSES = ("stop-loss", "take-profit", "flatten")
+
+
+def no_sleep(_seconds: float) -> None:
+    """Retries never wait."""
+
+
+def _bot(startup: Any) -> ReferenceBot:
+    assert startup.bot is not None, f"the bot did not start: {startup.error}"
+    return startup.bot
+
+
+def _named_orders(startup: Any, trading: Any) -> None:
+    """The bot's real protector, with ``trading.oids`` making (and hooking) client order ids."""
+    bot = _bot(startup)
+    bot.protector = Protector(
+        bot.gateway,
+        kill_switch=bot.kill_switch,
+        alert=trading.alerts.append,
+        sleep=no_sleep,
+        retry=FAST_RETRY,
+        new_oid=trading.oids,
+    )
+
+
+def _times(text: str) -> int:
+    return 1 if text == "once" else int(text.split(maxsplit=1)[0])
+
+
+# --------------------------------------------------------------------------- Given
+
+
+@given(
+    parsers.re(
+        r"KuCoin answers the (?P<step>stop-loss|take-profit|read-back|flatten) with a "
+        r"(?P<fault>timeout|500 server error|429 rate limit|lost response) "
+        r"(?P<times>once|\d+ times in a row)"
+    )
+)
+def kucoin_answers_with(  # noqa: PLR0917 - pytest-bdd passes everything by name
+    startup: Any,
+    trading: Any,
+    exchange: FakeKucoin,
+    step: str,
+    fault: str,
+    times: str,
+) -> None:
+    _named_orders(startup, trading)
+    purpose, endpoint = STEPS[step]
+    assert purpose not in trading.oids.hooks, f"{purpose} already arms a fault"
+    trading.oids.hooks[purpose] = lambda: exchange.inject(
+        endpoint, FAULTS[fault], times=_times(times)
+    )
+
+
+@given(parsers.parse('KuCoin rejects the stop-loss {times:d} times with "{message}"'))
+def kucoin_rejects_stop_loss(
+    startup: Any,
+    trading: Any,
+    exchange: FakeKucoin,
+    times: int,
+    message: str,
+) -> None:
+    _named_orders(startup, trading)
+    trading.oids.hooks[OrderPurpose.STOP_LOSS] = lambda: exchange.inject(
+        "create_stop_order", Fault.reject("400100", message), times=times
+    )
+
+
+# --------------------------------------------------------------------------- Then
+
+
+def _live_stops(exchange: FakeKucoin) -> list[Any]:
+    return [s for s in exchange.stop_orders.values() if s.status == "NEW"]
+
+
+def _assert_protected(outcome: Protected, exchange: FakeKucoin) -> None:
+    assert outcome.take_profit is not None
+    held = exchange.balance("SOL").available
+    assert held == outcome.fill.amount
+    live = {s.stop: s for s in _live_stops(exchange)}
+    assert sorted(live) == ["entry", "loss"], live
+    assert live["loss"].id == outcome.stop_loss.order_id
+    assert live["entry"].id == outcome.take_profit.order_id
+    for order in live.values():
+        assert (order.side, order.size) == ("sell", held)
+    assert (live["loss"].stop_price, live["entry"].stop_price) == (
+        Decimal("85.61"),
+        Decimal("90.00"),
+    )
+
+
+def _assert_flattened(outcome: Flattened, exchange: FakeKucoin) -> None:
+    assert outcome.exit_order is not None, outcome.reason
+    assert exchange.balance("SOL").total < SOL_MIN_SIZE
+    assert _live_stops(exchange) == []
+    sales = [o for o in exchange.orders.values() if o.side == "sell"]
+    assert [(o.type, o.deal_size, o.is_active) for o in sales] == [
+        ("market", outcome.fill.amount, False)
+    ]
+    assert sales[0].id == outcome.exit_order.order_id
+
+
+def _assert_halted(outcome: Halted, exchange: FakeKucoin, bot: ReferenceBot, trading: Any) -> None:
+    # not silently bare: trading is halted and a human is told the position may be unprotected
+    assert bot.kill_switch.reason is not None
+    assert outcome.reason in bot.kill_switch.reason
+    assert [a.event for a in trading.alerts if a.level == "critical"] == ["halted"]
+    # and nothing on KuCoin pretends otherwise: the coins are held, no sale went through
+    assert exchange.balance("SOL").available == outcome.fill.amount
+    assert [o.side for o in exchange.orders.values()] == ["buy"]
+
+
+@then(parsers.parse("the protection ended {outcome} on KuCoin"))
+def protection_ended(
+    trade: TradeResult,
+    exchange: FakeKucoin,
+    startup: Any,
+    trading: Any,
+    outcome: str,
+) -> None:
+    assert trade.sent, trade.refusal
+    assert trade.entry is not None
+    assert trade.entry.fill is not None, trade.entry
+    result = trade.outcome
+    assert type(result).__name__ == outcome, (result, trading.alerts)
+    if isinstance(result, Protected):
+        _assert_protected(result, exchange)
+        assert _bot(startup).kill_switch.reason is None
+    elif isinstance(result, Flattened):
+        _assert_flattened(result, exchange)
+        assert _bot(startup).kill_switch.reason is None
+    else:
+        assert isinstance(result, Halted)
+        _assert_halted(result, exchange, _bot(startup), trading)
+
+
+@then("KuCoin never received the same order twice")
+def no_duplicates(exchange: FakeKucoin) -> None:
+    # a triggered stop keeps its clientOid on the order it becomes: count each clientOid once
+    stop_oids = [s.client_oid for s in exchange.stop_orders.values()]
+    order_oids = [o.client_oid for o in exchange.orders.values() if o.client_oid not in stop_oids]
+    accepted = stop_oids + order_oids
+    assert len(accepted) == len(set(accepted)), accepted
+    # nor did a retry become a second order under a new clientOid
+    for purpose in PURPOSES:
+        assert sum(1 for oid in accepted if oid and oid.startswith(f"st-{purpose}-")) <= 1, (
+            purpose,
+            accepted,
+        )
+    assert [o.side for o in exchange.orders.values()].count("buy") == 1
