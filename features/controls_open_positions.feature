@@ -5,13 +5,13 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
   KuCoin, and the positions already open keep their stop-loss and take-profit on the exchange.
   The count follows the exchange: once a stop-loss has closed a position, the slot is free.
 
-  Incident: REJECTED second trade: MAX_OPEN_POSITIONS=1 already reached
-
   Background:
     Given a KuCoin account with 123 USDT free
     And SOL/USDT last traded at 87.36
 
   Scenario Outline: With <held> of <max> positions open the next entry is refused
+    Incident: REJECTED second trade: MAX_OPEN_POSITIONS=1 already reached
+
     Given the environment:
       """
       TRADING_MODE=paper
@@ -58,7 +58,7 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
     When the bot buys SOL/USDT with a stop-loss at 83.80 and a take-profit at 88.00 on a signal of 0.5
     Then the position is protected on the exchange
 
-  @control-signal-threshold
+  @control-signal-threshold @incident-2026-02-06
   Scenario: The 12:56 validation run: a weak signal while the position is open
     Incident: REJECTED second trade: signal below 0.10 threshold; REJECTED second trade: MAX_OPEN_POSITIONS=1 already reached
 

@@ -4,8 +4,6 @@ Feature: Signals below MIN_SIGNAL_STRENGTH never become orders
   trades and is protected, so the check is a threshold and not a switch that is always off.
   With a threshold configured, a trade without any signal is refused too.
 
-  Incident: REJECTED second trade: signal below 0.10 threshold
-
   Background:
     Given a KuCoin account with 123 USDT free
     And SOL/USDT last traded at 86.63
@@ -19,6 +17,8 @@ Feature: Signals below MIN_SIGNAL_STRENGTH never become orders
     And the bot has started
 
   Scenario Outline: A signal of <signal> is below the 0.10 threshold and is refused before sending
+    Incident: REJECTED second trade: signal below 0.10 threshold
+
     When the bot buys SOL/USDT with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of <signal>
     Then the trade is refused before anything is sent
     And the guard refused it by "signal-threshold"
