@@ -42,6 +42,7 @@ Feature: No single order is worth more than MAX_ORDER_VALUE_USD
     When the bot buys SOL/USDT with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
     Then the trade is refused before anything is sent
     And the trade refusal names "below SOL/USDT's minimum amount 0.01 (limited by max order value"
+    And the trade refusal names "a larger order would exceed the maximum order value"
 
   Scenario: A plan sized without the cap is refused by the guard
     Given a KuCoin account with 123 USDT free

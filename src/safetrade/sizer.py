@@ -186,8 +186,30 @@ def _check_geometry(side: PositionSide, entry: Decimal, stop: Decimal) -> None:
         )
 
 
+# Why a larger order than the minimum-failing one may not be sent, and what to do, per bound.
+_TOO_SMALL = {
+    "risk budget": (
+        "sending a larger order would break the risk limit",
+        "skip this trade, or fund the account / raise the risk percent deliberately",
+    ),
+    "free balance": (
+        "a larger order would cost more than the free balance",
+        "skip this trade, or fund the account",
+    ),
+    "max order value": (
+        "a larger order would exceed the maximum order value",
+        "skip this trade, or raise MAX_ORDER_VALUE_USD deliberately",
+    ),
+    "max amount": (
+        "a larger order would exceed the market's maximum amount",
+        "skip this trade",
+    ),
+}
+
+
 def _check_minimums(size: PositionSize, market: MarketSpec) -> None:
     bound = f"(limited by {size.limited_by}: {size.explain()})"
+    why, fix = _TOO_SMALL[size.limited_by]
     if size.amount <= 0:
         raise SizingError(
             f"no position fits: {size.unrounded_amount} {market.base} rounds down to zero at "
@@ -198,13 +220,13 @@ def _check_minimums(size: PositionSize, market: MarketSpec) -> None:
         raise SizingError(
             f"position {size.amount} {market.base} is below {market.symbol}'s minimum amount "
             f"{market.min_amount} {bound}",
-            why="sending a larger order would break the risk limit",
-            fix="skip this trade, or fund the account / raise the risk percent deliberately",
+            why=why,
+            fix=fix,
         )
     if market.min_notional is not None and size.notional < market.min_notional:
         raise SizingError(
             f"position value {size.notional} {market.quote} is below {market.symbol}'s minimum "
             f"order value {market.min_notional} {bound}",
-            why="sending a larger order would break the risk limit",
-            fix="skip this trade, or fund the account / raise the risk percent deliberately",
+            why=why,
+            fix=fix,
         )

@@ -136,6 +136,34 @@ class TestRefusals:
             incident(market=market)
 
     @pytest.mark.parametrize(
+        ("overrides", "why", "fix"),
+        [
+            ({"free_balance": D(1)}, "would break the risk limit", "raise the risk percent"),
+            (
+                {"free_balance": D("0.8"), "risk_percent": D(100)},
+                "would cost more than the free balance",
+                "fund the account",
+            ),
+            (
+                {"max_order_value": D("0.5")},
+                "would exceed the maximum order value",
+                "raise MAX_ORDER_VALUE_USD",
+            ),
+        ],
+        ids=["risk budget", "free balance", "max order value"],
+    )
+    def test_below_minimum_names_the_bound_that_decided(self, overrides, why, fix):
+        """The refusal blames the bound that sized the order, not always the risk limit.
+
+        A 0.5 USDT MAX_ORDER_VALUE_USD sizes 0.5 / 87.36 = 0.0057 SOL: raising the risk percent
+        would not help, raising the cap would.
+        """
+        with pytest.raises(SizingError, match="minimum amount") as info:
+            incident(**overrides)
+        assert why in str(info.value)
+        assert fix in str(info.value)
+
+    @pytest.mark.parametrize(
         ("side", "stop"), [(LONG, "87.36"), (LONG, "90"), (SHORT, "87.36"), (SHORT, "85")]
     )
     def test_stop_on_the_wrong_side_is_refused(self, side, stop):
