@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import io
 import logging
 import os
 import re
@@ -189,7 +190,9 @@ _ABBREVIATIONS = {
     "CERT": "CERTIFICATE",
     "SIG": "SIGNAL",
 }
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# ASCII digits only: ``\d`` and ``str.isdigit`` also match Arabic-Indic digits and superscripts.
+_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,15}")
 
 
 def _secret() -> Any:  # noqa: ANN401 - attrs.field's own return type
@@ -324,9 +327,25 @@ def _merge(
             fix="pass the path of your .env file, or dotenv_path=None to use the environment",
         )
     from dotenv import dotenv_values  # noqa: PLC0415 - only needed when a file is given
+    from dotenv.parser import parse_stream  # noqa: PLC0415
 
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f".env file {path} cannot be read as UTF-8 text ({exc})",
+            fix="save the .env file as plain UTF-8 text",
+        ) from None
+    # python-dotenv skips a line it cannot parse (an unclosed quote, say), which would silently
+    # drop that setting; an optional limit such as MAX_ORDER_VALUE_USD would then be off
+    problems.extend(
+        f"line {binding.original.line} of {path} cannot be parsed (check its quotes and the "
+        "KEY=value form)"
+        for binding in parse_stream(io.StringIO(text))
+        if binding.error
+    )
     merged = dict(process)
-    for name, value in dotenv_values(path).items():
+    for name, value in dotenv_values(stream=io.StringIO(text)).items():
         if value is None:
             problems.append(f"{name} in {path} has no value (write {name}=...)")
             continue
@@ -415,7 +434,7 @@ def _parse(key: _Key, raw: str, source: str) -> object:
 
 
 def _parse_decimal(key: _Key, text: str, where: str) -> Decimal:
-    if not _PLAIN_NUMBER.match(text):
+    if not _PLAIN_NUMBER.fullmatch(text):
         raise ConfigError(
             f"{where} is not a plain number",
             fix=f"write digits only, e.g. {key.name}=123 or {key.name}=0.5 (no $, %, nan, inf)",
@@ -440,7 +459,7 @@ def _parse_percent(key: _Key, text: str, where: str) -> Decimal:
 
 
 def _parse_int(key: _Key, text: str, where: str) -> int:
-    if not text.isdigit():
+    if not _WHOLE_NUMBER.fullmatch(text):
         raise ConfigError(f"{where} is not a whole number", fix=f"e.g. {key.name}=1")
     value = int(text)
     if value < 1:
@@ -453,7 +472,13 @@ def _parse_text(key: _Key, text: str, where: str) -> str:
 
 
 def _parse_path(key: _Key, text: str, where: str) -> Path:
-    return Path(text).expanduser()
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~someone/..." for a user this machine does not know
+        raise ConfigError(
+            f"{where} starts with a home directory that cannot be found",
+            fix=f"give {key.name} as an absolute path or relative to the working directory",
+        ) from None
 
 
 _PARSERS: dict[str, Callable[[_Key, str, str], object]] = {

@@ -513,3 +513,49 @@ class TestSchema:
         schema_names = {k["name"] for k in settings_schema()["keys"]}
         fields = {f.name for f in attrs.fields(Settings)}
         assert len(schema_names) == len(fields - {"sources"})
+
+
+class TestMalformedInputNeverEscapesAsABareException:
+    """Regressions: each of these crashed load_settings or silently dropped a setting."""
+
+    @pytest.mark.parametrize("text", ["²", "³", "1²", "9" * 5000])
+    def test_max_open_positions_oddities_are_a_config_error(self, text):
+        # str.isdigit() accepts superscripts that int() refuses (bare ValueError), and int()
+        # refuses more than 4300 digits (bare ValueError)
+        message = problems({**LIVE, "MAX_OPEN_POSITIONS": text})
+        assert "MAX_OPEN_POSITIONS=" in message
+        assert "is not a whole number" in message
+
+    @pytest.mark.parametrize(
+        ("key", "text"),
+        [("ACCOUNT_BALANCE_USD", "١٢٣"), ("RISK_PERCENT", "٣"), ("MAX_OPEN_POSITIONS", "٣")],
+    )
+    def test_non_ascii_digits_are_not_plain_numbers(self, key, text):
+        """Arabic-Indic digits parsed as 123 / 3: plain numbers are ASCII digits only."""
+        message = problems({**LIVE, key: text})
+        assert f"{key}={text!r} (from env) is not a " in message
+
+    def test_dotenv_that_is_not_utf8_is_a_config_error(self, tmp_path):
+        path = tmp_path / ".env"
+        path.write_bytes(b"TRADING_MODE=paper\nRISK_PERCENT=\xff1\n")
+        with pytest.raises(ConfigError, match=r"cannot be read.*UTF-8"):
+            load_settings(env={}, dotenv_path=path)
+
+    @pytest.mark.parametrize(
+        "line", ['MAX_ORDER_VALUE_USD="100', "MAX_ORDER_VALUE_USD='100", "=100", 'A="x" y']
+    )
+    def test_unparsable_dotenv_line_is_an_error_not_a_dropped_setting(self, tmp_path, line):
+        """python-dotenv skips a line it cannot parse; MAX_ORDER_VALUE_USD="100 (unclosed quote)
+        silently disabled the max-order-value limit."""
+        path = write_env(tmp_path, f"TRADING_MODE=paper\n{line}\nRISK_PERCENT=2\n")
+        message = problems({}, dotenv_path=path)
+        assert f"line 2 of {path} cannot be parsed" in message
+        assert "setting problem(s)" in message
+
+    @pytest.mark.parametrize("key", ["SAFETRADE_CERTIFICATE", "SAFETRADE_TRUSTED_KEYS"])
+    def test_home_of_an_unknown_user_is_a_config_error(self, key):
+        """Path.expanduser raised a bare RuntimeError for ~user of an unknown user."""
+        message = problems({**LIVE, key: "~no-such-user-7f3a/cert.json"})
+        assert f"{key}='~no-such-user-7f3a/cert.json' (from env) starts with a home directory" in (
+            message
+        )
