@@ -178,7 +178,10 @@ def test_protective_price_on_the_wrong_side_is_refused(case, build):
 
 @given(SIDES, decimals("1", "1e5", places=6), st.none() | decimals("1", "1e5", places=6), OIDS)
 def test_entry_order_round_trips_to_ccxt(side, reference, limit, oid):
-    reference_or_limit = limit if limit is not None else reference
+    # the limit is rounded before the minimum-value check: take the lower neighbour tick
+    reference_or_limit = (
+        reference if limit is None else floor_to_step(limit, MARKET.price_increment)
+    )
     amount = (
         max(
             MARKET.min_amount or 0,
