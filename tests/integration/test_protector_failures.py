@@ -1,0 +1,288 @@
+"""Protector failure paths the main suite does not reach: a market that cannot be loaded, an
+unbuildable stop, a flatten that fills nothing, failed cancels, OCO trouble, reconcile on a
+partly protected or unreadable account, and read-back finding orders unlike the ones sent.
+
+Real ccxt against the fake KuCoin; faults go in through ``fake.inject``; waits are recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from safetrade import PositionSide, plan_trade
+from safetrade.alerts import Alert
+from safetrade.entry import execute_entry
+from safetrade.errors import InvalidValue
+from safetrade.gateway import Gateway, OrderStatus
+from safetrade.killswitch import KillSwitch
+from safetrade.protector import Fill, Flattened, Halted, Protected, Protector, RetryPolicy
+from safetrade.testing import FakeKucoin, Fault, FillPolicy
+
+SYMBOL = "SOL/USDT"
+RETRY = RetryPolicy(attempts=3, backoff=(0.5, 1.0))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKucoin]:
+    with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "100"}) as ex:
+        yield ex
+
+
+class World:
+    """One bot process: a gateway, a protector, and what it alerted and waited."""
+
+    def __init__(self, fake: FakeKucoin, gateway: Gateway | None = None) -> None:
+        self.fake = fake
+        self.gateway = gateway or Gateway(fake.ccxt_client())
+        self.alerts: list[Alert] = []
+        self.sleeps: list[float] = []
+        self.kill_switch = KillSwitch()
+        counter = itertools.count(1)
+        self.protector = Protector(
+            self.gateway,
+            kill_switch=self.kill_switch,
+            alert=self.alerts.append,
+            sleep=self.sleeps.append,
+            retry=RETRY,
+            new_oid=lambda purpose: f"t-{purpose.value}-{next(counter)}",
+        )
+
+    def enter(self) -> Fill:
+        plan = plan_trade(
+            self.gateway.load_market(SYMBOL),
+            side=PositionSide.LONG,
+            free_balance=self.gateway.free_balance("USDT"),
+            entry_price=Decimal(100),
+            stop_price=Decimal(95),
+            take_profit_price=Decimal(110),
+            risk_percent=Decimal(1),
+            client_oid="t-entry",
+        )
+        result = execute_entry(self.gateway, plan, retry=RETRY, sleep=self.sleeps.append)
+        assert result.fill is not None
+        return result.fill
+
+    def events(self) -> list[str]:
+        return [a.event for a in self.alerts]
+
+    def live_stops(self) -> list[Any]:
+        return [o for o in self.fake.stop_orders.values() if o.status == "NEW"]
+
+
+@pytest.fixture
+def world(fake: FakeKucoin) -> World:
+    return World(fake)
+
+
+def test_fill_needs_a_filled_order_and_backoff_can_be_empty() -> None:
+    unfilled = OrderStatus(
+        order_id="o1",
+        client_oid="c1",
+        symbol=SYMBOL,
+        side="buy",
+        order_type="limit",
+        status="open",
+        amount=Decimal(1),
+        filled=Decimal(0),
+        average=None,
+        trigger_price=None,
+        trigger=None,
+    )
+    with pytest.raises(InvalidValue, match="has not filled"):
+        Fill.from_order(unfilled, PositionSide.LONG)
+    assert RetryPolicy(backoff=()).delay(1) == 0.0
+    assert RetryPolicy(backoff=(0.5, 2.0)).delay(7) == 2.0  # the last value repeats
+
+
+def test_market_that_cannot_be_loaded_is_flattened_once_it_loads(fake: FakeKucoin) -> None:
+    fill = World(fake).enter()
+    restarted = World(fake)  # a fresh process: markets not loaded yet
+    fake.inject("symbols", Fault.SERVER_ERROR, times=3)
+    outcome = restarted.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Flattened)
+    assert outcome.reason == "could not load the market"
+    assert outcome.exit_order is not None
+    assert outcome.exit_order.filled == fill.amount
+    assert fake.balance("SOL").available == 0
+    assert restarted.events().count("load-market-failed") == 3
+    assert "protection-failed" in restarted.events()
+
+
+def test_market_that_never_loads_halts_trading(fake: FakeKucoin) -> None:
+    fill = World(fake).enter()
+    restarted = World(fake)
+    fake.inject("symbols", Fault.SERVER_ERROR, times=6)
+    outcome = restarted.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Halted)
+    assert outcome.reason == "could not load the market; and the market could not be loaded"
+    assert restarted.kill_switch.reason is not None
+    assert restarted.alerts[-1].level == "critical"
+    assert "may be UNPROTECTED" in restarted.alerts[-1].message
+    assert fake.balance("SOL").available == fill.amount  # nothing was sold blindly
+
+
+def test_stop_on_the_wrong_side_cannot_be_built_and_is_flattened(world: World) -> None:
+    fill = world.enter()
+    outcome = world.protector.protect(fill, stop_price=Decimal(105))  # above a long's entry
+    assert isinstance(outcome, Flattened)
+    assert outcome.reason.startswith("stop-loss cannot be built: ")
+    assert world.events()[0] == "stop-loss-invalid"
+    assert world.fake.endpoints_called().count("create_stop_order") == 0
+    assert world.fake.balance("SOL").available == 0
+
+
+def test_failed_rebuild_after_a_rejection_is_retried_with_the_old_order(world: World) -> None:
+    fill = world.enter()
+    world.gateway.load_market(SYMBOL)
+    world.fake.inject("create_stop_order", Fault.reject("400100", "Parameter Error"))
+    world.fake.inject("symbols", Fault.SERVER_ERROR)  # the corrective reload fails too
+    outcome = world.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Protected)
+    assert any(e.startswith("stop-loss rebuild failed: ") for e in outcome.events)
+    assert world.events() == ["stop-loss-rejected"]
+    assert len(world.live_stops()) == 1
+
+
+def test_flatten_that_fills_nothing_halts(fake: FakeKucoin) -> None:
+    with FakeKucoin(
+        balances={"USDT": "1000", "SOL": "5"},
+        prices={SYMBOL: "100"},
+        fill_policy=FillPolicy.partial(0),  # a market with no bids: nothing fills
+    ) as dry:
+        world = World(dry)
+        fill = Fill(symbol=SYMBOL, side=PositionSide.LONG, amount=Decimal(5), average_price=100)
+        outcome = world.protector.protect(fill, stop_price=Decimal(105))
+        assert isinstance(outcome, Halted)
+        assert outcome.reason.endswith("; flattening failed too")
+        assert world.events().count("flatten-failed") == 3
+        assert any("did not fill" in e for e in outcome.events)
+        # retries looked the flatten order up by clientOid instead of selling again
+        assert dry.endpoints_called().count("create_order") == 1
+        assert world.kill_switch.reason is not None
+
+
+def test_stop_left_behind_by_a_failed_cancel_is_alerted(world: World) -> None:
+    fill = world.enter()
+    world.fake.inject("cancel_stop_order", Fault.TIMEOUT)
+    # the take-profit below a long's entry cannot be built, so the placed stop-loss must go
+    outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(90))
+    assert isinstance(outcome, Flattened)
+    assert world.fake.balance("SOL").available == 0
+    (left,) = world.live_stops()  # could later sell coins the bot no longer holds: alerted
+    cancel_failed = [a for a in world.alerts if a.event == "cancel-failed"]
+    assert [a.message for a in cancel_failed] == [f"could not cancel {left.id}"]
+    assert world.events()[:2] == ["take-profit-invalid", "protection-failed"]
+
+
+def test_watch_reports_a_failed_listing_as_unprotected(world: World) -> None:
+    fill = world.enter()
+    outcome = world.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Protected)
+    assert outcome.take_profit is None
+    world.fake.inject("list_stop_orders", Fault.SERVER_ERROR)
+    result = world.protector.watch(outcome)
+    assert (result.fired, result.cancelled, result.still_protected) == (None, (), False)
+    assert world.events() == ["watch-failed"]
+    # a stop-loss without a take-profit: when it fires, there is nothing to cancel
+    world.fake.set_price(SYMBOL, Decimal(94))
+    result = world.protector.watch(outcome)
+    assert (result.fired, result.cancelled, result.still_protected) == ("stop-loss", (), False)
+
+
+def test_oco_cancel_failure_is_alerted(world: World) -> None:
+    fill = world.enter()
+    outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(110))
+    assert isinstance(outcome, Protected)
+    world.fake.set_price(SYMBOL, Decimal(111))  # the take-profit fires
+    world.fake.inject("cancel_stop_order", Fault.TIMEOUT)
+    result = world.protector.watch(outcome)
+    assert result.fired == "take-profit"
+    assert result.cancelled == ()
+    (alert,) = world.alerts
+    assert alert.event == "oco-cancel-failed"
+    assert alert.message == "take-profit fired but the stop-loss could not be cancelled"
+
+
+def test_reconcile_that_cannot_read_the_account_halts(world: World) -> None:
+    world.enter()
+    world.fake.inject("accounts", Fault.SERVER_ERROR, times=3)
+    outcome = world.protector.reconcile(SYMBOL, stop_price=Decimal(95))
+    assert isinstance(outcome, Halted)
+    assert outcome.reason == "could not read the account to reconcile"
+    assert world.events() == ["reconcile-read-failed"] * 3 + ["halted"]
+    assert world.kill_switch.reason is not None
+
+
+def test_reconcile_replaces_a_stop_that_covers_only_part_of_the_position(world: World) -> None:
+    fill = world.enter()
+    half = Fill(
+        symbol=SYMBOL,
+        side=PositionSide.LONG,
+        amount=fill.amount / 2,
+        average_price=fill.average_price,
+    )
+    assert isinstance(world.protector.protect(half, stop_price=Decimal(95)), Protected)
+    (old,) = world.live_stops()
+    outcome = world.protector.reconcile(SYMBOL, stop_price=Decimal(95))
+    assert isinstance(outcome, Protected)
+    assert world.events() == ["unprotected-position"]
+    assert world.fake.stop_orders[old.id].status == "CANCELLED"
+    (new,) = world.live_stops()
+    assert new.size == fill.amount == world.fake.balance("SOL").available
+    # and with a take-profit asked for but missing, reconcile protects again
+    again = world.protector.reconcile(SYMBOL, stop_price=Decimal(95), take_profit_price=110)
+    assert isinstance(again, Protected)
+    assert {o.stop for o in world.live_stops()} == {"loss", "entry"}
+
+
+class EditedOnExchange(Gateway):
+    """Reads back stop orders after changing the exchange's copy (as if edited by hand).
+
+    The fake has no public way to alter a stored order, so this reaches into its state; the
+    protector and gateway under test are untouched.
+    """
+
+    def __init__(self, exchange: Any, fake: FakeKucoin, changes: dict[str, Any]) -> None:
+        super().__init__(exchange)
+        self.fake = fake
+        self.changes = changes
+
+    def open_stop_orders(self, symbol: str) -> list[OrderStatus]:
+        for stop in self.fake._engine.stop_orders.values():
+            if stop.status == "NEW":
+                for name, value in self.changes.items():
+                    setattr(stop, name, value)
+        return super().open_stop_orders(symbol)
+
+
+@pytest.mark.parametrize(
+    ("changes", "found"),
+    [
+        (
+            {"side": "buy", "size": Decimal(1), "stop_price": Decimal(96), "stop": "entry"},
+            "side buy != sell, amount 1.0 != {amount}, trigger 96.0 != 95.00, "
+            "stop kind entry != loss",
+        ),
+        (
+            {"size": None, "funds": Decimal(50)},
+            "exchange did not report amount and trigger price",
+        ),
+    ],
+    ids=["every-field-differs", "amount-missing"],
+)
+def test_read_back_that_differs_from_what_was_sent_is_not_trusted(
+    fake: FakeKucoin, changes: dict[str, Any], found: str
+) -> None:
+    fill = World(fake).enter()
+    world = World(fake, EditedOnExchange(fake.ccxt_client(), fake, changes))
+    outcome = world.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Flattened)
+    assert outcome.reason.startswith("read-back found: stop-loss ")
+    assert outcome.reason.endswith(found.format(amount=fill.amount))
+    assert world.events()[:2] == ["read-back-mismatch", "protection-failed"]
+    assert fake.balance("SOL").available == 0
