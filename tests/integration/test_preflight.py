@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from safetrade.config import load_settings
@@ -85,3 +87,69 @@ def test_unreachable_exchange_is_no_go(fake, tmp_path):
         bot_package="safetrade.testing.reference_bot",
     )
     assert [r.name for r in rows if not r.passed] == ["exchange", "balance"]
+
+
+def test_paper_mode_without_configured_balance_is_go_and_says_so(fake, tmp_path):
+    """Paper mode may run without ACCOUNT_BALANCE_USD; the row shows the exchange's number."""
+    rows = _rows(fake, {"TRADING_MODE": "paper"}, tmp_path)
+    balance = next(r for r in rows if r.name == "balance")
+    assert balance.passed
+    assert balance.detail.startswith("exchange reports 123")
+    assert balance.detail.endswith("free; ACCOUNT_BALANCE_USD not set")
+
+
+def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
+    """A certificate signed by a trusted key for exactly the installed code passes the row."""
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from safetrade.certification.certify import CertifyInputs, certify
+    from safetrade.certification.keys import SigningKey
+    from safetrade.certification.provenance import measure_running_code
+
+    bot = "safetrade.testing.reference_bot"
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "k.feature").write_text(
+        "Feature: K\n  Scenario: S\n    Given g\n", encoding="utf-8"
+    )
+    (tmp_path / "policy.toml").write_text("", encoding="utf-8")
+    evidence = {
+        "format": "safetrade-evidence/1",
+        "exitstatus": 0,
+        "items": [
+            {"nodeid": "t::s", "outcome": "passed", "duration": 0, "controls": [],
+             "incidents": [], "scenario": "features/k.feature::S"}
+        ],
+    }  # fmt: skip
+    (tmp_path / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
+    key = SigningKey(Ed25519PrivateKey.generate(), "test", developer=False)
+    outcome = certify(
+        CertifyInputs(
+            project_root=tmp_path,
+            out_dir=tmp_path / "out",
+            policy=tmp_path / "policy.toml",
+            evidence=tmp_path / "evidence.json",
+            coverage=tmp_path / "coverage.json",
+            cucumber=None,
+            bot_package=bot,
+        ),
+        signing_key=key,
+        now=datetime.now(UTC),
+        running=measure_running_code(bot),
+    )
+    assert outcome.certified, outcome.problems
+    (tmp_path / "trusted.txt").write_text(key.public.hex + "\n", encoding="utf-8")
+    env = {
+        "TRADING_MODE": "live",
+        "ACCOUNT_BALANCE_USD": "123",
+        "KUCOIN_API_KEY": "k",
+        "KUCOIN_API_SECRET": "s",
+        "KUCOIN_API_PASSPHRASE": "p",
+        "SAFETRADE_CERTIFICATE": str(outcome.artifact),
+        "SAFETRADE_TRUSTED_KEYS": str(tmp_path / "trusted.txt"),
+    }
+    rows = _rows(fake, env, tmp_path)
+    cert = next(r for r in rows if r.name == "certification")
+    assert (cert.passed, cert.detail) == (True, "valid")
+    assert render(rows).endswith("preflight: GO")
