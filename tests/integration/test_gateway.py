@@ -94,3 +94,23 @@ class TestErrors:
     def test_cancel_of_unknown_order_is_quiet(self, fake):
         """Cancelling an order that is already gone counts as cancelled."""
         Gateway(fake.ccxt_client()).cancel("no-such-order", "SOL/USDT", stop=True)
+
+
+def test_market_without_a_last_price_is_an_exchange_error(fake):
+    """A market nobody traded yet has no price to size or collar against: refuse, say which."""
+    from safetrade.errors import ExchangeError
+
+    with pytest.raises(ExchangeError, match=r"BTC/USDT has no usable last price \(None\)"):
+        Gateway(fake.ccxt_client()).last_price("BTC/USDT")
+
+
+def test_kucoin_constructor_configures_credentials_and_rate_limiting():
+    """Gateway.kucoin builds a real ccxt.kucoin (no request is made) with rate limiting on."""
+    gateway = Gateway.kucoin(
+        api_key="key", api_secret="secret", api_passphrase="phrase", options={"timeout": 5000}
+    )
+    exchange = gateway.exchange
+    assert exchange.id == "kucoin"
+    assert (exchange.apiKey, exchange.secret, exchange.password) == ("key", "secret", "phrase")
+    assert exchange.enableRateLimit is True
+    assert exchange.timeout == 5000
