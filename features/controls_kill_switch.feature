@@ -3,7 +3,8 @@ Feature: The kill switch halts all trading until a human clears it
   An engaged kill switch refuses every entry before anything is sent. It is kept in a file, so
   restarting the bot (the usual reflex after an incident) does not re-arm trading, and a state
   file that cannot be read counts as engaged. The protector engages it by itself when a filled
-  position can be neither protected nor sold; only a named human clears it.
+  position can be neither protected nor sold; only a named human clears it, and the coins left
+  unprotected still count as an open position until they are dealt with.
 
   Background:
     Given a KuCoin account with 123 USDT free
@@ -66,7 +67,7 @@ Feature: The kill switch halts all trading until a human clears it
     When the bot is restarted
     And the bot tries to buy SOL/USDT again with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
     Then nothing new reaches KuCoin
-    And the guard refused it by "kill-switch"
-    When "alice" clears the kill switch after checking the exchange
+    And the guard refused it by "kill-switch, max-open-positions"
+    When "alice" sells the unprotected SOL on KuCoin by hand and clears the kill switch
     And the bot buys SOL/USDT with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
     Then the position is protected on the exchange

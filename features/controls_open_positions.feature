@@ -3,7 +3,9 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
   The review asked whether the bot would compound a losing position. It must not: while
   MAX_OPEN_POSITIONS positions are open, the next entry is refused before anything reaches
   KuCoin, and the positions already open keep their stop-loss and take-profit on the exchange.
-  The count follows the exchange: once a stop-loss has closed a position, the slot is free.
+  The count follows the exchange, not the bot's memory: a restarted bot (the 12:56 validation
+  run was one) sees the position it opened, coins without a stop-loss count too, and once a
+  stop-loss has closed a position the slot is free again.
 
   Background:
     Given a KuCoin account with 123 USDT free
@@ -30,6 +32,34 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
       | held | max |
       | 1    | 1   |
       | 2    | 2   |
+
+  Scenario: A restarted bot counts the position it finds on KuCoin
+    Given the environment:
+      """
+      TRADING_MODE=paper
+      RISK_PERCENT=1
+      MAX_OPEN_POSITIONS=1
+      """
+    And the bot has started
+    And the bot already holds 1 protected SOL/USDT positions, bought with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
+    When the bot is restarted
+    And the bot tries to buy SOL/USDT again with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
+    Then nothing new reaches KuCoin
+    And the guard refused it by "max-open-positions"
+    And the open positions keep their stop-loss and take-profit on KuCoin
+
+  Scenario: Coins on KuCoin that no stop-loss covers count as an open position
+    Given the account also holds 0.6396 SOL that no stop-loss covers
+    And the environment:
+      """
+      TRADING_MODE=paper
+      RISK_PERCENT=1
+      MAX_OPEN_POSITIONS=1
+      """
+    And the bot has started
+    When the bot tries to buy SOL/USDT again with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
+    Then nothing new reaches KuCoin
+    And the guard refused it by "max-open-positions"
 
   Scenario: Below the limit the next entry is sent and protected next to the open one
     Given the environment:
@@ -72,7 +102,8 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
     And the bot has started
     And the bot already holds 1 protected SOL/USDT positions, bought with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
     And SOL/USDT last traded at 86.63
-    When the bot tries to buy SOL/USDT again with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.099
+    When the bot is restarted
+    And the bot tries to buy SOL/USDT again with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.099
     Then nothing new reaches KuCoin
     And the guard refused it by "max-open-positions, signal-threshold"
     And the open positions keep their stop-loss and take-profit on KuCoin

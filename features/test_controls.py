@@ -195,6 +195,12 @@ def stop_loss_rejected_and_sale_dropped(
     )
 
 
+@given(parse("the account also holds {amount:Dec} SOL that no stop-loss covers"))
+def bare_coins(exchange: FakeKucoin, amount: Decimal) -> None:
+    exchange.set_balance("SOL", amount)
+    assert exchange.stop_orders == {}
+
+
 @given("SOL/USDT has not traded on KuCoin yet")
 def never_traded(exchange: FakeKucoin) -> None:
     assert exchange.price(SYMBOL) is None
@@ -234,8 +240,7 @@ def restarted(
     trading: Any,
     ledger: Ledger,
 ) -> None:
-    assert ledger.kill_switch_file is not None, "restarting only makes sense with a file"
-    # a new process: nothing survives but the kill switch file and the exchange
+    # a new process: nothing survives but the kill switch file (if any) and the exchange
     trading.kill_switch = KillSwitch(ledger.kill_switch_file, clock=lambda: NOW)
     startup.bot = ReferenceBot.start(
         startup.settings,
@@ -249,8 +254,19 @@ def restarted(
     )
 
 
-@when(parse('"{name}" clears the kill switch after checking the exchange'))
-def human_clears(startup: Any, name: str) -> None:
+@when(parse('"{name}" sells the unprotected SOL on KuCoin by hand and clears the kill switch'))
+def human_sells_and_clears(
+    startup: Any,
+    exchange: FakeKucoin,
+    name: str,
+) -> None:
+    held = exchange.balance("SOL").available
+    assert held > 0
+    # on KuCoin's own site, not through the bot: a plain client with the account's keys
+    exchange.ccxt_client().create_order(
+        SYMBOL, "market", "sell", str(held), None, {"clientOid": f"{name}-by-hand-1"}
+    )
+    assert exchange.balance("SOL").total == 0
     kill_switch = _bot(startup).kill_switch
     assert kill_switch.reason is not None
     kill_switch.clear(cleared_by=name)

@@ -15,9 +15,10 @@ from safetrade.builder import OrderPurpose, TradePlan, new_client_oid, plan_trad
 from safetrade.config import Settings
 from safetrade.entry import EntryResult, execute_entry
 from safetrade.errors import ExchangeError, SafetradeError
-from safetrade.gateway import Gateway
+from safetrade.gateway import Gateway, OrderStatus
 from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
+from safetrade.market import MarketSpec
 from safetrade.protector import Outcome, Protected, Protector, RetryPolicy
 from safetrade.rounder import PositionSide
 
@@ -141,6 +142,10 @@ class ReferenceBot:
             market = self.gateway.load_market(self.symbol)
             free = self.gateway.free_balance(market.quote)
             last = self.gateway.last_price(self.symbol)
+            # the exchange, not this process's memory, says what is open: a restarted bot
+            # (the 12:56 validation run was one) must still see the position it opened
+            held = self.gateway.free_balance(market.base)
+            stops = self.gateway.open_stop_orders(self.symbol) if held >= _minimum(market) else []
         except ExchangeError as exc:
             return TradeResult(sent=False, refusal=f"exchange unavailable: {exc}")
         try:
@@ -163,10 +168,10 @@ class ReferenceBot:
         account = AccountState(
             free_quote=free,
             configured_balance=self.settings.account_balance_usd,
-            open_positions=len(self.positions),
+            open_positions=max(len(self.positions), _positions_on_exchange(market, held, stops)),
             last_price=last,
             kill_switch_reason=self.kill_switch.reason,
-            open_position_value=sum((p.fill.amount * last for p in self.positions), Decimal(0)),
+            open_position_value=held * last,
         )
         decision = check(plan, account, self.limits)
         if not decision.allowed:
@@ -202,3 +207,19 @@ class ReferenceBot:
             if result.fired is None and result.still_protected:
                 still_open.append(position)
         self.positions = still_open
+
+
+def _positions_on_exchange(market: MarketSpec, held: Decimal, stops: list[OrderStatus]) -> int:
+    """Long positions the exchange shows on this (dedicated) account's market.
+
+    One per untriggered stop-loss sell, plus one for coins that no stop-loss covers (left bare
+    by a halt, or bought outside the bot). Dust below the market's minimum is not a position.
+    """
+    losses = [o for o in stops if o.side == "sell" and o.trigger == "loss"]
+    covered = sum((o.amount or Decimal(0) for o in losses), Decimal(0))
+    return len(losses) + (1 if held - covered >= _minimum(market) else 0)
+
+
+def _minimum(market: MarketSpec) -> Decimal:
+    """The smallest amount that is a position rather than dust."""
+    return max(market.min_amount or Decimal(0), market.amount_increment)
