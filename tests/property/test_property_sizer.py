@@ -81,7 +81,7 @@ def _fits(amount: Decimal, kw: dict[str, Any], n: dict[str, Decimal | None]) -> 
 
 
 @given(sizing_inputs())
-def test_size_never_exceeds_balance_risk_or_caps(kw):
+def test_size_never_exceeds_balance_risk_or_caps_and_is_the_largest_that_fits(kw):
     try:
         size = size_position(**kw)
     except SizingError:
@@ -108,18 +108,9 @@ def test_size_never_exceeds_balance_risk_or_caps(kw):
     assert size.spendable == n["spendable"]
     assert size.amount <= size.unrounded_amount
     assert size.side is kw["side"]
-
-
-@given(sizing_inputs())
-def test_size_is_the_largest_grid_amount_that_fits(kw):
-    """Rounding is down by one step at most: one more increment would break a bound."""
-    try:
-        size = size_position(**kw)
-    except SizingError:
-        return
-    n = _numbers(kw)
+    # rounding is down by one step at most: one more increment would break a bound
     assert _fits(size.amount, kw, n)
-    assert not _fits(size.amount + kw["market"].amount_increment, kw, n)
+    assert not _fits(size.amount + market.amount_increment, kw, n)
 
 
 @given(sizing_inputs())
