@@ -12,10 +12,14 @@ from decimal import Decimal, InvalidOperation
 
 from safetrade.errors import InvalidValue
 
-__all__ = ["MAX_MAGNITUDE", "to_decimal", "to_nonnegative", "to_positive"]
+__all__ = ["MAX_MAGNITUDE", "MIN_INCREMENT", "to_decimal", "to_nonnegative", "to_positive"]
 
 # Anything larger is a unit or typing mistake, not a trade (1e15 USDT is ~10x world GDP).
 MAX_MAGNITUDE = Decimal("1e15")
+# The smallest increment (tick or amount step) safetrade accepts. Real exchanges use 1e-8 to
+# 1e-18; below 1e-30 a market description is corrupt, and grid arithmetic on values up to
+# MAX_MAGNITUDE stays bounded (at most 1e45 steps).
+MIN_INCREMENT = Decimal("1e-30")
 
 DecimalLike = Decimal | str | int
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from safetrade._decimal import to_decimal
+from safetrade._decimal import MIN_INCREMENT, to_decimal
 from safetrade.errors import InvalidValue, MarketSpecError
 
 __all__ = ["MarketSpec"]
@@ -33,10 +33,16 @@ def _finite(attribute: attrs.Attribute[Any], value: object) -> Decimal:
     return value
 
 
-def _positive(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+def _increment(inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if _finite(attribute, value) <= 0:
         raise MarketSpecError(
             f"{attribute.name} must be positive, got {value}",
+            fix="check the market data the exchange returned",
+        )
+    if value < MIN_INCREMENT:
+        raise MarketSpecError(
+            f"{attribute.name} {value} is below the smallest supported increment {MIN_INCREMENT}",
+            why="no exchange trades in such steps; the market description is corrupt",
             fix="check the market data the exchange returned",
         )
 
@@ -66,8 +72,10 @@ class MarketSpec:
         market_id: The exchange's id, e.g. ``"SOL-USDT"``.
         base: Base currency, e.g. ``"SOL"``.
         quote: Quote currency, e.g. ``"USDT"``.
-        price_increment: Tick size: every price must be a whole multiple of it.
-        amount_increment: Step of the base amount: every size must be a multiple of it.
+        price_increment: Tick size: every price must be a whole multiple of it; at least
+            1e-30 (``MIN_INCREMENT``).
+        amount_increment: Step of the base amount: every size must be a multiple of it; at
+            least 1e-30.
         min_amount: Smallest base amount accepted, if the exchange has one.
         max_amount: Largest base amount accepted, if the exchange has one.
         min_notional: Smallest order value in quote currency (KuCoin: the larger of
@@ -81,8 +89,8 @@ class MarketSpec:
     market_id: str
     base: str
     quote: str
-    price_increment: Decimal = attrs.field(validator=_positive)
-    amount_increment: Decimal = attrs.field(validator=_positive)
+    price_increment: Decimal = attrs.field(validator=_increment)
+    amount_increment: Decimal = attrs.field(validator=_increment)
     min_amount: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
     max_amount: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
     min_notional: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
@@ -106,7 +114,8 @@ class MarketSpec:
                 of 2, and guessing wrong would put every order off the grid.
 
         Raises:
-            MarketSpecError: If increments are missing or the exchange is not tick-size based.
+            MarketSpecError: If increments are missing or below 1e-30, or the exchange is not
+                tick-size based.
         """
         symbol = str(market.get("symbol") or "?")
         if precision_mode != TICK_SIZE:

@@ -25,7 +25,7 @@ import decimal
 import enum
 from decimal import Decimal
 
-from safetrade._decimal import to_positive
+from safetrade._decimal import MIN_INCREMENT, to_positive
 from safetrade.errors import InvalidValue, RoundingError
 from safetrade.market import MarketSpec
 
@@ -39,8 +39,18 @@ __all__ = [
     "round_price",
 ]
 
-# Enough digits that value/step is exact for any value <= 1e15 and step >= 1e-30.
-_EXACT = decimal.Context(prec=80, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+# Grid arithmetic is done on integers (the value in units of the step's last digit), so it is
+# exact for any number of digits. This context only changes exponents and quantizes, and never
+# rounds: MAX_PREC digits, and _MAX_GRID_DIGITS bounds the size of every integer involved.
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+# A value at most 1e15 on a step of at least 1e-30 needs 46 digits; the sizer's unrounded
+# amounts (at most 1e15 / 1e-30) need 76. Anything wider is not a price or an amount.
+_MAX_GRID_DIGITS = 100
 
 
 class PositionSide(enum.Enum):
@@ -68,42 +78,62 @@ _ROUND_UP = {
 }
 
 
-def _to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
-    steps = _EXACT.divide(value, step).to_integral_value(rounding=rounding, context=_EXACT)
-    # quantize to the step's exponent so 90.13 prints as "90.13", not "90.1300" or "9.013E+1"
-    result = _EXACT.multiply(steps, step)
-    exponent = step.as_tuple().exponent
-    return (
-        result.quantize(step, context=_EXACT)
-        if isinstance(exponent, int) and exponent < 0
-        else result
-    )
+def _to_step(value: Decimal, step: Decimal, *, up: bool) -> Decimal:
+    _, digits, finite_exponent = step.as_tuple()
+    exponent = int(finite_exponent)  # an int: step is finite (checked by the caller)
+    if value.adjusted() - step.adjusted() >= _MAX_GRID_DIGITS:
+        raise RoundingError(
+            f"value {value} is more than 1e{_MAX_GRID_DIGITS} steps of {step}",
+            why="no price or amount is that many increments; the units are wrong",
+            fix=f"check the units of the value and that the step is at least {MIN_INCREMENT}",
+        )
+    # value in whole units of 10**exponent (every multiple of step is one), rounded the same way
+    unit = Decimal((0, (1,), exponent))
+    rounding = decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR
+    units = int(value.quantize(unit, rounding=rounding, context=_EXACT).scaleb(-exponent, _EXACT))
+    coefficient = int(Decimal((0, digits, 0)))
+    steps = -(-units // coefficient) if up else units // coefficient
+    # at the step's exponent, so 90.13 prints as "90.13", not "90.1300" or "9.013E+1"
+    return Decimal(steps * coefficient).scaleb(exponent, _EXACT)
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
     """Largest multiple of ``step`` that is ``<= value``.
 
+    Exact for any number of digits; the result has the step's exponent.
+
     Raises:
-        InvalidValue: If either argument is not a finite Decimal or ``step <= 0``.
+        InvalidValue: If either argument is not a finite Decimal, or ``step`` is not positive
+            or below :data:`~safetrade._decimal.MIN_INCREMENT` (1e-30).
+        RoundingError: If ``value`` is more than 1e100 steps (a unit mistake, not a price).
     """
     value, step = _checked(value, step)
-    return _to_step(value, step, decimal.ROUND_FLOOR)
+    return _to_step(value, step, up=False)
 
 
 def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
     """Smallest multiple of ``step`` that is ``>= value``.
 
+    Exact for any number of digits; the result has the step's exponent.
+
     Raises:
-        InvalidValue: If either argument is not a finite Decimal or ``step <= 0``.
+        InvalidValue: If either argument is not a finite Decimal, or ``step`` is not positive
+            or below :data:`~safetrade._decimal.MIN_INCREMENT` (1e-30).
+        RoundingError: If ``value`` is more than 1e100 steps (a unit mistake, not a price).
     """
     value, step = _checked(value, step)
-    return _to_step(value, step, decimal.ROUND_CEILING)
+    return _to_step(value, step, up=True)
 
 
 def is_on_grid(value: Decimal, step: Decimal) -> bool:
-    """Whether ``value`` is a whole multiple of ``step``."""
+    """Whether ``value`` is a whole multiple of ``step``.
+
+    Raises:
+        InvalidValue: Like :func:`floor_to_step`.
+        RoundingError: Like :func:`floor_to_step`.
+    """
     value, step = _checked(value, step)
-    return _EXACT.remainder(value, step) == 0
+    return _to_step(value, step, up=False) == value
 
 
 def round_amount(amount: Decimal, market: MarketSpec) -> Decimal:
@@ -165,4 +195,10 @@ def _checked(value: object, step: object) -> tuple[Decimal, Decimal]:
         checked.append(item)
     if checked[1] <= 0:
         raise InvalidValue(f"step must be positive, got {step}")
+    if checked[1] < MIN_INCREMENT:
+        raise InvalidValue(
+            f"step {step} is below the smallest supported increment {MIN_INCREMENT}",
+            why="no exchange uses such a step; the market description is corrupt",
+            fix="use the increments from the exchange's own market data",
+        )
     return checked[0], checked[1]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -142,3 +145,26 @@ def test_grid_functions_refuse_zero_or_negative_steps(value, step):
     for fn in (floor_to_step, ceil_to_step, is_on_grid):
         with pytest.raises(InvalidValue, match="step must be positive"):
             fn(value, step)
+
+
+# A multiple of the step nudged by a hair (down to 1e-120): more significant digits than any
+# fixed Decimal context holds, so an inexact quotient would round onto the neighbouring tick.
+_NEAR_GRID = decimal.Context(prec=decimal.MAX_PREC)
+
+
+@given(
+    STEPS,
+    st.integers(-(10**6), 10**6),
+    st.sampled_from([-1, 0, 1]),
+    st.integers(31, 120),
+)
+def test_floor_and_ceil_are_exact_a_hair_off_the_grid(step, k, direction, hair_exponent):
+    """The old 80-digit quotient rounded 0.999...9 (100 nines) up to 1 before flooring."""
+    value = _NEAR_GRID.add(
+        _NEAR_GRID.multiply(Decimal(k), step), Decimal(direction).scaleb(-hair_exponent)
+    )
+    exact = Fraction(value) / Fraction(step)
+    low, high = floor_to_step(value, step), ceil_to_step(value, step)
+    assert Fraction(low) / Fraction(step) == math.floor(exact)
+    assert Fraction(high) / Fraction(step) == math.ceil(exact)
+    assert is_on_grid(value, step) == (direction == 0)

@@ -98,6 +98,21 @@ class TestFromCcxt:
         with pytest.raises(MarketSpecError):
             MarketSpec.from_ccxt(market)
 
+    @pytest.mark.parametrize("field", ["price", "amount"])
+    @pytest.mark.parametrize("value", ["1e-100", "1E-31", 1e-100], ids=repr)
+    def test_increment_below_1e_30_is_refused(self, field, value):
+        """A tick of 1e-100 used to be accepted and made round_price raise a bare decimal error."""
+        market = kucoin_sol_usdt()
+        market["precision"][field] = value
+        with pytest.raises(MarketSpecError, match="1E-30"):
+            MarketSpec.from_ccxt(market)
+
+    def test_increment_of_exactly_1e_30_is_accepted(self):
+        """The documented bound itself is a valid increment."""
+        market = kucoin_sol_usdt()
+        market["precision"]["price"] = "1E-30"
+        assert MarketSpec.from_ccxt(market).price_increment == Decimal("1e-30")
+
     def test_decimal_places_precision_mode_is_refused(self):
         """In DECIMAL_PLACES mode '2' means two decimals; reading it as a tick is refused."""
         with pytest.raises(MarketSpecError, match="precisionMode"):
@@ -123,7 +138,16 @@ class TestMarketSpec:
 
     @pytest.mark.parametrize(
         "value",
-        [Decimal(0), Decimal(-1), Decimal("NaN"), Decimal("Infinity"), 0.01, "0.01", None],
+        [
+            Decimal(0),
+            Decimal(-1),
+            Decimal("NaN"),
+            Decimal("Infinity"),
+            Decimal("1e-100"),
+            0.01,
+            "0.01",
+            None,
+        ],
         ids=repr,
     )
     def test_direct_construction_refuses_unusable_increments(self, value):

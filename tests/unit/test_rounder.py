@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from tests.strategies import sol_usdt
 
-from safetrade import InvalidValue, PositionSide, PricePurpose, RoundingError
+from safetrade import InvalidValue, MarketSpec, PositionSide, PricePurpose, RoundingError
 from safetrade.rounder import ceil_to_step, floor_to_step, is_on_grid, round_amount, round_price
 
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
@@ -145,3 +145,52 @@ class TestSteps:
         for fn in (floor_to_step, ceil_to_step, is_on_grid):
             with pytest.raises(InvalidValue):
                 fn(value, step)
+
+
+class TestBounds:
+    """Steps below 1e-30 and absurdly wide values: a named error, never a bare decimal one."""
+
+    @pytest.mark.parametrize("step", [D("1e-100"), D("1e-31"), D("9.9e-31")], ids=str)
+    def test_step_below_the_minimum_increment_is_refused(self, step):
+        """floor_to_step(1, 1e-100) used to raise a bare decimal.InvalidOperation."""
+        for fn in (floor_to_step, ceil_to_step, is_on_grid):
+            with pytest.raises(InvalidValue, match="smallest supported increment 1E-30"):
+                fn(D(1), step)
+
+    def test_step_at_the_minimum_increment_works(self):
+        """1e-30, the documented bound, is exact even for the largest value (1e45 steps)."""
+        step = D("1e-30")
+        value = D("999999999999999.123456789012345678901234567890123")
+        assert floor_to_step(value, step) == D("999999999999999.123456789012345678901234567890")
+        assert ceil_to_step(value, step) == D("999999999999999.123456789012345678901234567891")
+        assert not is_on_grid(value, step)
+
+    def test_value_of_more_than_1e100_steps_is_a_rounding_error(self):
+        """1e200 on a step of 1 is a unit mistake: RoundingError, not decimal.InvalidOperation."""
+        for fn in (floor_to_step, ceil_to_step, is_on_grid):
+            with pytest.raises(RoundingError, match="more than 1e100 steps"):
+                fn(D("1e200"), D(1))
+
+    def test_values_with_more_digits_than_any_context_round_exactly(self):
+        """0.999... (100 nines) floors to 0, not 1; 1.000...01 ceils to 2, not 1."""
+        nines = D("0." + "9" * 100)
+        assert floor_to_step(nines, D(1)) == 0
+        assert ceil_to_step(nines, D(1)) == 1
+        just_above_one = D("1." + "0" * 100 + "1")
+        assert floor_to_step(just_above_one, D(1)) == 1
+        assert ceil_to_step(just_above_one, D(1)) == 2
+        assert not is_on_grid(just_above_one, D("0.01"))
+
+    def test_round_price_on_the_smallest_tick(self):
+        """A market with a 1e-30 tick still rounds exactly and keeps the tick's exponent."""
+        market = MarketSpec(
+            symbol="X/Y", market_id="X-Y", base="X", quote="Y",
+            price_increment=D("1e-30"), amount_increment=D("1e-30"),
+        )  # fmt: skip
+        price = round_price(
+            D("1.00000000000000000000000000000049"),
+            market,
+            purpose=PricePurpose.STOP_LOSS,
+            side=LONG,
+        )
+        assert str(price) == "1.000000000000000000000000000001"
