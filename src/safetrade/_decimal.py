@@ -12,14 +12,23 @@ from decimal import Decimal, InvalidOperation
 
 from safetrade.errors import InvalidValue
 
-__all__ = ["MAX_MAGNITUDE", "MIN_INCREMENT", "to_decimal", "to_nonnegative", "to_positive"]
+__all__ = [
+    "MAX_MAGNITUDE",
+    "MIN_INCREMENT",
+    "MIN_MAGNITUDE",
+    "to_decimal",
+    "to_nonnegative",
+    "to_positive",
+]
 
 # Anything larger is a unit or typing mistake, not a trade (1e15 USDT is ~10x world GDP).
 MAX_MAGNITUDE = Decimal("1e15")
-# The smallest increment (tick or amount step) safetrade accepts. Real exchanges use 1e-8 to
-# 1e-18; below 1e-30 a market description is corrupt, and grid arithmetic on values up to
-# MAX_MAGNITUDE stays bounded (at most 1e45 steps).
-MIN_INCREMENT = Decimal("1e-30")
+# Anything nonzero but smaller is a unit or typing mistake too (no asset trades in steps below
+# 1e-18), and dividing by it could overflow Decimal's exponent range (1e15 / 1e-999999).
+MIN_MAGNITUDE = Decimal("1e-30")
+# The smallest increment (tick or amount step) safetrade accepts: the smallest number it
+# accepts at all. Grid arithmetic on values up to MAX_MAGNITUDE stays bounded (1e45 steps).
+MIN_INCREMENT = MIN_MAGNITUDE
 
 DecimalLike = Decimal | str | int
 
@@ -35,8 +44,9 @@ def to_decimal(value: object, name: str) -> Decimal:
         The finite Decimal.
 
     Raises:
-        InvalidValue: For floats, bools, non-numeric text, NaN, infinities, and magnitudes
-            above :data:`MAX_MAGNITUDE`.
+        InvalidValue: For floats, bools, non-numeric text, NaN, infinities, magnitudes above
+            :data:`MAX_MAGNITUDE` (1e15), and nonzero magnitudes below :data:`MIN_MAGNITUDE`
+            (1e-30). Zero itself is accepted.
     """
     if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
         hint = (
@@ -66,6 +76,12 @@ def to_decimal(value: object, name: str) -> Decimal:
         raise InvalidValue(
             f"{name} is {result}",
             why=f"its magnitude exceeds {MAX_MAGNITUDE:,}",
+            fix=f"check the units of {name}",
+        )
+    if result and result.adjusted() < -30:  # abs(result) < MIN_MAGNITUDE, without a compare
+        raise InvalidValue(
+            f"{name} is {result}",
+            why=f"its magnitude is below {MIN_MAGNITUDE} (and not zero)",
             fix=f"check the units of {name}",
         )
     return result

@@ -33,7 +33,22 @@ from safetrade.rounder import PositionSide, floor_to_step
 
 __all__ = ["PositionSize", "size_position"]
 
-_FLOOR = decimal.Context(prec=80, rounding=decimal.ROUND_FLOOR)
+# Explicit contexts, so the caller's decimal.getcontext() (prec 28 by default, or whatever a bot
+# set) never rounds a size. Sums and products are exact (MAX_PREC; their digits are bounded by
+# the inputs'); only the divisions round, and always down: never a larger size than allowed.
+_TRAPS = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=_TRAPS
+)
+_FLOOR = decimal.Context(
+    prec=80,
+    rounding=decimal.ROUND_FLOOR,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=_TRAPS,
+)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
 
 
 @attrs.frozen(kw_only=True)
@@ -130,9 +145,12 @@ def size_position(
     _check_geometry(side, entry, stop)
 
     spendable = free if cap is None else min(free, cap)
-    budget = _FLOOR.divide(_FLOOR.multiply(spendable, risk_pct), Decimal(100))
-    per_unit_risk = abs(entry - stop) + fee * (entry + stop)
-    per_unit_cost = entry * (1 + fee)
+    exact = _EXACT
+    budget = _FLOOR.divide(exact.multiply(spendable, risk_pct), _HUNDRED)
+    per_unit_risk = exact.add(
+        exact.abs(exact.subtract(entry, stop)), exact.multiply(fee, exact.add(entry, stop))
+    )
+    per_unit_cost = exact.multiply(entry, exact.add(_ONE, fee))
     bounds = {
         "risk budget": _FLOOR.divide(budget, per_unit_risk),
         "free balance": _FLOOR.divide(spendable, per_unit_cost),
@@ -150,7 +168,7 @@ def size_position(
     unrounded = bounds[limited_by]
     amount = floor_to_step(unrounded, market.amount_increment) if unrounded > 0 else Decimal(0)
 
-    notional = amount * entry
+    notional = exact.multiply(amount, entry)
     result = PositionSize(
         symbol=market.symbol,
         side=side,
@@ -158,8 +176,8 @@ def size_position(
         entry_price=entry,
         stop_price=stop,
         notional=notional,
-        fee_reserve=notional * fee,
-        risk_amount=amount * per_unit_risk,
+        fee_reserve=exact.multiply(notional, fee),
+        risk_amount=exact.multiply(amount, per_unit_risk),
         risk_budget=budget,
         free_balance=free,
         balance_cap=cap,

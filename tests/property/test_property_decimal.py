@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from tests.property.support import junk, nonpositive
 
 from safetrade import InvalidValue, SafetradeError
-from safetrade._decimal import MAX_MAGNITUDE, to_decimal, to_nonnegative, to_positive
+from safetrade._decimal import MAX_MAGNITUDE, MIN_MAGNITUDE, to_decimal, to_nonnegative, to_positive
 
 IN_RANGE = st.decimals(
     min_value=-MAX_MAGNITUDE, max_value=MAX_MAGNITUDE, allow_nan=False, allow_infinity=False
-)
+).filter(lambda d: d == 0 or abs(d) >= MIN_MAGNITUDE)
 FUNCTIONS = st.sampled_from([to_decimal, to_positive, to_nonnegative])
 
 
@@ -72,6 +72,7 @@ def test_any_text_is_a_number_or_a_safetrade_error(text):
         return
     assert result.is_finite()
     assert abs(result) <= MAX_MAGNITUDE
+    assert result == 0 or abs(result) >= MIN_MAGNITUDE
     assert result == Decimal(text.strip())
 
 
@@ -79,3 +80,13 @@ def test_any_text_is_a_number_or_a_safetrade_error(text):
 def test_floats_are_refused_with_a_hint(value):
     with pytest.raises(InvalidValue, match="float"):
         to_decimal(value, "x")
+
+
+@given(st.integers(1, 10**6), st.integers(-(10**6), -31), st.booleans())
+def test_nonzero_values_below_min_magnitude_are_refused(coefficient, adjusted, negative):
+    digits = tuple(map(int, str(coefficient)))
+    value = Decimal((int(negative), digits, adjusted - len(digits) + 1))
+    assert 0 < abs(value) < MIN_MAGNITUDE
+    for fn in (to_decimal, to_nonnegative, to_positive):
+        with pytest.raises(InvalidValue, match="below 1E-30"):
+            fn(value, "x")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from safetrade._decimal import MAX_MAGNITUDE, to_decimal, to_nonnegative, to_positive
+from safetrade._decimal import MAX_MAGNITUDE, MIN_MAGNITUDE, to_decimal, to_nonnegative, to_positive
 from safetrade.errors import InvalidValue, SafetradeError
 
 
@@ -73,6 +73,24 @@ class TestToDecimal:
         for value in ("1000000000000000.01", "1e16", 10**16, Decimal("-1e30")):
             with pytest.raises(InvalidValue, match="magnitude"):
                 to_decimal(value, "x")
+
+    def test_lower_magnitude_limit_is_inclusive(self):
+        """1e-30 is accepted; anything nonzero below it (1e-999999 overflowed the sizer) is not."""
+        assert to_decimal(MIN_MAGNITUDE, "x") == Decimal("1e-30")
+        assert to_decimal("-9.99e-30", "x") == Decimal("-9.99e-30")
+        for value in (
+            "1e-31",
+            "-9.9e-31",
+            Decimal("1e-999999"),
+            "0.0000000000000000000000000000001",
+        ):
+            with pytest.raises(InvalidValue, match="below 1E-30"):
+                to_decimal(value, "x")
+
+    @pytest.mark.parametrize("value", ["0E-50", Decimal("-0E-999999"), 0], ids=repr)
+    def test_zero_with_any_exponent_is_still_zero(self, value):
+        """The lower bound is about tiny nonzero numbers; zero stays a valid balance."""
+        assert to_nonnegative(value, "x") == 0
 
     def test_error_names_the_value(self):
         """The message names what the value is for, so the owner can find it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 
 import pytest
@@ -202,3 +203,31 @@ class TestRefusals:
         """Every numeric argument refuses NaN, infinity, floats, text, bools and huge values."""
         with pytest.raises(SafetradeError):
             incident(**{arg: value})
+
+
+class TestExtremeMagnitudes:
+    @pytest.mark.parametrize("arg", ["entry_price", "stop_price", "free_balance", "risk_percent"])
+    def test_tiny_values_are_invalid_not_a_decimal_overflow(self, arg):
+        """An entry of 1e-999999 raised a bare decimal.Overflow; below 1e-30 is InvalidValue."""
+        with pytest.raises(InvalidValue, match="below 1E-30"):
+            incident(**{arg: D("1e-999999")})
+
+    def test_stop_a_hair_below_entry_sizes_by_balance(self):
+        """A stop 1e-999999 below the entry: no overflow, and the cost is never rounded down.
+
+        The per-unit cost 1.000...01 (a million digits) used to be rounded to 1 at the default
+        28 digits, sizing 123 units that cost more than the 123 free.
+        """
+        entry = D("1." + "0" * 999998 + "1")
+        size = incident(entry_price=entry, stop_price=D(1), fee_rate=D(0))
+        assert size.limited_by == "free balance"
+        assert size.amount == D("122.9999")
+
+    def test_callers_decimal_context_does_not_change_the_size(self):
+        """A bot that set decimal.getcontext().prec = 3 gets the same exact numbers."""
+        expected = incident()
+        with decimal.localcontext() as context:
+            context.prec = 3
+            context.rounding = decimal.ROUND_UP
+            assert incident() == expected
+        assert expected.notional == D("55.875456")
