@@ -35,6 +35,8 @@ from safetrade.rounder import (
     PositionSide,
     PricePurpose,
     is_on_grid,
+    member_validator,
+    require_member,
     round_amount,
     round_price,
 )
@@ -156,7 +158,7 @@ class TradePlan:
     """
 
     market: MarketSpec
-    side: PositionSide
+    side: PositionSide = attrs.field(validator=member_validator(PositionSide))
     size: PositionSize
     entry: OrderIntent
     stop_loss_price: Decimal
@@ -166,6 +168,7 @@ class TradePlan:
 
 def new_client_oid(purpose: OrderPurpose) -> str:
     """A fresh client order id, e.g. ``st-stop-loss-3f2a...`` (at most 40 characters)."""
+    purpose = require_member(purpose, OrderPurpose, "purpose")
     return f"st-{purpose.value}-{uuid.uuid4().hex[:24]}"
 
 
@@ -243,6 +246,7 @@ def entry_order(
         OrderBuildError: If the amount is off-grid or outside the market's limits.
         InvalidValue: For non-finite, zero or negative inputs.
     """
+    side = require_member(side, PositionSide, "side")
     reference = to_positive(reference_price, "reference price")
     notes: tuple[str, ...] = ()
     limit = None
@@ -271,6 +275,7 @@ def _protective(
     entry_price: Decimal,
     client_oid: str,
 ) -> OrderIntent:
+    side = require_member(side, PositionSide, "side")
     entry = to_positive(entry_price, "entry price")
     price_purpose = (
         PricePurpose.STOP_LOSS if purpose is OrderPurpose.STOP_LOSS else PricePurpose.TAKE_PROFIT
@@ -371,6 +376,7 @@ def flatten_order(
     The minimum checks are skipped on purpose: an emergency exit must be attempted even for a
     dust-sized remainder; the exchange has the last word.
     """
+    side = require_member(side, PositionSide, "side")
     return OrderIntent(
         symbol=market.symbol,
         purpose=OrderPurpose.FLATTEN,
@@ -427,8 +433,10 @@ def plan_trade(
     Raises:
         SizingError: If no valid size exists.
         OrderBuildError: If the stop or target is on the wrong side of the entry.
-        InvalidValue: For unusable numbers (including a NaN, infinite or float signal).
+        InvalidValue: For unusable numbers (including a NaN, infinite or float signal), or a
+            ``side`` that is not a :class:`PositionSide`.
     """
+    side = require_member(side, PositionSide, "side")
     entry = to_positive(entry_price, "entry price")
     signal = None if signal_strength is None else to_decimal(signal_strength, "signal strength")
     stop, _ = _rounded(market, stop_price, PricePurpose.STOP_LOSS, side)

@@ -55,7 +55,7 @@ from safetrade.errors import (
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, floor_to_step
+from safetrade.rounder import PositionSide, floor_to_step, member_validator
 
 __all__ = [
     "Fill",
@@ -86,7 +86,7 @@ class Fill:
     """
 
     symbol: str
-    side: PositionSide
+    side: PositionSide = attrs.field(validator=member_validator(PositionSide))
     amount: Decimal
     average_price: Decimal
     order_id: str | None = None

@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import decimal
 import enum
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
 
 from safetrade._decimal import MIN_INCREMENT, to_positive
 from safetrade.errors import InvalidValue, RoundingError
@@ -66,6 +70,40 @@ class PricePurpose(enum.Enum):
     ENTRY = "entry"
     STOP_LOSS = "stop-loss"
     TAKE_PROFIT = "take-profit"
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def require_member(value: object, kind: type[_E], name: str) -> _E:
+    """Return ``value`` if it is a member of ``kind``; otherwise raise :class:`InvalidValue`.
+
+    Text is refused rather than converted, like floats: ``side="long"`` used to skip the
+    sizer's stop-side check (it compares with ``PositionSide.LONG``), and a misspelt side would
+    otherwise quietly mean the other direction.
+    """
+    if isinstance(value, kind):
+        return value
+    members = " or ".join(f"{kind.__name__}.{m.name}" for m in kind)
+    hint = ""
+    if isinstance(value, str) and value in {m.value for m in kind}:
+        hint = f" ({kind.__name__}({value!r}) converts the text)"
+    raise InvalidValue(
+        f"{name} must be a {kind.__name__}, got {type(value).__name__} {value!r}",
+        why="the direction of every rounding and check depends on it",
+        fix=f"pass {members}{hint}",
+    )
+
+
+def member_validator(
+    kind: type[_E],
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator that refuses anything but a member of ``kind`` (InvalidValue)."""
+
+    def validate(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        require_member(value, kind, attribute.name)
+
+    return validate
 
 
 _ROUND_UP = {
@@ -171,9 +209,12 @@ def round_price(
     90.1353 on a 0.01-tick market becomes 90.13; its stop-loss of 85.605 becomes 85.61.
 
     Raises:
-        InvalidValue: If ``price`` is not a positive finite Decimal.
+        InvalidValue: If ``price`` is not a positive finite Decimal, or ``purpose`` or
+            ``side`` is not a :class:`PricePurpose` / :class:`PositionSide` member.
         RoundingError: If the price rounds to zero.
     """
+    purpose = require_member(purpose, PricePurpose, "purpose")
+    side = require_member(side, PositionSide, "side")
     price = to_positive(price, f"{purpose.value} price")
     round_up = _ROUND_UP[(purpose, side)]
     step = market.price_increment

@@ -29,7 +29,7 @@ import attrs
 from safetrade._decimal import to_nonnegative, to_positive
 from safetrade.errors import InvalidValue, SizingError
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, floor_to_step
+from safetrade.rounder import PositionSide, floor_to_step, member_validator, require_member
 
 __all__ = ["PositionSize", "size_position"]
 
@@ -74,7 +74,7 @@ class PositionSize:
     """
 
     symbol: str
-    side: PositionSide
+    side: PositionSide = attrs.field(validator=member_validator(PositionSide))
     amount: Decimal
     entry_price: Decimal
     stop_price: Decimal
@@ -127,10 +127,12 @@ def size_position(
 
     Raises:
         InvalidValue: For non-finite, negative, zero or float inputs, a percent above 100,
-            or a stop on the wrong side of the entry.
+            a ``side`` that is not a :class:`PositionSide`, or a stop on the wrong side of the
+            entry.
         SizingError: If the largest valid size is below the market's minimum amount or
             minimum order value after rounding.
     """
+    side = require_member(side, PositionSide, "side")
     free = to_nonnegative(free_balance, "free balance")
     entry = to_positive(entry_price, "entry price")
     stop = to_positive(stop_price, "stop price")

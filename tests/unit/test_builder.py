@@ -370,3 +370,45 @@ class TestPlanTrade:
         """A NaN, infinite, float or text signal is refused, not passed on to the guard."""
         with pytest.raises(SafetradeError):
             incident_plan(signal_strength=signal)
+
+
+WRONG_SIDES = ["long", "short", "buy", "LONG", None, 1, OrderPurpose.ENTRY]
+
+
+class TestEnumArguments:
+    """Text or other junk where an enum member belongs is refused, never silently used."""
+
+    @pytest.mark.parametrize("side", WRONG_SIDES, ids=repr)
+    def test_every_builder_refuses_a_side_that_is_not_a_position_side(self, side):
+        """side="long" on a long would have sold as if short (_exit_side compares with LONG)."""
+        market = sol_usdt()
+        calls = [
+            lambda: entry_order(
+                market, side=side, amount=D("0.6396"), reference_price=D("87.36"), client_oid=OID
+            ),
+            lambda: long_stop(side=side),
+            lambda: long_tp(side=side),
+            lambda: flatten_order(market, side=side, amount=D(1), client_oid=OID),
+            lambda: incident_plan(side=side),
+        ]
+        for call in calls:
+            with pytest.raises(InvalidValue, match="side must be a PositionSide") as info:
+                call()
+            assert "PositionSide.LONG" in info.value.fix
+
+    def test_exact_enum_text_gets_a_conversion_hint(self):
+        """The fix names PositionSide('long') when the text is a member's value."""
+        with pytest.raises(InvalidValue, match=r"PositionSide\('long'\) converts"):
+            long_stop(side="long")
+
+    @pytest.mark.parametrize("purpose", ["entry", None, PositionSide.LONG], ids=repr)
+    def test_new_client_oid_refuses_text_purpose(self, purpose):
+        """new_client_oid("entry") raised a bare AttributeError."""
+        with pytest.raises(InvalidValue, match=r"purpose must be an? OrderPurpose"):
+            new_client_oid(purpose)
+
+    def test_trade_plan_refuses_text_side(self):
+        """A hand-built TradePlan cannot carry side="long" either."""
+        plan = incident_plan()
+        with pytest.raises(InvalidValue, match="side must be a PositionSide"):
+            attrs.evolve(plan, side="long")

@@ -194,3 +194,20 @@ class TestBounds:
             side=LONG,
         )
         assert str(price) == "1.000000000000000000000000000001"
+
+
+class TestEnumArguments:
+    @pytest.mark.parametrize(
+        ("purpose", "side", "name"),
+        [
+            (PricePurpose.STOP_LOSS, "long", "side must be a PositionSide"),
+            (PricePurpose.STOP_LOSS, None, "side must be a PositionSide"),
+            ("stop-loss", LONG, "purpose must be a PricePurpose"),
+            (LONG, LONG, "purpose must be a PricePurpose"),
+        ],
+        ids=repr,
+    )
+    def test_round_price_refuses_anything_but_enum_members(self, purpose, side, name):
+        """round_price(side="long") raised a bare KeyError; now an InvalidValue naming it."""
+        with pytest.raises(InvalidValue, match=name):
+            round_price(D("85.605"), sol_usdt(), purpose=purpose, side=side)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
+import attrs
 import pytest
 from tests.strategies import sol_usdt
 
@@ -231,3 +232,16 @@ class TestExtremeMagnitudes:
             context.rounding = decimal.ROUND_UP
             assert incident() == expected
         assert expected.notional == D("55.875456")
+
+
+class TestSideArgument:
+    @pytest.mark.parametrize("side", ["long", "short", None, 0], ids=repr)
+    def test_side_that_is_not_a_position_side_is_refused(self, side):
+        """side="long" skipped the stop-side check and sized a long with its stop above entry."""
+        with pytest.raises(InvalidValue, match="side must be a PositionSide"):
+            incident(side=side, stop_price=D("90"))
+
+    def test_position_size_refuses_text_side(self):
+        """A PositionSize cannot be built with side="long" either."""
+        with pytest.raises(InvalidValue, match="side must be a PositionSide"):
+            attrs.evolve(incident(), side="long")
