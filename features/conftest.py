@@ -138,7 +138,13 @@ def parse_env(text: str) -> dict[str, str]:
 
 
 class OidCounter:
-    """Deterministic client order ids, with a hook run before each one is handed out."""
+    """Deterministic client order ids, with a hook run before each one is handed out.
+
+    The bot makes every client order id with it (``ReferenceBot(new_oid=...)``): entries are
+    ``st-entry-<n>``, protective orders ``st-stop-loss-<n>`` and so on. ``hooks[purpose]`` runs
+    right before the id of the next order of that purpose is made, i.e. right before that order
+    is built and sent: a fault armed there hits exactly that order.
+    """
 
     def __init__(self) -> None:
         self._count = itertools.count(1)
@@ -417,6 +423,7 @@ def start_bot(
             alert=trading.alerts.append,
             kill_switch=trading.kill_switch,
             retry=FAST_RETRY,
+            new_oid=trading.oids,
         )
     except SafetradeError as exc:
         return Startup(None, exc, calls, settings)

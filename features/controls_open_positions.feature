@@ -4,7 +4,8 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
   MAX_OPEN_POSITIONS positions are open, the next entry is refused before anything reaches
   KuCoin, and the positions already open keep their stop-loss and take-profit on the exchange.
   The count follows the exchange, not the bot's memory: a restarted bot (the 12:56 validation
-  run was one) sees the position it opened, coins without a stop-loss count too, and once a
+  run was one) sees the position it opened, coins without a stop-loss count too (and get the
+  next trade's stop-loss and take-profit before anything else is decided), and once a
   stop-loss has closed a position the slot is free again.
 
   Background:
@@ -48,7 +49,8 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
     And the guard refused it by "max-open-positions"
     And the open positions keep their stop-loss and take-profit on KuCoin
 
-  Scenario: Coins on KuCoin that no stop-loss covers count as an open position
+  @control-protective-orders
+  Scenario: Coins on KuCoin that no stop-loss covers are protected and count as an open position
     Given the account also holds 0.6396 SOL that no stop-loss covers
     And the environment:
       """
@@ -58,7 +60,8 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
       """
     And the bot has started
     When the bot tries to buy SOL/USDT again with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
-    Then nothing new reaches KuCoin
+    Then no entry reaches KuCoin
+    And the 0.6396 SOL are protected on KuCoin by a stop-loss at 85.61 and a take-profit at 90.00
     And the guard refused it by "max-open-positions"
 
   Scenario: Below the limit the next entry is sent and protected next to the open one

@@ -4,8 +4,8 @@ Shared Givens/Thens come from ``conftest.py``; the steps here add what only thes
 need. The strategy steps are the README's flow (size, check, enter, protect) on top of the
 started reference bot's own gateway, limits, kill switch and protector, with the strategy's
 own entry price instead of KuCoin's last price: that is where a price collar matters.
-Protective orders get deterministic client order ids (``st-<purpose>-<n>``) whose hooks arm a
-fault on the fake KuCoin right before that order is built.
+The bot makes its client order ids with ``trading.oids`` (deterministic, ``st-<purpose>-<n>``),
+whose hooks arm a fault on the fake KuCoin right before that order is built.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from safetrade.errors import ExchangeError, SafetradeError
 from safetrade.gateway import Gateway
 from safetrade.guard import AccountState, check
 from safetrade.killswitch import KillSwitch
-from safetrade.protector import Halted, Protected, Protector, RetryPolicy
+from safetrade.protector import Halted, Protected, RetryPolicy
 from safetrade.rounder import PositionSide
 from safetrade.testing import FakeKucoin, Fault
 from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
@@ -154,25 +154,6 @@ def kill_switch_in_file(
     trading.kill_switch = KillSwitch(ledger.kill_switch_file, clock=lambda: NOW)
 
 
-def protect_with_named_orders(startup: Any, trading: Any) -> Protector:
-    """Give the bot a protector whose client order ids are ``st-<purpose>-<n>`` with hooks.
-
-    The same real Protector the bot builds, on the bot's gateway and kill switch; only the
-    client order ids are deterministic, and ``trading.oids.hooks[purpose]`` runs right before
-    the id of that order is made (i.e. right before it is built and sent).
-    """
-    bot = _bot(startup)
-    bot.protector = Protector(
-        bot.gateway,
-        kill_switch=bot.kill_switch,
-        alert=trading.alerts.append,
-        sleep=no_sleep,
-        retry=FAST_RETRY,
-        new_oid=trading.oids,
-    )
-    return bot.protector
-
-
 @given(
     parse(
         'KuCoin rejects the stop-loss {times:d} times with "{message}" and drops every attempt '
@@ -180,13 +161,11 @@ def protect_with_named_orders(startup: Any, trading: Any) -> Protector:
     )
 )
 def stop_loss_rejected_and_sale_dropped(
-    startup: Any,
     trading: Any,
     exchange: FakeKucoin,
     times: int,
     message: str,
 ) -> None:
-    protect_with_named_orders(startup, trading)
     trading.oids.hooks[OrderPurpose.STOP_LOSS] = lambda: exchange.inject(
         "create_stop_order", Fault.reject("400100", message), times=times
     )
@@ -251,6 +230,7 @@ def restarted(
         alert=trading.alerts.append,
         kill_switch=trading.kill_switch,
         retry=FAST_RETRY,
+        new_oid=trading.oids,
     )
 
 
@@ -403,6 +383,42 @@ def nothing_new(trade: TradeResult, exchange: FakeKucoin, ledger: Ledger) -> Non
     assert trade.refusal
     assert ledger.before is not None
     assert Snapshot.of(exchange) == ledger.before, exchange.endpoints_called()
+
+
+@then("no entry reaches KuCoin")
+def no_entry(trade: TradeResult, exchange: FakeKucoin, ledger: Ledger) -> None:
+    assert not trade.sent
+    assert trade.refusal
+    assert ledger.before is not None
+    assert Snapshot.of(exchange).orders == ledger.before.orders
+    assert [o.side for o in exchange.orders.values()] == []
+
+
+@then(
+    parse(
+        "the {amount:Dec} SOL are protected on KuCoin by a stop-loss at {stop:Dec} and a "
+        "take-profit at {target:Dec}"
+    )
+)
+def bare_coins_protected(
+    trade: TradeResult, exchange: FakeKucoin, amount: Decimal, stop: Decimal, target: Decimal
+) -> None:
+    outcome = trade.bare
+    assert isinstance(outcome, Protected), outcome
+    assert outcome.take_profit is not None
+    live = {s.stop: s for s in exchange.stop_orders.values() if s.status == "NEW"}
+    assert sorted(live) == ["entry", "loss"], live
+    assert (live["loss"].side, live["loss"].size, live["loss"].stop_price) == ("sell", amount, stop)
+    assert (live["entry"].side, live["entry"].size, live["entry"].stop_price) == (
+        "sell",
+        amount,
+        target,
+    )
+    assert (live["loss"].id, live["entry"].id) == (
+        outcome.stop_loss.order_id,
+        outcome.take_profit.order_id,
+    )
+    assert exchange.balance("SOL").available == amount
 
 
 @then("the open positions keep their stop-loss and take-profit on KuCoin")

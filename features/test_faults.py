@@ -1,8 +1,8 @@
 """Network faults during protection: the fault x step matrix, through the reference bot.
 
-A fault is armed on the fake KuCoin right before the order it targets is built: the bot's
-protector is the real one on the bot's own gateway and kill switch, but with deterministic
-client order ids (``st-<purpose>-<n>``) whose hooks (``trading.oids``) arm the fault. "3 times
+A fault is armed on the fake KuCoin right before the order it targets is built: the bot makes
+its client order ids with ``trading.oids`` (deterministic, ``st-<purpose>-<n>``), whose hooks
+arm the fault. "3 times
 in a row" means the next three calls of that endpoint, the protector's whole retry budget.
 """
 
@@ -14,14 +14,13 @@ from typing import Any
 from pytest_bdd import given, parsers, scenarios, then
 
 from safetrade.builder import OrderPurpose
-from safetrade.protector import Flattened, Halted, Protected, Protector, RetryPolicy
+from safetrade.protector import Flattened, Halted, Protected
 from safetrade.testing import FakeKucoin, Fault
 from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
 
 scenarios("faults_protection.feature")
 
 SYMBOL = "SOL/USDT"
-FAST_RETRY = RetryPolicy(attempts=3, backoff=(0.0,))
 SOL_MIN_SIZE = Decimal("0.01")
 
 FAULTS = {
@@ -41,26 +40,9 @@ STEPS = {
 PURPOSES = ("stop-loss", "take-profit", "flatten")
 
 
-def no_sleep(_seconds: float) -> None:
-    """Retries never wait."""
-
-
 def _bot(startup: Any) -> ReferenceBot:
     assert startup.bot is not None, f"the bot did not start: {startup.error}"
     return startup.bot
-
-
-def _named_orders(startup: Any, trading: Any) -> None:
-    """The bot's real protector, with ``trading.oids`` making (and hooking) client order ids."""
-    bot = _bot(startup)
-    bot.protector = Protector(
-        bot.gateway,
-        kill_switch=bot.kill_switch,
-        alert=trading.alerts.append,
-        sleep=no_sleep,
-        retry=FAST_RETRY,
-        new_oid=trading.oids,
-    )
 
 
 def _times(text: str) -> int:
@@ -77,15 +59,13 @@ def _times(text: str) -> int:
         r"(?P<times>once|\d+ times in a row)"
     )
 )
-def kucoin_answers_with(  # noqa: PLR0917 - pytest-bdd passes everything by name
-    startup: Any,
+def kucoin_answers_with(
     trading: Any,
     exchange: FakeKucoin,
     step: str,
     fault: str,
     times: str,
 ) -> None:
-    _named_orders(startup, trading)
     purpose, endpoint = STEPS[step]
     assert purpose not in trading.oids.hooks, f"{purpose} already arms a fault"
     trading.oids.hooks[purpose] = lambda: exchange.inject(
@@ -95,13 +75,11 @@ def kucoin_answers_with(  # noqa: PLR0917 - pytest-bdd passes everything by name
 
 @given(parsers.parse('KuCoin rejects the stop-loss {times:d} times with "{message}"'))
 def kucoin_rejects_stop_loss(
-    startup: Any,
     trading: Any,
     exchange: FakeKucoin,
     times: int,
     message: str,
 ) -> None:
-    _named_orders(startup, trading)
     trading.oids.hooks[OrderPurpose.STOP_LOSS] = lambda: exchange.inject(
         "create_stop_order", Fault.reject("400100", message), times=times
     )

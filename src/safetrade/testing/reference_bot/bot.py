@@ -1,16 +1,40 @@
-"""The reference bot: one symbol, long only, market entries, protected exits."""
+"""The reference bot: one symbol, long only, market entries, protected exits.
+
+Restarts: the bot keeps nothing on disk but the kill switch. Everything else it needs to
+know about open positions comes from the exchange, which is why the account must be
+**dedicated** to the bot (one bot, one symbol, no trading by hand or by other bots on that
+market): every coin of the base currency is taken as the bot's position, and every sell stop
+order on the symbol as protection the bot placed.
+
+KuCoin holds no funds for untriggered stop orders, so a stop-loss and its take-profit both
+cover the whole position and nothing stops a leftover one from selling coins bought later.
+On start-up (and again before an entry whenever its last look may be stale) the bot therefore
+*syncs* with the exchange:
+
+* a stop-loss and a take-profit of the same amount are one position again, watched by
+  :meth:`ReferenceBot.tick` (one-cancels-the-other) as if the bot had never stopped;
+* a take-profit without a stop-loss is an orphan (its stop-loss fired, or was cancelled, while
+  the bot was down) and is cancelled;
+* stop-losses covering more coins than the account holds (a take-profit fired while the bot
+  was down) are cancelled until what is left covers no more than what is held;
+* coins no stop-loss covers are a bare position: protected by the next :meth:`trade` with that
+  trade's stop-loss and take-profit (unless the kill switch is engaged: then a human decides),
+  and counted as an open position until then.
+
+An orphan that cannot be cancelled blocks every entry: it would sell the new position's coins.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 import attrs
 
-from safetrade.alerts import AlertHook, log_alert
+from safetrade.alerts import Alert, AlertHook, log_alert
 from safetrade.builder import OrderPurpose, TradePlan, new_client_oid, plan_trade
 from safetrade.config import Settings
 from safetrade.entry import EntryResult, execute_entry
@@ -19,14 +43,16 @@ from safetrade.gateway import Gateway, OrderStatus
 from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
-from safetrade.protector import Outcome, Protected, Protector, RetryPolicy
-from safetrade.rounder import PositionSide
+from safetrade.protector import Fill, Outcome, Protected, Protector, RetryPolicy
+from safetrade.rounder import PositionSide, floor_to_step
 
-__all__ = ["ReferenceBot", "TradeResult"]
+__all__ = ["ReferenceBot", "Sync", "TradeResult"]
 
 log = logging.getLogger("safetrade.reference_bot")
 
 BOT_PACKAGE = "safetrade.testing.reference_bot"
+
+_ADOPTED = "adopted from the exchange after a restart (entry price unknown: last price shown)"
 
 
 @attrs.frozen(kw_only=True)
@@ -40,6 +66,9 @@ class TradeResult:
         decision: The guard's decision, if the guard ran.
         entry: What became of the entry, if it was sent.
         outcome: Protected, Flattened or Halted, if anything filled.
+        sync: What syncing with the exchange before the entry found and did, if it ran.
+        bare: Protected, Flattened or Halted: what became of coins found without a stop-loss
+            before the entry, if there were any.
     """
 
     sent: bool
@@ -48,21 +77,47 @@ class TradeResult:
     decision: Decision | None = None
     entry: EntryResult | None = None
     outcome: Outcome | None = None
+    sync: Sync | None = None
+    bare: Outcome | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Sync:
+    """What the bot found on the exchange and did about it (see the module docstring).
+
+    Attributes:
+        held: Free base currency on the account (untriggered stops hold none of it).
+        positions: The positions watched from now on: kept, and adopted from the exchange.
+        adopted: How many of ``positions`` were rebuilt from the exchange's stop orders.
+        cancelled: Ids of orphaned protective orders cancelled.
+        not_cancelled: Ids of orphans that could not be cancelled (the next entry is refused).
+        bare: Coins no stop-loss covers (0 when below the market's minimum: dust).
+    """
+
+    held: Decimal
+    positions: tuple[Protected, ...]
+    adopted: int
+    cancelled: tuple[str, ...]
+    not_cancelled: tuple[str, ...]
+    bare: Decimal
 
 
 class ReferenceBot:
     """A minimal bot that cannot repeat Feb 6.
 
-    Use :meth:`start`, which in live mode refuses to run without a valid certification.
+    Use :meth:`start`, which in live mode refuses to run without a valid certification and
+    then syncs with the exchange (a restarted bot watches the positions it left open).
 
     Args:
         settings: Validated settings.
-        gateway: The exchange.
+        gateway: The exchange. The account must be dedicated to this bot (module docstring).
         symbol: The market traded, e.g. ``"SOL/USDT"``.
         kill_switch: Shared with the protector; defaults to the settings' file (or memory).
-        alert: Alert hook for protection failures.
+        alert: Alert hook for protection failures and orphaned orders.
         sleep: Waits between retries (injected in tests).
         retry: Retry policy for entries and protection.
+        new_oid: Makes client order ids for entries and protective orders (tests inject a
+            deterministic one); by default unique random ids.
     """
 
     def __init__(
@@ -75,17 +130,29 @@ class ReferenceBot:
         alert: AlertHook = log_alert,
         sleep: Callable[[float], None] = time.sleep,
         retry: RetryPolicy | None = None,
+        new_oid: Callable[[OrderPurpose], str] = new_client_oid,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.symbol = symbol
         self.kill_switch = kill_switch or KillSwitch(settings.kill_switch_file)
+        self._alert = alert
         self._sleep = sleep
         self._retry = retry or RetryPolicy()
+        self._new_oid = new_oid
         self.protector = Protector(
-            gateway, kill_switch=self.kill_switch, alert=alert, sleep=sleep, retry=self._retry
+            gateway,
+            kill_switch=self.kill_switch,
+            alert=alert,
+            sleep=sleep,
+            retry=self._retry,
+            new_oid=new_oid,
         )
         self.positions: list[Protected] = []
+        # True while the bot's last look at the exchange found no coins and no stop orders
+        # and it has sent nothing since: only then may an entry skip listing the stop orders
+        self._flat = False
+        self._synced = False
         self.limits = GuardLimits(
             risk_percent=settings.risk_percent,
             max_open_positions=settings.max_open_positions,
@@ -108,7 +175,9 @@ class ReferenceBot:
         """Start the bot; in live mode only with a valid certification of this exact code.
 
         The certification is checked *before* the gateway is created, so a refused start-up
-        never opens an exchange connection.
+        never opens an exchange connection. Then the bot syncs with the exchange (see the
+        module docstring); if the exchange cannot be read, the bot still starts and syncs
+        before its first entry or tick instead.
 
         Raises:
             CertificationError: Live mode without a valid, matching certification.
@@ -125,7 +194,89 @@ class ReferenceBot:
             log.info("live mode: %s", run.summary())
         else:
             log.warning("paper mode: no certification required, no real money at risk")
-        return cls(settings, gateway_factory(), symbol=symbol, **kwargs)  # type: ignore[arg-type]
+        bot = cls(settings, gateway_factory(), symbol=symbol, **kwargs)  # type: ignore[arg-type]
+        try:
+            bot.sync()
+        except ExchangeError as exc:
+            bot._raise_alert("sync-failed", "could not read the account at start-up", exc)
+        return bot
+
+    def sync(self, *, last_price: Decimal | None = None) -> Sync:
+        """Rebuild the watched positions from the exchange and cancel orphaned stop orders.
+
+        Args:
+            last_price: The market's last price, if already known (shown as the entry price
+                of adopted positions; fetched only when something is adopted).
+
+        Raises:
+            ExchangeError: The account could not be read (nothing was changed).
+        """
+        market = self.gateway.load_market(self.symbol)
+        held = self.gateway.free_balance(market.base)
+        stops = self.gateway.open_stop_orders(self.symbol)
+        keep, orphans, uncovered = _match(self.positions, stops, held)
+        adopted = [(loss, target) for loss, target in keep if not isinstance(loss, Protected)]
+        if adopted and last_price is None:
+            last_price = self.gateway.last_price(self.symbol)
+        positions = [
+            loss
+            if isinstance(loss, Protected)
+            else Protected(
+                fill=Fill(
+                    symbol=self.symbol,
+                    side=PositionSide.LONG,
+                    amount=loss.amount or Decimal(0),
+                    average_price=last_price or Decimal(0),
+                ),
+                stop_loss=loss,
+                take_profit=target,
+                events=(_ADOPTED,),
+            )
+            for loss, target in keep
+        ]
+        cancelled, failed = [], []
+        for order, why in orphans:
+            try:
+                self.gateway.cancel(order.order_id, self.symbol, stop=True)
+            except ExchangeError as exc:
+                failed.append(order.order_id)
+                self._raise_alert(
+                    "orphan-cancel-failed",
+                    f"could not cancel {_describe(order)} ({why}); no entry until it is gone",
+                    exc,
+                )
+            else:
+                cancelled.append(order.order_id)
+                self._raise_alert("orphan-cancelled", f"cancelled {_describe(order)}: {why}")
+        bare = uncovered if uncovered >= _minimum(market) else Decimal(0)
+        if bare:
+            self._raise_alert(
+                "unprotected-position",
+                f"{bare} {market.base} held that no stop-loss covers; the next trade protects "
+                "it (unless the kill switch is engaged) and it counts as an open position",
+            )
+        self.positions = positions
+        self._flat = not positions and not failed and held < _minimum(market)
+        self._synced = True
+        result = Sync(
+            held=held,
+            positions=tuple(positions),
+            adopted=len(adopted),
+            cancelled=tuple(cancelled),
+            not_cancelled=tuple(failed),
+            bare=bare,
+        )
+        log.info(
+            "synced with the exchange: %s %s held, %d position(s) watched (%d adopted), "
+            "%d orphan(s) cancelled, %d not",
+            held,
+            market.base,
+            len(positions),
+            len(adopted),
+            len(cancelled),
+            len(failed),
+        )
+        return result
 
     def trade(
         self,
@@ -136,18 +287,38 @@ class ReferenceBot:
     ) -> TradeResult:
         """Size, check, enter and protect one long position.
 
-        Nothing is sent unless sizing succeeds and every guard check passes.
+        Before anything is sized the bot syncs with the exchange (unless its last look found
+        the account flat and nothing happened since) and protects coins no stop-loss covers
+        with this trade's stop-loss and take-profit. Nothing is sent unless sizing succeeds
+        and every guard check passes.
         """
+        sync: Sync | None = None
+        bare: Outcome | None = None
         try:
             market = self.gateway.load_market(self.symbol)
-            free = self.gateway.free_balance(market.quote)
             last = self.gateway.last_price(self.symbol)
-            # the exchange, not this process's memory, says what is open: a restarted bot
-            # (the 12:56 validation run was one) must still see the position it opened
             held = self.gateway.free_balance(market.base)
-            stops = self.gateway.open_stop_orders(self.symbol) if held >= _minimum(market) else []
+            if not self._flat or held >= _minimum(market):
+                sync = self.sync(last_price=last)
+                if sync.not_cancelled:
+                    refusal = (
+                        "orphaned protective orders could not be cancelled and would sell the "
+                        f"new position's coins: {', '.join(sync.not_cancelled)}"
+                    )
+                    log.error("trade refused before sending: %s", refusal)
+                    return TradeResult(sent=False, refusal=refusal, sync=sync)
+                if sync.bare and self.kill_switch.reason is None:
+                    bare = self._protect_bare(
+                        market, sync.bare, last, stop_price, take_profit_price
+                    )
+                    if bare is not None:
+                        sync = self.sync(last_price=last)
+                held = sync.held
+            free = self.gateway.free_balance(market.quote)
         except ExchangeError as exc:
-            return TradeResult(sent=False, refusal=f"exchange unavailable: {exc}")
+            return TradeResult(
+                sent=False, refusal=f"exchange unavailable: {exc}", sync=sync, bare=bare
+            )
         try:
             plan = plan_trade(
                 market,
@@ -160,15 +331,19 @@ class ReferenceBot:
                 balance_cap=self.settings.account_balance_usd,
                 max_order_value=self.settings.max_order_value_usd,
                 signal_strength=signal_strength,
-                client_oid=new_client_oid(OrderPurpose.ENTRY),
+                client_oid=self._new_oid(OrderPurpose.ENTRY),
             )
         except SafetradeError as exc:
             log.error("trade refused before sending: %s", exc)
-            return TradeResult(sent=False, refusal=str(exc))
+            return TradeResult(sent=False, refusal=str(exc), sync=sync, bare=bare)
+        # the exchange, not this process's memory, says what is open: a restarted bot
+        # (the 12:56 validation run was one) must still see the position it opened
+        # (one per stop-loss, plus coins no stop-loss covers, e.g. left bare by a halt)
+        on_exchange = len(self.positions) + (1 if sync is not None and sync.bare else 0)
         account = AccountState(
             free_quote=free,
             configured_balance=self.settings.account_balance_usd,
-            open_positions=max(len(self.positions), _positions_on_exchange(market, held, stops)),
+            open_positions=on_exchange,
             last_price=last,
             kill_switch_reason=self.kill_switch.reason,
             open_position_value=held * last,
@@ -177,11 +352,19 @@ class ReferenceBot:
         if not decision.allowed:
             log.error("trade refused by the guard: %s", "; ".join(decision.reasons))
             return TradeResult(
-                sent=False, refusal="; ".join(decision.reasons), plan=plan, decision=decision
+                sent=False,
+                refusal="; ".join(decision.reasons),
+                plan=plan,
+                decision=decision,
+                sync=sync,
+                bare=bare,
             )
+        self._flat = False
         entry = execute_entry(self.gateway, plan, retry=self._retry, sleep=self._sleep)
+        done = TradeResult(
+            sent=True, plan=plan, decision=decision, entry=entry, sync=sync, bare=bare
+        )
         if entry.fill is None:
-            outcome = None
             if entry.outcome_unknown:
                 # a position may exist that nobody protects: find out from the exchange
                 outcome = self.protector.reconcile(
@@ -189,35 +372,148 @@ class ReferenceBot:
                     stop_price=plan.stop_loss_price,
                     take_profit_price=plan.take_profit_price,
                 )
-            return TradeResult(
-                sent=True, plan=plan, decision=decision, entry=entry, outcome=outcome
-            )
+                # reconcile may have re-protected held coins as one position: watch what the
+                # exchange now shows (if it cannot be read, the next tick or trade syncs)
+                try:
+                    self.sync(last_price=last)
+                except ExchangeError as exc:
+                    self._synced = False
+                    self._raise_alert("sync-failed", "could not read the account", exc)
+                return attrs.evolve(done, outcome=outcome)
+            return done
         outcome = self.protector.protect(
             entry.fill, stop_price=plan.stop_loss_price, take_profit_price=plan.take_profit_price
         )
         if isinstance(outcome, Protected):
             self.positions.append(outcome)
-        return TradeResult(sent=True, plan=plan, decision=decision, entry=entry, outcome=outcome)
+        return attrs.evolve(done, outcome=outcome)
 
     def tick(self) -> None:
-        """Run one-cancels-the-other for every open position; forget closed ones."""
+        """Run one-cancels-the-other for every open position; forget closed ones.
+
+        A restarted bot that could not sync at start-up syncs first, so the positions it left
+        open are watched too. A position whose orders cannot be listed stays watched.
+        """
+        if not self._synced:
+            try:
+                self.sync()
+            except ExchangeError as exc:
+                self._raise_alert("sync-failed", "could not read the account", exc)
         still_open = []
         for position in self.positions:
             result = self.protector.watch(position)
-            if result.fired is None and result.still_protected:
+            if result.fired is None:
                 still_open.append(position)
         self.positions = still_open
 
+    # -- helpers -----------------------------------------------------------------------
 
-def _positions_on_exchange(market: MarketSpec, held: Decimal, stops: list[OrderStatus]) -> int:
-    """Long positions the exchange shows on this (dedicated) account's market.
+    def _protect_bare(
+        self,
+        market: MarketSpec,
+        amount: Decimal,
+        last: Decimal,
+        stop_price: Decimal,
+        take_profit: Decimal | None,
+    ) -> Outcome | None:
+        """Protect coins no stop-loss covers with this trade's levels, relative to ``last``.
 
-    One per untriggered stop-loss sell, plus one for coins that no stop-loss covers (left bare
-    by a halt, or bought outside the bot). Dust below the market's minimum is not a position.
+        The levels must make sense for a long bought at ``last`` (stop below, target above);
+        otherwise nothing is sent (the protector would flatten an unbuildable stop-loss, and
+        selling coins because the strategy asked for an odd stop is not this bot's call).
+        """
+        if not stop_price < last or (take_profit is not None and not take_profit > last):
+            self._raise_alert(
+                "unprotected-position",
+                f"{amount} {self.symbol} stays without a stop-loss: stop {stop_price} / "
+                f"take-profit {take_profit} do not bracket the last price {last}",
+            )
+            return None
+        fill = Fill(
+            symbol=self.symbol,
+            side=PositionSide.LONG,
+            amount=floor_to_step(amount, market.amount_increment),
+            average_price=last,
+        )
+        self._flat = False
+        log.error("protecting %s %s found without a stop-loss", fill.amount, self.symbol)
+        return self.protector.protect(fill, stop_price=stop_price, take_profit_price=take_profit)
+
+    def _raise_alert(self, event: str, message: str, exc: SafetradeError | None = None) -> None:
+        exchange_message = getattr(exc, "exchange_message", None) or (str(exc) if exc else None)
+        log.error("%s: %s%s", event, message, f" — {exchange_message}" if exc else "")
+        self._alert(
+            Alert(
+                level="error",
+                event=event,
+                message=message,
+                symbol=self.symbol,
+                exchange_message=exchange_message,
+            )
+        )
+
+
+_Kept = tuple[Protected | OrderStatus, OrderStatus | None]
+
+
+def _match(
+    known: Sequence[Protected], stops: Sequence[OrderStatus], held: Decimal
+) -> tuple[list[_Kept], list[tuple[OrderStatus, str]], Decimal]:
+    """Pair the exchange's sell stops into positions; the rest are orphans.
+
+    Positions the bot already watches keep their pairing while both their orders are listed.
+    Other stop-losses pair with a take-profit of the same amount (the protector places both
+    for the whole position); a stop-loss without one is a position with a stop-loss only.
+    Take-profits left over have no stop-loss to pair with: orphans. If the stop-losses cover
+    more than ``held``, positions are given up (stop-loss-only ones first: their take-profit
+    fired) until they do not: their orders are orphans too.
+
+    Returns:
+        The kept positions (a known :class:`Protected`, or an adopted stop-loss with its
+        take-profit or ``None``), the orphans with why, and the coins no stop-loss covers.
     """
-    losses = [o for o in stops if o.side == "sell" and o.trigger == "loss"]
-    covered = sum((o.amount or Decimal(0) for o in losses), Decimal(0))
-    return len(losses) + (1 if held - covered >= _minimum(market) else 0)
+    sells = {o.order_id: o for o in stops if o.side == "sell" and o.trigger in ("loss", "entry")}
+    kept: list[_Kept] = []
+    for position in known:
+        legs = [position.stop_loss, position.take_profit]
+        ids = [leg.order_id for leg in legs if leg is not None]
+        if all(i in sells for i in ids):
+            kept.append((position, None))
+            for i in ids:
+                del sells[i]
+    targets = [o for o in sells.values() if o.trigger == "entry"]
+    for loss in (o for o in sells.values() if o.trigger == "loss"):
+        target = next((t for t in targets if t.amount == loss.amount), None)
+        if target is not None:
+            targets.remove(target)
+        kept.append((loss, target))
+    orphans = [(t, "a take-profit without a stop-loss: its position was closed") for t in targets]
+
+    def amount(item: _Kept) -> Decimal:
+        first = item[0]
+        order = first.stop_loss if isinstance(first, Protected) else first
+        return order.amount or Decimal(0)
+
+    covered = sum((amount(k) for k in kept), Decimal(0))
+    for item in sorted(kept, key=lambda k: k[1] is not None or isinstance(k[0], Protected)):
+        if covered <= held:
+            break
+        kept.remove(item)
+        covered -= amount(item)
+        first, target = item
+        legs = (
+            [first.stop_loss, first.take_profit]
+            if isinstance(first, Protected)
+            else [first, target]
+        )
+        why = f"stop orders cover more than the {held} held: its position was closed"
+        orphans.extend((leg, why) for leg in legs if leg is not None)
+    return kept, orphans, max(held - covered, Decimal(0))
+
+
+def _describe(order: OrderStatus) -> str:
+    kind = {"loss": "stop-loss", "entry": "take-profit"}.get(order.trigger or "", "stop order")
+    return f"{kind} {order.order_id} ({order.amount} at {order.trigger_price})"
 
 
 def _minimum(market: MarketSpec) -> Decimal:
