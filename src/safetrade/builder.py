@@ -24,7 +24,9 @@ from __future__ import annotations
 import enum
 import re
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -69,13 +71,74 @@ class OrderPurpose(enum.Enum):
     FLATTEN = "flatten"
 
 
-def _client_oid(inst: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not _CLIENT_OID.match(value):
+def _client_oid(inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not _CLIENT_OID.match(value):
         raise OrderBuildError(
             f"client order id {value!r} is invalid",
             why="KuCoin accepts 1-40 letters, digits, '_' or '-'",
             fix="use safetrade.builder.new_client_oid()",
         )
+
+
+def _one_of(*allowed: str) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def validate(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or value not in allowed:
+            raise OrderBuildError(
+                f"order {attribute.name} must be one of {', '.join(map(repr, allowed))}, "
+                f"got {value!r}",
+                fix="build orders with safetrade's entry_order, stop_loss_order, "
+                "take_profit_order or flatten_order",
+            )
+
+    return validate
+
+
+def _optional_one_of(*allowed: str) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    validate = _one_of(*allowed)
+
+    def validate_optional(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            validate(inst, attribute, value)
+
+    return validate_optional
+
+
+def _symbol(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise OrderBuildError(
+            f"order symbol must be a non-empty str, got {value!r}",
+            fix="use the market's unified symbol, e.g. 'SOL/USDT'",
+        )
+
+
+def _purpose(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, OrderPurpose):
+        raise OrderBuildError(
+            f"order purpose must be an OrderPurpose, got {type(value).__name__} {value!r}",
+            fix="pass OrderPurpose.ENTRY, STOP_LOSS, TAKE_PROFIT or FLATTEN",
+        )
+
+
+def _positive_decimal(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not (isinstance(value, Decimal) and value.is_finite() and value > 0):
+        raise OrderBuildError(
+            f"order {attribute.name.replace('_', ' ')} must be a positive finite Decimal, got "
+            f"{type(value).__name__} {value!r}",
+            why="floats, text, NaN, zero and negatives never reach the exchange",
+            fix="round with safetrade.round_amount / round_price, or pass Decimal values",
+        )
+
+
+def _optional_positive_decimal(
+    inst: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
+    if value is not None:
+        _positive_decimal(inst, attribute, value)
+
+
+def _notes(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(note, str) for note in value):
+        raise OrderBuildError(f"order notes must be a tuple of str, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -95,18 +158,33 @@ class OrderIntent:
         notes: How raw inputs were rounded, for logs.
     """
 
-    symbol: str
-    purpose: OrderPurpose
-    side: str = attrs.field(validator=attrs.validators.in_(("buy", "sell")))
-    order_type: str = attrs.field(validator=attrs.validators.in_(("market", "limit")))
-    amount: Decimal
-    limit_price: Decimal | None = None
-    trigger_price: Decimal | None = None
-    trigger: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.in_(("loss", "entry")))
-    )
+    symbol: str = attrs.field(validator=_symbol)
+    purpose: OrderPurpose = attrs.field(validator=_purpose)
+    side: str = attrs.field(validator=_one_of("buy", "sell"))
+    order_type: str = attrs.field(validator=_one_of("market", "limit"))
+    amount: Decimal = attrs.field(validator=_positive_decimal)
+    limit_price: Decimal | None = attrs.field(default=None, validator=_optional_positive_decimal)
+    trigger_price: Decimal | None = attrs.field(default=None, validator=_optional_positive_decimal)
+    trigger: str | None = attrs.field(default=None, validator=_optional_one_of("loss", "entry"))
     client_oid: str = attrs.field(validator=_client_oid)
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = attrs.field(default=(), validator=_notes)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.trigger_price is None) != (self.trigger is None):
+            raise OrderBuildError(
+                f"{self.describe()} has a trigger price but no trigger kind"
+                if self.trigger is None
+                else f"{self.describe()} has a trigger kind but no trigger price",
+                why="KuCoin's stop orders need both stopPrice and stop",
+                fix="build protective orders with stop_loss_order or take_profit_order",
+            )
+        if (self.order_type == "limit") != (self.limit_price is not None):
+            raise OrderBuildError(
+                f"{self.describe()} is a limit order without a price"
+                if self.limit_price is None
+                else f"{self.describe()} is a market order with a limit price",
+                fix="give a limit price exactly for limit orders",
+            )
 
     @property
     def is_stop_order(self) -> bool:

@@ -174,16 +174,14 @@ class TestToCcxt:
         assert call.params["stop"] == "loss"
 
     def test_trigger_without_kind_is_refused(self):
-        """An intent with a trigger price but no trigger kind never becomes a call."""
-        bad = attrs.evolve(long_stop(), trigger=None)
+        """An intent with a trigger price but no trigger kind never becomes a call (or intent)."""
         with pytest.raises(OrderBuildError, match="no trigger kind"):
-            to_ccxt(bad)
+            to_ccxt(attrs.evolve(long_stop(), trigger=None))
 
     def test_limit_without_price_is_refused(self):
-        """A limit order with no price never becomes a call."""
-        bad = attrs.evolve(long_stop(), order_type="limit", trigger_price=None, trigger=None)
+        """A limit order with no price never becomes a call (or intent)."""
         with pytest.raises(OrderBuildError, match="without a price"):
-            to_ccxt(bad)
+            to_ccxt(attrs.evolve(long_stop(), order_type="limit", trigger_price=None, trigger=None))
 
 
 class TestProtectiveValidation:
@@ -295,7 +293,7 @@ class TestIntent:
 
     def test_unknown_side_is_refused(self):
         """An OrderIntent side must be buy or sell."""
-        with pytest.raises(ValueError, match="side"):
+        with pytest.raises(OrderBuildError, match="side"):
             OrderIntent(
                 symbol="SOL/USDT",
                 purpose=OrderPurpose.ENTRY,
@@ -304,6 +302,55 @@ class TestIntent:
                 amount=D(1),
                 client_oid=OID,
             )
+
+    BAD_FIELDS = (
+        ("symbol", ""),
+        ("symbol", None),
+        ("purpose", "entry"),
+        ("side", "hold"),
+        ("side", None),
+        ("order_type", "stop"),
+        ("order_type", ["market"]),
+        ("amount", D(0)),
+        ("amount", D(-1)),
+        ("amount", D("NaN")),
+        ("amount", 0.5),
+        ("amount", "0.5"),
+        ("amount", None),
+        ("limit_price", D("-87.36")),
+        ("limit_price", 87.36),
+        ("trigger_price", D("Infinity")),
+        ("trigger_price", "85.61"),
+        ("trigger", "stop"),
+        ("trigger", 1),
+        ("client_oid", 123),
+        ("client_oid", None),
+        ("client_oid", "has space"),
+        ("notes", "a note"),
+        ("notes", (1,)),
+    )
+
+    @pytest.mark.parametrize(("field", "value"), BAD_FIELDS, ids=repr)
+    def test_every_field_is_validated_with_order_build_error(self, field, value):
+        """OrderIntent(side="hold") raised attrs' plain ValueError; every field is checked."""
+        with pytest.raises(OrderBuildError) as info:
+            attrs.evolve(long_stop(), **{field: value})
+        assert field.split("_")[0] in str(info.value)
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"trigger": None},
+            {"trigger_price": None},
+            {"order_type": "limit"},
+            {"limit_price": D("87.36")},
+        ],
+        ids=repr,
+    )
+    def test_inconsistent_fields_are_refused_at_construction(self, changes):
+        """Trigger price and kind come together; a limit price exactly for limit orders."""
+        with pytest.raises(OrderBuildError):
+            attrs.evolve(long_stop(), **changes)
 
 
 class TestClientOid:
