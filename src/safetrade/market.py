@@ -114,52 +114,48 @@ class MarketSpec:
                 of 2, and guessing wrong would put every order off the grid.
 
         Raises:
-            MarketSpecError: If increments are missing or below 1e-30, or the exchange is not
-                tick-size based.
+            MarketSpecError: If ``market`` is not a dict, its symbol, id, base, quote or
+                increments are missing, an increment is below 1e-30, a limit is negative or
+                not a number, or the exchange is not tick-size based.
         """
-        symbol = str(market.get("symbol") or "?")
+        if not isinstance(market, Mapping):
+            raise MarketSpecError(
+                f"market must be a ccxt market dict, got {type(market).__name__} {market!r:.80}",
+                fix="pass exchange.markets[symbol] after exchange.load_markets()",
+            )
+        raw_symbol = market.get("symbol")
+        symbol = raw_symbol if isinstance(raw_symbol, str) and raw_symbol else "?"
         if precision_mode != TICK_SIZE:
             raise MarketSpecError(
                 f"market {symbol} uses ccxt precisionMode {precision_mode}",
                 why="safetrade reads increments as tick sizes (ccxt TICK_SIZE = 4)",
                 fix="use an exchange whose ccxt class reports precisionMode TICK_SIZE",
             )
-        try:
-            precision = market["precision"]
-            limits = market.get("limits") or {}
-            info = market.get("info") or {}
-            price_inc = _required(precision.get("price"), symbol, "precision.price")
-            amount_inc = _required(precision.get("amount"), symbol, "precision.amount")
-            min_cost = _optional((limits.get("cost") or {}).get("min"), symbol, "limits.cost.min")
-            min_funds = _optional(info.get("minFunds"), symbol, "info.minFunds")
-            candidates = [v for v in (min_cost, min_funds) if v is not None]
-            taker = _optional(market.get("taker"), symbol, "taker")
-            return cls(
-                symbol=symbol,
-                market_id=str(market["id"]),
-                base=str(market["base"]),
-                quote=str(market["quote"]),
-                price_increment=price_inc,
-                amount_increment=amount_inc,
-                min_amount=_optional(
-                    (limits.get("amount") or {}).get("min"), symbol, "limits.amount.min"
-                ),
-                max_amount=_optional(
-                    (limits.get("amount") or {}).get("max"), symbol, "limits.amount.max"
-                ),
-                min_notional=max(candidates) if candidates else None,
-                max_notional=_optional(
-                    (limits.get("cost") or {}).get("max"), symbol, "limits.cost.max"
-                ),
-                quote_increment=_optional(info.get("quoteIncrement"), symbol, "quoteIncrement"),
-                taker_fee=taker if taker is not None else DEFAULT_TAKER_FEE,
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise MarketSpecError(
-                f"market {symbol} is missing {exc}",
-                why="safetrade needs the exchange's own increments and limits",
-                fix="pass an entry of exchange.markets after exchange.load_markets()",
-            ) from None
+        precision = _section(market, "precision", symbol, required=True)
+        limits = _section(market, "limits", symbol)
+        amount_limits = _section(limits, "amount", symbol, parent="limits.")
+        cost_limits = _section(limits, "cost", symbol, parent="limits.")
+        info = _section(market, "info", symbol)
+        min_cost = _limit(cost_limits.get("min"), symbol, "limits.cost.min")
+        # KuCoin's minFunds; both minimums are checked before the stricter one is kept, so a
+        # negative or NaN one is refused even when the other is valid
+        min_funds = _limit(info.get("minFunds"), symbol, "info.minFunds")
+        candidates = [v for v in (min_cost, min_funds) if v is not None]
+        taker = _optional(market.get("taker"), symbol, "taker")
+        return cls(
+            symbol=_text(market, "symbol", symbol),
+            market_id=_text(market, "id", symbol),
+            base=_text(market, "base", symbol),
+            quote=_text(market, "quote", symbol),
+            price_increment=_required(precision.get("price"), symbol, "precision.price"),
+            amount_increment=_required(precision.get("amount"), symbol, "precision.amount"),
+            min_amount=_limit(amount_limits.get("min"), symbol, "limits.amount.min"),
+            max_amount=_limit(amount_limits.get("max"), symbol, "limits.amount.max"),
+            min_notional=max(candidates) if candidates else None,
+            max_notional=_limit(cost_limits.get("max"), symbol, "limits.cost.max"),
+            quote_increment=_limit(info.get("quoteIncrement"), symbol, "info.quoteIncrement"),
+            taker_fee=taker if taker is not None else DEFAULT_TAKER_FEE,
+        )
 
     def notional(self, amount: Decimal, price: Decimal) -> Decimal:
         """Order value in quote currency."""
@@ -175,6 +171,42 @@ def _optional(value: object, symbol: str, field: str) -> Decimal | None:
         return to_decimal(text, f"{symbol} {field}")
     except InvalidValue as exc:
         raise MarketSpecError(exc.what, why=exc.why, fix=exc.fix) from None
+
+
+def _limit(value: object, symbol: str, field: str) -> Decimal | None:
+    result = _optional(value, symbol, field)
+    if result is not None and result < 0:
+        raise MarketSpecError(
+            f"market {symbol} has a negative {field}: {result}",
+            why="a limit below zero means the market data is corrupt",
+            fix="reload markets from the exchange",
+        )
+    return result
+
+
+def _section(
+    market: Mapping[str, Any], key: str, symbol: str, *, required: bool = False, parent: str = ""
+) -> Mapping[str, Any]:
+    value = market.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, Mapping):
+        raise MarketSpecError(
+            f"market {symbol} has no {parent}{key} dict (got {type(value).__name__} {value!r:.80})",
+            why="safetrade needs the exchange's own increments and limits",
+            fix="pass an entry of exchange.markets after exchange.load_markets()",
+        )
+    return value
+
+
+def _text(market: Mapping[str, Any], key: str, symbol: str) -> str:
+    value = market.get(key)
+    if not isinstance(value, str) or not value:
+        raise MarketSpecError(
+            f"market {symbol} has no {key} (got {value!r:.80})",
+            fix="pass an entry of exchange.markets after exchange.load_markets()",
+        )
+    return value
 
 
 def _required(value: object, symbol: str, field: str) -> Decimal:

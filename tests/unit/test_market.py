@@ -113,6 +113,65 @@ class TestFromCcxt:
         market["precision"]["price"] = "1E-30"
         assert MarketSpec.from_ccxt(market).price_increment == Decimal("1e-30")
 
+    @pytest.mark.parametrize(
+        "market", [None, "SOL/USDT", 42, ["SOL/USDT"], b"{}", object()], ids=repr
+    )
+    def test_anything_but_a_dict_is_refused(self, market):
+        """from_ccxt(None) raised a bare AttributeError."""
+        with pytest.raises(MarketSpecError, match="market must be a ccxt market dict"):
+            MarketSpec.from_ccxt(market)
+
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (("precision",), "0.01"),
+            (("precision",), [0.01]),
+            (("limits",), "junk"),
+            (("limits", "amount"), 5),
+            (("limits", "cost"), ["0.1"]),
+            (("info",), "junk"),
+            (("id",), None),
+            (("id",), 7),
+            (("base",), ""),
+            (("quote",), None),
+            (("symbol",), None),
+        ],
+        ids=repr,
+    )
+    def test_malformed_sections_are_refused(self, path, value):
+        """Junk inside the dict is a MarketSpecError too, never a bare exception."""
+        market = kucoin_sol_usdt()
+        target = market
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        with pytest.raises(MarketSpecError, match=path[-1]):
+            MarketSpec.from_ccxt(market)
+
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (("limits", "cost", "min"), -5.0),
+            (("info", "minFunds"), "-0.1"),
+            (("limits", "cost", "min"), "NaN"),
+            (("info", "minFunds"), "nan"),
+            (("limits", "amount", "min"), -0.01),
+            (("limits", "amount", "max"), -1.0),
+            (("limits", "cost", "max"), "-1"),
+            (("info", "quoteIncrement"), "-0.000001"),
+        ],
+        ids=repr,
+    )
+    def test_negative_or_nan_limits_are_refused_even_when_another_is_valid(self, path, value):
+        """A negative limits.cost.min was hidden by a valid minFunds (the larger was kept)."""
+        market = kucoin_sol_usdt()
+        target = market
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        with pytest.raises(MarketSpecError, match=path[-1]):
+            MarketSpec.from_ccxt(market)
+
     def test_decimal_places_precision_mode_is_refused(self):
         """In DECIMAL_PLACES mode '2' means two decimals; reading it as a tick is refused."""
         with pytest.raises(MarketSpecError, match="precisionMode"):
