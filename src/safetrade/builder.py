@@ -205,8 +205,8 @@ class OrderIntent:
 class CcxtOrderCall:
     """Positional and keyword arguments for ``exchange.create_order``.
 
-    Amounts and prices are decimal *strings*: ccxt accepts them and they never pass through
-    binary floating point on the way to the wire.
+    Amounts and prices are plain decimal *strings* (``"0.0000009"``, never ``"9E-7"``): ccxt
+    accepts them and they never pass through binary floating point on the way to the wire.
     """
 
     symbol: str
@@ -465,17 +465,25 @@ def flatten_order(
     )
 
 
+def _plain(value: Decimal) -> str:
+    # str(Decimal("9E-7")) is "9E-7"; format "f" keeps every digit and never uses an exponent
+    return format(value, "f")
+
+
 def to_ccxt(intent: OrderIntent) -> CcxtOrderCall:
     """Translate an intent into ``create_order`` arguments ccxt.kucoin sends as KuCoin expects.
 
     ``stopPrice`` plus an explicit ``stop`` go to ``POST /api/v1/stop-order``; ``clientOid``
-    is passed so a retried call reuses the same idempotency key.
+    is passed so a retried call reuses the same idempotency key. Every number is written in
+    plain fixed-point (``0.0000009``, ``200000``), never exponent form (``9E-7``, ``2E+5``),
+    which KuCoin does not document as accepted: ccxt.kucoin normalises ``amount``, ``price``
+    and ``stopPrice`` itself, but a bot or another client may send the strings as they are.
     """
     params = {"clientOid": intent.client_oid}
     if intent.trigger_price is not None:
         if intent.trigger is None:
             raise OrderBuildError(f"{intent.describe()} has a trigger price but no trigger kind")
-        params["stopPrice"] = str(intent.trigger_price)
+        params["stopPrice"] = _plain(intent.trigger_price)
         params["stop"] = intent.trigger
     if intent.order_type == "limit" and intent.limit_price is None:
         raise OrderBuildError(f"{intent.describe()} is a limit order without a price")
@@ -483,8 +491,8 @@ def to_ccxt(intent: OrderIntent) -> CcxtOrderCall:
         symbol=intent.symbol,
         type=intent.order_type,
         side=intent.side,
-        amount=str(intent.amount),
-        price=None if intent.limit_price is None else str(intent.limit_price),
+        amount=_plain(intent.amount),
+        price=None if intent.limit_price is None else _plain(intent.limit_price),
         params=params,
     )
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from safetrade import AuthenticationFailed, ExchangeUnavailable, OrderRejected
-from safetrade.builder import OrderIntent, OrderPurpose
+from safetrade import AuthenticationFailed, ExchangeUnavailable, OrderRejected, PositionSide
+from safetrade.builder import OrderIntent, OrderPurpose, stop_loss_order
 from safetrade.gateway import Gateway
-from safetrade.testing import FakeKucoin, Fault
+from safetrade.testing import FakeKucoin, Fault, MarketRules
 
 
 @pytest.fixture
@@ -114,3 +114,32 @@ def test_kucoin_constructor_configures_credentials_and_rate_limiting():
     assert (exchange.apiKey, exchange.secret, exchange.password) == ("key", "secret", "phrase")
     assert exchange.enableRateLimit is True
     assert exchange.timeout == 5000
+
+
+class TestWireNumbers:
+    def test_tiny_tick_prices_reach_kucoin_as_plain_decimals(self):
+        """Stop price 9E-7 and amount 2E+5 are sent as "0.0000009" and "200000"."""
+        rules = MarketRules(
+            symbol="PEPE-USDT",
+            base_increment="1",
+            base_min_size="1",
+            price_increment="0.0000001",
+        )
+        with FakeKucoin(
+            markets=[rules], balances={"USDT": "1000"}, prices={"PEPE/USDT": "0.0000012"}
+        ) as fake:
+            gateway = Gateway(fake.ccxt_client())
+            market = gateway.load_market("PEPE/USDT")
+            gateway.submit(
+                stop_loss_order(
+                    market,
+                    side=PositionSide.LONG,
+                    amount=Decimal("2E+5"),
+                    stop_price=Decimal("9E-7"),
+                    entry_price=Decimal("0.0000012"),
+                    client_oid="sl-tiny",
+                )
+            )
+            body = fake.requests[-1].body
+        assert body is not None
+        assert (body["size"], body["stopPrice"], body["stop"]) == ("200000", "0.0000009", "loss")

@@ -72,18 +72,20 @@ def protective_cases(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _check_call_matches(intent: OrderIntent) -> None:
-    """to_ccxt hands ccxt exactly the intent's numbers, as Decimal-exact strings."""
+    """to_ccxt hands ccxt exactly the intent's numbers, as plain fixed-point strings."""
     call = to_ccxt(intent)
     symbol, kind, side, amount, price, params = call.args()
     assert (symbol, kind, side) == (intent.symbol, intent.order_type, intent.side)
     assert isinstance(amount, str)
     assert Decimal(amount) == intent.amount
-    assert amount == str(intent.amount)
+    assert amount == format(intent.amount, "f")
+    for number in (amount, price, params.get("stopPrice")):
+        assert number is None or re.fullmatch(r"[0-9]+(\.[0-9]+)?", number), number
     assert params["clientOid"] == intent.client_oid
     if intent.limit_price is None:
         assert price is None
     else:
-        assert price == str(intent.limit_price)
+        assert price == format(intent.limit_price, "f")
         assert Decimal(price) == intent.limit_price
     if intent.trigger_price is None:
         assert "stopPrice" not in params

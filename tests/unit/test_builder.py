@@ -11,6 +11,7 @@ from tests.strategies import sol_usdt
 
 from safetrade import (
     InvalidValue,
+    MarketSpec,
     OrderBuildError,
     OrderIntent,
     OrderPurpose,
@@ -29,6 +30,20 @@ from safetrade import (
 D = Decimal
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
 OID = "st-test-1"
+
+
+def tiny_tick_market():
+    """A meme-coin market: prices around 1e-6 on a 1e-7 tick, whole-coin amounts."""
+    return MarketSpec(
+        symbol="PEPE/USDT",
+        market_id="PEPE-USDT",
+        base="PEPE",
+        quote="USDT",
+        price_increment=D("1E-7"),
+        amount_increment=D(1),
+        min_amount=D(1),
+        min_notional=D("0.1"),
+    )
 
 
 def long_stop(**overrides):
@@ -166,6 +181,35 @@ class TestToCcxt:
         assert (call.type, call.side, call.price) == ("limit", "buy", "87.36")
         assert intent.notes
         assert "87.367" in intent.notes[0]
+
+    def test_tiny_tick_numbers_are_plain_fixed_point(self):
+        """A stop at 9E-7 on a 1e-7 tick went to ccxt as '9E-7', an amount of 2E+5 as '2E+5'."""
+        market = tiny_tick_market()
+        stop = stop_loss_order(
+            market,
+            side=LONG,
+            amount=D("2E+5"),
+            stop_price=D("9E-7"),
+            entry_price=D("0.0000012"),
+            client_oid=OID,
+        )
+        entry = entry_order(
+            market,
+            side=LONG,
+            amount=D("2E+5"),
+            reference_price=D("0.0000012"),
+            limit_price=D("1.1E-6"),
+            client_oid=OID,
+        )
+        assert to_ccxt(stop).args() == (
+            "PEPE/USDT",
+            "market",
+            "sell",
+            "200000",
+            None,
+            {"clientOid": OID, "stopPrice": "0.0000009", "stop": "loss"},
+        )
+        assert to_ccxt(entry).args()[3:5] == ("200000", "0.0000011")
 
     def test_args_returns_a_copy_of_params(self):
         """Mutating the returned params cannot change the frozen call."""
