@@ -67,11 +67,6 @@ def _opt_pos(inst: object, attribute: attrs.Attribute[Any], value: object) -> No
         _pos(inst, attribute, value)
 
 
-def _opt_finite(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _number(value, attribute.name.replace("_", " "))
-
-
 def _opt_price(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     # NaN, zero or negative last prices are kept: the price collar refuses them (fail closed)
     if value is not None and (isinstance(value, bool) or not isinstance(value, Decimal | int)):
@@ -123,23 +118,35 @@ class GuardLimits:
     Attributes:
         risk_percent: Largest loss at the stop, as a percent of the spendable balance.
         max_open_positions: Most positions held at once.
-        min_signal_strength: Smallest signal that may trade; ``None`` disables the check.
-        price_collar_percent: Largest distance of the entry from the last price, in percent.
+        min_signal_strength: Smallest signal that may trade, zero or more (like
+            ``MIN_SIGNAL_STRENGTH``); ``None`` disables the check.
+        price_collar_percent: Largest distance of the entry from the last price, in percent
+            (above 0, at most 100).
         max_order_value: Largest order value in quote currency; ``None`` disables the check.
         balance_tolerance_percent: How far the configured balance may differ from the
-            exchange's free balance before trading stops.
+            exchange's free balance before trading stops, in percent (0 to 100).
     """
 
     risk_percent: Decimal = attrs.field(validator=_pos)
     max_open_positions: int = attrs.field(validator=_count(1))
-    min_signal_strength: Decimal | None = attrs.field(default=None, validator=_opt_finite)
+    min_signal_strength: Decimal | None = attrs.field(default=None, validator=_opt_nonneg)
     price_collar_percent: Decimal = attrs.field(default=Decimal(5), validator=_pos)
     max_order_value: Decimal | None = attrs.field(default=None, validator=_opt_pos)
     balance_tolerance_percent: Decimal = attrs.field(default=Decimal(2), validator=_nonneg)
 
     def __attrs_post_init__(self) -> None:
-        if self.risk_percent > 100:
-            raise InvalidValue(f"risk percent is {self.risk_percent}", fix="use at most 100")
+        # the same bounds as the settings (RISK_PERCENT, PRICE_COLLAR_PERCENT, ...) in config
+        for name, value in (
+            ("risk percent", self.risk_percent),
+            ("price collar percent", self.price_collar_percent),
+            ("balance tolerance percent", self.balance_tolerance_percent),
+        ):
+            if value > 100:
+                raise InvalidValue(
+                    f"{name} is {value}",
+                    why="a percent above 100 is a unit mistake",
+                    fix="write percents as 1 for 1 %, at most 100",
+                )
 
 
 @attrs.frozen(kw_only=True)

@@ -170,7 +170,7 @@ def random_trades(draw: st.DrawFn) -> tuple[TradePlan, AccountState, GuardLimits
     limits = GuardLimits(
         risk_percent=draw(decimals("0.1", "100", places=2)),
         max_open_positions=draw(st.integers(1, 5)),
-        min_signal_strength=draw(st.none() | decimals("-1", "1", places=2)),
+        min_signal_strength=draw(st.none() | decimals("0", "1", places=2)),
         price_collar_percent=draw(decimals("0.1", "50", places=1)),
         max_order_value=draw(st.none() | decimals("1", "1e5", places=2)),
         balance_tolerance_percent=draw(decimals("0", "10", places=1)),
@@ -261,10 +261,21 @@ def test_guard_limits_refuse_a_junk_tolerance(value):
         GuardLimits(**LIMITS, balance_tolerance_percent=value)
 
 
-@given(junk(allow_none=False))
-def test_guard_limits_refuse_a_junk_signal_threshold(value):
+@given(not_nonnegative(allow_none=False))
+def test_guard_limits_refuse_a_junk_or_negative_signal_threshold(value):
+    """MIN_SIGNAL_STRENGTH must be zero or more in config; GuardLimits accepted -1."""
     with pytest.raises(InvalidValue):
         GuardLimits(**LIMITS, min_signal_strength=value)
+
+
+@given(
+    st.sampled_from(["risk_percent", "price_collar_percent", "balance_tolerance_percent"]),
+    decimals("100.01", "1e12", places=2),
+)
+def test_guard_limits_refuse_percents_above_100(field, value):
+    """The same bound as config's *_PERCENT settings: GuardLimits accepted a 500 % collar."""
+    with pytest.raises(InvalidValue, match="percent is"):
+        GuardLimits(**{**LIMITS, field: value})
 
 
 @given(_not_a_count(1))

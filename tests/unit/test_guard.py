@@ -314,3 +314,22 @@ class TestInputs:
         """Every limit refuses unusable values with a SafetradeError."""
         with pytest.raises(SafetradeError):
             make_limits(**{field: value})
+
+
+class TestLimitsMatchConfig:
+    """GuardLimits refuses what the settings (config.py) refuse, when built by hand too."""
+
+    def test_negative_signal_threshold_is_refused(self):
+        """MIN_SIGNAL_STRENGTH=-1 is a ConfigError; GuardLimits(min_signal_strength=-1) was not."""
+        with pytest.raises(InvalidValue, match="min signal strength must not be negative"):
+            make_limits(min_signal_strength=D(-1))
+
+    def test_zero_signal_threshold_is_allowed(self):
+        """Zero or more, like the setting."""
+        assert make_limits(min_signal_strength=D(0)).min_signal_strength == 0
+
+    @pytest.mark.parametrize("field", ["price_collar_percent", "balance_tolerance_percent"])
+    def test_percents_above_100_are_refused(self, field):
+        """A 500 % collar or tolerance is a unit mistake, as in config."""
+        with pytest.raises(InvalidValue, match="percent is 500"):
+            make_limits(**{field: D(500)})
