@@ -48,6 +48,13 @@ def to_decimal(value: object, name: str) -> Decimal:
             :data:`MAX_MAGNITUDE` (1e15), and nonzero magnitudes below :data:`MIN_MAGNITUDE`
             (1e-30). Zero itself is accepted.
     """
+    # the common case first: a Decimal well inside the bounds passes without a copy
+    if type(value) is Decimal and value.is_finite() and -31 < value.adjusted() < 15:
+        return value
+    return _convert(value, name)
+
+
+def _convert(value: object, name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
         hint = (
             f'pass Decimal("{value!r}") or the string "{value!r}"'
@@ -89,6 +96,8 @@ def to_decimal(value: object, name: str) -> Decimal:
 
 def to_positive(value: object, name: str) -> Decimal:
     """Like :func:`to_decimal`, and also refuse zero and negative values."""
+    if type(value) is Decimal and value.is_finite() and -31 < value.adjusted() < 15 and value > 0:
+        return value
     result = to_decimal(value, name)
     if result <= 0:
         raise InvalidValue(f"{name} must be positive, got {result}", fix=f"check {name}")
@@ -97,6 +106,8 @@ def to_positive(value: object, name: str) -> Decimal:
 
 def to_nonnegative(value: object, name: str) -> Decimal:
     """Like :func:`to_decimal`, and also refuse negative values."""
+    if type(value) is Decimal and value.is_finite() and -31 < value.adjusted() < 15 and value >= 0:
+        return value
     result = to_decimal(value, name)
     if result < 0:
         raise InvalidValue(f"{name} must not be negative, got {result}", fix=f"check {name}")

@@ -329,6 +329,10 @@ _CHECKS: tuple[tuple[str, _CheckFn], ...] = (
 )
 
 
+# A passed check carries nothing specific to the trade: one frozen value per control, reused.
+_PASSED = {control: Check(control=control, passed=True, detail="ok") for control, _ in _CHECKS}
+
+
 def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decision:
     """Run every pre-trade control on ``plan`` and report all failures.
 
@@ -341,7 +345,12 @@ def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decisi
         A :class:`Decision`; ``allowed`` only if every check passed.
     """
     checks = []
+    allowed = True
     for control, fn in _CHECKS:
         problem = fn(plan, account, limits)
-        checks.append(Check(control=control, passed=problem is None, detail=problem or "ok"))
-    return Decision(allowed=all(c.passed for c in checks), checks=tuple(checks))
+        if problem is None:
+            checks.append(_PASSED[control])
+        else:
+            allowed = False
+            checks.append(Check(control=control, passed=False, detail=problem))
+    return Decision(allowed=allowed, checks=tuple(checks))

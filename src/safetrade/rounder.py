@@ -117,17 +117,22 @@ _ROUND_UP = {
 
 
 def _to_step(value: Decimal, step: Decimal, *, up: bool) -> Decimal:
-    _, digits, finite_exponent = step.as_tuple()
-    exponent = int(finite_exponent)  # an int: step is finite (checked by the caller)
+    # value and step are finite Decimals and step >= MIN_INCREMENT (checked by the caller)
     if value.adjusted() - step.adjusted() >= _MAX_GRID_DIGITS:
         raise RoundingError(
             f"value {value} is more than 1e{_MAX_GRID_DIGITS} steps of {step}",
             why="no price or amount is that many increments; the units are wrong",
             fix=f"check the units of the value and that the step is at least {MIN_INCREMENT}",
         )
+    rounding = decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR
+    _, digits, finite_exponent = step.as_tuple()
+    if digits == (1,):
+        # a power of ten (0.01, 1E-8, ...), like nearly every exchange increment: its
+        # multiples are exactly the values quantize puts on its exponent
+        return value.quantize(step, rounding=rounding, context=_EXACT)
+    exponent = int(finite_exponent)
     # value in whole units of 10**exponent (every multiple of step is one), rounded the same way
     unit = Decimal((0, (1,), exponent))
-    rounding = decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR
     units = int(value.quantize(unit, rounding=rounding, context=_EXACT).scaleb(-exponent, _EXACT))
     coefficient = int(Decimal((0, digits, 0)))
     steps = -(-units // coefficient) if up else units // coefficient
@@ -189,7 +194,8 @@ def round_amount(amount: Decimal, market: MarketSpec) -> Decimal:
         RoundingError: If the amount is smaller than one increment (it would round to zero).
     """
     amount = to_positive(amount, "amount")
-    result = floor_to_step(amount, market.amount_increment)
+    # both already checked: a positive finite Decimal and a MarketSpec increment (>= 1e-30)
+    result = _to_step(amount, market.amount_increment, up=False)
     if result <= 0:
         raise RoundingError(
             f"amount {amount} {market.base} is below one increment "
@@ -216,9 +222,9 @@ def round_price(
     purpose = require_member(purpose, PricePurpose, "purpose")
     side = require_member(side, PositionSide, "side")
     price = to_positive(price, f"{purpose.value} price")
-    round_up = _ROUND_UP[(purpose, side)]
     step = market.price_increment
-    result = ceil_to_step(price, step) if round_up else floor_to_step(price, step)
+    # both already checked: a positive finite Decimal and a MarketSpec increment (>= 1e-30)
+    result = _to_step(price, step, up=_ROUND_UP[(purpose, side)])
     if result <= 0:
         raise RoundingError(
             f"{purpose.value} price {price} rounds to zero on {market.symbol} (tick {step})",
@@ -228,6 +234,14 @@ def round_price(
 
 
 def _checked(value: object, step: object) -> tuple[Decimal, Decimal]:
+    if (
+        type(value) is Decimal
+        and type(step) is Decimal
+        and value.is_finite()
+        and step.is_finite()
+        and step >= MIN_INCREMENT
+    ):
+        return value, step
     # callers outside mypy's reach (bots, fuzzers) can pass anything; refuse it by name
     checked = []
     for name, item in (("value", value), ("step", step)):

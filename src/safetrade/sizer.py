@@ -228,6 +228,13 @@ _TOO_SMALL = {
 
 
 def _check_minimums(size: PositionSize, market: MarketSpec) -> None:
+    too_small = (
+        size.amount <= 0
+        or (market.min_amount is not None and size.amount < market.min_amount)
+        or (market.min_notional is not None and size.notional < market.min_notional)
+    )
+    if not too_small:
+        return  # the happy path builds no message
     bound = f"(limited by {size.limited_by}: {size.explain()})"
     why, fix = _TOO_SMALL[size.limited_by]
     if size.amount <= 0:
