@@ -8,14 +8,17 @@ converted once, at the gateway, through ``str()``.
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal, InvalidOperation
 
 from safetrade.errors import InvalidValue
 
 __all__ = [
+    "EXACT",
     "MAX_MAGNITUDE",
     "MIN_INCREMENT",
     "MIN_MAGNITUDE",
+    "MONEY",
     "to_decimal",
     "to_nonnegative",
     "to_positive",
@@ -31,6 +34,25 @@ MIN_MAGNITUDE = Decimal("1e-30")
 MIN_INCREMENT = MIN_MAGNITUDE
 
 DecimalLike = Decimal | str | int
+
+_TRAPS = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+# Explicit arithmetic contexts, so a caller's decimal.getcontext() (28 digits by default, or
+# whatever a bot set for its own reports) never rounds a size, a cost or a limit.
+#: For operations whose result digits are bounded by the inputs' (products, sums, quantize):
+#: never rounds. Do not divide in it: a repeating quotient would run to MAX_PREC digits.
+EXACT = decimal.Context(
+    prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=_TRAPS
+)
+#: For the guard's and the builder's comparisons. In-range values have at most 46 significant
+#: digits (1e15 down to 1e-30), so products of three of them and their sums fit in 200 digits
+#: exactly; percentages (one division) carry 200 digits, far beyond any limit's precision.
+MONEY = decimal.Context(
+    prec=200,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=_TRAPS,
+)
 
 
 def to_decimal(value: object, name: str) -> Decimal:

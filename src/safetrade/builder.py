@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from safetrade._decimal import to_decimal, to_positive
+from safetrade._decimal import MONEY, to_decimal, to_positive
 from safetrade.errors import OrderBuildError
 from safetrade.market import MarketSpec
 from safetrade.rounder import (
@@ -278,7 +278,7 @@ def _amount(market: MarketSpec, amount: Decimal, reference: Decimal, what: str) 
             f"{what} amount {amount} {market.base} is above {market.symbol}'s maximum "
             f"{market.max_amount}"
         )
-    notional = amount * reference
+    notional = MONEY.multiply(amount, reference)  # exact, whatever the caller's context
     if market.min_notional is not None and notional < market.min_notional:
         raise OrderBuildError(
             f"{what} value {notional} {market.quote} ({amount} at {reference}) is below "

@@ -22,13 +22,14 @@ order-validity      the order is off the market's grid or below its minimums
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from safetrade._decimal import to_decimal, to_nonnegative, to_positive
+from safetrade._decimal import MONEY, to_decimal, to_nonnegative, to_positive
 from safetrade.builder import TradePlan
 from safetrade.errors import GuardRefused, InvalidValue
 from safetrade.rounder import is_on_grid
@@ -346,11 +347,13 @@ def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decisi
     """
     checks = []
     allowed = True
-    for control, fn in _CHECKS:
-        problem = fn(plan, account, limits)
-        if problem is None:
-            checks.append(_PASSED[control])
-        else:
-            allowed = False
-            checks.append(Check(control=control, passed=False, detail=problem))
+    # the caller's decimal context must not round a cost or a limit across its threshold
+    with decimal.localcontext(MONEY):
+        for control, fn in _CHECKS:
+            problem = fn(plan, account, limits)
+            if problem is None:
+                checks.append(_PASSED[control])
+            else:
+                allowed = False
+                checks.append(Check(control=control, passed=False, detail=problem))
     return Decision(allowed=allowed, checks=tuple(checks))

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from safetrade._decimal import MIN_INCREMENT, to_decimal
+from safetrade._decimal import EXACT, MIN_INCREMENT, to_decimal
 from safetrade.errors import InvalidValue, MarketSpecError
 
 __all__ = ["MarketSpec"]
@@ -158,8 +158,8 @@ class MarketSpec:
         )
 
     def notional(self, amount: Decimal, price: Decimal) -> Decimal:
-        """Order value in quote currency."""
-        return amount * price
+        """Order value in quote currency, exact whatever the caller's decimal context."""
+        return EXACT.multiply(amount, price)
 
 
 def _optional(value: object, symbol: str, field: str) -> Decimal | None:

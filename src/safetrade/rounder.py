@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from safetrade._decimal import MIN_INCREMENT, to_positive
+from safetrade._decimal import EXACT, MIN_INCREMENT, to_positive
 from safetrade.errors import InvalidValue, RoundingError
 from safetrade.market import MarketSpec
 
@@ -44,14 +44,8 @@ __all__ = [
 ]
 
 # Grid arithmetic is done on integers (the value in units of the step's last digit), so it is
-# exact for any number of digits. This context only changes exponents and quantizes, and never
+# exact for any number of digits. EXACT only changes exponents and quantizes here, and never
 # rounds: MAX_PREC digits, and _MAX_GRID_DIGITS bounds the size of every integer involved.
-_EXACT = decimal.Context(
-    prec=decimal.MAX_PREC,
-    Emax=decimal.MAX_EMAX,
-    Emin=decimal.MIN_EMIN,
-    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
-)
 # A value at most 1e15 on a step of at least 1e-30 needs 46 digits; the sizer's unrounded
 # amounts (at most 1e15 / 1e-30) need 76. Anything wider is not a price or an amount.
 _MAX_GRID_DIGITS = 100
@@ -129,15 +123,15 @@ def _to_step(value: Decimal, step: Decimal, *, up: bool) -> Decimal:
     if digits == (1,):
         # a power of ten (0.01, 1E-8, ...), like nearly every exchange increment: its
         # multiples are exactly the values quantize puts on its exponent
-        return value.quantize(step, rounding=rounding, context=_EXACT)
+        return value.quantize(step, rounding=rounding, context=EXACT)
     exponent = int(finite_exponent)
     # value in whole units of 10**exponent (every multiple of step is one), rounded the same way
     unit = Decimal((0, (1,), exponent))
-    units = int(value.quantize(unit, rounding=rounding, context=_EXACT).scaleb(-exponent, _EXACT))
+    units = int(value.quantize(unit, rounding=rounding, context=EXACT).scaleb(-exponent, EXACT))
     coefficient = int(Decimal((0, digits, 0)))
     steps = -(-units // coefficient) if up else units // coefficient
     # at the step's exponent, so 90.13 prints as "90.13", not "90.1300" or "9.013E+1"
-    return Decimal(steps * coefficient).scaleb(exponent, _EXACT)
+    return Decimal(steps * coefficient).scaleb(exponent, EXACT)
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import attrs
 
-from safetrade._decimal import to_nonnegative, to_positive
+from safetrade._decimal import EXACT, to_nonnegative, to_positive
 from safetrade.errors import InvalidValue, SizingError
 from safetrade.market import MarketSpec
 from safetrade.rounder import PositionSide, floor_to_step, member_validator, require_member
@@ -36,17 +36,9 @@ __all__ = ["PositionSize", "size_position"]
 # Explicit contexts, so the caller's decimal.getcontext() (prec 28 by default, or whatever a bot
 # set) never rounds a size. Sums and products are exact (MAX_PREC; their digits are bounded by
 # the inputs'); only the divisions round, and always down: never a larger size than allowed.
-_TRAPS = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
-_EXACT = decimal.Context(
-    prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=_TRAPS
-)
-_FLOOR = decimal.Context(
-    prec=80,
-    rounding=decimal.ROUND_FLOOR,
-    Emax=decimal.MAX_EMAX,
-    Emin=decimal.MIN_EMIN,
-    traps=_TRAPS,
-)
+_FLOOR = EXACT.copy()
+_FLOOR.prec = 80
+_FLOOR.rounding = decimal.ROUND_FLOOR
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 
@@ -147,7 +139,7 @@ def size_position(
     _check_geometry(side, entry, stop)
 
     spendable = free if cap is None else min(free, cap)
-    exact = _EXACT
+    exact = EXACT
     budget = _FLOOR.divide(exact.multiply(spendable, risk_pct), _HUNDRED)
     per_unit_risk = exact.add(
         exact.abs(exact.subtract(entry, stop)), exact.multiply(fee, exact.add(entry, stop))
