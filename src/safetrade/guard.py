@@ -43,6 +43,13 @@ def _number(value: object, name: str) -> Decimal:
         raise InvalidValue(
             f"{name} must be a Decimal, got str {value!r}", fix=f"pass Decimal({value!r})"
         )
+    if isinstance(value, float):
+        # to_decimal's advice ("or the string ...") would be refused by the branch above
+        raise InvalidValue(
+            f"{name} must be a Decimal, got float {value!r}",
+            why="floats cannot represent exchange increments exactly",
+            fix=f'pass Decimal("{value!r}"); convert exchange floats once with Decimal(str(x))',
+        )
     return to_decimal(value, name)
 
 

@@ -288,6 +288,16 @@ class TestInputs:
         with pytest.raises(InvalidValue):
             make_account(open_positions=value)
 
+    @pytest.mark.parametrize("field", ["free_quote", "configured_balance"])
+    def test_a_float_balance_is_refused_with_advice_that_works(self, field):
+        """The fix offered for a float is one AccountState accepts (not a numeric string)."""
+        with pytest.raises(InvalidValue) as refused:
+            make_account(**{field: 123.0})
+        assert "got float 123.0" in str(refused.value)
+        assert "string" not in refused.value.fix
+        assert 'Decimal("123.0")' in refused.value.fix
+        make_account(**{field: Decimal("123.0")})
+
     @pytest.mark.parametrize("value", [87.36, "87.36", True], ids=repr)
     def test_last_price_must_be_a_decimal(self, value):
         """A float or text last price is refused at construction."""
