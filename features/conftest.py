@@ -878,12 +878,26 @@ def protective_request(
     assert (order.stop_price, order.size) == (price, trade.outcome.fill.amount)
 
 
+def _numbers_sent(value: object) -> list[Decimal]:
+    """Every number in a request body or query, at any depth, as text or as a JSON number."""
+    if isinstance(value, Mapping):
+        return [n for v in value.values() for n in _numbers_sent(v)]
+    if isinstance(value, list | tuple):
+        return [n for v in value for n in _numbers_sent(v)]
+    if isinstance(value, str):
+        return [Decimal(value)] if _NUMBER.fullmatch(value.strip()) else []
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+        return []
+    return [Decimal(str(value))]
+
+
 @then(parse("no request KuCoin received carried the price {price:Dec}"))
 def no_raw_price(exchange: FakeKucoin, price: Decimal) -> None:
+    # the fake parses JSON numbers as Decimal: a price sent unquoted must be caught as well
+    assert exchange.requests, "KuCoin received nothing to check"
     for request in exchange.requests:
-        for value in (request.body or {}).values():
-            if isinstance(value, str) and _NUMBER.fullmatch(value):
-                assert Decimal(value) != price, request
+        sent = _numbers_sent(request.body) + _numbers_sent(dict(request.query or {}))
+        assert price not in sent, request
 
 
 @then(parse("the entry size KuCoin received is a whole multiple of {step:Dec}"))
