@@ -49,8 +49,9 @@ Feature: The kill switch halts all trading until a human clears it
     And the guard refused it by "kill-switch"
     And the open positions keep their stop-loss and take-profit on KuCoin
 
+  @incident-2026-02-06
   Scenario: A position that can be neither protected nor sold halts trading until a human clears it
-    Incident: Stop-loss automation failed; the bot only logged a WARNING and the user manually placed protective orders (SL $85.61, TP $90.00)
+    Incident: How many safety layers must fail before trading should halt entirely?
 
     Given the environment:
       """

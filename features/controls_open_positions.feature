@@ -12,6 +12,7 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
     Given a KuCoin account with 123 USDT free
     And SOL/USDT last traded at 87.36
 
+  @incident-2026-02-06
   Scenario Outline: With <held> of <max> positions open the next entry is refused
     Incident: REJECTED second trade: MAX_OPEN_POSITIONS=1 already reached
 

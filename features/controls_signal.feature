@@ -16,6 +16,7 @@ Feature: Signals below MIN_SIGNAL_STRENGTH never become orders
       """
     And the bot has started
 
+  @incident-2026-02-06
   Scenario Outline: A signal of <signal> is below the 0.10 threshold and is refused before sending
     Incident: REJECTED second trade: signal below 0.10 threshold
 

@@ -1,4 +1,4 @@
-@control-protective-orders
+@control-protective-orders @incident-2026-02-06
 Feature: Network faults while protecting a fill end Protected, Flattened or Halted
   After the entry fills, the bot places a stop-loss and a take-profit, reads both back from
   KuCoin, and if that fails sells the position at market. A timeout, a 5xx, a 429 or a response

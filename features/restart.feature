@@ -1,4 +1,4 @@
-@control-protective-orders
+@control-protective-orders @incident-2026-02-06
 Feature: A restarted bot takes its positions back from KuCoin
   The bot keeps its positions in memory only; KuCoin holds no funds for an untriggered stop
   order, so a stop-loss and its take-profit each cover the whole position and only the bot
@@ -110,7 +110,6 @@ Feature: A restarted bot takes its positions back from KuCoin
     When the bot buys SOL/USDT with a stop-loss at 83.80 and a take-profit at 88.00 on a signal of 0.5
     Then the trade refusal names "2 position(s) open, MAX_OPEN_POSITIONS is 2"
 
-  @incident-2026-02-06
   Scenario: The protective orders placed by hand on Feb 6 are watched once the bot starts
     Incident: User manually placed protective orders (SL $85.61, TP $90.00)
 
