@@ -184,7 +184,11 @@ class Gateway:
             ticker = self._exchange.fetch_ticker(symbol)
         last = _dec(ticker.get("last"), f"{symbol} last price")
         if last is None or last <= 0:
-            raise ExchangeError(f"{symbol} has no usable last price ({last})")
+            raise ExchangeError(
+                f"{symbol} has no usable last price ({last})",
+                fix=f"check that {symbol} is the market you mean and has traded; nothing is "
+                "sized or sent without a reference price",
+            )
         return last
 
     # -- orders ------------------------------------------------------------------------

@@ -100,8 +100,10 @@ def test_market_without_a_last_price_is_an_exchange_error(fake):
     """A market nobody traded yet has no price to size or collar against: refuse, say which."""
     from safetrade.errors import ExchangeError
 
-    with pytest.raises(ExchangeError, match=r"BTC/USDT has no usable last price \(None\)"):
+    with pytest.raises(ExchangeError, match=r"BTC/USDT has no usable last price \(None\)") as no:
         Gateway(fake.ccxt_client()).last_price("BTC/USDT")
+    # and how to fix it: nothing can be sized or collared until the market trades
+    assert "BTC/USDT" in no.value.fix
 
 
 def test_kucoin_constructor_configures_credentials_and_rate_limiting():
