@@ -122,7 +122,11 @@ def to_positive(value: object, name: str) -> Decimal:
         return value
     result = to_decimal(value, name)
     if result <= 0:
-        raise InvalidValue(f"{name} must be positive, got {result}", fix=f"check {name}")
+        raise InvalidValue(
+            f"{name} must be positive, got {result}",
+            why="a zero or negative amount or price is a sign, units or upstream-data mistake",
+            fix=f"pass {name} greater than zero",
+        )
     return result
 
 
@@ -132,5 +136,9 @@ def to_nonnegative(value: object, name: str) -> Decimal:
         return value
     result = to_decimal(value, name)
     if result < 0:
-        raise InvalidValue(f"{name} must not be negative, got {result}", fix=f"check {name}")
+        raise InvalidValue(
+            f"{name} must not be negative, got {result}",
+            why="a negative balance, limit or fee is a sign or upstream-data mistake",
+            fix=f"pass {name} as zero or more",
+        )
     return result

@@ -304,8 +304,8 @@ def load_settings(
         raise ConfigError(
             f"{len(problems)} setting problem(s)" if problems else "settings invalid",
             why=" | ".join(problems),
-            fix="set the keys named above in the environment or the .env file "
-            "(see safetrade.config.settings_schema() for every key)",
+            fix="correct each setting named above in the environment or the .env file "
+            "(every key: safetrade.config.settings_schema())",
         )
     for name in merged:
         if name not in _BY_NAME and (near := _near_misses_of(name)):

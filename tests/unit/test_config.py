@@ -559,3 +559,13 @@ class TestMalformedInputNeverEscapesAsABareException:
         assert f"{key}='~no-such-user-7f3a/cert.json' (from env) starts with a home directory" in (
             message
         )
+
+
+def test_a_malformed_value_is_reported_with_its_own_fix_and_a_fitting_overall_fix():
+    """The aggregate refusal must not tell the owner to *set* a key that is set but malformed."""
+    with pytest.raises(ConfigError) as exc:
+        load_settings(env={"TRADING_MODE": "paper", "RISK_PERCENT": "abc"})
+    text = str(exc.value)
+    assert "RISK_PERCENT='abc' (from env) is not a plain number" in text
+    assert "set the keys named above" not in text
+    assert exc.value.fix.startswith("correct each setting named")

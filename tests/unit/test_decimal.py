@@ -130,3 +130,14 @@ class TestToNonnegative:
         with pytest.raises(SafetradeError) as info:
             to_nonnegative("x", "free balance")
         assert isinstance(info.value, ValueError)
+
+
+def test_positive_and_nonnegative_refusals_say_why_and_how_to_fix():
+    with pytest.raises(InvalidValue) as zero:
+        to_positive(Decimal(0), "entry amount")
+    assert "sign" in zero.value.why
+    assert zero.value.fix == "pass entry amount greater than zero"
+    with pytest.raises(InvalidValue) as negative:
+        to_nonnegative(Decimal(-1), "free balance")
+    assert "negative" in negative.value.why
+    assert negative.value.fix == "pass free balance as zero or more"
