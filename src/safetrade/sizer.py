@@ -231,9 +231,10 @@ def _check_minimums(size: PositionSize, market: MarketSpec) -> None:
     why, fix = _TOO_SMALL[size.limited_by]
     if size.amount <= 0:
         raise SizingError(
-            f"no position fits: {size.unrounded_amount} {market.base} rounds down to zero at "
-            f"increment {market.amount_increment} {bound}",
-            fix="fund the account, widen the risk percent, or skip the trade",
+            f"no position fits: {size.unrounded_amount:f} {market.base} rounds down to zero at "
+            f"increment {market.amount_increment:f} {bound}",
+            why=why,
+            fix=fix,
         )
     if market.min_amount is not None and size.amount < market.min_amount:
         raise SizingError(

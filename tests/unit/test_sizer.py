@@ -245,3 +245,21 @@ class TestSideArgument:
         """A PositionSize cannot be built with side="long" either."""
         with pytest.raises(InvalidValue, match="side must be a PositionSide"):
             attrs.evolve(incident(), side="long")
+
+
+def test_nothing_fits_message_has_plain_numbers_and_the_deciding_bounds_reason():
+    """An empty account reads '0 SOL', not '0E+5 SOL', and says which limit decided it."""
+    with pytest.raises(SizingError) as exc:
+        size_position(
+            market=sol_usdt(),
+            side=PositionSide.LONG,
+            free_balance=Decimal(0),
+            entry_price=Decimal("87.36"),
+            stop_price=Decimal("85.61"),
+            risk_percent=Decimal(1),
+        )
+    text = str(exc.value)
+    assert "no position fits: 0 SOL rounds down to zero at increment 0.0001" in text
+    assert "E+" not in text
+    assert exc.value.why
+    assert "fund the account" in exc.value.fix
