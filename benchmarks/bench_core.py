@@ -95,7 +95,14 @@ def protected_trade(market: MarketSpec, account: AccountState, limits: GuardLimi
 def time_calls(fn: Callable[..., Any], n: int) -> list[float]:
     """Per-call times of ``fn`` in microseconds, each of ``n`` calls timed on its own."""
     market = MarketSpec.from_ccxt(SOL_USDT)
-    account = AccountState(free_quote=FREE, configured_balance=FREE, last_price=ENTRY)
+    account = AccountState(
+        free_quote=FREE,
+        configured_balance=FREE,
+        open_positions=0,
+        last_price=ENTRY,
+        kill_switch_reason=None,
+        open_position_value=Decimal(0),
+    )
     limits = GuardLimits(risk_percent=RISK, max_open_positions=1)
     for _ in range(min(n, 500)):  # warm-up
         fn(market, account, limits)
@@ -111,7 +118,14 @@ def time_calls(fn: Callable[..., Any], n: int) -> list[float]:
 def check_incident_numbers() -> None:
     """The benchmark measures the real thing: 0.6396 SOL, stop 85.61, take-profit 90.13."""
     market = MarketSpec.from_ccxt(SOL_USDT)
-    account = AccountState(free_quote=FREE, configured_balance=FREE, last_price=ENTRY)
+    account = AccountState(
+        free_quote=FREE,
+        configured_balance=FREE,
+        open_positions=0,
+        last_price=ENTRY,
+        kill_switch_reason=None,
+        open_position_value=Decimal(0),
+    )
     limits = GuardLimits(risk_percent=RISK, max_open_positions=1)
     decision, (entry, sl, tp) = protected_trade(market, account, limits)
     assert decision.allowed, decision.reasons

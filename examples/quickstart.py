@@ -25,6 +25,7 @@ def main() -> st.Protected | st.Flattened | st.Halted | None:
         gateway = st.Gateway(fake.ccxt_client())  # in production: st.Gateway.kucoin(...)
         market = gateway.load_market("SOL/USDT")
         free, last = gateway.free_balance("USDT"), gateway.last_price("SOL/USDT")
+        kill_switch = st.KillSwitch()  # in production: st.KillSwitch(settings.kill_switch_file)
         plan = st.plan_trade(
             market,
             side=st.PositionSide.LONG,
@@ -38,7 +39,12 @@ def main() -> st.Protected | st.Flattened | st.Halted | None:
         decision = st.check(
             plan,
             st.AccountState(
-                free_quote=free, configured_balance=settings.account_balance_usd, last_price=last
+                free_quote=free,
+                configured_balance=settings.account_balance_usd,
+                last_price=last,
+                open_positions=0,  # a real bot counts its positions from the exchange
+                open_position_value=Decimal(0),
+                kill_switch_reason=kill_switch.reason,
             ),
             st.GuardLimits(
                 risk_percent=settings.risk_percent, max_open_positions=settings.max_open_positions
@@ -50,7 +56,7 @@ def main() -> st.Protected | st.Flattened | st.Halted | None:
         if entry.fill is None:
             print("nothing filled:", entry.error)
             return None
-        protector = st.Protector(gateway, kill_switch=st.KillSwitch())
+        protector = st.Protector(gateway, kill_switch=kill_switch)
         outcome = protector.protect(
             entry.fill, stop_price=plan.stop_loss_price, take_profit_price=plan.take_profit_price
         )

@@ -723,6 +723,9 @@ def guard_then_send(exchange: FakeKucoin, oversized_plan: TradePlan) -> Guarded:
     account = AccountState(
         free_quote=gateway.free_balance("USDT"),
         last_price=gateway.last_price("SOL/USDT"),
+        open_positions=0,
+        kill_switch_reason=None,
+        open_position_value=Decimal(0),
     )
     limits = GuardLimits(risk_percent=Decimal(1), max_open_positions=1)
     decision = check(oversized_plan, account, limits)

@@ -306,6 +306,10 @@ def strategy_trade(
         open_positions=len(bot.positions),
         last_price=last,
         kill_switch_reason=bot.kill_switch.reason,
+        # valued at their fill prices: the reference under test may be broken (None, NaN, 0)
+        open_position_value=sum(
+            (p.fill.amount * p.fill.average_price for p in bot.positions), Decimal(0)
+        ),
     )
     decision = check(plan, account, bot.limits)
     if not decision.allowed:

@@ -85,6 +85,16 @@ def _opt_price(inst: object, attribute: attrs.Attribute[Any], value: object) -> 
         )
 
 
+def _opt_reason(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    # an empty reason is still an engaged switch (the guard tests `is not None`); anything but
+    # text would be a caller passing the KillSwitch itself or a flag instead of its reason
+    if value is not None and not isinstance(value, str):
+        raise InvalidValue(
+            f"kill switch reason must be text or None, got {type(value).__name__} {value!r}",
+            fix="pass KillSwitch.reason (None when the switch is clear)",
+        )
+
+
 def _count(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
     def validate(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -100,23 +110,33 @@ def _count(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
 class AccountState:
     """What the exchange and the bot's own records say right now.
 
+    ``open_positions``, ``kill_switch_reason`` and ``open_position_value`` have no default: a
+    default of "no positions", "not engaged" or "nothing held" would silently switch off the
+    max-open-positions, kill-switch and balance-mismatch controls for a caller who forgot them.
+    Leaving one out raises Python's ``TypeError`` naming the argument (and type checkers flag
+    the call before it runs); pass ``kill_switch_reason=None`` to say the switch is clear.
+
     Attributes:
         free_quote: Free quote balance from the exchange's ``fetch_balance()``.
         configured_balance: The balance the owner configured (``ACCOUNT_BALANCE_USD``), if any.
-        open_positions: Positions the bot currently holds.
-        last_price: Last traded price of the market, the price collar's reference.
-        kill_switch_reason: Why the kill switch is engaged, or ``None`` when it is not.
+        open_positions: Positions the bot currently holds, counted from the exchange.
+        last_price: Last traded price of the market, the price collar's reference. Left out,
+            the price collar refuses the trade (fails closed), so it keeps its ``None`` default.
+        kill_switch_reason: Why the kill switch is engaged, or ``None`` when it is not
+            (e.g. :attr:`KillSwitch.reason <safetrade.KillSwitch.reason>`).
         open_position_value: Quote value of the bot's open positions at the last price; the
             configured balance is compared with free quote *plus* this, so holding a position
-            is not mistaken for a wrong balance.
+            is not mistaken for a wrong balance. Required: with a configured balance of 100,
+            99 free and positions worth 500 the account holds 599, which the balance-mismatch
+            control refuses; a default of 0 would compare 100 with 99 and pass.
     """
 
     free_quote: Decimal = attrs.field(validator=_nonneg)
     configured_balance: Decimal | None = attrs.field(default=None, validator=_opt_nonneg)
-    open_positions: int = attrs.field(default=0, validator=_count(0))
+    open_positions: int = attrs.field(validator=_count(0))
     last_price: Decimal | None = attrs.field(default=None, validator=_opt_price)
-    kill_switch_reason: str | None = None
-    open_position_value: Decimal = attrs.field(default=Decimal(0), validator=_nonneg)
+    kill_switch_reason: str | None = attrs.field(validator=_opt_reason)
+    open_position_value: Decimal = attrs.field(validator=_nonneg)
 
 
 @attrs.frozen(kw_only=True)

@@ -257,6 +257,8 @@ class TestRecovery:
                 free_quote=gateway.free_balance("USDT"),
                 last_price=Decimal("87.36"),
                 kill_switch_reason=kill_switch.reason,
+                open_positions=0,
+                open_position_value=Decimal(0),
             ),
             GuardLimits(risk_percent=Decimal(1), max_open_positions=5),
         )

@@ -76,6 +76,8 @@ def scenarios(draw: st.DrawFn) -> tuple[frozenset[str], TradePlan, AccountState,
         "free_quote": D(123),
         "last_price": draw(decimals("85", "89", places=2)),  # within 5 % of 87.36
         "open_positions": 0,
+        "kill_switch_reason": None,
+        "open_position_value": D(0),
     }
     limits: dict[str, Any] = {
         "risk_percent": draw(decimals("4", "100", places=2)),  # risk 1.2299 of >= $40 is ok
@@ -205,7 +207,12 @@ def test_decision_agrees_with_the_balance_risk_and_collar_arithmetic(case):
         assert account.open_positions < limits.max_open_positions
 
 
-ACCOUNT = {"free_quote": D(123)}
+ACCOUNT = {
+    "free_quote": D(123),
+    "open_positions": 0,
+    "kill_switch_reason": None,
+    "open_position_value": D(0),
+}
 LIMITS = {"risk_percent": D(1), "max_open_positions": 1}
 
 
@@ -237,7 +244,7 @@ def _not_a_count(minimum: int) -> st.SearchStrategy[object]:
 @given(_not_a_count(0))
 def test_account_state_refuses_junk_position_counts(value):
     with pytest.raises(InvalidValue, match="whole number"):
-        AccountState(**ACCOUNT, open_positions=value)
+        AccountState(**{**ACCOUNT, "open_positions": value})
 
 
 @given(st.one_of(st.floats(), st.booleans(), st.text(), st.sampled_from([[], {}, 1j])))
@@ -295,7 +302,7 @@ def test_a_junk_signal_in_a_plan_fails_closed_instead_of_crashing(signal):
     plan = incident_plan(signal)
     decision = check(
         plan,
-        AccountState(free_quote=D(123), last_price=D("87.36")),
+        AccountState(**ACCOUNT, last_price=D("87.36")),
         GuardLimits(risk_percent=D(1), max_open_positions=1, min_signal_strength=D("0.5")),
     )
     assert not decision.allowed
@@ -305,5 +312,5 @@ def test_a_junk_signal_in_a_plan_fails_closed_instead_of_crashing(signal):
 def test_safetrade_errors_from_guard_inputs_are_value_errors_too():
     """InvalidValue is both: bots catching ValueError keep working."""
     with pytest.raises(ValueError, match="free quote"):
-        AccountState(free_quote=D(-1))
+        AccountState(**{**ACCOUNT, "free_quote": D(-1)})
     assert issubclass(InvalidValue, SafetradeError)

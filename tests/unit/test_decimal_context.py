@@ -52,7 +52,13 @@ def incident_plan():
 def test_balance_check_uses_the_exact_cost_under_a_coarse_context(coarse: decimal.Context) -> None:
     plan = incident_plan()
     cost = plan.size.notional * (1 + plan.market.taker_fee)  # exact under the default context
-    account = AccountState(free_quote=cost - D("0.00001"), last_price=D("87.36"))
+    account = AccountState(
+        free_quote=cost - D("0.00001"),
+        last_price=D("87.36"),
+        open_positions=0,
+        kill_switch_reason=None,
+        open_position_value=D(0),
+    )
     limits = GuardLimits(risk_percent=D(100), max_open_positions=1)
     exact = check(plan, account, limits)
     with decimal.localcontext(coarse):
@@ -65,7 +71,13 @@ def test_balance_check_uses_the_exact_cost_under_a_coarse_context(coarse: decima
 @COARSE
 def test_risk_limit_uses_the_exact_budget_under_a_coarse_context(coarse: decimal.Context) -> None:
     plan = incident_plan()
-    account = AccountState(free_quote=D(123), last_price=D("87.36"))
+    account = AccountState(
+        free_quote=D(123),
+        last_price=D("87.36"),
+        open_positions=0,
+        kill_switch_reason=None,
+        open_position_value=D(0),
+    )
     # a limit just below the plan's risk: refused exactly, and must stay refused
     limits = GuardLimits(risk_percent=D("0.999"), max_open_positions=1)
     exact = check(plan, account, limits)

@@ -56,6 +56,8 @@ def make_account(**overrides):
         "configured_balance": D(123),
         "open_positions": 0,
         "last_price": D("87.36"),
+        "kill_switch_reason": None,
+        "open_position_value": D(0),
     }
     kwargs.update(overrides)
     return AccountState(**kwargs)
@@ -324,6 +326,55 @@ class TestInputs:
         """Every limit refuses unusable values with a SafetradeError."""
         with pytest.raises(SafetradeError):
             make_limits(**{field: value})
+
+
+class TestNoSilentDefaults:
+    """Leaving out a field that would switch a control off is an error, not "all clear"."""
+
+    @pytest.mark.parametrize(
+        "field", ["open_positions", "kill_switch_reason", "open_position_value"]
+    )
+    def test_a_control_input_left_out_is_refused_by_name(self, field):
+        """Without it, max-open-positions, kill-switch or balance-mismatch would pass blindly."""
+        kwargs = {
+            "free_quote": D(123),
+            "configured_balance": D(123),
+            "open_positions": 0,
+            "last_price": D("87.36"),
+            "kill_switch_reason": None,
+            "open_position_value": D(0),
+        }
+        del kwargs[field]
+        with pytest.raises(TypeError, match=f"missing 1 required keyword-only argument: '{field}'"):
+            AccountState(**kwargs)
+
+    def test_the_kill_switch_must_be_stated_even_when_clear(self):
+        """None is a valid answer (not engaged), but it has to be given."""
+        assert make_account(kill_switch_reason=None).kill_switch_reason is None
+        assert decide(account=make_account(kill_switch_reason=None)).allowed
+
+    @pytest.mark.parametrize("value", [False, True, 0, object()], ids=repr)
+    def test_a_kill_switch_reason_must_be_text_or_none(self, value):
+        """A flag or the KillSwitch itself is refused; pass KillSwitch.reason."""
+        with pytest.raises(InvalidValue, match=r"KillSwitch\.reason"):
+            make_account(kill_switch_reason=value)
+
+    def test_held_positions_are_why_open_position_value_has_no_default(self):
+        """Configured 100, 99 free, 500 held: the account holds 599, far from the configured 100.
+
+        A default of 0 would compare 100 with 99 and pass; the real value refuses.
+        """
+        plan = make_plan(free_balance=D(99))
+        limits = make_limits(max_open_positions=2)
+        stated = make_account(
+            free_quote=D(99),
+            configured_balance=D(100),
+            open_positions=1,
+            open_position_value=D(500),
+        )
+        assert "balance-mismatch" in decide(plan, stated, limits).failed_controls
+        as_if_flat = attrs.evolve(stated, open_position_value=D(0))
+        assert "balance-mismatch" not in decide(plan, as_if_flat, limits).failed_controls
 
 
 class TestLimitsMatchConfig:

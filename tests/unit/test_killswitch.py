@@ -141,6 +141,8 @@ class TestGuardIntegration:
             free_quote=Decimal(123),
             last_price=Decimal("87.36"),
             kill_switch_reason=KillSwitch(path).reason,
+            open_positions=0,
+            open_position_value=Decimal(0),
         )
         decision = check(plan, account, GuardLimits(risk_percent=Decimal(1), max_open_positions=1))
         assert decision.failed_controls == ("kill-switch",)
