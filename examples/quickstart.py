@@ -52,7 +52,7 @@ def main() -> st.Protected | st.Flattened | st.Halted | None:
         )
         decision.raise_if_refused()
         print("plan:", plan.size.explain())
-        entry = st.execute_entry(gateway, plan)
+        entry = st.execute_entry(gateway, plan, decision)  # sends only what the guard allowed
         if entry.fill is None:
             print("nothing filled:", entry.error)
             return None

@@ -316,7 +316,7 @@ def strategy_trade(
         return TradeResult(
             sent=False, refusal="; ".join(decision.reasons), plan=plan, decision=decision
         )
-    entry = execute_entry(gateway, plan, retry=FAST_RETRY, sleep=no_sleep)
+    entry = execute_entry(gateway, plan, decision, retry=FAST_RETRY, sleep=no_sleep)
     assert entry.fill is not None, entry.error
     outcome = bot.protector.protect(
         entry.fill, stop_price=plan.stop_loss_price, take_profit_price=plan.take_profit_price

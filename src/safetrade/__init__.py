@@ -56,6 +56,9 @@ from safetrade.errors import (
     ConfigError as ConfigError,
 )
 from safetrade.errors import (
+    DecisionMismatch as DecisionMismatch,
+)
+from safetrade.errors import (
     ExchangeError as ExchangeError,
 )
 from safetrade.errors import (
@@ -138,6 +141,7 @@ __all__ = [
     "CertificationError",
     "ConfigError",
     "Decision",
+    "DecisionMismatch",
     "EntryResult",
     "ExchangeError",
     "ExchangeUnavailable",

@@ -16,8 +16,9 @@ from collections.abc import Callable
 import attrs
 
 from safetrade.builder import TradePlan
-from safetrade.errors import ExchangeError, ExchangeUnavailable
+from safetrade.errors import DecisionMismatch, ExchangeError, ExchangeUnavailable
 from safetrade.gateway import Gateway, OrderStatus
+from safetrade.guard import Decision
 from safetrade.protector import Fill, RetryPolicy
 
 __all__ = ["EntryResult", "execute_entry"]
@@ -46,18 +47,30 @@ class EntryResult:
 def execute_entry(
     gateway: Gateway,
     plan: TradePlan,
+    decision: Decision,
     *,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> EntryResult:
-    """Send ``plan.entry`` (idempotently) and read back the fill.
+    """Send ``plan.entry`` (idempotently) and read back the fill, if the guard allowed it.
 
-    Only call this after :func:`safetrade.guard.check` allowed the plan.
+    Args:
+        gateway: The exchange.
+        plan: The trade to enter.
+        decision: What :func:`safetrade.check` said about *this* plan: the proof that every
+            pre-trade control passed. Nothing is sent unless it allows ``plan``.
+        retry: Attempts and back-off for transient failures.
+        sleep: Waits between attempts (injected so tests need no wall clock).
 
     Returns:
         An :class:`EntryResult`; ``fill`` is set whenever anything filled, even if a later
         read failed, because a filled position must be protected.
+
+    Raises:
+        GuardRefused: The decision refused the plan (every reason listed); nothing was sent.
+        DecisionMismatch: The decision was made for a different plan; nothing was sent.
     """
+    _require_allowed(plan, decision)
     policy = retry or RetryPolicy()
     outcome_unknown = False
     last_error = ""
@@ -88,6 +101,28 @@ def execute_entry(
     return EntryResult(
         fill=None, order=None, error=last_error or "entry outcome unknown", outcome_unknown=True
     )
+
+
+def _require_allowed(plan: TradePlan, decision: object) -> None:
+    # checked before anything reaches the exchange; `decision` is typed loosely here because
+    # an untyped caller may still pass None or a bool where the Decision belongs
+    if not isinstance(decision, Decision):
+        raise DecisionMismatch(
+            f"execute_entry needs the guard's Decision, got {type(decision).__name__} {decision!r}",
+            why="only a Decision from safetrade.check proves the pre-trade controls passed",
+            fix="pass decision = safetrade.check(plan, account, limits) for this plan",
+        )
+    if not decision.covers(plan):
+        made_for, given = decision.plan.entry.client_oid, plan.entry.client_oid
+        raise DecisionMismatch(
+            f"the decision was made for entry {made_for}, not for entry {given}"
+            if made_for != given
+            else f"plan {given} was changed after the guard's decision was made",
+            why="the pre-trade checks passed or refused a different plan (or one since changed); "
+            "nothing was sent",
+            fix="run safetrade.check on this plan and pass that decision",
+        )
+    decision.raise_if_refused()
 
 
 def _cancel_rest(gateway: Gateway, plan: TradePlan, order: OrderStatus, reason: str) -> EntryResult:

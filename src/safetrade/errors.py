@@ -10,6 +10,7 @@ The tree::
     ├── SizingError                               no valid position size exists
     ├── OrderBuildError        (also ValueError)  an order would be invalid; refused before sending
     ├── GuardRefused                              pre-trade checks refused a trade
+    ├── DecisionMismatch       (also ValueError)  a guard decision made for another plan
     ├── ExchangeError                             the exchange failed or said no
     │   ├── ExchangeUnavailable                   transient: timeout, 5xx, 429, network; retry
     │   ├── AuthenticationFailed                  key, secret or passphrase wrong; stop
@@ -30,6 +31,7 @@ __all__ = [
     "AuthenticationFailed",
     "CertificationError",
     "ConfigError",
+    "DecisionMismatch",
     "ExchangeError",
     "ExchangeUnavailable",
     "GuardRefused",
@@ -105,6 +107,10 @@ class GuardRefused(SafetradeError):
             why="; ".join(self.reasons),
             fix="resolve every reason listed; nothing was sent to the exchange",
         )
+
+
+class DecisionMismatch(SafetradeError, ValueError):
+    """A guard :class:`~safetrade.Decision` was handed over with a plan it was not made for."""
 
 
 class ExchangeError(SafetradeError):

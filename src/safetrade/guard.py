@@ -193,10 +193,17 @@ class Decision:
     Attributes:
         allowed: Whether the trade may be sent.
         checks: Every check that ran, passed or not.
+        plan: The plan the checks ran on; :func:`safetrade.execute_entry` sends only this plan,
+            so a decision cannot be reused for another (or a later modified) plan.
     """
 
     allowed: bool
     checks: tuple[Check, ...]
+    plan: TradePlan = attrs.field(repr=False)
+
+    def covers(self, plan: TradePlan) -> bool:
+        """Whether this decision was made for ``plan`` (the same plan, or an equal one)."""
+        return self.plan is plan or self.plan == plan
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -383,4 +390,4 @@ def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decisi
             else:
                 allowed = False
                 checks.append(Check(control=control, passed=False, detail=problem))
-    return Decision(allowed=allowed, checks=tuple(checks))
+    return Decision(allowed=allowed, checks=tuple(checks), plan=plan)

@@ -12,8 +12,18 @@ from decimal import Decimal
 
 import attrs
 import pytest
+from tests.decisions import guard_allows
 
-from safetrade import PositionSide, plan_trade
+from safetrade import (
+    AccountState,
+    DecisionMismatch,
+    GuardLimits,
+    GuardRefused,
+    PositionSide,
+    SafetradeError,
+    check,
+    plan_trade,
+)
 from safetrade.builder import TradePlan
 from safetrade.entry import execute_entry
 from safetrade.gateway import Gateway
@@ -64,9 +74,90 @@ def _entries(fake: FakeKucoin) -> list[str]:
     return [o.id for o in fake.orders.values() if o.client_oid == OID]
 
 
+def _account(gateway: Gateway, **overrides: object) -> AccountState:
+    state: dict[str, object] = {
+        "free_quote": gateway.free_balance("USDT"),
+        "configured_balance": None,
+        "open_positions": 0,
+        "last_price": gateway.last_price(SYMBOL),
+        "kill_switch_reason": None,
+        "open_position_value": Decimal(0),
+    }
+    return AccountState(**{**state, **overrides})  # type: ignore[arg-type]
+
+
+LIMITS = GuardLimits(risk_percent=Decimal(1), max_open_positions=1)
+
+
+class TestOnlyWhatTheGuardAllowed:
+    """execute_entry sends nothing unless the guard's decision allows this very plan."""
+
+    def test_an_allowed_decision_sends_the_entry(self, fake, gateway, sleeps):
+        plan = _plan(gateway)
+        decision = check(plan, _account(gateway), LIMITS)
+        assert decision.allowed
+        result = execute_entry(gateway, plan, decision, retry=RETRY, sleep=sleeps.append)
+        assert result.fill is not None
+        assert [r.endpoint for r in fake.requests].count("create_order") == 1
+        assert len(_entries(fake)) == 1
+
+    def test_a_refused_decision_raises_every_reason_and_sends_nothing(self, fake, gateway, sleeps):
+        plan = _plan(gateway)
+        account = _account(gateway, kill_switch_reason="halted by a human", open_positions=1)
+        decision = check(plan, account, LIMITS)
+        fake.forget_requests()
+        with pytest.raises(GuardRefused) as refused:
+            execute_entry(gateway, plan, decision, retry=RETRY, sleep=sleeps.append)
+        assert refused.value.reasons == decision.reasons
+        assert {r.split(":")[0] for r in refused.value.reasons} == {
+            "kill-switch",
+            "max-open-positions",
+        }
+        assert "halted by a human" in str(refused.value)
+        assert fake.requests == ()  # not even a read: the exchange never heard of it
+        assert fake.orders == {}
+        assert sleeps == []
+
+    def test_a_decision_for_another_plan_sends_nothing(self, fake, gateway, sleeps):
+        allowed_plan = _plan(gateway)
+        decision = check(allowed_plan, _account(gateway), LIMITS)
+        assert decision.allowed
+        other = attrs.evolve(allowed_plan, entry=attrs.evolve(allowed_plan.entry, client_oid="e-2"))
+        fake.forget_requests()
+        with pytest.raises(DecisionMismatch) as mismatch:
+            execute_entry(gateway, other, decision, retry=RETRY, sleep=sleeps.append)
+        error = mismatch.value
+        assert isinstance(error, SafetradeError)
+        assert "made for entry entry-1, not for entry e-2" in error.what
+        assert "nothing was sent" in error.why
+        assert "safetrade.check" in error.fix
+        assert fake.requests == ()
+        assert fake.orders == {}
+
+    def test_a_plan_changed_after_the_decision_sends_nothing(self, fake, gateway, sleeps):
+        """Same clientOid, bigger amount: the guard never saw this order."""
+        plan = _plan(gateway)
+        decision = check(plan, _account(gateway), LIMITS)
+        bigger = attrs.evolve(plan, entry=attrs.evolve(plan.entry, amount=plan.entry.amount * 7))
+        fake.forget_requests()
+        with pytest.raises(DecisionMismatch, match="changed after the guard's decision"):
+            execute_entry(gateway, bigger, decision, retry=RETRY, sleep=sleeps.append)
+        assert fake.requests == ()
+
+    @pytest.mark.parametrize("not_a_decision", [None, True], ids=repr)
+    def test_something_else_in_place_of_a_decision_sends_nothing(
+        self, fake, gateway, sleeps, not_a_decision
+    ):
+        plan = _plan(gateway)
+        fake.forget_requests()
+        with pytest.raises(DecisionMismatch, match="needs the guard's Decision"):
+            execute_entry(gateway, plan, not_a_decision, retry=RETRY, sleep=sleeps.append)
+        assert fake.requests == ()
+
+
 def test_market_entry_fills_first_time(fake, gateway, sleeps):
     plan = _plan(gateway)
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is not None
     assert result.fill.amount == plan.entry.amount
     assert result.fill.average_price == Decimal(100)
@@ -83,7 +174,7 @@ def test_partial_fill_is_the_position_to_protect(sleeps):
     ) as partial:
         gateway = Gateway(partial.ccxt_client())
         plan = _plan(gateway)
-        result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+        result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is not None
     assert Decimal(0) < result.fill.amount < plan.entry.amount
     assert result.fill.amount == partial.balance("SOL").available
@@ -94,7 +185,7 @@ def test_partial_fill_is_the_position_to_protect(sleeps):
 def test_timeout_before_the_exchange_saw_it_is_resent_once(fake, gateway, sleeps):
     fake.inject("create_order", Fault.TIMEOUT)
     plan = _plan(gateway)
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is not None
     assert not result.outcome_unknown
     assert sleeps == [0.5]
@@ -107,7 +198,7 @@ def test_timeout_before_the_exchange_saw_it_is_resent_once(fake, gateway, sleeps
 def test_lost_response_is_found_by_client_oid_not_sent_twice(fake, gateway, sleeps):
     fake.inject("create_order", Fault.RESPONSE_LOST)
     plan = _plan(gateway)
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is not None
     assert result.fill.amount == plan.entry.amount
     assert fake.endpoints_called().count("create_order") == 1
@@ -117,7 +208,8 @@ def test_lost_response_is_found_by_client_oid_not_sent_twice(fake, gateway, slee
 
 def test_exchange_that_never_answers_leaves_the_outcome_unknown(fake, gateway, sleeps):
     fake.inject("create_order", Fault.SERVER_ERROR, times=3)
-    result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is None
     assert result.order is None
     assert result.outcome_unknown  # the bot must reconcile before trading on
@@ -129,7 +221,8 @@ def test_exchange_that_never_answers_leaves_the_outcome_unknown(fake, gateway, s
 def test_lost_responses_on_every_attempt_still_never_duplicate(fake, gateway, sleeps):
     fake.inject("create_order", Fault.RESPONSE_LOST)
     fake.inject("fetch_order_by_client_oid", Fault.TIMEOUT, times=2)
-    result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     # the order exists and filled, but the exchange never confirmed it to us: no fill to
     # protect is claimed, and the result says a position may exist (reconcile before trading)
     assert result.fill is None
@@ -141,7 +234,8 @@ def test_lost_responses_on_every_attempt_still_never_duplicate(fake, gateway, sl
 
 def test_rejection_is_returned_at_once_with_the_exchange_message(fake, gateway, sleeps):
     fake.inject("create_order", Fault.reject("200004", "Balance insufficient!"))
-    result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is None
     assert not result.outcome_unknown
     assert "Balance insufficient!" in (result.error or "")
@@ -152,7 +246,7 @@ def test_rejection_is_returned_at_once_with_the_exchange_message(fake, gateway, 
 def test_fill_read_that_times_out_reuses_the_order(fake, gateway, sleeps):
     fake.inject("fetch_order", Fault.TIMEOUT)
     plan = _plan(gateway)
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is not None
     assert result.fill.amount == plan.entry.amount
     calls = fake.endpoints_called()
@@ -166,7 +260,8 @@ def test_market_entry_that_fills_nothing_is_reported_unfilled(sleeps):
         balances={"USDT": "1000"}, prices={SYMBOL: "100"}, fill_policy=FillPolicy.partial(0)
     ) as nothing:
         gateway = Gateway(nothing.ccxt_client())
-        result = execute_entry(gateway, _plan(gateway), retry=RETRY, sleep=sleeps.append)
+        plan = _plan(gateway)
+        result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is None
     assert result.error == "entry canceled unfilled"
     assert not result.outcome_unknown
@@ -175,7 +270,7 @@ def test_market_entry_that_fills_nothing_is_reported_unfilled(sleeps):
 
 def test_resting_entry_is_cancelled_when_it_never_fills(fake, gateway, sleeps):
     plan = _limit(_plan(gateway), "99")
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is None
     assert result.error is not None
     assert "not filled yet (open); cancelled unfilled" in result.error
@@ -194,7 +289,7 @@ def test_resting_entry_that_fills_while_waiting_is_the_fill(fake, gateway):
     def market_drops(_seconds: float) -> None:
         fake.set_price(SYMBOL, Decimal("98.5"))
 
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=market_drops)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=market_drops)
     assert result.fill is not None
     assert result.fill.amount == plan.entry.amount
     assert result.fill.average_price == Decimal(99)
@@ -212,7 +307,9 @@ def test_entry_that_fills_just_before_the_cancel_is_still_returned(fake, gateway
             fake.set_price(SYMBOL, Decimal("98.5"))
             fake.inject("fetch_order", Fault.TIMEOUT)
 
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=fill_during_last_wait)
+    result = execute_entry(
+        gateway, plan, guard_allows(plan), retry=RETRY, sleep=fill_during_last_wait
+    )
     # the cancel finds nothing to cancel; the re-read shows the fill, which must be protected
     assert result.fill is not None
     assert result.fill.amount == plan.entry.amount
@@ -222,7 +319,7 @@ def test_entry_that_fills_just_before_the_cancel_is_still_returned(fake, gateway
 def test_entry_whose_cancel_fails_is_outcome_unknown(fake, gateway, sleeps):
     plan = _limit(_plan(gateway), "99")
     fake.inject("cancel_order", Fault.TIMEOUT)
-    result = execute_entry(gateway, plan, retry=RETRY, sleep=sleeps.append)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
     assert result.fill is None
     assert result.outcome_unknown  # it may still be resting and fill later
     assert result.order is not None

@@ -12,6 +12,7 @@ from typing import Any
 
 import ccxt
 import pytest
+from tests.decisions import guard_allows
 
 from safetrade import GuardLimits, PositionSide, check, plan_trade
 from safetrade.alerts import Alert
@@ -119,7 +120,7 @@ def _plan(gateway: Gateway, client_oid: str = "t-entry-1") -> TradePlan:
 
 def _enter(gateway: Gateway) -> tuple[TradePlan, Fill]:
     plan = _plan(gateway)
-    result = execute_entry(gateway, plan, retry=NO_WAIT, sleep=lambda _s: None)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=NO_WAIT, sleep=lambda _s: None)
     assert result.fill is not None, result.error
     return plan, result.fill
 
@@ -372,7 +373,9 @@ def test_fault_matrix(step: str, fault_name: str, times: int) -> None:
             setup(gateway)
         gateway.arm(step, endpoint, FAULTS[fault_name], times=times)
         plan = _plan(gateway)
-        entry = execute_entry(gateway, plan, retry=NO_WAIT, sleep=lambda _s: None)
+        entry = execute_entry(
+            gateway, plan, guard_allows(plan), retry=NO_WAIT, sleep=lambda _s: None
+        )
         outcome = None
         if entry.fill is not None:
             outcome = protector.protect(

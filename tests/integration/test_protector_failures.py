@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.decisions import guard_allows
 
 from safetrade import PositionSide, plan_trade
 from safetrade.alerts import Alert
@@ -63,7 +64,9 @@ class World:
             risk_percent=Decimal(1),
             client_oid="t-entry",
         )
-        result = execute_entry(self.gateway, plan, retry=RETRY, sleep=self.sleeps.append)
+        result = execute_entry(
+            self.gateway, plan, guard_allows(plan), retry=RETRY, sleep=self.sleeps.append
+        )
         assert result.fill is not None
         return result.fill
 

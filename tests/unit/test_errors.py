@@ -25,6 +25,7 @@ class TestHierarchy:
             errors.MarketSpecError,
             errors.RoundingError,
             errors.OrderBuildError,
+            errors.DecisionMismatch,
         ],
         ids=lambda c: c.__name__,
     )

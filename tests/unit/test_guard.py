@@ -377,6 +377,18 @@ class TestNoSilentDefaults:
         assert "balance-mismatch" not in decide(plan, as_if_flat, limits).failed_controls
 
 
+class TestDecisionNamesItsPlan:
+    def test_a_decision_records_the_plan_it_was_made_for(self):
+        """execute_entry uses this to refuse a decision handed over with another plan."""
+        plan = make_plan()
+        decision = decide(plan=plan)
+        assert decision.plan is plan
+        assert decision.covers(plan)
+        assert decision.covers(make_plan())  # an equal plan is the same trade
+        assert not decision.covers(make_plan(client_oid="st-entry-2"))
+        assert not decision.covers(attrs.evolve(plan, stop_loss_price=D("80.00")))
+
+
 class TestLimitsMatchConfig:
     """GuardLimits refuses what the settings (config.py) refuse, when built by hand too."""
 

@@ -360,7 +360,7 @@ class ReferenceBot:
                 bare=bare,
             )
         self._flat = False
-        entry = execute_entry(self.gateway, plan, retry=self._retry, sleep=self._sleep)
+        entry = execute_entry(self.gateway, plan, decision, retry=self._retry, sleep=self._sleep)
         done = TradeResult(
             sent=True, plan=plan, decision=decision, entry=entry, sync=sync, bare=bare
         )
