@@ -722,6 +722,7 @@ def guard_then_send(exchange: FakeKucoin, oversized_plan: TradePlan) -> Guarded:
     gateway = gateway_for(exchange)
     account = AccountState(
         free_quote=gateway.free_balance("USDT"),
+        configured_balance=None,
         last_price=gateway.last_price("SOL/USDT"),
         open_positions=0,
         kill_switch_reason=None,

@@ -110,15 +110,18 @@ def _count(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
 class AccountState:
     """What the exchange and the bot's own records say right now.
 
-    ``open_positions``, ``kill_switch_reason`` and ``open_position_value`` have no default: a
-    default of "no positions", "not engaged" or "nothing held" would silently switch off the
-    max-open-positions, kill-switch and balance-mismatch controls for a caller who forgot them.
-    Leaving one out raises Python's ``TypeError`` naming the argument (and type checkers flag
-    the call before it runs); pass ``kill_switch_reason=None`` to say the switch is clear.
+    Only ``last_price`` has a default (its absence fails closed). ``configured_balance``,
+    ``open_positions``, ``kill_switch_reason`` and ``open_position_value`` have none: a default
+    of "no configured balance", "no positions", "not engaged" or "nothing held" would silently
+    switch off the balance-mismatch, max-open-positions and kill-switch controls for a caller
+    who forgot them. Leaving one out raises Python's ``TypeError`` naming the argument (and
+    type checkers flag the call before it runs); pass ``None`` to say there is no configured
+    balance (paper mode) or that the kill switch is clear.
 
     Attributes:
         free_quote: Free quote balance from the exchange's ``fetch_balance()``.
-        configured_balance: The balance the owner configured (``ACCOUNT_BALANCE_USD``), if any.
+        configured_balance: The balance the owner configured (``ACCOUNT_BALANCE_USD``), or
+            ``None`` when none is configured (paper mode); ``None`` skips the mismatch control.
         open_positions: Positions the bot currently holds, counted from the exchange.
         last_price: Last traded price of the market, the price collar's reference. Left out,
             the price collar refuses the trade (fails closed), so it keeps its ``None`` default.
@@ -132,7 +135,7 @@ class AccountState:
     """
 
     free_quote: Decimal = attrs.field(validator=_nonneg)
-    configured_balance: Decimal | None = attrs.field(default=None, validator=_opt_nonneg)
+    configured_balance: Decimal | None = attrs.field(validator=_opt_nonneg)
     open_positions: int = attrs.field(validator=_count(0))
     last_price: Decimal | None = attrs.field(default=None, validator=_opt_price)
     kill_switch_reason: str | None = attrs.field(validator=_opt_reason)

@@ -256,6 +256,7 @@ class TestRecovery:
             next_plan,
             AccountState(
                 free_quote=gateway.free_balance("USDT"),
+                configured_balance=None,
                 last_price=Decimal("87.36"),
                 kill_switch_reason=kill_switch.reason,
                 open_positions=0,

@@ -74,6 +74,7 @@ def scenarios(draw: st.DrawFn) -> tuple[frozenset[str], TradePlan, AccountState,
     plan = incident_plan(signal)
     account: dict[str, Any] = {
         "free_quote": D(123),
+        "configured_balance": None,
         "last_price": draw(decimals("85", "89", places=2)),  # within 5 % of 87.36
         "open_positions": 0,
         "kill_switch_reason": None,
@@ -95,7 +96,8 @@ def scenarios(draw: st.DrawFn) -> tuple[frozenset[str], TradePlan, AccountState,
     if "balance-check" in failing:
         account["free_quote"] = draw(decimals("40", "55.9", places=2))  # order costs 55.93
         if "balance-mismatch" not in failing:
-            account.pop("configured_balance", None)  # would be >2 % off the lowered free balance
+            # a configured balance would be >2 % off the lowered free balance
+            account["configured_balance"] = None
     if "risk-limit" in failing:
         limits["risk_percent"] = draw(decimals("0.01", "0.9", places=2))
     if "max-open-positions" in failing:
@@ -209,6 +211,7 @@ def test_decision_agrees_with_the_balance_risk_and_collar_arithmetic(case):
 
 ACCOUNT = {
     "free_quote": D(123),
+    "configured_balance": None,
     "open_positions": 0,
     "kill_switch_reason": None,
     "open_position_value": D(0),

@@ -54,6 +54,7 @@ def test_balance_check_uses_the_exact_cost_under_a_coarse_context(coarse: decima
     cost = plan.size.notional * (1 + plan.market.taker_fee)  # exact under the default context
     account = AccountState(
         free_quote=cost - D("0.00001"),
+        configured_balance=None,
         last_price=D("87.36"),
         open_positions=0,
         kill_switch_reason=None,
@@ -73,6 +74,7 @@ def test_risk_limit_uses_the_exact_budget_under_a_coarse_context(coarse: decimal
     plan = incident_plan()
     account = AccountState(
         free_quote=D(123),
+        configured_balance=None,
         last_price=D("87.36"),
         open_positions=0,
         kill_switch_reason=None,

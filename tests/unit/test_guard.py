@@ -332,7 +332,8 @@ class TestNoSilentDefaults:
     """Leaving out a field that would switch a control off is an error, not "all clear"."""
 
     @pytest.mark.parametrize(
-        "field", ["open_positions", "kill_switch_reason", "open_position_value"]
+        "field",
+        ["configured_balance", "open_positions", "kill_switch_reason", "open_position_value"],
     )
     def test_a_control_input_left_out_is_refused_by_name(self, field):
         """Without it, max-open-positions, kill-switch or balance-mismatch would pass blindly."""

@@ -139,6 +139,7 @@ class TestGuardIntegration:
         )
         account = AccountState(
             free_quote=Decimal(123),
+            configured_balance=None,
             last_price=Decimal("87.36"),
             kill_switch_reason=KillSwitch(path).reason,
             open_positions=0,
