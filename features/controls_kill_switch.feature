@@ -30,7 +30,7 @@ Feature: The kill switch halts all trading until a human clears it
     Examples:
       | state                    | content                                                                                              | reason                                           |
       | engaged by the operator  | {"engaged": true, "reason": "operator: exchange maintenance", "since": "2026-02-06T12:56:00+00:00"} | kill switch engaged (operator: exchange maintenance) |
-      | engaged without a reason | {"engaged": true}                                                                                    | kill switch engaged (engaged (no reason recorded)) |
+      | engaged without a reason | {"engaged": true}                                                                                    | kill switch engaged (no reason recorded) |
       | cut off mid-write        | {"engaged": tr                                                                                       | unreadable                                       |
       | missing its engaged flag | {"reason": "halted by the protector"}                                                                | unreadable                                       |
 

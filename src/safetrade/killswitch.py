@@ -61,7 +61,7 @@ class KillSwitch:
         if not self._state.engaged:
             return None
         # an engaged switch must never read as "no reason": the guard treats None as clear
-        return self._state.reason or "engaged (no reason recorded)"
+        return self._state.reason or "no reason recorded"
 
     def engage(self, reason: str) -> None:
         """Halt trading. Idempotent: the first reason is kept."""
