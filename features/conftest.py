@@ -509,6 +509,17 @@ def trade_refused(trade: TradeResult, exchange: FakeKucoin) -> None:
     assert exchange.stop_orders == {}
 
 
+@then("nothing was sent to KuCoin for that trade")
+def nothing_sent_for_trade(trade: TradeResult, exchange: FakeKucoin) -> None:
+    """For a refusal while other positions exist: no request carried this trade's entry id."""
+    assert not trade.sent
+    assert trade.plan is not None, trade.refusal
+    oid = trade.plan.entry.client_oid
+    sent = [b for b in bodies(exchange, "create_order") if b.get("clientOid") == oid]
+    assert sent == [], sent
+    assert all(o.client_oid != oid for o in exchange.orders.values())
+
+
 @then(parse('the trade refusal names "{text}"'))
 def trade_refusal_names(trade: TradeResult, text: str) -> None:
     assert trade.refusal is not None
@@ -851,10 +862,18 @@ def sized_from_exchange(trade: TradeResult, usdt: Decimal) -> None:
 
 
 @then(parse("the trade risks at most {budget:Dec} USDT at the stop-loss"))
-def risks_at_most(trade: TradeResult, budget: Decimal) -> None:
+def risks_at_most(trade: TradeResult, exchange: FakeKucoin, budget: Decimal) -> None:
     assert trade.plan is not None, trade.refusal
     assert trade.plan.size.risk_budget == budget, trade.plan.size.explain()
     assert trade.plan.size.risk_amount <= budget, trade.plan.size.explain()
+    # and from KuCoin's own records, not the plan: what the buy cost (fee included) minus what
+    # the live stop-loss returns when it sells the position at its trigger, after the fee
+    (buy,) = [o for o in exchange.orders.values() if o.side == "buy"]
+    (loss,) = stop_orders(exchange, "loss", "NEW")
+    assert loss.size == buy.deal_size, (loss, buy)
+    paid = buy.deal_funds + (buy.fee if buy.fee_currency == "USDT" else Decimal(0))
+    returned = loss.size * loss.stop_price * (1 - trade.plan.market.taker_fee)
+    assert paid - returned <= budget, (paid, returned, budget)
 
 
 @then(

@@ -109,6 +109,7 @@ Feature: A restarted bot takes its positions back from KuCoin
     Then the new position is protected on KuCoin next to the second one
     When the bot buys SOL/USDT with a stop-loss at 83.80 and a take-profit at 88.00 on a signal of 0.5
     Then the trade refusal names "2 position(s) open, MAX_OPEN_POSITIONS is 2"
+    And nothing was sent to KuCoin for that trade
 
   Scenario: The protective orders placed by hand on Feb 6 are watched once the bot starts
     Incident: User manually placed protective orders (SL $85.61, TP $90.00)
@@ -125,5 +126,6 @@ Feature: A restarted bot takes its positions back from KuCoin
     Then the bot watches the position placed by hand
     When the bot buys SOL/USDT with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
     Then the guard refused it by "max-open-positions"
+    And nothing was sent to KuCoin for that trade
     When SOL/USDT trades at 85.50 and the bot checks its positions
     Then the stop-loss sold the position on KuCoin and the bot cancelled the take-profit

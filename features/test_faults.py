@@ -21,7 +21,6 @@ from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
 scenarios("faults_protection.feature")
 
 SYMBOL = "SOL/USDT"
-SOL_MIN_SIZE = Decimal("0.01")
 
 FAULTS = {
     "timeout": Fault.TIMEOUT,
@@ -110,7 +109,7 @@ def _assert_protected(outcome: Protected, exchange: FakeKucoin) -> None:
 
 def _assert_flattened(outcome: Flattened, exchange: FakeKucoin) -> None:
     assert outcome.exit_order is not None, outcome.reason
-    assert exchange.balance("SOL").total < SOL_MIN_SIZE
+    assert exchange.balance("SOL").total == 0  # "no coins are left": the whole fill was sold
     assert _live_stops(exchange) == []
     sales = [o for o in exchange.orders.values() if o.side == "sell"]
     assert [(o.type, o.deal_size, o.is_active) for o in sales] == [
