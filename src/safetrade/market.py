@@ -157,6 +157,11 @@ class MarketSpec:
             taker_fee=taker if taker is not None else DEFAULT_TAKER_FEE,
         )
 
+    @property
+    def smallest_amount(self) -> Decimal:
+        """The smallest amount that can be bought or sold: less is dust, not a position."""
+        return max(self.min_amount or Decimal(0), self.amount_increment)
+
     def notional(self, amount: Decimal, price: Decimal) -> Decimal:
         """Order value in quote currency, exact whatever the caller's decimal context."""
         return EXACT.multiply(amount, price)

@@ -304,8 +304,7 @@ class Protector:
             )
             return self._halt(fill, "could not read the account to reconcile", events)
         market, held, stops, last = state
-        minimum = max(market.min_amount or Decimal(0), market.amount_increment)
-        if held < minimum:
+        if held < market.smallest_amount:
             return None
         covered = {
             trigger: sum(
@@ -353,11 +352,12 @@ class Protector:
         self, market: MarketSpec, fill: Fill, purpose: OrderPurpose, price: Decimal
     ) -> OrderIntent:
         oid = self._new_oid(purpose)
+        amount = floor_to_step(fill.amount, market.amount_increment)
         if purpose is OrderPurpose.STOP_LOSS:
             return stop_loss_order(
                 market,
                 side=fill.side,
-                amount=floor_to_step(fill.amount, market.amount_increment),
+                amount=amount,
                 stop_price=price,
                 entry_price=fill.average_price,
                 client_oid=oid,
@@ -365,7 +365,7 @@ class Protector:
         return take_profit_order(
             market,
             side=fill.side,
-            amount=floor_to_step(fill.amount, market.amount_increment),
+            amount=amount,
             target_price=price,
             entry_price=fill.average_price,
             client_oid=oid,
@@ -481,8 +481,7 @@ class Protector:
                 if intent is None:
                     held = self._gateway.free_balance(market.base)
                     amount = min(fill.amount, held)
-                    minimum = max(market.min_amount or Decimal(0), market.amount_increment)
-                    if amount < minimum:
+                    if amount < market.smallest_amount:
                         events.append(f"nothing to sell: {held} {market.base} free")
                         return Flattened(
                             fill=fill,

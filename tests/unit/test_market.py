@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 from tests.strategies import kucoin_sol_usdt, sol_usdt
 
@@ -257,3 +258,12 @@ class TestMarketSpec:
         market["taker"] = -0.5
         with pytest.raises(MarketSpecError, match="taker"):
             MarketSpec.from_ccxt(market)
+
+
+def test_smallest_amount_is_the_minimum_size_and_at_least_one_increment():
+    spec = sol_usdt()
+    assert spec.smallest_amount == spec.min_amount == Decimal("0.01")
+    no_minimum = attrs.evolve(spec, min_amount=None)
+    assert no_minimum.smallest_amount == spec.amount_increment == Decimal("0.0001")
+    below_a_step = attrs.evolve(spec, min_amount=Decimal("0.00001"))
+    assert below_a_step.smallest_amount == Decimal("0.0001")

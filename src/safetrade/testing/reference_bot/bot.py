@@ -248,7 +248,7 @@ class ReferenceBot:
             else:
                 cancelled.append(order.order_id)
                 self._raise_alert("orphan-cancelled", f"cancelled {_describe(order)}: {why}")
-        bare = uncovered if uncovered >= _minimum(market) else Decimal(0)
+        bare = uncovered if uncovered >= market.smallest_amount else Decimal(0)
         if bare:
             self._raise_alert(
                 "unprotected-position",
@@ -256,7 +256,7 @@ class ReferenceBot:
                 "it (unless the kill switch is engaged) and it counts as an open position",
             )
         self.positions = positions
-        self._flat = not positions and not failed and held < _minimum(market)
+        self._flat = not positions and not failed and held < market.smallest_amount
         self._synced = True
         result = Sync(
             held=held,
@@ -298,7 +298,7 @@ class ReferenceBot:
             market = self.gateway.load_market(self.symbol)
             last = self.gateway.last_price(self.symbol)
             held = self.gateway.free_balance(market.base)
-            if not self._flat or held >= _minimum(market):
+            if not self._flat or held >= market.smallest_amount:
                 sync = self.sync(last_price=last)
                 if sync.not_cancelled:
                     refusal = (
@@ -514,8 +514,3 @@ def _match(
 def _describe(order: OrderStatus) -> str:
     kind = {"loss": "stop-loss", "entry": "take-profit"}.get(order.trigger or "", "stop order")
     return f"{kind} {order.order_id} ({order.amount} at {order.trigger_price})"
-
-
-def _minimum(market: MarketSpec) -> Decimal:
-    """The smallest amount that is a position rather than dust."""
-    return max(market.min_amount or Decimal(0), market.amount_increment)
