@@ -60,8 +60,8 @@ from safetrade.testing import (
     FillPolicy,
     MarketRules,
 )
-from safetrade.testing.reference_bot import bot as reference_bot
-from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
+from safetrade.reference_bot import bot as reference_bot
+from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 
 
 def pytest_bdd_apply_tag(tag, function):
@@ -281,7 +281,7 @@ def certify_running_code(
         part, rel = altered_file
         root = Path(reference_bot.__file__).parent
         if part == "safetrade":
-            root = root.parent.parent.parent / "safetrade"
+            root = root.parent
         text = (root / rel).read_bytes()
         edited = text.replace(b"=", b"!", 1)  # one character, a real code change
         assert edited != text

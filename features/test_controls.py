@@ -28,7 +28,7 @@ from safetrade.killswitch import KillSwitch
 from safetrade.protector import Halted, Protected, RetryPolicy
 from safetrade.rounder import PositionSide
 from safetrade.testing import FakeKucoin, Fault
-from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
+from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 
 scenarios(
     "controls_open_positions.feature",

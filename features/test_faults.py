@@ -16,7 +16,7 @@ from pytest_bdd import given, parsers, scenarios, then
 from safetrade.builder import OrderPurpose
 from safetrade.protector import Flattened, Halted, Protected
 from safetrade.testing import FakeKucoin, Fault
-from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
+from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 
 scenarios("faults_protection.feature")
 

@@ -20,7 +20,7 @@ from safetrade.gateway import Gateway
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Protected, RetryPolicy
 from safetrade.testing import FakeKucoin, Fault
-from safetrade.testing.reference_bot.bot import ReferenceBot, TradeResult
+from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 
 scenarios("restart.feature")
 

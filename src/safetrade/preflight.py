@@ -142,7 +142,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--symbol", default="SOL/USDT", help="market the bot trades")
     parser.add_argument(
         "--bot-package",
-        default="safetrade.testing.reference_bot",
+        default="safetrade.reference_bot",
         help="the certified bot's importable package",
     )
 

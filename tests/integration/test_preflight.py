@@ -28,7 +28,7 @@ def _rows(fake, env, tmp_path):
         settings,
         lambda: Gateway(fake.ccxt_client()),
         symbol="SOL/USDT",
-        bot_package="safetrade.testing.reference_bot",
+        bot_package="safetrade.reference_bot",
     )
 
 
@@ -84,7 +84,7 @@ def test_unreachable_exchange_is_no_go(fake, tmp_path):
         settings,
         lambda: Gateway(fake.ccxt_client(secret="wrong")),
         symbol="SOL/USDT",
-        bot_package="safetrade.testing.reference_bot",
+        bot_package="safetrade.reference_bot",
     )
     assert [r.name for r in rows if not r.passed] == ["exchange", "balance"]
 
@@ -108,7 +108,7 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     from safetrade.certification.keys import SigningKey
     from safetrade.certification.provenance import measure_running_code
 
-    bot = "safetrade.testing.reference_bot"
+    bot = "safetrade.reference_bot"
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "k.feature").write_text(
         "Feature: K\n  Scenario: S\n    Given g\n", encoding="utf-8"

@@ -60,7 +60,7 @@ __all__ = [
 
 _log = logging.getLogger("safetrade.certification")
 
-DEFAULT_BOT_PACKAGE = "safetrade.testing.reference_bot"
+DEFAULT_BOT_PACKAGE = "safetrade.reference_bot"
 DEFAULT_ARTIFACT = Path("certification/out/safetrade.cert.json")
 #: Tolerated clock difference between the certifying machine and the live machine.
 CLOCK_SKEW = timedelta(minutes=5)

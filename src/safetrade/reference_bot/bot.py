@@ -50,7 +50,7 @@ __all__ = ["ReferenceBot", "Sync", "TradeResult"]
 
 log = logging.getLogger("safetrade.reference_bot")
 
-BOT_PACKAGE = "safetrade.testing.reference_bot"
+BOT_PACKAGE = "safetrade.reference_bot"
 
 _ADOPTED = "adopted from the exchange after a restart (entry price unknown: last price shown)"
 
