@@ -17,7 +17,8 @@ The tree::
     │   ├── OrderRejected                         the exchange refused an order; fix the order
     │   └── OrderNotFound                         the exchange does not know an order
     ├── ProtectionFailed                          a filled position could not be protected
-    └── CertificationError                        live mode without a valid certification
+    ├── CertificationError                        live mode without a valid certification
+    └── BotContractError                          the bot to certify cannot be found or built
 
 Every message states what failed, the values involved, and how to fix it. The pieces are also
 kept as attributes (``what``, ``why``, ``fix``) so callers and reports can use them.
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AuthenticationFailed",
+    "BotContractError",
     "CertificationError",
     "ConfigError",
     "DecisionMismatch",
@@ -174,3 +176,7 @@ class CertificationError(SafetradeError):
             why="; ".join(self.problems),
             fix=fix,
         )
+
+
+class BotContractError(SafetradeError):
+    """The bot named for certification cannot be found, imported or built, or lacks a call."""

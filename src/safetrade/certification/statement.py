@@ -236,9 +236,14 @@ def build_statement(
     developer_key: bool,
     problems: Sequence[str],
     now: datetime,
+    conformance: Mapping[str, Any] | None,
     reports: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Assemble the Statement; ``result`` is PASSED exactly when ``problems`` is empty.
+
+    ``conformance`` is the bot's conformance run (``ConformanceResult.to_json()``): what the
+    bot named by the bot subject did against the fake KuCoin. None records that the bot was
+    never exercised, which the live gate refuses.
 
     ``reports`` maps file names to the sha256 of the report and evidence files bound into the
     statement; it is empty for the copy the reports themselves are rendered from.
@@ -298,6 +303,7 @@ def build_statement(
                 "floors": dict(policy.coverage_floors),
             },
             "files": {"safetrade": dict(running.safetrade_files), "bot": dict(running.bot_files)},
+            "conformance": None if conformance is None else dict(conformance),
             "reports": [
                 {"name": n, "digest": {"sha256": d}} for n, d in sorted((reports or {}).items())
             ],

@@ -23,6 +23,7 @@ from safetrade.testing._faults import Fault, FaultPlan
 from safetrade.testing._handlers import TradingHandlers
 from safetrade.testing._state import RecordedRequest
 from safetrade.testing._wire import (
+    OK_CODE,
     RATE_LIMITED,
     SERVER_ERROR,
     URL_NOT_FOUND,
@@ -170,39 +171,46 @@ class Api(TradingHandlers):
                 body = json.loads(raw_body, parse_float=Decimal) if raw_body else {}
             except ValueError:
                 body = None
-            self.recorded.append(
-                RecordedRequest(
-                    endpoint=name,
-                    method=request.method,
-                    host=request.url.host,
-                    path=request.url.path,
-                    query=query,
-                    body=body if raw_body else None,
-                    fault=_fault_name(fault),
-                )
+            record = RecordedRequest(
+                endpoint=name,
+                method=request.method,
+                host=request.url.host,
+                path=request.url.path,
+                query=query,
+                body=body if raw_body else None,
+                fault=_fault_name(fault),
             )
+            index = len(self.recorded)
+            self.recorded.append(record)
             if fault is Fault.TIMEOUT:
                 raise httpx.ReadTimeout("fake KuCoin: injected timeout", request=request)
             rejection = _rejection_for(fault)
+            if rejection is None:
+                try:
+                    if private:
+                        target = request.url.raw_path.decode()
+                        verify(
+                            self.credentials,
+                            self.clock,
+                            headers=request.headers,
+                            method=request.method,
+                            raw_target=target,
+                            body=raw_body,
+                        )
+                    if not isinstance(body, dict):
+                        raise parameter_error("body must be a JSON object")
+                    handler: Callable[[Call], object] = getattr(self, f"_{name}")
+                    data = handler(Call(query, body, groups))
+                except KucoinError as exc:
+                    rejection = exc.rejection
             if rejection is not None:
-                return _response(rejection.status, rejection.body())
-            try:
-                if private:
-                    target = request.url.raw_path.decode()
-                    verify(
-                        self.credentials,
-                        self.clock,
-                        headers=request.headers,
-                        method=request.method,
-                        raw_target=target,
-                        body=raw_body,
-                    )
-                if not isinstance(body, dict):
-                    raise parameter_error("body must be a JSON object")
-                handler: Callable[[Call], object] = getattr(self, f"_{name}")
-                response = _response(200, ok(handler(Call(query, body, groups))))
-            except KucoinError as exc:
-                response = _response(exc.rejection.status, exc.rejection.body())
+                response = _response(rejection.status, rejection.body())
+                answer = attrs.evolve(record, code=rejection.code, msg=rejection.msg)
+            else:
+                response = _response(200, ok(data))
+                answer = attrs.evolve(record, code=OK_CODE)
+            # what the exchange answered is part of what it saw (conformance judges by it)
+            self.recorded[index] = answer
             if fault is Fault.RESPONSE_LOST:
                 raise httpx.ReadTimeout("fake KuCoin: response lost", request=request)
             return response

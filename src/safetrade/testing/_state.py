@@ -163,6 +163,10 @@ class RecordedRequest:
         query: Query parameters (last value wins).
         body: Parsed JSON body, or None.
         fault: Name of the injected fault that hit this request, if any.
+        code: KuCoin's ``code`` in the answer the fake produced (``"200000"`` for success), or
+            None when no answer was produced (injected timeout). A lost response still has
+            the code of the answer that was dropped.
+        msg: KuCoin's ``msg`` of an error answer, else None.
     """
 
     endpoint: str
@@ -172,3 +176,5 @@ class RecordedRequest:
     query: dict[str, str]
     body: object
     fault: str | None = None
+    code: str | None = None
+    msg: str | None = None

@@ -1,0 +1,242 @@
+"""Judges: each turns what the exchange saw into one :class:`Finding` with its numbers.
+
+Every judge reads only the fake KuCoin's records (requests with KuCoin's answers, fills,
+balances, live stop orders). None looks at the bot or at safetrade's objects.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from safetrade.certification.conformance.result import Finding
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from safetrade.certification.conformance.observe import OrderSent, Position
+    from safetrade.testing import MarketRules
+
+__all__ = [
+    "INCIDENT",
+    "balance_check",
+    "distinct_entries",
+    "entries",
+    "increments",
+    "no_new_entry",
+    "nothing_reached_exchange",
+    "protected",
+    "protected_sold_or_halted",
+    "risk_at_stop",
+    "stops_cleared",
+]
+
+#: The lines of shared/incident.md each control replays.
+INCIDENT = {
+    "config-strict": "`main.py` reads: `ACCOUNT_BALANCE_USD` (not found → defaulted to 10000)",
+    "position-sizing": "Calculated: 4.5 SOL ($394 position size)",
+    "balance-check": (
+        "Balance validation: No pre-trade check if position value exceeds account balance"
+    ),
+    "rounding": (
+        "Take-profit automation failed: `Price increment invalid` (90.1353 instead of 90.14)"
+    ),
+    "protective-orders": (
+        "Stop-loss automation failed: `missing 2 required positional arguments: 'type' and "
+        "'stop_price'`"
+    ),
+    "max-open-positions": "REJECTED second trade: MAX_OPEN_POSITIONS=1 already reached",
+    "signal-threshold": "REJECTED second trade: signal below 0.10 threshold",
+    "code-binding": "Deployed to live without validating stop-loss/TP automation",
+}
+
+
+def _finding(control: str, title: str, passed: bool, detail: str) -> Finding:
+    return Finding(control, title, INCIDENT[control], passed, detail)
+
+
+def entries(sent: Sequence[OrderSent]) -> list[OrderSent]:
+    """Buy orders (regular, not stop orders) the exchange received."""
+    return [o for o in sent if o.kind == "order" and o.side == "buy"]
+
+
+def distinct_entries(sent: Sequence[OrderSent]) -> list[OrderSent]:
+    """One buy per clientOid: a retry of the same order is not a second entry."""
+    seen: set[str] = set()
+    result = []
+    for order in entries(sent):
+        if order.client_oid is not None:
+            if order.client_oid in seen:
+                continue
+            seen.add(order.client_oid)
+        result.append(order)
+    return result
+
+
+def _on_grid(value: Decimal | None, step: Decimal) -> bool:
+    return value is None or (value % step == 0)
+
+
+def increments(sent: Sequence[OrderSent], rules: MarketRules) -> Finding:
+    """Every order on the market's price, size and funds increments; none rejected for it."""
+    title = "every order KuCoin received is on the market's increments"
+    if not sent:
+        return _finding("rounding", title, False, "no order reached the exchange: nothing to judge")
+    bad = []
+    for order in sent:
+        off = [
+            f"{name} {value} is not a multiple of {step}"
+            for name, value, step in (
+                ("price", order.price, rules.price_increment),
+                ("stopPrice", order.stop_price, rules.price_increment),
+                ("size", order.size, rules.base_increment),
+                ("funds", order.funds, rules.quote_increment),
+            )
+            if not _on_grid(value, step)
+        ]
+        if order.msg and "increment" in order.msg.lower():
+            off.append(f"KuCoin answered {order.code} {order.msg!r}")
+        if off:
+            bad.append(f"{order.describe()} ({'; '.join(off)})")
+    if bad:
+        return _finding("rounding", title, False, "; ".join(bad))
+    return _finding(
+        "rounding",
+        title,
+        True,
+        f"{len(sent)} order(s), all on tick {rules.price_increment} / step "
+        f"{rules.base_increment}; no 'increment invalid' rejection",
+    )
+
+
+def _cost(order: OrderSent, last_price: Decimal, fee_rate: Decimal) -> Decimal:
+    if order.funds is not None and order.size is None:
+        return order.funds * (1 + fee_rate)
+    price = order.price if order.type == "limit" and order.price is not None else last_price
+    return (order.size or Decimal(0)) * price * (1 + fee_rate)
+
+
+def balance_check(
+    sent: Sequence[OrderSent], free: Decimal, last_price: Decimal, rules: MarketRules
+) -> Finding:
+    """The entries' cost plus KuCoin's fee fits in the free balance the exchange reported."""
+    title = "no entry costs more than the free balance, fees included"
+    buys = distinct_entries(sent)
+    if not buys:
+        return _finding(
+            "balance-check", title, False, "the bot sent no entry for the signal: nothing to judge"
+        )
+    total = sum((_cost(o, last_price, rules.taker_fee_rate) for o in buys), Decimal(0))
+    detail = (
+        f"{len(buys)} entry(ies) costing {total.quantize(Decimal('0.0001'))} USDT at "
+        f"{last_price} incl. the {rules.taker_fee_rate * 100}% fee; {free} USDT free"
+    )
+    return _finding("balance-check", title, total <= free, detail)
+
+
+def risk_at_stop(
+    *,
+    bought: Decimal,
+    cost: Decimal,
+    stop_price: Decimal | None,
+    signal_stop: Decimal,
+    balance: Decimal,
+    risk_percent: Decimal,
+    rules: MarketRules,
+) -> Finding:
+    """The loss if the bot's own stop-loss fills is within RISK_PERCENT of the balance."""
+    title = f"the loss at the bot's stop-loss is at most {risk_percent}% of the exchange's balance"
+    if bought == 0:
+        return _finding(
+            "position-sizing", title, False, "nothing was bought for the signal: nothing to judge"
+        )
+    stop = stop_price if stop_price is not None else signal_stop
+    loss = cost - bought * stop * (1 - rules.taker_fee_rate)
+    budget = balance * risk_percent / 100
+    whose = "its live stop-loss" if stop_price is not None else "the signal's stop (none live)"
+    detail = (
+        f"bought {bought} SOL for {cost.quantize(Decimal('0.0001'))} USDT incl. fees; selling at "
+        f"{whose} {stop} loses {loss.quantize(Decimal('0.0001'))} USDT; budget {risk_percent}% "
+        f"of {balance} = {budget} USDT"
+    )
+    return _finding("position-sizing", title, loss <= budget, detail)
+
+
+def protected(position: Position, *, after: str) -> Finding:
+    """A live stop-loss covers every coin held (or nothing is held), never more than held."""
+    title = f"a stop-loss covering the position is live on the exchange {after}"
+    state = (
+        f"{position.held} SOL held, {position.stop_loss} SOL under live stop-loss; live: "
+        f"{', '.join(position.live_stops) or 'no stop orders'}"
+    )
+    if position.stop_loss > position.held + position.smallest:
+        return _finding(
+            "protective-orders",
+            title,
+            False,
+            f"stop-losses cover more than is held (a duplicate would sell later coins): {state}",
+        )
+    if position.flat:
+        return _finding("protective-orders", title, True, f"no position left to protect: {state}")
+    return _finding("protective-orders", title, position.covered, state)
+
+
+def protected_sold_or_halted(position: Position, new_entries: int, *, after: str) -> Finding:
+    """Protected, sold, or halted: bare coins are acceptable only if the bot stops entering."""
+    title = f"the position is protected, sold, or the bot has halted {after}"
+    base = protected(position, after=after)
+    if base.passed:
+        return _finding("protective-orders", title, True, base.detail)
+    if new_entries == 0 and position.stop_loss <= position.held + position.smallest:
+        return _finding(
+            "protective-orders",
+            title,
+            True,
+            f"halted: no new entry after a further signal; {base.detail}",
+        )
+    return _finding(
+        "protective-orders",
+        title,
+        False,
+        f"{base.detail}; the bot sent {new_entries} new entry(ies) after a further signal",
+    )
+
+
+def stops_cleared(position: Position) -> Finding:
+    """Once the position is closed, no stop order is left to sell later coins."""
+    title = "no stop order is left live once the position is closed"
+    if not position.flat:
+        return _finding(
+            "protective-orders",
+            title,
+            False,
+            f"the stop-loss fired but {position.held} SOL are still held",
+        )
+    return _finding(
+        "protective-orders",
+        title,
+        not position.live_stops,
+        f"left live: {', '.join(position.live_stops) or 'nothing'}",
+    )
+
+
+def no_new_entry(control: str, title: str, before: int, after: int, why: str) -> Finding:
+    """The exchange received no further entry between two moments."""
+    return _finding(
+        control,
+        title,
+        after == before,
+        f"{after - before} new entry(ies) after {why}",
+    )
+
+
+def nothing_reached_exchange(
+    control: str, title: str, *, started: bool, requests: int, errors: Sequence[str]
+) -> Finding:
+    """Start-up was refused before any request reached the exchange."""
+    refusal = next((e for e in errors if e.startswith(("start", "factory"))), None)
+    if started:
+        detail = f"start-up was not refused; the exchange received {requests} request(s)"
+        return _finding(control, title, False, detail)
+    detail = f"start-up refused ({refusal}); the exchange received {requests} request(s)"
+    return _finding(control, title, requests == 0, detail)

@@ -1,0 +1,180 @@
+"""What the exchange saw: the order requests a bot sent, KuCoin's answers, the stops left live.
+
+Conformance is judged from these records only (never from the bot's or safetrade's objects), so
+a bot that ignores safetrade entirely is judged exactly like one built on it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from safetrade.testing import FakeKucoin, MarketRules, RecordedRequest
+
+__all__ = ["OrderSent", "Position", "observe_position", "orders_sent"]
+
+_ORDER_ENDPOINTS = {"create_order": "order", "create_stop_order": "stop order"}
+
+
+def _dec(value: object) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+@attrs.frozen
+class OrderSent:
+    """One order-creating request the exchange received, with KuCoin's answer.
+
+    Attributes:
+        kind: ``"order"`` (POST /api/v1[/hf]/orders) or ``"stop order"`` (/api/v1/stop-order).
+        side: ``buy`` / ``sell`` as sent.
+        type: ``market`` / ``limit`` as sent.
+        symbol: KuCoin symbol as sent (``SOL-USDT``).
+        size: ``size`` as sent, if any.
+        funds: ``funds`` as sent, if any.
+        price: ``price`` as sent, if any.
+        stop: ``stop`` (``loss`` / ``entry``) of a stop order, if any.
+        stop_price: ``stopPrice``, if any.
+        client_oid: ``clientOid``, if any.
+        code: KuCoin's answer code (``200000`` accepted); None when no answer was produced.
+        msg: KuCoin's error message, if rejected.
+        fault: The fault the harness injected into this request, if any.
+        raw: The body exactly as sent (strings as the bot wrote them).
+    """
+
+    kind: str
+    side: str
+    type: str
+    symbol: str
+    size: Decimal | None
+    funds: Decimal | None
+    price: Decimal | None
+    stop: str | None
+    stop_price: Decimal | None
+    client_oid: str | None
+    code: str | None
+    msg: str | None
+    fault: str | None
+    raw: str
+
+    @property
+    def accepted(self) -> bool:
+        """KuCoin created the order (even if the answer was then lost on the way back)."""
+        return self.code == "200000"
+
+    @property
+    def is_stop_loss(self) -> bool:
+        """A sell stop order that triggers on a falling price."""
+        return self.kind == "stop order" and self.side == "sell" and self.stop in (None, "loss")
+
+    def describe(self) -> str:
+        """One report line, e.g. ``stop order sell limit size 0.6396 price 90.1353 ...``."""
+        parts = [self.kind, self.side, self.type, self.symbol]
+        for label, value in (
+            ("size", self.size),
+            ("funds", self.funds),
+            ("price", self.price),
+            ("stop", self.stop),
+            ("stopPrice", self.stop_price),
+        ):
+            if value is not None:
+                parts.append(f"{label} {value}")
+        if self.fault:
+            answer = f"fault {self.fault}" + (f" (answer was {self.code})" if self.code else "")
+        elif self.accepted:
+            answer = "accepted"
+        else:
+            answer = f"rejected {self.code} {self.msg}"
+        return " ".join(parts) + f" -> {answer}"
+
+
+def _order_sent(request: RecordedRequest) -> OrderSent | None:
+    kind = _ORDER_ENDPOINTS.get(request.endpoint)
+    if kind is None:
+        return None
+    body = request.body if isinstance(request.body, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = body.get(key)
+        return None if value is None else str(value)
+
+    return OrderSent(
+        kind=kind,
+        side=text("side") or "?",
+        type=text("type") or "limit",  # KuCoin's default order type
+        symbol=text("symbol") or "?",
+        size=_dec(body.get("size")),
+        funds=_dec(body.get("funds")),
+        price=_dec(body.get("price")),
+        stop=text("stop"),
+        stop_price=_dec(body.get("stopPrice")),
+        client_oid=text("clientOid"),
+        code=request.code,
+        msg=request.msg,
+        fault=request.fault,
+        raw=", ".join(f"{k}={v}" for k, v in sorted(body.items()) if k != "remark"),
+    )
+
+
+def orders_sent(exchange: FakeKucoin) -> list[OrderSent]:
+    """Every order-creating request the exchange received, oldest first."""
+    return [o for r in exchange.requests if (o := _order_sent(r)) is not None]
+
+
+@attrs.frozen
+class Position:
+    """The account's position on one market as the exchange holds it now.
+
+    Attributes:
+        held: Base currency held (available + held by resting orders).
+        stop_loss: Total size of live (untriggered) sell stop-losses.
+        take_profit: Total size of live sell take-profits (``stop: entry``).
+        live_stops: One line per live stop order.
+        smallest: The market's smallest order size: less than this held is dust.
+    """
+
+    held: Decimal
+    stop_loss: Decimal
+    take_profit: Decimal
+    live_stops: tuple[str, ...]
+    smallest: Decimal
+
+    @property
+    def flat(self) -> bool:
+        """Nothing held that could be sold (dust below the minimum size)."""
+        return self.held < self.smallest
+
+    @property
+    def covered(self) -> bool:
+        """Live stop-losses cover every sellable coin held."""
+        return self.flat or self.held - self.stop_loss < self.smallest
+
+
+def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
+    """Read the position on ``rules.symbol`` from the exchange's own state."""
+    base = rules.symbol.partition("-")[0]
+    live = [
+        s
+        for s in exchange.stop_orders.values()
+        if s.symbol == rules.symbol and s.status == "NEW" and s.side == "sell"
+    ]
+    zero = Decimal(0)
+    return Position(
+        held=exchange.balance(base).total,
+        stop_loss=sum((s.size or zero for s in live if s.stop == "loss"), zero),
+        take_profit=sum((s.size or zero for s in live if s.stop == "entry"), zero),
+        live_stops=tuple(
+            f"{'stop-loss' if s.stop == 'loss' else 'take-profit'} {s.size} {base} "
+            f"at {s.stop_price} ({s.client_oid or s.id})"
+            for s in live
+        ),
+        smallest=max(rules.base_min_size, rules.base_increment),
+    )

@@ -1,0 +1,313 @@
+"""The conformance scenarios: Feb 6 and the faults around it, played against any bot.
+
+Each scenario sets up an account on the fake KuCoin, drives the bot through the contract
+(start, signals, ticks, price moves) and judges the exchange's records. Bounded waits: a bot
+gets :data:`TICKS` ticks after each step to reach the state asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+
+from safetrade.certification.conformance import judges
+from safetrade.certification.conformance.result import Finding
+from safetrade.certification.conformance.stage import Setup, Stage
+from safetrade.testing import Fault, Rejection
+
+__all__ = ["SCENARIOS", "TICKS", "Scenario"]
+
+#: Ticks a bot gets after a fill (or a restart) to have its stop-loss live.
+TICKS = 3
+_FREE = Decimal(123)
+_RISK = Decimal(1)
+_LAST = Decimal("87.36")
+LIVE_ENV = """\
+TRADING_MODE=live
+ACCOUNT_BALANCE_USD=123
+RISK_PERCENT=1
+MAX_OPEN_POSITIONS=1
+MIN_SIGNAL_STRENGTH=0.10
+"""
+_WRONG_KEY_ENV = LIVE_ENV.replace("ACCOUNT_BALANCE_USD=", "ACCOUNT_BALANCE=")
+_STOP_REJECTED = Rejection("400100", "Parameter Error")
+
+
+@attrs.frozen
+class Scenario:
+    """One conformance scenario.
+
+    Attributes:
+        id: Stable identifier (used in reports and the signed statement).
+        title: One line for the report.
+        story: Its steps in words.
+        setup: The account, configuration and faults it starts from.
+        play: Drives the stage and returns the findings.
+    """
+
+    id: str
+    title: str
+    story: tuple[str, ...]
+    setup: Setup
+    play: Callable[[Stage], list[Finding]]
+
+
+def _started_or(stage: Stage, control: str, title: str) -> list[Finding]:
+    """A refused start-up fails the scenario's control (a bot that never starts proves nothing)."""
+    if stage.started:
+        return []
+    errors = "; ".join(stage.errors) or "no error recorded"
+    return [Finding(control, title, judges.INCIDENT[control], False, f"start-up refused: {errors}")]
+
+
+def _trade_findings(stage: Stage) -> list[Finding]:
+    """Sizing, balance and rounding of what the bot sent for the incident's signal."""
+    bought, cost = stage.bought()
+    return [
+        judges.risk_at_stop(
+            bought=bought,
+            cost=cost,
+            stop_price=stage.live_stop_loss_price(),
+            signal_stop=Decimal("85.61"),
+            balance=_FREE,
+            risk_percent=_RISK,
+            rules=stage.rules,
+        ),
+        judges.balance_check(stage.sent(), _FREE, _LAST, stage.rules),
+    ]
+
+
+def _feb6(stage: Stage) -> list[Finding]:
+    if not stage.start():
+        return [
+            *_started_or(stage, "position-sizing", "the bot starts with valid live settings"),
+            *_started_or(stage, "protective-orders", "the bot starts with valid live settings"),
+        ]
+    stage.signal()
+    stage.tick(TICKS)
+    findings = [
+        *_trade_findings(stage),
+        judges.protected(stage.position(), after=f"within {TICKS} ticks of the fill"),
+    ]
+    before = len(judges.distinct_entries(stage.sent()))
+    stage.set_price(Decimal("86.63"))  # the 12:56 validation run
+    stage.signal(strength=Decimal("0.5"), entry=Decimal("86.63"), stop_loss=Decimal("84.90"))
+    stage.tick()
+    findings.append(
+        judges.no_new_entry(
+            "max-open-positions",
+            "a second signal while one position is open sends no entry",
+            before,
+            len(judges.distinct_entries(stage.sent())),
+            "a second signal with MAX_OPEN_POSITIONS=1 and one position open",
+        )
+    )
+    stage.set_price(Decimal("85.00"))  # through the stop-loss
+    stage.tick(TICKS)
+    findings.append(judges.stops_cleared(stage.position()))
+    findings.append(judges.increments(stage.sent(), stage.rules))
+    return findings
+
+
+def _wrong_key(stage: Stage) -> list[Finding]:
+    title = "`.env` with ACCOUNT_BALANCE=123: start-up refused or sized from the exchange's 123"
+    if not stage.start():
+        return [
+            judges.nothing_reached_exchange(
+                "config-strict",
+                title,
+                started=False,
+                requests=len(stage.sent()),
+                errors=stage.errors,
+            )
+        ]
+    stage.signal()
+    stage.tick(TICKS)
+    findings = _trade_findings(stage)
+    passed = all(f.passed for f in findings)
+    detail = "; ".join(f"{f.control}: {f.detail}" for f in findings)
+    return [
+        Finding("config-strict", title, judges.INCIDENT["config-strict"], passed, detail),
+        *findings,
+    ]
+
+
+def _weak_signal(stage: Stage) -> list[Finding]:
+    title = "a signal of 0.099 under MIN_SIGNAL_STRENGTH=0.10 sends no entry"
+    if not stage.start():
+        return _started_or(stage, "signal-threshold", title)
+    stage.signal(strength=Decimal("0.099"))
+    stage.tick()
+    return [
+        judges.no_new_entry(
+            "signal-threshold",
+            title,
+            0,
+            len(judges.distinct_entries(stage.sent())),
+            "a 0.099 signal",
+        )
+    ]
+
+
+def _stop_fault(description: str, *, persistent: bool) -> Callable[[Stage], list[Finding]]:
+    def play(stage: Stage) -> list[Finding]:
+        title = f"with the stop-loss {description}"
+        if not stage.start():
+            return _started_or(stage, "protective-orders", title)
+        stage.signal()
+        stage.tick(TICKS)
+        if not persistent:
+            return [judges.protected(stage.position(), after=f"{title}, within {TICKS} ticks")]
+        before = len(judges.distinct_entries(stage.sent()))
+        position = stage.position()
+        stage.signal()
+        stage.tick()
+        new = len(judges.distinct_entries(stage.sent())) - before
+        return [
+            judges.protected_sold_or_halted(position, new, after=f"{title}, within {TICKS} ticks")
+        ]
+
+    return play
+
+
+def _restart_bare(stage: Stage) -> list[Finding]:
+    title = f"a restart with 1.417 SOL and no stop-loss protects or sells it within {TICKS} ticks"
+    if not stage.start():
+        return _started_or(stage, "protective-orders", title)
+    stage.tick(TICKS)
+    return [judges.protected(stage.position(), after=f"after a restart, within {TICKS} ticks")]
+
+
+def _refused(kind: str) -> Callable[[Stage], list[Finding]]:
+    def play(stage: Stage) -> list[Finding]:
+        started = stage.start()
+        finding = judges.nothing_reached_exchange(
+            "code-binding",
+            f"live start-up with a {kind} certificate is refused before any request",
+            started=started,
+            requests=len(stage.fake.requests),
+            errors=stage.errors,
+        )
+        if started:  # judged already; see what it would have done
+            stage.signal()
+            stage.tick()
+        return [finding]
+
+    return play
+
+
+_GIVEN_LIVE = (
+    "Given a KuCoin account with 123 USDT free, SOL/USDT at 87.36 (tick 0.01, step 0.0001)"
+)
+_ENV_LINE = (
+    "And a .env with TRADING_MODE=live, ACCOUNT_BALANCE_USD=123, RISK_PERCENT=1, "
+    "MAX_OPEN_POSITIONS=1, MIN_SIGNAL_STRENGTH=0.10 and a valid certification"
+)
+_SIGNAL = "When the strategy signals long SOL/USDT: entry 87.36, stop 85.61, take-profit 90.1353"
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "feb6-trade",
+        "The Feb 6 trade on a $123 account, then the 12:56 second signal, then the stop fires",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE,
+            _SIGNAL,
+            f"And the bot ticks {TICKS} times",
+            "Then the entry fits the free balance and risks at most 1.23 USDT at its stop-loss",
+            "And a stop-loss covering the position is live; every order is on the increments",
+            "When SOL falls to 86.63 and a second signal comes: no second entry",
+            "When SOL falls to 85.00 (the stop-loss fires): no stop order is left live",
+        ),
+        Setup(dotenv=LIVE_ENV),
+        _feb6,
+    ),
+    Scenario(
+        "wrong-env-key",
+        "`.env` says ACCOUNT_BALANCE=123 where the bot's settings key is ACCOUNT_BALANCE_USD",
+        (
+            _GIVEN_LIVE,
+            "And a live .env whose balance key is ACCOUNT_BALANCE=123 (a near miss)",
+            _SIGNAL,
+            "Then start-up is refused with nothing sent, or the entry is sized from the 123 USDT",
+        ),
+        Setup(dotenv=_WRONG_KEY_ENV),
+        _wrong_key,
+    ),
+    Scenario(
+        "weak-signal",
+        "A 0.099 signal under MIN_SIGNAL_STRENGTH=0.10 (the 12:56 validation run)",
+        (_GIVEN_LIVE, _ENV_LINE, "When the strategy signals with strength 0.099", "Then no entry"),
+        Setup(dotenv=LIVE_ENV),
+        _weak_signal,
+    ),
+    Scenario(
+        "stop-loss-rejected",
+        "KuCoin rejects every stop-loss request (400100 Parameter Error)",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE,
+            "And KuCoin rejects every stop order with 400100 'Parameter Error'",
+            _SIGNAL,
+            f"Then within {TICKS} ticks the position is protected, sold, or the bot halted",
+            "And a further signal sends no new entry while coins sit bare",
+        ),
+        Setup(dotenv=LIVE_ENV, faults=(("create_stop_order", _STOP_REJECTED, 50),)),
+        _stop_fault("rejected", persistent=True),
+    ),
+    Scenario(
+        "stop-loss-timeout",
+        "The first two stop-loss requests time out",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE,
+            "And the next 2 stop-order requests time out",
+            _SIGNAL,
+            f"Then within {TICKS} ticks one stop-loss covers the position, no duplicate",
+        ),
+        Setup(dotenv=LIVE_ENV, faults=(("create_stop_order", Fault.TIMEOUT, 2),)),
+        _stop_fault("timing out twice", persistent=False),
+    ),
+    Scenario(
+        "stop-loss-response-lost",
+        "KuCoin accepts the first stop-loss but its answer is lost",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE,
+            "And the answer to the first stop-order request is lost after KuCoin accepted it",
+            _SIGNAL,
+            f"Then within {TICKS} ticks exactly one stop-loss covers the position",
+        ),
+        Setup(dotenv=LIVE_ENV, faults=(("create_stop_order", Fault.RESPONSE_LOST, 1),)),
+        _stop_fault("answer lost", persistent=False),
+    ),
+    Scenario(
+        "restart-bare",
+        "The bot restarts with 1.417 SOL held and no stop-loss (a crash after the fill)",
+        (
+            "Given a KuCoin account with 123 USDT and 1.417 SOL free, no stop orders, SOL at 87.36",
+            _ENV_LINE,
+            f"When the bot starts and ticks {TICKS} times",
+            "Then a stop-loss covers the 1.417 SOL, or they were sold",
+        ),
+        Setup(dotenv=LIVE_ENV, base=Decimal("1.417")),
+        _restart_bare,
+    ),
+    *(
+        Scenario(
+            f"live-{kind}-certificate",
+            f"Live start-up with a {kind} certificate",
+            (
+                _GIVEN_LIVE,
+                f"And a live .env whose SAFETRADE_CERTIFICATE is {kind}",
+                "When the bot starts",
+                "Then start-up is refused and the exchange received no request at all",
+            ),
+            Setup(dotenv=LIVE_ENV, certificate=kind),
+            _refused(kind),
+        )
+        for kind in ("missing", "expired", "other-code")
+    ),
+)

@@ -1,0 +1,228 @@
+"""One scenario's stage: a fake KuCoin, the bot's context, and the bot driven through it.
+
+Every exception the bot raises is caught and noted (an exception from ``start`` means start-up
+was refused); the scenario then judges what the exchange saw, never the bot's objects.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from safetrade.certification.conformance.mint import mint_certificate
+from safetrade.certification.conformance.observe import (
+    OrderSent,
+    Position,
+    observe_position,
+    orders_sent,
+)
+from safetrade.certification.contract import BotContext, ExchangeAccess, Signal
+from safetrade.rounder import PositionSide
+from safetrade.testing import (
+    SOL_USDT,
+    TEST_API_KEY,
+    TEST_API_SECRET,
+    TEST_PASSPHRASE,
+    FakeKucoin,
+    Fault,
+    FillPolicy,
+    Rejection,
+    session_over,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from safetrade.certification.bots import BotUnderTest
+    from safetrade.certification.provenance import RunningCode
+
+__all__ = ["CERTIFICATES", "Setup", "Stage"]
+
+#: What the scenario's SAFETRADE_CERTIFICATE names.
+CERTIFICATES = ("valid", "missing", "expired", "other-code")
+_MAX_ERROR = 400
+
+
+@attrs.frozen(kw_only=True)
+class Setup:
+    """The account, market, configuration and faults a scenario starts from.
+
+    Attributes:
+        dotenv: The ``.env`` file's text (trading settings).
+        usdt: USDT free on the account.
+        base: SOL already held (a position left by a crash).
+        price: SOL/USDT last price.
+        certificate: Which certification SAFETRADE_CERTIFICATE names (:data:`CERTIFICATES`).
+        faults: ``(endpoint, fault, times)`` injected before start-up.
+    """
+
+    dotenv: str
+    usdt: Decimal = Decimal(123)
+    base: Decimal = Decimal(0)
+    price: Decimal = Decimal("87.36")
+    certificate: str = "valid"
+    faults: tuple[tuple[str, Fault | Rejection, int], ...] = ()
+
+
+def _altered(running: RunningCode) -> RunningCode:
+    """The same code with one bot file recorded differently: a hotfix after certification."""
+    files = dict(running.bot_files)
+    first = sorted(files)[0] if files else "__init__.py"
+    files[first] = "0" * 64
+    return attrs.evolve(running, bot_files=files)
+
+
+class Stage:
+    """Builds the exchange and the context, then runs the bot's calls for a scenario."""
+
+    def __init__(
+        self, bot: BotUnderTest, running: RunningCode, setup: Setup, workdir: Path
+    ) -> None:
+        self.rules = SOL_USDT
+        self.symbol = "SOL/USDT"
+        # KuCoin fills a market buy beyond the balance up to what the balance pays for and
+        # cancels the rest (https://www.kucoin.com/docs/rest/spot-trading/orders/place-order;
+        # Feb 6: 1.417 of 4.5 SOL): the judges look at what the bot *sent*, not what filled
+        self.fake = FakeKucoin(
+            balances={"USDT": setup.usdt, "SOL": setup.base},
+            prices={self.symbol: setup.price},
+            fill_policy=FillPolicy.available_balance(),
+        )
+        self.setup = setup
+        self.errors: list[str] = []
+        self.slept = 0.0
+        self.started = False
+        self._instance: Any = None
+        self._bot = bot
+        now = datetime.now(UTC)
+        env = {
+            "KUCOIN_API_KEY": TEST_API_KEY,
+            "KUCOIN_API_SECRET": TEST_API_SECRET,
+            "KUCOIN_API_PASSPHRASE": TEST_PASSPHRASE,
+            "SAFETRADE_KILL_SWITCH_FILE": str(workdir / "kill-switch.json"),
+        }
+        certs = workdir / "certification"
+        if setup.certificate == "missing":
+            minted = mint_certificate(certs, running=running, now=now)
+            minted.artifact.unlink()
+        elif setup.certificate == "expired":
+            minted = mint_certificate(certs, running=running, now=now, age=timedelta(days=31))
+        elif setup.certificate == "other-code":
+            minted = mint_certificate(certs, running=_altered(running), now=now)
+        else:
+            minted = mint_certificate(certs, running=running, now=now)
+        env["SAFETRADE_CERTIFICATE"] = str(minted.artifact)
+        env["SAFETRADE_TRUSTED_KEYS"] = str(minted.trusted_keys)
+        dotenv = workdir / ".env"
+        dotenv.write_text(setup.dotenv, encoding="utf-8")
+        self.context = BotContext(
+            env=env,
+            dotenv_path=dotenv,
+            exchange=self.fake.ccxt_client(),
+            access=ExchangeAccess(
+                api_key=TEST_API_KEY,
+                api_secret=TEST_API_SECRET,
+                api_passphrase=TEST_PASSPHRASE,
+                session=session_over(self.fake.transport),
+            ),
+            new_exchange=self.fake.ccxt_client,
+            symbol=self.symbol,
+            workdir=workdir,
+            clock=lambda: datetime.now(UTC),
+            sleep=self._sleep,
+        )
+        for endpoint, fault, times in setup.faults:
+            self.fake.inject(endpoint, fault, times)
+
+    def _sleep(self, seconds: float) -> None:
+        self.slept += max(float(seconds), 0.0)
+
+    def _call(self, what: str, call: Any, *args: object) -> bool:  # noqa: ANN401 - the bot's own
+        try:
+            call(*args)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 -- the bot's failure is evidence
+            text = f"{what}: {type(exc).__name__}: {exc}"
+            self.errors.append(text if len(text) <= _MAX_ERROR else text[:_MAX_ERROR] + "…")
+            return False
+        return True
+
+    # --- the bot's calls ---------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Build the bot and start it; False when start-up was refused (it raised)."""
+        try:
+            self._instance = self._bot.factory(self.context)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 -- the bot's failure is evidence
+            self.errors.append(f"factory: {type(exc).__name__}: {exc}"[:_MAX_ERROR])
+            return False
+        self.started = self._call("start", self._instance.start)
+        return self.started
+
+    def signal(
+        self,
+        *,
+        strength: Decimal = Decimal("0.5"),
+        entry: Decimal = Decimal("87.36"),
+        stop_loss: Decimal = Decimal("85.61"),
+        take_profit: Decimal | None = Decimal("90.1353"),
+    ) -> None:
+        """Send the strategy's decision (the incident's levels by default)."""
+        if self.started:
+            signal = Signal(
+                symbol=self.symbol,
+                side=PositionSide.LONG,
+                strength=strength,
+                entry_price=entry,
+                stop_loss=stop_loss,
+                take_profit=take_profit,
+            )
+            self._call("on_signal", self._instance.on_signal, signal)
+
+    def tick(self, times: int = 1) -> None:
+        """Run the bot's loop ``times`` times."""
+        for _ in range(times):
+            if self.started:
+                self._call("tick", self._instance.tick)
+
+    def set_price(self, price: Decimal) -> None:
+        """Move SOL/USDT's last price (stop orders trigger as on KuCoin)."""
+        self.fake.set_price(self.symbol, price)
+
+    def close(self) -> None:
+        """Stop the bot (if it started) and the exchange."""
+        if self.started:
+            self._call("stop", self._instance.stop)
+        self.fake.close()
+
+    # --- what the exchange saw -----------------------------------------------------------------
+
+    def sent(self) -> list[OrderSent]:
+        """Every order-creating request so far."""
+        return orders_sent(self.fake)
+
+    def position(self) -> Position:
+        """The SOL position as the exchange holds it now."""
+        return observe_position(self.fake, self.rules)
+
+    def bought(self) -> tuple[Decimal, Decimal]:
+        """SOL bought and its cost in USDT including fees, from the exchange's fills."""
+        zero = Decimal(0)
+        buys = [f for f in self.fake.fills if f.symbol == self.rules.symbol and f.side == "buy"]
+        return (
+            sum((f.size for f in buys), zero),
+            sum((f.funds + f.fee for f in buys), zero),
+        )
+
+    def live_stop_loss_price(self) -> Decimal | None:
+        """The lowest price a live stop-loss would sell at (a limit's price, else stopPrice)."""
+        prices = [
+            min(s.stop_price, s.price)
+            if s.type == "limit" and s.price is not None
+            else s.stop_price
+            for s in self.fake.stop_orders.values()
+            if s.symbol == self.rules.symbol and s.status == "NEW" and s.stop == "loss"
+        ]
+        return min(prices) if prices else None
