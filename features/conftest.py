@@ -28,26 +28,20 @@ from pytest_bdd import given, parsers, then, when
 
 from safetrade.alerts import Alert
 from safetrade.builder import OrderPurpose, TradePlan, entry_order, plan_trade
+from safetrade.certification.conformance.mint import mint_certificate
 from safetrade.certification.digest import sha256_hex
-from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import (
-    Evidence,
-    InventoryScenario,
-    ItemOutcome,
     apply_tag,
-    scenario_key,
 )
-from safetrade.certification.keys import public_key_of
-from safetrade.certification.policy import parse_policy
-from safetrade.certification.provenance import GitState, measure_running_code
-from safetrade.certification.statement import build_statement, statement_bytes
-from safetrade.certification.suite import reconcile
+from safetrade.certification.provenance import measure_running_code
 from safetrade.config import Settings, load_settings
 from safetrade.errors import SafetradeError
 from safetrade.gateway import Gateway
 from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Flattened, Halted, Protected, RetryPolicy
+from safetrade.reference_bot import bot as reference_bot
+from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.rounder import PositionSide, round_amount
 from safetrade.testing import (
     BTC_USDT,
@@ -60,8 +54,6 @@ from safetrade.testing import (
     FillPolicy,
     MarketRules,
 )
-from safetrade.reference_bot import bot as reference_bot
-from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 
 
 def pytest_bdd_apply_tag(tag, function):
@@ -228,53 +220,16 @@ def gateway_for(exchange: FakeKucoin, settings: Settings | None = None) -> Gatew
 # --------------------------------------------------------------------------- certification
 
 
-_POLICY = b"""
-[certificate]
-validity_days = 30
-[scenarios]
-required_tags = []
-required_controls = ["code-binding"]
-"""
-_FEATURE = "features/code_binding.feature"
-_SCENARIO = "Live start-up accepts a valid certification of the running code"
-
-
-def _one_passing_scenario() -> tuple[list[InventoryScenario], Evidence]:
-    key = scenario_key(_FEATURE, _SCENARIO)
-    inventory = [
-        InventoryScenario(
-            key=key,
-            feature_path=_FEATURE,
-            feature_name="Code binding",
-            name=_SCENARIO,
-            line=1,
-            tags=("control-code-binding",),
-            incident_line=None,
-            steps=(),
-            examples=0,
-        )
-    ]
-    item = ItemOutcome(
-        nodeid="features/test_code_binding.py::certified",
-        outcome="passed",
-        duration=0.0,
-        controls=("code-binding",),
-        incidents=(),
-        scenario=key,
-        message="",
-    )
-    return inventory, Evidence((item,), 0, "certify", 0, (), ())
-
-
 def certify_running_code(
     directory: Path, *, now: datetime, altered_file: tuple[str, str] | None = None
 ) -> Certificate:
     """Sign an artifact for the code that is running now, with a throwaway key.
 
-    Uses the certification module's own builders (measure, statement, DSSE). With
-    ``altered_file=(part, path)`` the artifact instead records ``path`` of ``part`` (``safetrade``
-    or ``bot``) as it was *before a one-character edit*: the certified file differs from the
-    running one by exactly one character, which is what a hotfix after certification leaves.
+    Uses the conformance harness's own scenario-certificate builder (measure, statement,
+    DSSE). With ``altered_file=(part, path)`` the artifact instead records ``path`` of ``part``
+    (``safetrade`` or ``bot``) as it was *before a one-character edit*: the certified file
+    differs from the running one by exactly one character, which is what a hotfix after
+    certification leaves.
     """
     running = measure_running_code(reference_bot.__name__.rpartition(".")[0])
     if altered_file is not None:
@@ -291,30 +246,10 @@ def certify_running_code(
         changes = {"safetrade_files": files} if part == "safetrade" else {"bot_files": files}
         running = attrs.evolve(running, **changes)
     private = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-    inventory, evidence = _one_passing_scenario()
-    policy = parse_policy(_POLICY)
-    statement = build_statement(
-        suite=reconcile(inventory, evidence),
-        policy=policy,
-        evidence=evidence,
-        coverage=None,
-        running=running,
-        git=GitState(None, None),
-        versions={"python": "3.11", "implementation": "CPython", "safetrade": None, "ccxt": None},
-        signer=public_key_of(private),
-        developer_key=False,
-        problems=(),
-        now=now,
+    minted = mint_certificate(directory, running=running, now=now, private_key=private)
+    return Certificate(
+        minted.artifact, minted.trusted_keys, None if altered_file is None else altered_file[1]
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    artifact = directory / "safetrade.cert.json"
-    artifact.write_bytes(sign_envelope(statement_bytes(statement), private).to_json())
-    trusted = directory / "trusted-keys.txt"
-    trusted.write_text(
-        f"# throwaway key of the certification suite\n{public_key_of(private).hex}\n",
-        encoding="utf-8",
-    )
-    return Certificate(artifact, trusted, None if altered_file is None else altered_file[1])
 
 
 # --------------------------------------------------------------------------- Given

@@ -51,7 +51,7 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
     And the open positions keep their stop-loss and take-profit on KuCoin
 
   @control-protective-orders
-  Scenario: Coins on KuCoin that no stop-loss covers are protected and count as an open position
+  Scenario: Coins on KuCoin that no stop-loss covers are protected at start-up and count as an open position
     Given the account also holds 0.6396 SOL that no stop-loss covers
     And the environment:
       """
@@ -60,9 +60,9 @@ Feature: No new position once MAX_OPEN_POSITIONS are open
       MAX_OPEN_POSITIONS=1
       """
     And the bot has started
+    Then the 0.6396 SOL are protected on KuCoin by a stop-loss at 86.49, RISK_PERCENT below the last price, and no take-profit
     When the bot tries to buy SOL/USDT again with a stop-loss at 85.61 and a take-profit at 90.00 on a signal of 0.5
     Then no entry reaches KuCoin
-    And the 0.6396 SOL are protected on KuCoin by a stop-loss at 85.61 and a take-profit at 90.00
     And the guard refused it by "max-open-positions"
 
   Scenario: Below the limit the next entry is sent and protected next to the open one

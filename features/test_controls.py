@@ -26,9 +26,9 @@ from safetrade.gateway import Gateway
 from safetrade.guard import AccountState, check
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Halted, Protected, RetryPolicy
+from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.rounder import PositionSide
 from safetrade.testing import FakeKucoin, Fault
-from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 
 scenarios(
     "controls_open_positions.feature",
@@ -400,29 +400,16 @@ def no_entry(trade: TradeResult, exchange: FakeKucoin, ledger: Ledger) -> None:
 
 @then(
     parse(
-        "the {amount:Dec} SOL are protected on KuCoin by a stop-loss at {stop:Dec} and a "
-        "take-profit at {target:Dec}"
+        "the {amount:Dec} SOL are protected on KuCoin by a stop-loss at {stop:Dec}, "
+        "RISK_PERCENT below the last price, and no take-profit"
     )
 )
-def bare_coins_protected(
-    trade: TradeResult, exchange: FakeKucoin, amount: Decimal, stop: Decimal, target: Decimal
-) -> None:
-    outcome = trade.bare
-    assert isinstance(outcome, Protected), outcome
-    assert outcome.take_profit is not None
-    live = {s.stop: s for s in exchange.stop_orders.values() if s.status == "NEW"}
-    assert sorted(live) == ["entry", "loss"], live
-    assert (live["loss"].side, live["loss"].size, live["loss"].stop_price) == ("sell", amount, stop)
-    assert (live["entry"].side, live["entry"].size, live["entry"].stop_price) == (
-        "sell",
-        amount,
-        target,
-    )
-    assert (live["loss"].id, live["entry"].id) == (
-        outcome.stop_loss.order_id,
-        outcome.take_profit.order_id,
-    )
-    assert exchange.balance("SOL").available == amount
+def bare_coins_protected_at_startup(exchange: FakeKucoin, amount: Decimal, stop: Decimal) -> None:
+    # 87.36 x (1 - 1 %) = 86.4864, rounded up toward the entry (less risk) to 86.49
+    live = [s for s in exchange.stop_orders.values() if s.status == "NEW"]
+    assert [(s.stop, s.side, s.size, s.stop_price) for s in live] == [
+        ("loss", "sell", amount, stop)
+    ], live
 
 
 @then("the open positions keep their stop-loss and take-profit on KuCoin")

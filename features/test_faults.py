@@ -15,8 +15,8 @@ from pytest_bdd import given, parsers, scenarios, then
 
 from safetrade.builder import OrderPurpose
 from safetrade.protector import Flattened, Halted, Protected
-from safetrade.testing import FakeKucoin, Fault
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
+from safetrade.testing import FakeKucoin, Fault
 
 scenarios("faults_protection.feature")
 

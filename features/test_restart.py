@@ -19,8 +19,8 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from safetrade.gateway import Gateway
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Protected, RetryPolicy
-from safetrade.testing import FakeKucoin, Fault
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
+from safetrade.testing import FakeKucoin, Fault
 
 scenarios("restart.feature")
 

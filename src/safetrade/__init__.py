@@ -50,6 +50,9 @@ from safetrade.errors import (
     AuthenticationFailed as AuthenticationFailed,
 )
 from safetrade.errors import (
+    BotContractError as BotContractError,
+)
+from safetrade.errors import (
     CertificationError as CertificationError,
 )
 from safetrade.errors import (
@@ -137,6 +140,7 @@ __all__ = [
     "AccountState",
     "Alert",
     "AuthenticationFailed",
+    "BotContractError",
     "CcxtOrderCall",
     "CertificationError",
     "ConfigError",

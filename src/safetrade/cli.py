@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serve the fake KuCoin on 127.0.0.1 for bots in any language",
     ),
     "keygen": ("safetrade.certification.cli", "create an Ed25519 certification signing key"),
+    "conformance": (
+        "safetrade.certification.conformance.cli",
+        "run a bot through the incident and fault scenarios against the fake KuCoin",
+    ),
     "certify": (
         "safetrade.certification.cli",
         "turn a finished certification run into a signed artifact and report",

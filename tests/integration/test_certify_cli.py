@@ -9,7 +9,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests.conformance_runs import conformance_result
 
+from safetrade.certification.provenance import measure_running_code
 from safetrade.cli import main
 
 FEATURE = """\
@@ -124,10 +126,15 @@ def _certify(root: Path) -> int:
             str(root / "policy.toml"),
             "--project-root",
             str(root),
-            "--bot-package",
-            "toybot",
         ]
     )
+
+
+def _conformance_run(root: Path) -> None:
+    """The toy bot's conformance record (certify and verify are under test here, not the run)."""
+    (root / "out").mkdir(exist_ok=True)
+    record = conformance_result(measure_running_code("toybot"))
+    (root / "out" / "conformance.json").write_bytes(record.dumps())
 
 
 def test_certify_then_verify_round_trip(
@@ -136,6 +143,7 @@ def test_certify_then_verify_round_trip(
     root = _project(tmp_path / "proj")
     monkeypatch.syspath_prepend(str(root / "botsite"))
     _run_suite(root)
+    _conformance_run(root)
     assert _certify(root) == 0
     captured = capsys.readouterr()
     assert "LOCAL DEVELOPER KEY" in captured.err
@@ -169,6 +177,7 @@ def test_scenario_never_executed_is_not_certified(
     out.mkdir()
     (out / "safetrade.cert.json").write_text("stale artifact from an earlier run")
     _run_suite(root)
+    _conformance_run(root)
     assert _certify(root) == 1
     err = capsys.readouterr().err
     assert "NOT CERTIFIED" in err

@@ -42,7 +42,7 @@ def test_subcommand_help_shows_its_own_arguments(capsys: pytest.CaptureFixture[s
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: safetrade certify")
-    assert "--bot-package" in out
+    assert "--conformance" in out
     assert COMMANDS["certify"][1] in " ".join(out.split())
 
 

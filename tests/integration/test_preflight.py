@@ -103,6 +103,7 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     import json
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from tests.conformance_runs import conformance_result
 
     from safetrade.certification.certify import CertifyInputs, certify
     from safetrade.certification.keys import SigningKey
@@ -123,6 +124,8 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
         ],
     }  # fmt: skip
     (tmp_path / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
+    running = measure_running_code(bot)
+    (tmp_path / "conformance.json").write_bytes(conformance_result(running).dumps())
     key = SigningKey(Ed25519PrivateKey.generate(), "test", developer=False)
     outcome = certify(
         CertifyInputs(
@@ -132,11 +135,11 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
             evidence=tmp_path / "evidence.json",
             coverage=tmp_path / "coverage.json",
             cucumber=None,
-            bot_package=bot,
+            conformance=tmp_path / "conformance.json",
         ),
         signing_key=key,
         now=datetime.now(UTC),
-        running=measure_running_code(bot),
+        running=running,
     )
     assert outcome.certified, outcome.problems
     (tmp_path / "trusted.txt").write_text(key.public.hex + "\n", encoding="utf-8")

@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.conformance_runs import conformance_of
+
 from safetrade.certification.controls import CONTROLS
 from safetrade.certification.evidence import Evidence, ItemOutcome, incident_line, parse_feature
 from safetrade.certification.keys import PublicKey
@@ -144,6 +146,7 @@ def _assess_and_build(
         developer_key=True,
         problems=problems,
         now=datetime(2026, 3, 1, tzinfo=UTC),
+        conformance=conformance_of(running, passed=False),
     )
     return problems, statement
 
@@ -180,6 +183,10 @@ def test_reports_share_data_and_show_verdict_fingerprint_scenarios_controls() ->
         assert "NOT EVIDENCED" in text
         assert CONTROLS["price-collar"].anchors[0] in text
         assert "safetrade verify" in text
+        # the bot under certification comes first, each control with its incident line
+        assert "The bot under certification" in text
+        assert "feb6-trade" in text
+        assert "an incident line" in text
     # self-contained: no scripts, no external resources
     assert "<script" not in page
     assert not re.search(r"""(src|href)=["']?https?:""", page)

@@ -14,8 +14,10 @@ from typing import Any
 import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tests.conformance_runs import conformance_of
 
 from safetrade.certification import gate, require_valid
+from safetrade.certification.conformance.result import REQUIRED_CONTROLS
 from safetrade.certification.digest import TreeError, schema_digest, tree_files
 from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome, scenario_key
@@ -118,6 +120,9 @@ def _evidence(outcomes: dict[str, str]) -> Evidence:
 ALL_PASS = {"Collar rejects a far order": "passed", "Collar accepts a near order": "passed"}
 
 
+_PASSING = object()
+
+
 def _statement(
     running: RunningCode,
     *,
@@ -125,6 +130,7 @@ def _statement(
     now: datetime = NOW,
     signer: PublicKey,
     problems: tuple[str, ...] = (),
+    conformance: Any = _PASSING,
 ) -> dict[str, Any]:
     policy = parse_policy(POLICY)
     return build_statement(
@@ -144,6 +150,7 @@ def _statement(
         developer_key=False,
         problems=problems,
         now=now,
+        conformance=conformance_of(running) if conformance is _PASSING else conformance,
     )
 
 
@@ -501,8 +508,10 @@ def test_predicate_that_is_not_an_object_fails_every_predicate_check(
     assert "predicate is not an object" in _detail(verdict, "statement type")
     assert "unreadable issuedAt/expiresAt" in _detail(verdict, "freshness")
     assert "no scenario results in the artifact" in _detail(verdict, "result")
-    # the subjects still bind the code, so the digest checks pass on their own
-    assert _failed(verdict) == ["statement type", "freshness", "result"]
+    # the subjects still bind the code, so the digest checks pass on their own; no predicate
+    # means no conformance run either
+    assert _failed(verdict) == ["statement type", "freshness", "result", "bot conformance"]
+    assert "only hashed, never exercised" in _detail(verdict, "bot conformance")
 
 
 def test_unreadable_timestamps_are_a_freshness_failure(
@@ -552,8 +561,9 @@ def test_missing_subjects_are_named(packages: dict[str, Path], key: Ed25519Priva
     statement = _good_statement(packages, key)
     statement["subject"] = ["not an object"]
     verdict = _evaluate_statement(packages, key, statement)
-    assert _failed(verdict) == ["safetrade code", "bot package", "config schema"]
+    assert _failed(verdict) == ["safetrade code", "bot package", "bot conformance", "config schema"]
     assert _detail(verdict, "safetrade code") == "the artifact binds no safetrade"
+    assert _detail(verdict, "bot conformance") == "the artifact binds no bot package"
     assert _detail(verdict, "bot package") == "the artifact binds no bot package 'toybot'"
     assert _detail(verdict, "config schema") == "the artifact binds no config schema"
 
@@ -698,3 +708,63 @@ def test_require_valid_accepts_the_certified_installed_code_and_logs_it(
     assert f"key {public_key_of(key).fingerprint} expires 2026-03-31T12:00:00Z" in summary
     assert summary in caplog.messages
     assert any("developer key" in m for m in caplog.messages)
+
+
+# --- the bot named by the artifact must be the bot that was exercised (issue: certify the bot)
+
+
+def _conformance_verdict(
+    packages: dict[str, Path], key: Ed25519PrivateKey, conformance: Any
+) -> Verdict:
+    running = _running(packages)
+    statement = _statement(running, signer=public_key_of(key), conformance=conformance)
+    return evaluate(
+        _sign(statement, key), trusted_keys=[public_key_of(key)], running=running, now=NOW
+    )
+
+
+def test_an_artifact_whose_bot_was_only_hashed_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    verdict = _conformance_verdict(packages, key, None)
+    assert _failed(verdict) == ["bot conformance"]
+    assert "only hashed, never exercised" in _detail(verdict, "bot conformance")
+
+
+def test_a_conformance_run_of_another_bot_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    other = attrs.evolve(_running(packages), bot_package="safetrade.reference_bot")
+    verdict = _conformance_verdict(packages, key, conformance_of(other))
+    assert _failed(verdict) == ["bot conformance"]
+    assert _detail(verdict, "bot conformance") == (
+        "the conformance run exercised 'safetrade.reference_bot', not the certified bot 'toybot'"
+    )
+
+
+def test_a_conformance_run_of_other_code_of_the_same_bot_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    running = _running(packages)
+    older = attrs.evolve(running, bot_files={**running.bot_files, "strategy.py": "0" * 64})
+    verdict = _conformance_verdict(packages, key, conformance_of(older))
+    assert _failed(verdict) == ["bot conformance"]
+    assert "other code of the bot" in _detail(verdict, "bot conformance")
+
+
+def test_a_failed_or_incomplete_conformance_run_is_refused_even_when_signed(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    running = _running(packages)
+    failed = conformance_of(running, passed=False)
+    verdict = _conformance_verdict(packages, key, failed)
+    assert _failed(verdict) == ["bot conformance"]
+    detail = _detail(verdict, "bot conformance")
+    assert "result is 'FAILED'" in detail
+    assert "control 'rounding' failed" in detail
+    partial = conformance_of(running, controls=("rounding",))
+    partial["result"] = "PASSED"  # a forged summary: the findings still decide
+    detail = _detail(_conformance_verdict(packages, key, partial), "bot conformance")
+    for control in REQUIRED_CONTROLS:
+        if control != "rounding":
+            assert f"required control {control!r} not evidenced" in detail

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tests.conformance_runs import conformance_result
 
 from safetrade.certification.certify import ARTIFACT_NAME, CertifyInputs, certify
 from safetrade.certification.digest import sha256_hex
@@ -68,6 +69,7 @@ def project(tmp_path: Path) -> Path:
     out.mkdir()
     (out / "evidence.json").write_text(json.dumps(_evidence_doc()), encoding="utf-8")
     (out / "coverage.json").write_text(json.dumps(_coverage_doc(95.0)), encoding="utf-8")
+    (out / "conformance.json").write_bytes(conformance_result(RUNNING).dumps())
     return tmp_path
 
 
@@ -80,7 +82,7 @@ def _inputs(root: Path, *, cucumber: Path | None = None) -> CertifyInputs:
         evidence=out / "evidence.json",
         coverage=out / "coverage.json",
         cucumber=cucumber,
-        bot_package="toybot",
+        conformance=out / "conformance.json",
     )
 
 
@@ -98,6 +100,7 @@ def test_complete_inputs_are_certified_and_bound_by_digest(project: Path) -> Non
     statement = json.loads(parse_envelope(envelope).payload)
     reports = {r["name"]: r["digest"]["sha256"] for r in statement["predicate"]["reports"]}
     assert sorted(reports) == [
+        "conformance.json",
         "coverage.json",
         "cucumber.json",
         "evidence.json",
@@ -162,3 +165,49 @@ def test_a_missing_policy_is_an_error_not_a_problem(project: Path) -> None:
     (project / "policy.toml").unlink()
     with pytest.raises(ConfigError, match=r"policy\.toml does not exist"):
         certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+
+
+def test_without_a_conformance_run_the_bot_is_not_certified(project: Path) -> None:
+    (project / "out" / "conformance.json").unlink()
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    assert outcome.problems[0].startswith("bot conformance: no conformance run at ")
+    assert "only be hashed, never exercised" in outcome.problems[0]
+    assert outcome.statement["predicate"]["conformance"] is None
+
+
+def test_a_failed_conformance_run_names_each_failure_and_writes_no_artifact(
+    project: Path,
+) -> None:
+    failed = conformance_result(RUNNING, passed=False)
+    (project / "out" / "conformance.json").write_bytes(failed.dumps())
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    assert not (project / "out" / ARTIFACT_NAME).exists()
+    assert outcome.problems == (
+        "bot conformance: rounding: rounding judged (scenario feb6-trade; incident: an "
+        "incident line): numbers",
+    )
+    report = (project / "out" / "report.md").read_text(encoding="utf-8")
+    assert "| **FAIL** | rounding | an incident line | feb6-trade: rounding judged | numbers |" in (
+        report
+    )
+
+
+def test_an_edited_conformance_file_is_refused(project: Path) -> None:
+    path = project / "out" / "conformance.json"
+    data = json.loads(conformance_result(RUNNING, passed=False).dumps())
+    data["result"] = "PASSED"  # the findings still say FAILED
+    path.write_text(json.dumps(data), encoding="utf-8")
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    assert "the file was edited after the run" in outcome.problems[0]
+
+
+def test_a_bot_changed_after_its_conformance_run_is_not_certified(project: Path) -> None:
+    edited = RunningCode({"a.py": "0" * 64}, "toybot", {"b.py": "9" * 64}, "2" * 64)
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=edited)
+    assert outcome.problems == (
+        "bot package 'toybot' changed after its conformance run (changed: b.py): re-run "
+        "`tox -e certify`",
+    )

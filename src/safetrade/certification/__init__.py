@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from safetrade.certification.gate import (
     DEFAULT_ARTIFACT,
-    DEFAULT_BOT_PACKAGE,
     CertifiedRun,
     Check,
     Verdict,
@@ -22,7 +21,6 @@ from safetrade.certification.keys import PublicKey, load_trusted_keys, parse_tru
 
 __all__ = [
     "DEFAULT_ARTIFACT",
-    "DEFAULT_BOT_PACKAGE",
     "CertifiedRun",
     "Check",
     "PublicKey",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import attrs
 
@@ -110,16 +110,16 @@ def _import_factory(module_name: str, attribute: str, spec: str) -> BotFactory:
             fix="fix the bot so that `python -c 'import "
             f"{module_name}'` works in the certify environment",
         ) from exc
-    factory = module
+    factory: object = module
     for part in attribute.split("."):
-        factory = getattr(factory, part, None)  # type: ignore[assignment]
+        factory = getattr(factory, part, None)
         if factory is None:
             raise BotContractError(
                 f"bot {spec!r}: {module_name} has no attribute {attribute!r}", fix=_FIX
             )
     if not callable(factory):
         raise BotContractError(f"bot {spec!r}: {module_name}:{attribute} is not callable", fix=_FIX)
-    return factory  # type: ignore[return-value]
+    return cast("BotFactory", factory)
 
 
 def load_bot(spec: str | None) -> BotUnderTest:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from safetrade.certification.digest import sha256_hex
+from safetrade.certification.conformance.result import ConformanceError, ConformanceResult
+from safetrade.certification.digest import diff_trees, sha256_hex, tree_digest
 from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import Evidence, EvidenceError, load_evidence, parse_inventory
 from safetrade.certification.policy import load_policy
@@ -56,7 +57,7 @@ class CertifyInputs:
     evidence: Path
     coverage: Path
     cucumber: Path | None
-    bot_package: str
+    conformance: Path
 
 
 @attrs.frozen
@@ -113,10 +114,15 @@ def certify(
         except CoverageError as exc:
             early.append(str(exc))
     suite = reconcile(inventory, evidence)
-    measured = running if running is not None else measure_running_code(inputs.bot_package)
+    conformance, bot_problems = _read_conformance(inputs.conformance)
+    bot_package = conformance.bot.package if conformance else "unknown (no conformance run)"
+    measured = running if running is not None else measure_running_code(bot_package)
+    if conformance is not None:
+        bot_problems += _bound_to_run(conformance, measured)
     git = git_state(inputs.project_root)
     problems = (
         *early,
+        *bot_problems,
         *assess(
             policy=policy,
             suite=suite,
@@ -138,6 +144,7 @@ def certify(
         "developer_key": signing_key.developer,
         "problems": problems,
         "now": now,
+        "conformance": None if conformance is None else conformance.to_json(),
     }
     # The reports are rendered from the statement without report digests (a file cannot
     # contain its own digest); the signed statement then binds the reports by digest.
@@ -150,6 +157,7 @@ def certify(
     report_html.write_text(render_html(draft), encoding="utf-8")
     bound = {"report.md": report_md, "report.html": report_html, "evidence.json": inputs.evidence}
     bound["coverage.json"] = inputs.coverage
+    bound["conformance.json"] = inputs.conformance
     if inputs.cucumber is not None:
         bound["cucumber.json"] = inputs.cucumber
     digests = {
@@ -172,3 +180,38 @@ def certify(
     return CertifyOutcome(
         True, (), statement, artifact, sha256_hex(envelope), (report_md, report_html)
     )
+
+
+def _read_conformance(path: Path) -> tuple[ConformanceResult | None, list[str]]:
+    """The bot's conformance run and its failures (each a problem of this certification)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [
+            f"bot conformance: no conformance run at {path} ({type(exc).__name__}): the bot "
+            "would only be hashed, never exercised; run `safetrade conformance` (tox -e certify "
+            "does) before `safetrade certify`"
+        ]
+    try:
+        result = ConformanceResult.loads(raw)
+    except ConformanceError as exc:
+        return None, [f"bot conformance: {exc}"]
+    return result, [f"bot conformance: {line}" for line in result.failures()]
+
+
+def _bound_to_run(conformance: ConformanceResult, measured: RunningCode) -> list[str]:
+    """The code signed must be the code the conformance run exercised."""
+    problems: list[str] = []
+    if measured.bot_error:
+        return problems  # assess() names it
+    if tree_digest(measured.bot_files) != conformance.bot.dir_hash:
+        diff = diff_trees(conformance.bot.files, measured.bot_files)
+        problems.append(
+            f"bot package {conformance.bot.package!r} changed after its conformance run "
+            f"({diff.describe()}): re-run `tox -e certify`"
+        )
+    if tree_digest(measured.safetrade_files) != conformance.safetrade_dir_hash:
+        problems.append(
+            "safetrade changed after the bot's conformance run: re-run `tox -e certify`"
+        )
+    return problems

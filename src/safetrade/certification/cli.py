@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safetrade.certification.certify import CertifyInputs, certify
-from safetrade.certification.gate import DEFAULT_ARTIFACT, DEFAULT_BOT_PACKAGE, verify_artifact
+from safetrade.certification.gate import DEFAULT_ARTIFACT, verify_artifact
 from safetrade.certification.keys import (
     ENV_KEY,
     ENV_KEY_FILE,
@@ -54,7 +54,10 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
             "--project-root", type=Path, default=Path(), help="project root (git, features)"
         )
         parser.add_argument(
-            "--bot-package", default=DEFAULT_BOT_PACKAGE, help="importable bot package"
+            "--conformance",
+            type=Path,
+            help="the bot's conformance run (default OUT/conformance.json, written by "
+            "`safetrade conformance`); it names the bot being certified",
         )
     elif name == "verify":
         parser.add_argument("artifact", type=Path, nargs="?", default=DEFAULT_ARTIFACT)
@@ -64,7 +67,10 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
             help=f"file of trusted public keys (default ${ENV_TRUSTED_KEYS})",
         )
         parser.add_argument(
-            "--bot-package", default=DEFAULT_BOT_PACKAGE, help="importable bot package"
+            "--bot-package",
+            default=None,
+            help="importable package of the bot you will run (default: the bot the artifact "
+            "names, measured as installed here)",
         )
     else:  # pragma: no cover - the top-level CLI only maps the three names above
         raise ValueError(f"unknown certification command {name!r}")
@@ -115,11 +121,20 @@ def _certify(args: argparse.Namespace) -> int:
         evidence=args.evidence or out / "evidence.json",
         coverage=args.coverage or out / "coverage.json",
         cucumber=args.cucumber or out / "cucumber.json",
-        bot_package=args.bot_package,
+        conformance=args.conformance or out / "conformance.json",
     )
     outcome = certify(inputs, signing_key=key, now=datetime.now(UTC))
     predicate = outcome.statement["predicate"]
     counts = predicate["suite"]["counts"]
+    conformance = predicate.get("conformance")
+    if conformance:
+        bot = conformance["bot"]
+        who = (
+            "safetrade's REFERENCE BOT (name yours: tox -e certify -- --bot PATH)"
+            if bot["isReference"]
+            else f"{bot['distribution'] or bot['package']} {bot['version'] or ''}".strip()
+        )
+        print(f"bot:       {who}, package {bot['package']}: conformance {conformance['result']}")
     print(f"scenarios: {', '.join(f'{k} {v}' for k, v in counts.items())}")
     print(f"reports:   {', '.join(str(p) for p in outcome.reports)}")
     if not outcome.certified:

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from safetrade.certification.conformance.result import REQUIRED_CONTROLS
 from safetrade.certification.digest import diff_trees, tree_digest
 from safetrade.certification.dsse import (
     PAYLOAD_TYPE,
@@ -48,7 +49,6 @@ from safetrade.errors import CertificationError, SafetradeError
 __all__ = [
     "CLOCK_SKEW",
     "DEFAULT_ARTIFACT",
-    "DEFAULT_BOT_PACKAGE",
     "CertifiedRun",
     "Check",
     "Verdict",
@@ -60,7 +60,6 @@ __all__ = [
 
 _log = logging.getLogger("safetrade.certification")
 
-DEFAULT_BOT_PACKAGE = "safetrade.reference_bot"
 DEFAULT_ARTIFACT = Path("certification/out/safetrade.cert.json")
 #: Tolerated clock difference between the certifying machine and the live machine.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -74,6 +73,7 @@ CHECK_NAMES = (
     "result",
     "safetrade code",
     "bot package",
+    "bot conformance",
     "config schema",
 )
 _FIXES = {
@@ -84,7 +84,10 @@ _FIXES = {
     "freshness": "re-run `tox -e certify` to renew the certification",
     "result": "fix the failing scenarios, then re-run `tox -e certify`",
     "safetrade code": "re-run `tox -e certify` for the deployed code, or deploy the certified code",
-    "bot package": "re-run `tox -e certify` with --bot-package for the bot you run",
+    "bot package": "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot) for the "
+    "bot you run",
+    "bot conformance": "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot): it "
+    "runs the bot through the conformance scenarios before it signs",
     "config schema": "re-run `tox -e certify` after the settings schema change",
 }
 
@@ -274,6 +277,48 @@ def _check_tree(
     return f"{what} digest {actual[:16]}… != certified {str(expected)[:16]}…"
 
 
+def _check_conformance(conformance: object, bot_subject: Mapping[str, Any] | None) -> str | None:
+    """The bot the artifact binds is the bot that was exercised, and it passed."""
+    if not isinstance(conformance, Mapping):
+        return (
+            "the bot was only hashed, never exercised: the artifact holds no conformance run of it"
+        )
+    if bot_subject is None:
+        return "the artifact binds no bot package"
+    bot = _mapping(conformance.get("bot"))
+    certified = str(bot_subject.get("name", ""))[len(BOT_SUBJECT_PREFIX) :]
+    if bot.get("package") != certified:
+        return (
+            f"the conformance run exercised {bot.get('package')!r}, not the certified bot "
+            f"{certified!r}"
+        )
+    if bot.get("dirHash") != _mapping(bot_subject.get("digest")).get("dirHash"):
+        return "the conformance run exercised other code of the bot than the artifact binds"
+    scenarios = conformance.get("scenarios")
+    if not isinstance(scenarios, list) or not scenarios:
+        return "the conformance run lists no scenarios"
+    wrong = []
+    judged: set[str] = set()
+    for scenario in scenarios:
+        scenario_map = _mapping(scenario)
+        findings = scenario_map.get("findings")
+        findings = findings if isinstance(findings, list) else []
+        if scenario_map.get("passed") is not True or not findings:
+            wrong.append(f"scenario {scenario_map.get('id')!r} did not pass")
+        for finding in findings:
+            finding_map = _mapping(finding)
+            if finding_map.get("passed") is True:
+                judged.add(str(finding_map.get("control")))
+            else:
+                wrong.append(f"control {finding_map.get('control')!r} failed")
+    wrong.extend(
+        f"required control {c!r} not evidenced" for c in REQUIRED_CONTROLS if c not in judged
+    )
+    if conformance.get("result") != "PASSED":
+        wrong.insert(0, f"result is {conformance.get('result')!r}, not 'PASSED'")
+    return "; ".join(wrong) or None
+
+
 def evaluate(
     artifact: bytes | None,
     *,
@@ -359,6 +404,11 @@ def evaluate(
             bot_subject, files.get("bot"), running.bot_files, f"bot package {running.bot_package!r}"
         )
     add("bot package", bot_problem, f"{running.bot_package} matches")
+    add(
+        "bot conformance",
+        _check_conformance(predicate.get("conformance"), bot_subject),
+        f"{certified_bot} passed every conformance scenario",
+    )
     config_subject = _subject(statement, CONFIG_SUBJECT)
     if running.config_error:
         config_problem: str | None = (
@@ -391,7 +441,7 @@ def verify_artifact(
     artifact_path: Path | str,
     *,
     trusted_keys: Path | str | Sequence[PublicKey] | None,
-    bot_package: str = DEFAULT_BOT_PACKAGE,
+    bot_package: str | None = None,
     now: datetime | None = None,
     running: RunningCode | None = None,
 ) -> Verdict:
@@ -401,7 +451,8 @@ def verify_artifact(
         artifact_path: Path of the DSSE envelope written by ``safetrade certify``.
         trusted_keys: Trusted public keys, a trusted-keys file, or None for
             ``$SAFETRADE_TRUSTED_KEYS``. Keys inside the artifact are never trusted.
-        bot_package: Importable name of the bot about to run.
+        bot_package: Importable name of the bot about to run; None for the bot the artifact
+            names (what ``safetrade verify`` shows a reviewer). Live start-up always names it.
         now: Current time; defaults to the system clock.
         running: Pre-measured running code (tests and callers that already hashed it).
     """
@@ -422,6 +473,8 @@ def verify_artifact(
     except OSError as exc:
         data = f"unreadable: {exc}".encode()
     if running is None:
+        if bot_package is None:
+            bot_package = _named_bot(data)
         try:
             running = measure_running_code(bot_package)
         except SafetradeError as exc:
@@ -440,10 +493,22 @@ def verify_artifact(
     return verdict
 
 
+def _named_bot(data: bytes | None) -> str:
+    """The bot package an artifact's (possibly unauthenticated) statement names, best effort."""
+    try:
+        statement = json.loads(parse_envelope(data or b"").payload)
+        subject = _bot_subject(statement) if isinstance(statement, Mapping) else None
+    except (EnvelopeFormatError, ValueError, TypeError, RecursionError):
+        subject = None
+    if subject is None:
+        return "unknown (the artifact names no bot)"
+    return str(subject.get("name", ""))[len(BOT_SUBJECT_PREFIX) :]
+
+
 def check_certification(
     artifact_path: Path | str,
     trusted_keys: Path | str | Sequence[PublicKey] | None,
-    bot_package: str = DEFAULT_BOT_PACKAGE,
+    bot_package: str | None = None,
     now: datetime | None = None,
 ) -> Verdict:
     """Verdict for ``safetrade preflight``: same checks as :func:`require_valid`, no raise."""
@@ -456,7 +521,7 @@ def require_valid(
     artifact_path: Path | str,
     *,
     trusted_keys: Path | str | Sequence[PublicKey] | None,
-    bot_package: str = DEFAULT_BOT_PACKAGE,
+    bot_package: str,
     now: datetime | None = None,
 ) -> CertifiedRun:
     """Refuse to continue unless a valid certification covers exactly the code about to run.
@@ -467,7 +532,9 @@ def require_valid(
         artifact_path: Path of the DSSE envelope written by ``safetrade certify``.
         trusted_keys: Trusted public keys, a trusted-keys file, or None for
             ``$SAFETRADE_TRUSTED_KEYS``.
-        bot_package: Importable name of the bot about to run.
+        bot_package: Importable name of the bot about to run (your bot's top-level package,
+            e.g. ``"mybot"``). There is no default: a certificate of another bot never
+            covers yours.
         now: Current time; defaults to the system clock.
 
     Returns:

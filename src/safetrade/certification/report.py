@@ -64,6 +64,32 @@ def _header_facts(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _conformance(statement: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    value = statement["predicate"].get("conformance")
+    return value if isinstance(value, Mapping) else None
+
+
+def _bot_line(conformance: Mapping[str, Any] | None) -> str:
+    """Which bot this certifies, said plainly (the reference bot unless one was named)."""
+    if conformance is None:
+        return "no bot was exercised: NOT a certification of any bot"
+    bot = conformance.get("bot", {})
+    name = bot.get("distribution") or bot.get("package")
+    version = f" {bot['version']}" if bot.get("version") else ""
+    digest = str(bot.get("dirHash", ""))[:16]
+    coverage = conformance.get("botCoverage")
+    covered = "n/a" if coverage is None else f"{coverage:.1f}%"
+    who = (
+        "safetrade's reference bot (no --bot was named; this does NOT certify your bot)"
+        if bot.get("isReference")
+        else f"{name}{version}"
+    )
+    return (
+        f"{who}; package {bot.get('package')}, factory {bot.get('factory')}, tree {digest}…, "
+        f"coverage of its package in the conformance run {covered}"
+    )
+
+
 def _scenarios_by_feature(statement: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = {}
     for scenario in statement["predicate"].get("suite", {}).get("scenarios", []):
@@ -76,6 +102,81 @@ def _md(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _conformance_markdown(conformance: Mapping[str, Any] | None) -> list[str]:
+    out = ["## The bot under certification", "", f"**Bot:** {_md(_bot_line(conformance))}", ""]
+    if conformance is None:
+        return out
+    out += [
+        f"Conformance: **{conformance.get('result')}**. Each row is judged only by what the "
+        "fake KuCoin received and answered, never by the bot's own objects.",
+        "",
+        "| Result | Control | Incident line | Scenario | What the exchange saw |",
+        "|---|---|---|---|---|",
+    ]
+    for scenario in conformance.get("scenarios", []):
+        for f in scenario.get("findings", []):
+            out.append(
+                _md_row(
+                    "**PASS**" if f.get("passed") else "**FAIL**",
+                    f.get("control"),
+                    f.get("incidentLine"),
+                    f"{scenario.get('id')}: {f.get('title')}",
+                    f.get("detail"),
+                )
+            )
+    out.append("")
+    for scenario in conformance.get("scenarios", []):
+        status = "passed" if scenario.get("passed") else "FAILED"
+        out += [f"<details><summary>{_md(scenario.get('id'))}: {status}</summary>", "", "```"]
+        out += [str(s) for s in scenario.get("story", [])]
+        out += ["", "orders the exchange received:"]
+        out += [f"  {s}" for s in scenario.get("sent", [])] or ["  none"]
+        out += ["stop orders left live:"]
+        out += [f"  {s}" for s in scenario.get("leftLive", [])] or ["  none"]
+        out += [f"bot raised: {s}" for s in scenario.get("botErrors", [])]
+        out += ["```", "", "</details>", ""]
+    return out
+
+
+def _conformance_html(conformance: Mapping[str, Any] | None) -> list[str]:
+    parts = [
+        "<h2>The bot under certification</h2>",
+        f"<p><strong>Bot:</strong> {_e(_bot_line(conformance))}</p>",
+    ]
+    if conformance is None:
+        return parts
+    parts.append(
+        f"<p>Conformance: {_badge('PASS' if conformance.get('result') == 'PASSED' else 'FAIL')}"
+        " judged only by what the fake KuCoin received and answered.</p>"
+    )
+    parts.append("<table><thead>")
+    parts.append(
+        _html_row(
+            "Result", "Control", "Incident line", "Scenario", "What the exchange saw", cell="th"
+        )
+    )
+    parts.append("</thead><tbody>")
+    for scenario in conformance.get("scenarios", []):
+        sent = "\n".join(
+            [*(str(s) for s in scenario.get("sent", [])), "left live:"]
+            + [str(s) for s in scenario.get("leftLive", [])]
+            + [f"bot raised: {s}" for s in scenario.get("botErrors", [])]
+        )
+        parts.extend(
+            _html_row(
+                _badge("PASS" if f.get("passed") else "FAIL"),
+                f"<code>{_e(f.get('control'))}</code>",
+                _e(f.get("incidentLine")),
+                f"<code>{_e(scenario.get('id'))}</code><br>{_e(f.get('title'))}",
+                _e(f.get("detail"))
+                + f"<details><summary>orders</summary><pre>{_e(sent)}</pre></details>",
+            )
+            for f in scenario.get("findings", [])
+        )
+    parts.append("</tbody></table>")
+    return parts
+
+
 def render_markdown(statement: Mapping[str, Any]) -> str:
     """Render the review report as GitHub-flavoured Markdown."""
     p = statement["predicate"]
@@ -85,6 +186,8 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
         "",
         f"## Verdict: {'CERTIFIED' if certified else 'NOT CERTIFIED'}",
         "",
+        f"**Certifies:** {_md(_bot_line(_conformance(statement)))}",
+        "",
     ]
     if p.get("signer", {}).get("developerKey"):
         out += ["> **Signed with a local developer key.** Do not trust it for production.", ""]
@@ -92,8 +195,9 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
     out.append("")
     if p.get("problems"):
         out += ["## Problems", ""] + [f"- {_md(x)}" for x in p["problems"]] + [""]
+    out += _conformance_markdown(_conformance(statement))
     out += [
-        "## Controls matrix",
+        "## Library controls matrix (safetrade's own suite)",
         "",
         _md_row(
             "Control", "Kind", "What it does", "Regulatory anchor", "Required", "Passed", "Status"
@@ -106,7 +210,7 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
         f"{r['passed']}/{r['total']} | **{r['status']}** |"
         for r in p.get("controls", [])
     ]
-    out += ["", "## Scenarios", ""]
+    out += ["", "## Library scenarios (safetrade's own parts)", ""]
     for feature, scenarios in _scenarios_by_feature(statement).items():
         out += [
             f"### {_md(feature)}",
@@ -241,6 +345,7 @@ def render_html(statement: Mapping[str, Any]) -> str:
         "<h1>safetrade certification report</h1>",
         f'<div class="verdict {"ok" if certified else "bad"}"><div class="big">'
         f"{'CERTIFIED' if certified else 'NOT CERTIFIED'}</div>"
+        f"<div>{_e(_bot_line(_conformance(statement)))}</div>"
         f"<div>Signer {_e(signer.get('fingerprint'))} · expires {_e(p.get('expiresAt'))}</div>"
         "</div>",
     ]
@@ -256,7 +361,8 @@ def render_html(statement: Mapping[str, Any]) -> str:
         parts.append('<h2>Problems</h2><ul class="problems">')
         parts += [f"<li>{_e(x)}</li>" for x in p["problems"]]
         parts.append("</ul>")
-    parts.append("<h2>Controls matrix</h2><table><thead>")
+    parts += _conformance_html(_conformance(statement))
+    parts.append("<h2>Library controls matrix (safetrade's own suite)</h2><table><thead>")
     parts.append(
         _html_row(
             "Control",
@@ -282,7 +388,7 @@ def render_html(statement: Mapping[str, Any]) -> str:
         )
         for r in p.get("controls", [])
     ]
-    parts.append("</tbody></table><h2>Scenarios</h2>")
+    parts.append("</tbody></table><h2>Library scenarios (safetrade's own parts)</h2>")
     for feature, scenarios in _scenarios_by_feature(statement).items():
         parts.append(
             f"<h3>{_e(feature)}</h3><table><thead><tr><th>Outcome</th><th>Scenario</th>"

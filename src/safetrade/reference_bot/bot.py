@@ -17,9 +17,10 @@ On start-up (and again before an entry whenever its last look may be stale) the 
   the bot was down) and is cancelled;
 * stop-losses covering more coins than the account holds (a take-profit fired while the bot
   was down) are cancelled until what is left covers no more than what is held;
-* coins no stop-loss covers are a bare position: protected by the next :meth:`trade` with that
-  trade's stop-loss and take-profit (unless the kill switch is engaged: then a human decides),
-  and counted as an open position until then.
+* coins no stop-loss covers are a bare position: protected at once by :meth:`recover` (at
+  start-up and on every tick) with a stop-loss RISK_PERCENT below the last price, or by the
+  next :meth:`trade` with that trade's levels (unless the kill switch is engaged: then a human
+  decides), and counted as an open position until then.
 
 An orphan that cannot be cancelled blocks every entry: it would sell the new position's coins.
 """
@@ -196,10 +197,38 @@ class ReferenceBot:
             log.warning("paper mode: no certification required, no real money at risk")
         bot = cls(settings, gateway_factory(), symbol=symbol, **kwargs)  # type: ignore[arg-type]
         try:
-            bot.sync()
+            bot.recover()
         except ExchangeError as exc:
             bot._raise_alert("sync-failed", "could not read the account at start-up", exc)
         return bot
+
+    def recover(self) -> Outcome | None:
+        """Sync with the exchange and protect coins no stop-loss covers, with no plan at hand.
+
+        Runs at start-up and on every tick, so a position left bare by a crash between fill and
+        stop-loss (or by a stop-loss that vanished) is protected at once, not at the next
+        signal. The stop-loss is derived from the configured risk: ``RISK_PERCENT`` below the
+        last price, so selling there loses at most RISK_PERCENT of the position's value (which
+        is at most RISK_PERCENT of the account); no take-profit. With the kill switch engaged
+        nothing is sent: a human decides.
+
+        Returns:
+            What became of the bare coins (Protected, Flattened or Halted), or None when there
+            were none or the kill switch is engaged.
+
+        Raises:
+            ExchangeError: The account could not be read (nothing was changed).
+        """
+        sync = self.sync()
+        if not sync.bare or self.kill_switch.reason is not None:
+            return None
+        market = self.gateway.load_market(self.symbol)
+        last = self.gateway.last_price(self.symbol)
+        stop = last * (1 - self.settings.risk_percent / 100)
+        outcome = self._protect_bare(market, sync.bare, last, stop, None)
+        if outcome is not None:
+            self.sync(last_price=last)
+        return outcome
 
     def sync(self, *, last_price: Decimal | None = None) -> Sync:
         """Rebuild the watched positions from the exchange and cancel orphaned stop orders.
@@ -389,10 +418,12 @@ class ReferenceBot:
         return attrs.evolve(done, outcome=outcome)
 
     def tick(self) -> None:
-        """Run one-cancels-the-other for every open position; forget closed ones.
+        """Run one-cancels-the-other for every open position, then protect bare coins.
 
         A restarted bot that could not sync at start-up syncs first, so the positions it left
-        open are watched too. A position whose orders cannot be listed stays watched.
+        open are watched too. A position whose orders cannot be listed stays watched. Then
+        :meth:`recover` protects any coins no stop-loss covers (skipped while the last look
+        found the account flat and nothing was sent since).
         """
         if not self._synced:
             try:
@@ -405,6 +436,12 @@ class ReferenceBot:
             if result.fired is None:
                 still_open.append(position)
         self.positions = still_open
+        if self._flat:
+            return  # nothing held and nothing sent since the last look: nothing can be bare
+        try:
+            self.recover()
+        except ExchangeError as exc:
+            self._raise_alert("sync-failed", "could not check for bare coins", exc)
 
     # -- helpers -----------------------------------------------------------------------
 

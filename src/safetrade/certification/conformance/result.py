@@ -293,9 +293,9 @@ class ConformanceResult:
                 fix="re-run `tox -e certify` (it writes conformance.json before certifying)",
             ) from exc
         if (data.get("result") == "PASSED") != result.passed:
+            verdict = "PASSED" if result.passed else "FAILED"
             raise ConformanceError(
-                "conformance.json says "
-                f"{data.get('result')!r} but its scenarios say {'PASSED' if result.passed else 'FAILED'}",
+                f"conformance.json says {data.get('result')!r} but its scenarios say {verdict}",
                 why="the file was edited after the run",
                 fix="re-run `tox -e certify`",
             )

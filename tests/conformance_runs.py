@@ -1,0 +1,49 @@
+"""Conformance records for tests of certify and the gate (built from the typed result)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from safetrade.certification.conformance.result import (
+    REQUIRED_CONTROLS,
+    BotIdentity,
+    ConformanceResult,
+    Finding,
+    ScenarioRun,
+)
+from safetrade.certification.digest import tree_digest
+from safetrade.certification.provenance import RunningCode
+
+
+def conformance_result(
+    running: RunningCode, *, passed: bool = True, controls: tuple[str, ...] = REQUIRED_CONTROLS
+) -> ConformanceResult:
+    """A conformance run of ``running``'s bot in which every required control was judged."""
+    findings = tuple(
+        Finding(c, f"{c} judged", "an incident line", passed or c != "rounding", "numbers")
+        for c in controls
+    )
+    run = ScenarioRun("feb6-trade", "the trade", (), findings, (), (), (), 12, 0.1)
+    return ConformanceResult(
+        bot=BotIdentity(
+            spec=running.bot_package,
+            factory=f"{running.bot_package}:make_bot",
+            package=running.bot_package,
+            distribution=running.bot_package,
+            version="1.0",
+            dir_hash=tree_digest(running.bot_files),
+            files=dict(running.bot_files),
+            is_reference=False,
+        ),
+        scenarios=(run,),
+        safetrade_dir_hash=tree_digest(running.safetrade_files),
+        bot_coverage=90.0,
+        seconds=0.1,
+    )
+
+
+def conformance_of(
+    running: RunningCode, *, passed: bool = True, controls: tuple[str, ...] = REQUIRED_CONTROLS
+) -> dict[str, Any]:
+    """:func:`conformance_result` as the JSON the statement records."""
+    return conformance_result(running, passed=passed, controls=controls).to_json()
