@@ -41,6 +41,7 @@ from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Flattened, Halted, Protected, RetryPolicy
 from safetrade.reference_bot import bot as reference_bot
+from safetrade.reference_bot.bot import BOT_PACKAGE as REFERENCE_BOT_PACKAGE
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.rounder import PositionSide, round_amount
 from safetrade.testing import (
@@ -353,6 +354,7 @@ def start_bot(
             settings,
             factory,
             symbol=trading.symbol,
+            bot_package=REFERENCE_BOT_PACKAGE,
             now=now,
             sleep=no_sleep,
             alert=trading.alerts.append,

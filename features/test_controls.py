@@ -26,6 +26,7 @@ from safetrade.gateway import Gateway
 from safetrade.guard import AccountState, check
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Halted, Protected, RetryPolicy
+from safetrade.reference_bot.bot import BOT_PACKAGE as REFERENCE_BOT_PACKAGE
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.rounder import PositionSide
 from safetrade.testing import FakeKucoin, Fault
@@ -225,6 +226,7 @@ def restarted(
         startup.settings,
         lambda: Gateway(exchange.ccxt_client()),
         symbol=SYMBOL,
+        bot_package=REFERENCE_BOT_PACKAGE,
         now=NOW + timedelta(minutes=5),
         sleep=no_sleep,
         alert=trading.alerts.append,

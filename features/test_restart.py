@@ -19,6 +19,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from safetrade.gateway import Gateway
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Protected, RetryPolicy
+from safetrade.reference_bot.bot import BOT_PACKAGE as REFERENCE_BOT_PACKAGE
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.testing import FakeKucoin, Fault
 
@@ -175,6 +176,7 @@ def restarted(startup: Any, exchange: FakeKucoin, trading: Any) -> None:
         startup.settings,
         lambda: Gateway(exchange.ccxt_client()),
         symbol=SYMBOL,
+        bot_package=REFERENCE_BOT_PACKAGE,
         now=NOW,
         sleep=no_sleep,
         alert=trading.alerts.append,

@@ -170,10 +170,16 @@ class ReferenceBot:
         gateway_factory: Callable[[], Gateway],
         *,
         symbol: str,
+        bot_package: str,
         now: datetime | None = None,
         **kwargs: object,
     ) -> ReferenceBot:
         """Start the bot; in live mode only with a valid certification of this exact code.
+
+        ``bot_package`` is the importable package of the bot being run, whose certification
+        live mode requires: :data:`BOT_PACKAGE` for the reference bot itself, your own
+        package (e.g. ``"mybot"``) when your bot drives this class. It has no default, so a
+        certificate of the reference bot never starts another bot.
 
         The certification is checked *before* the gateway is created, so a refused start-up
         never opens an exchange connection. Then the bot syncs with the exchange (see the
@@ -189,7 +195,7 @@ class ReferenceBot:
             run = require_valid(
                 settings.certificate or "",
                 trusted_keys=settings.trusted_keys,
-                bot_package=BOT_PACKAGE,
+                bot_package=bot_package,
                 now=now,
             )
             log.info("live mode: %s", run.summary())

@@ -12,7 +12,7 @@ import logging
 from safetrade.certification.contract import BotContext, Signal
 from safetrade.config import load_settings
 from safetrade.gateway import Gateway
-from safetrade.reference_bot.bot import ReferenceBot
+from safetrade.reference_bot.bot import BOT_PACKAGE, ReferenceBot
 from safetrade.rounder import PositionSide
 
 __all__ = ["CertifiableReferenceBot", "make_bot"]
@@ -35,6 +35,7 @@ class CertifiableReferenceBot:
             settings,
             lambda: Gateway(context.exchange),
             symbol=context.symbol,
+            bot_package=BOT_PACKAGE,
             now=context.clock(),
             sleep=context.sleep,
         )
