@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from safetrade.certification.certify import CertifyInputs
 from safetrade.certification.conformance.result import (
     REQUIRED_CONTROLS,
     BotIdentity,
@@ -47,3 +50,39 @@ def conformance_of(
 ) -> dict[str, Any]:
     """:func:`conformance_result` as the JSON the statement records."""
     return conformance_result(running, passed=passed, controls=controls).to_json()
+
+
+def passing_library_run(root: Path, conformance: ConformanceResult) -> CertifyInputs:
+    """certify()'s inputs with a passing one-scenario library suite and ``conformance``.
+
+    The library part is the smallest run the policy accepts, so whatever certify says comes
+    from the bot's conformance run.
+    """
+    (root / "features").mkdir(parents=True)
+    (root / "features" / "k.feature").write_text(
+        "Feature: K\n  @control-code-binding\n  Scenario: S\n    Given g\n", encoding="utf-8"
+    )
+    (root / "policy.toml").write_text(
+        '[scenarios]\nrequired_controls = ["code-binding"]\n', encoding="utf-8"
+    )
+    out = root / "out"
+    out.mkdir()
+    evidence = {
+        "format": "safetrade-evidence/1",
+        "exitstatus": 0,
+        "items": [
+            {"nodeid": "t::s", "outcome": "passed", "duration": 0, "controls": ["code-binding"],
+             "incidents": [], "scenario": "features/k.feature::S"}
+        ],
+    }  # fmt: skip
+    (out / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
+    (out / "conformance.json").write_bytes(conformance.dumps())
+    return CertifyInputs(
+        project_root=root,
+        out_dir=out,
+        policy=root / "policy.toml",
+        evidence=out / "evidence.json",
+        coverage=out / "coverage.json",
+        cucumber=None,
+        conformance=out / "conformance.json",
+    )

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,6 +28,7 @@ from safetrade._decimal import to_decimal
 from safetrade.builder import OrderIntent, to_ccxt
 from safetrade.errors import (
     AuthenticationFailed,
+    CertificationError,
     ExchangeError,
     ExchangeUnavailable,
     InvalidValue,
@@ -35,6 +36,9 @@ from safetrade.errors import (
     OrderRejected,
 )
 from safetrade.market import MarketSpec
+
+if TYPE_CHECKING:
+    from safetrade.certification.gate import CertifiedRun
 
 __all__ = ["Gateway", "OrderStatus"]
 
@@ -124,10 +128,11 @@ class Gateway:
             configuration, including the HTTP session; tests point it at the fake KuCoin.
     """
 
-    def __init__(self, exchange: Any) -> None:  # noqa: ANN401 - ccxt is untyped
+    def __init__(self, exchange: Any, *, read_only: bool = False) -> None:  # noqa: ANN401
         self._exchange = exchange
         self._errors = _ccxt_errors()
         self._markets_loaded = False
+        self._read_only = read_only
 
     @classmethod
     def kucoin(
@@ -136,9 +141,27 @@ class Gateway:
         api_key: str,
         api_secret: str,
         api_passphrase: str,
+        certified: CertifiedRun | None,
         options: Mapping[str, Any] | None = None,
     ) -> Gateway:
-        """A gateway over a real ``ccxt.kucoin`` client with rate limiting on."""
+        """A gateway over a real ``ccxt.kucoin`` client (real money) with rate limiting on.
+
+        Args:
+            api_key: KuCoin API key.
+            api_secret: Its secret.
+            api_passphrase: Its passphrase.
+            certified: What :func:`safetrade.certification.require_valid` returned for the
+                bot about to trade. ``None`` builds a **read-only** gateway (balances,
+                markets, prices; preflight): every order and cancel is refused before it is
+                sent. There is no default, so trading on KuCoin cannot start by accident
+                without the certification gate.
+            options: Extra ccxt constructor settings.
+
+        Raises:
+            CertificationError: ``certified`` is not a run the gate issued, or it expired.
+        """
+        if certified is not None:
+            certified.ensure_current()
         import ccxt  # noqa: PLC0415 - keep `import safetrade` free of ccxt
 
         config: dict[str, Any] = {
@@ -148,7 +171,7 @@ class Gateway:
             "enableRateLimit": True,
         }
         config.update(options or {})
-        return cls(ccxt.kucoin(config))
+        return cls(ccxt.kucoin(config), read_only=certified is None)
 
     @property
     def exchange(self) -> Any:  # noqa: ANN401 - ccxt is untyped
@@ -201,6 +224,7 @@ class Gateway:
                 call :meth:`ensure_submitted` with the same intent to retry safely.
             OrderRejected: The exchange refused the order (its message is kept).
         """
+        self._refuse_if_read_only(f"sending {intent.describe()}")
         call = to_ccxt(intent)
         log.info("sending %s (clientOid %s)", intent.describe(), intent.client_oid)
         with self._translate(f"sending {intent.describe()}", order=True):
@@ -263,12 +287,22 @@ class Gateway:
 
     def cancel(self, order_id: str, symbol: str, *, stop: bool = False) -> None:
         """Cancel an order; an order that is already gone counts as cancelled."""
+        self._refuse_if_read_only(f"cancelling order {order_id}")
         params = {"stop": True} if stop else {}
         try:
             with self._translate(f"cancelling order {order_id}"):
                 self._exchange.cancel_order(order_id, symbol, params)
         except OrderNotFound:
             log.info("order %s was already gone when cancelling", order_id)
+
+    def _refuse_if_read_only(self, what: str) -> None:
+        if self._read_only:
+            raise CertificationError(
+                [f"{what}: this KuCoin gateway is read-only (built with certified=None)"],
+                fix="in live mode call safetrade.certification.require_valid(...) and pass what "
+                "it returns as Gateway.kucoin(..., certified=run); paper mode never trades on "
+                "the real exchange",
+            )
 
     # -- error translation -------------------------------------------------------------
 

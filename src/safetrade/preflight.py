@@ -38,7 +38,7 @@ def run_preflight(
     gateway_factory: Callable[[], Gateway],
     *,
     symbol: str,
-    bot_package: str,
+    bot_package: str | None,
     now: datetime | None = None,
 ) -> list[PreflightCheck]:
     """Run every live go/no-go check and return one row per check.
@@ -47,7 +47,7 @@ def run_preflight(
         settings: Validated settings (load them with :func:`safetrade.load_settings`).
         gateway_factory: Creates the exchange gateway (only called if needed).
         symbol: The market the bot will trade.
-        bot_package: The bot's importable package, as certified.
+        bot_package: The bot's importable package, or None for the one the certificate names.
         now: Current time for the certification expiry check.
     """
     rows = [PreflightCheck(name="settings", passed=True, detail=f"mode {settings.mode.value}")]
@@ -66,7 +66,9 @@ def run_preflight(
     return rows
 
 
-def _certification(settings: Settings, bot_package: str, now: datetime | None) -> PreflightCheck:
+def _certification(
+    settings: Settings, bot_package: str | None, now: datetime | None
+) -> PreflightCheck:
     if settings.certificate is None:
         needed = settings.is_live
         return PreflightCheck(
@@ -142,8 +144,9 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--symbol", default="SOL/USDT", help="market the bot trades")
     parser.add_argument(
         "--bot-package",
-        default="safetrade.reference_bot",
-        help="the certified bot's importable package",
+        default=None,
+        help="the importable package of the bot you will run (default: the bot the "
+        "certificate names, measured as installed here)",
     )
 
 
@@ -156,6 +159,7 @@ def run(args: argparse.Namespace, name: str) -> int:
             api_key=settings.api_key or "",
             api_secret=settings.api_secret or "",
             api_passphrase=settings.api_passphrase or "",
+            certified=None,  # preflight only reads: balances, markets, prices
         )
 
     rows = run_preflight(settings, factory, symbol=args.symbol, bot_package=args.bot_package)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from safetrade import AuthenticationFailed, ExchangeUnavailable, OrderRejected, PositionSide
 from safetrade.builder import OrderIntent, OrderPurpose, stop_loss_order
+from safetrade.errors import CertificationError
 from safetrade.gateway import Gateway
 from safetrade.testing import FakeKucoin, Fault, MarketRules
 
@@ -109,7 +111,11 @@ def test_market_without_a_last_price_is_an_exchange_error(fake):
 def test_kucoin_constructor_configures_credentials_and_rate_limiting():
     """Gateway.kucoin builds a real ccxt.kucoin (no request is made) with rate limiting on."""
     gateway = Gateway.kucoin(
-        api_key="key", api_secret="secret", api_passphrase="phrase", options={"timeout": 5000}
+        api_key="key",
+        api_secret="secret",
+        api_passphrase="phrase",
+        certified=None,
+        options={"timeout": 5000},
     )
     exchange = gateway.exchange
     assert exchange.id == "kucoin"
@@ -145,3 +151,56 @@ class TestWireNumbers:
             body = fake.requests[-1].body
         assert body is not None
         assert (body["size"], body["stopPrice"], body["stop"]) == ("200000", "0.0000009", "loss")
+
+
+class TestRealExchangeNeedsTheGate:
+    """Gateway.kucoin trades only with the CertifiedRun that require_valid issued."""
+
+    def _intent(self):
+        from safetrade.builder import entry_order
+
+        with FakeKucoin(prices={"SOL/USDT": "87.36"}) as fake:
+            market = Gateway(fake.ccxt_client()).load_market("SOL/USDT")
+        return entry_order(
+            market,
+            side=PositionSide.LONG,
+            amount=Decimal("0.5"),
+            reference_price=Decimal("87.36"),
+            client_oid="st-entry-1",
+        )
+
+    def test_without_a_certified_run_the_gateway_only_reads(self):
+        gateway = Gateway.kucoin(
+            api_key="key", api_secret="secret", api_passphrase="phrase", certified=None
+        )
+        sent = []
+        gateway.exchange.create_order = lambda *a, **_k: sent.append(a)
+        gateway.exchange.cancel_order = lambda *a, **_k: sent.append(a)
+        with pytest.raises(CertificationError, match="read-only") as refused:
+            gateway.submit(self._intent())
+        assert "require_valid" in refused.value.fix
+        with pytest.raises(CertificationError, match="read-only"):
+            gateway.cancel("abc", "SOL/USDT")
+        assert sent == []  # refused before ccxt was asked to send anything
+
+    def test_a_hand_built_or_expired_run_is_refused(self, tmp_path):
+        from datetime import UTC, datetime, timedelta
+
+        from safetrade.certification import require_valid
+        from safetrade.certification.conformance.mint import mint_certificate
+        from safetrade.certification.provenance import measure_running_code
+
+        now = datetime.now(UTC)
+        running = measure_running_code("safetrade.reference_bot")
+        minted = mint_certificate(tmp_path, running=running, now=now)
+        run = require_valid(
+            minted.artifact, trusted_keys=minted.trusted_keys,
+            bot_package="safetrade.reference_bot", now=now,
+        )  # fmt: skip
+        live = Gateway.kucoin(api_key="k", api_secret="s", api_passphrase="p", certified=run)
+        assert live._read_only is False
+        forged = attrs.evolve(run, issued=None)
+        with pytest.raises(CertificationError, match="not issued by require_valid"):
+            Gateway.kucoin(api_key="k", api_secret="s", api_passphrase="p", certified=forged)
+        with pytest.raises(CertificationError, match="expired"):
+            run.ensure_current(now + timedelta(days=31))

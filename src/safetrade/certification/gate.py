@@ -140,9 +140,16 @@ class Verdict:
         return "\n".join(lines)
 
 
+#: Marks runs :func:`require_valid` issued; a hand-built CertifiedRun does not carry it.
+_ISSUED_BY_GATE = object()
+
+
 @attrs.frozen
 class CertifiedRun:
-    """What live mode may log after the gate accepted the artifact."""
+    """What the gate accepted: pass it to ``Gateway.kucoin(..., certified=run)``.
+
+    Only :func:`require_valid` issues one; a run built by hand is refused by the gateway.
+    """
 
     artifact: str
     signer: PublicKey
@@ -153,6 +160,25 @@ class CertifiedRun:
     safetrade_digest: str
     bot_package: str
     notes: tuple[str, ...]
+    _issued: object = attrs.field(default=None, repr=False, eq=False, alias="issued")
+
+    def ensure_current(self, now: datetime | None = None) -> None:
+        """Refuse a run the gate did not issue, or one whose certification has expired.
+
+        Raises:
+            CertificationError: Built by hand, or expired since the gate accepted it.
+        """
+        if self._issued is not _ISSUED_BY_GATE:
+            raise CertificationError(
+                ["this CertifiedRun was not issued by require_valid()"],
+                fix="pass what safetrade.certification.require_valid(...) returned",
+            )
+        moment = now if now is not None else datetime.now(UTC)
+        if self.expires_at <= moment:
+            raise CertificationError(
+                [f"the certification expired at {self.expires_at:%Y-%m-%dT%H:%M:%SZ}"],
+                fix="re-run `tox -e certify` and restart the bot",
+            )
 
     def summary(self) -> str:
         """One log line, e.g. ``certified: commit abc tree d1 keyid SHA256:… expires …``."""
@@ -561,6 +587,7 @@ def require_valid(
         safetrade_digest=str(subject.get("digest", {}).get("dirHash", "")),
         bot_package=bot_package,
         notes=verdict.notes,
+        issued=_ISSUED_BY_GATE,
     )
     _log.info(run.summary())
     for note in verdict.notes:

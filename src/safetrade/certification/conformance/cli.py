@@ -17,6 +17,8 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
+
 from safetrade.certification.bots import check_offers_contract, load_bot
 from safetrade.errors import BotContractError
 
@@ -119,11 +121,19 @@ def _covered_run(bot_spec: str | None) -> tuple[BotUnderTest, ConformanceResult]
     try:
         import coverage  # noqa: PLC0415 -- optional: the certify env has it
     except ImportError:  # pragma: no cover - certify installs coverage
+        measuring: bool = False
+    else:
+        measuring = coverage.Coverage.current() is None
+    if not measuring:
+        # no coverage.py, or one already measuring this process (a test run): a second one
+        # would pause it, so the bot's coverage is not measured here
         bot = load_bot(bot_spec)
         _check_contract(bot)
         return bot, run_conformance(bot)
     probe = load_bot(bot_spec)  # finds the package name; measuring starts before the run
-    cov = coverage.Coverage(source=[probe.package], branch=True, data_file=None)
+    cov = coverage.Coverage(source=[probe.package], branch=True, data_file=None, config_file=False)
+    # the bot's modules may be imported already (the probe): that is expected, not a problem
+    cov.set_option("run:disable_warnings", ["module-not-measured", "no-data-collected"])
     cov.start()
     try:
         bot = load_bot(bot_spec)
@@ -135,9 +145,7 @@ def _covered_run(bot_spec: str | None) -> tuple[BotUnderTest, ConformanceResult]
         percent: float | None = cov.report(file=io.StringIO())
     except coverage.CoverageException:
         percent = None
-    from attrs import evolve  # noqa: PLC0415
-
-    return bot, evolve(result, bot_coverage=percent)
+    return bot, attrs.evolve(result, bot_coverage=percent)
 
 
 def _print(result: ConformanceResult) -> None:

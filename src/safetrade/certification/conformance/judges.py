@@ -48,11 +48,14 @@ INCIDENT = {
     "max-open-positions": "REJECTED second trade: MAX_OPEN_POSITIONS=1 already reached",
     "signal-threshold": "REJECTED second trade: signal below 0.10 threshold",
     "code-binding": "Deployed to live without validating stop-loss/TP automation",
+    "restart": "Position opened without automatic protection",
 }
 
 
-def _finding(control: str, title: str, passed: bool, detail: str) -> Finding:
-    return Finding(control, title, INCIDENT[control], passed, detail)
+def _finding(
+    control: str, title: str, passed: bool, detail: str, incident: str | None = None
+) -> Finding:
+    return Finding(control, title, incident or INCIDENT[control], passed, detail)
 
 
 def entries(sent: Sequence[OrderSent]) -> list[OrderSent]:
@@ -162,7 +165,7 @@ def risk_at_stop(
     return _finding("position-sizing", title, loss <= budget, detail)
 
 
-def protected(position: Position, *, after: str) -> Finding:
+def protected(position: Position, *, after: str, incident: str | None = None) -> Finding:
     """A live stop-loss covers every coin held (or nothing is held), never more than held."""
     title = f"a stop-loss covering the position is live on the exchange {after}"
     state = (
@@ -175,10 +178,13 @@ def protected(position: Position, *, after: str) -> Finding:
             title,
             False,
             f"stop-losses cover more than is held (a duplicate would sell later coins): {state}",
+            incident,
         )
     if position.flat:
-        return _finding("protective-orders", title, True, f"no position left to protect: {state}")
-    return _finding("protective-orders", title, position.covered, state)
+        return _finding(
+            "protective-orders", title, True, f"no position left to protect: {state}", incident
+        )
+    return _finding("protective-orders", title, position.covered, state, incident)
 
 
 def protected_sold_or_halted(position: Position, new_entries: int, *, after: str) -> Finding:

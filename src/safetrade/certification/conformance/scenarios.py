@@ -177,7 +177,20 @@ def _restart_bare(stage: Stage) -> list[Finding]:
     if not stage.start():
         return _started_or(stage, "protective-orders", title)
     stage.tick(TICKS)
-    return [judges.protected(stage.position(), after=f"after a restart, within {TICKS} ticks")]
+    return [
+        judges.protected(
+            stage.position(),
+            after=f"after a restart, within {TICKS} ticks",
+            incident=judges.INCIDENT["restart"],
+        )
+    ]
+
+
+_CERTIFICATE_KINDS = {
+    "missing": "no certificate file",
+    "expired": "an expired certificate",
+    "other-code": "a certificate of other code of the bot (a hotfix after certification)",
+}
 
 
 def _refused(kind: str) -> Callable[[Stage], list[Finding]]:
@@ -185,7 +198,7 @@ def _refused(kind: str) -> Callable[[Stage], list[Finding]]:
         started = stage.start()
         finding = judges.nothing_reached_exchange(
             "code-binding",
-            f"live start-up with a {kind} certificate is refused before any request",
+            f"live start-up with {_CERTIFICATE_KINDS[kind]} is refused before any request",
             started=started,
             requests=len(stage.fake.requests),
             errors=stage.errors,
@@ -298,16 +311,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     *(
         Scenario(
             f"live-{kind}-certificate",
-            f"Live start-up with a {kind} certificate",
+            f"Live start-up with {_CERTIFICATE_KINDS[kind]}",
             (
                 _GIVEN_LIVE,
-                f"And a live .env whose SAFETRADE_CERTIFICATE is {kind}",
+                f"And a live .env whose SAFETRADE_CERTIFICATE names {_CERTIFICATE_KINDS[kind]}",
                 "When the bot starts",
                 "Then start-up is refused and the exchange received no request at all",
             ),
             Setup(dotenv=LIVE_ENV, certificate=kind),
             _refused(kind),
         )
-        for kind in ("missing", "expired", "other-code")
+        for kind in _CERTIFICATE_KINDS
     ),
 )
