@@ -8,10 +8,13 @@ passed or not: ``safetrade certify`` decides, and writes the report that names t
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import tomllib
 from pathlib import Path
@@ -83,6 +86,9 @@ def install_bot_folder(folder: Path) -> str:
             why="pip's output is above",
             fix=f"make `python -m pip install -e {folder}` work in this environment",
         )
+    # an editable install is a .pth file, read only at interpreter start-up: read it now
+    site.addsitedir(sysconfig.get_paths()["purelib"])
+    importlib.invalidate_caches()
     return str(name)
 
 
