@@ -26,6 +26,7 @@ __all__ = [
     "CONTRACT_METHODS",
     "REFERENCE_BOT",
     "BotUnderTest",
+    "bot_package",
     "check_offers_contract",
     "load_bot",
 ]
@@ -84,6 +85,8 @@ def _package_of(module: str) -> str:
 
 def _distribution_of(package: str) -> tuple[str | None, str | None]:
     top = package.split(".", maxsplit=1)[0]
+    if top == "safetrade":  # an editable install is not listed by packages_distributions()
+        return "safetrade", _version("safetrade")
     names = importlib.metadata.packages_distributions().get(top, [])
     if not names:
         return None, None
@@ -92,6 +95,13 @@ def _distribution_of(package: str) -> tuple[str | None, str | None]:
         return name, importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - listed but gone
         return name, None
+
+
+def _version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _entry_points(spec: str) -> list[importlib.metadata.EntryPoint]:
@@ -122,16 +132,8 @@ def _import_factory(module_name: str, attribute: str, spec: str) -> BotFactory:
     return cast("BotFactory", factory)
 
 
-def load_bot(spec: str | None) -> BotUnderTest:
-    """Resolve and import the bot's factory (nothing is built or run yet).
-
-    Args:
-        spec: ``module:factory``, a distribution name, an entry-point name of group
-            ``safetrade.bots``, or None for the reference bot.
-
-    Raises:
-        CertificationError: The bot cannot be found or imported; the message says how to fix.
-    """
+def _locate(spec: str | None) -> tuple[str, str, str]:
+    """``(name, module, attribute)`` of the factory ``spec`` names, without importing it."""
     name = spec.strip() if spec else ""
     if not name:
         name = REFERENCE_BOT
@@ -164,6 +166,25 @@ def load_bot(spec: str | None) -> BotUnderTest:
     module_name, attribute = module_name.strip(), attribute.strip()
     if not module_name or not attribute:
         raise BotContractError(f"bot {name!r}: expected module:function", fix=_FIX)
+    return name, module_name, attribute
+
+
+def bot_package(spec: str | None) -> str:
+    """The package ``spec``'s bot lives in, found without importing it (to measure coverage)."""
+    return _package_of(_locate(spec)[1])
+
+
+def load_bot(spec: str | None) -> BotUnderTest:
+    """Resolve and import the bot's factory (nothing is built or run yet).
+
+    Args:
+        spec: ``module:factory``, a distribution name, an entry-point name of group
+            ``safetrade.bots``, or None for the reference bot.
+
+    Raises:
+        BotContractError: The bot cannot be found or imported; the message says how to fix.
+    """
+    name, module_name, attribute = _locate(spec)
     factory = _import_factory(module_name, attribute, name)
     package = _package_of(module_name)
     distribution, version = _distribution_of(package)

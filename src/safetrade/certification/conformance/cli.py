@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from safetrade.certification.bots import check_offers_contract, load_bot
+from safetrade.certification.bots import bot_package, check_offers_contract, load_bot
 from safetrade.errors import BotContractError
 
 if TYPE_CHECKING:
@@ -136,9 +136,10 @@ def _covered_run(bot_spec: str | None) -> tuple[BotUnderTest, ConformanceResult]
         bot = load_bot(bot_spec)
         _check_contract(bot)
         return bot, run_conformance(bot)
-    probe = load_bot(bot_spec)  # finds the package name; measuring starts before the run
-    cov = coverage.Coverage(source=[probe.package], branch=True, data_file=None, config_file=False)
-    # the bot's modules may be imported already (the probe): that is expected, not a problem
+    cov = coverage.Coverage(
+        source=[bot_package(bot_spec)], branch=True, data_file=None, config_file=False
+    )
+    # an installed bot may have been imported before (e.g. by a .pth file): not a problem
     cov.set_option("run:disable_warnings", ["module-not-measured", "no-data-collected"])
     cov.start()
     try:
