@@ -243,6 +243,43 @@ class TradePlan:
     take_profit_price: Decimal | None
     signal_strength: Decimal | None = None
 
+    def __attrs_post_init__(self) -> None:
+        # the guard judges ``size``; ``execute_entry`` sends ``entry`` and the protector uses
+        # ``stop_loss_price``: a plan whose parts disagree (an entry or stop changed with
+        # attrs.evolve after sizing) would send an order nobody checked
+        size, entry = self.size, self.entry
+        wrong = []
+        if entry.purpose is not OrderPurpose.ENTRY:
+            wrong.append(f"the entry order's purpose is {entry.purpose.value}")
+        if not entry.symbol == size.symbol == self.market.symbol:
+            wrong.append(
+                f"symbols differ (market {self.market.symbol}, size {size.symbol}, entry "
+                f"{entry.symbol})"
+            )
+        if size.side is not self.side or entry.side != _entry_side(self.side):
+            wrong.append(f"sides differ (plan {self.side.value}, entry {entry.side})")
+        if entry.amount != size.amount:
+            wrong.append(f"the entry sends {entry.amount} but {size.amount} was sized and checked")
+        if self.stop_loss_price != size.stop_price:
+            wrong.append(
+                f"the stop-loss is {self.stop_loss_price} but the size was computed for a stop "
+                f"at {size.stop_price}"
+            )
+        limit = entry.limit_price
+        if limit is not None and (
+            limit > size.entry_price if self.side is PositionSide.LONG else limit < size.entry_price
+        ):
+            wrong.append(
+                f"the entry limit {limit} is worse than the sized entry {size.entry_price}"
+            )
+        if wrong:
+            raise OrderBuildError(
+                "the plan's orders are not the ones it was sized and checked for",
+                why="; ".join(wrong),
+                fix="build plans with safetrade.plan_trade and plan again to change one (never "
+                "attrs.evolve a plan's entry, size or stop)",
+            )
+
 
 def new_client_oid(purpose: OrderPurpose) -> str:
     """A fresh client order id, e.g. ``st-stop-loss-3f2a...`` (at most 40 characters)."""

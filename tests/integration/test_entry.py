@@ -26,6 +26,7 @@ from safetrade import (
 )
 from safetrade.builder import TradePlan
 from safetrade.entry import execute_entry
+from safetrade.errors import OrderBuildError
 from safetrade.gateway import Gateway
 from safetrade.protector import RetryPolicy
 from safetrade.testing import FakeKucoin, Fault, FillPolicy
@@ -138,11 +139,24 @@ class TestOnlyWhatTheGuardAllowed:
         """Same clientOid, bigger amount: the guard never saw this order."""
         plan = _plan(gateway)
         decision = check(plan, _account(gateway), LIMITS)
-        bigger = attrs.evolve(plan, entry=attrs.evolve(plan.entry, amount=plan.entry.amount * 7))
+        amount = plan.entry.amount * 7  # a whole plan, consistent in itself, that nobody checked
+        bigger = attrs.evolve(
+            plan,
+            size=attrs.evolve(plan.size, amount=amount),
+            entry=attrs.evolve(plan.entry, amount=amount),
+        )
         fake.forget_requests()
         with pytest.raises(DecisionMismatch, match="changed after the guard's decision"):
             execute_entry(gateway, bigger, decision, retry=RETRY, sleep=sleeps.append)
         assert fake.requests == ()
+
+    def test_a_plan_whose_entry_or_stop_no_longer_matches_its_size_cannot_exist(self, gateway):
+        """The guard judges plan.size; an entry or stop changed after sizing is refused."""
+        plan = _plan(gateway)
+        with pytest.raises(OrderBuildError, match=r"sends 3\.198.* was sized and checked"):
+            attrs.evolve(plan, entry=attrs.evolve(plan.entry, amount=Decimal("3.198")))
+        with pytest.raises(OrderBuildError, match="size was computed for a stop at 95.00"):
+            attrs.evolve(plan, stop_loss_price=Decimal("80.00"))
 
     @pytest.mark.parametrize("not_a_decision", [None, True], ids=repr)
     def test_something_else_in_place_of_a_decision_sends_nothing(

@@ -117,7 +117,11 @@ def scenarios(draw: st.DrawFn) -> tuple[frozenset[str], TradePlan, AccountState,
     if "max-order-value" in failing:
         limits["max_order_value"] = draw(decimals("0.01", "55.87", places=2))
     if "order-validity" in failing:
-        plan = attrs.evolve(plan, stop_loss_price=D("85.605"))  # off the 0.01 tick
+        plan = attrs.evolve(  # off the 0.01 tick, sized for that same stop
+            plan,
+            stop_loss_price=D("85.605"),
+            size=attrs.evolve(plan.size, stop_price=D("85.605")),
+        )
     return failing, plan, AccountState(**account), GuardLimits(**limits)
 
 

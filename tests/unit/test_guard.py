@@ -241,7 +241,11 @@ class TestEachControlAlone:
     def test_order_validity_off_grid_amount(self):
         """An entry amount off the 0.0001 grid is refused."""
         plan = make_plan()
-        plan = attrs.evolve(plan, entry=attrs.evolve(plan.entry, amount=D("0.63961")))
+        plan = attrs.evolve(  # size and entry agree (a plan cannot exist otherwise), off grid
+            plan,
+            size=attrs.evolve(plan.size, amount=D("0.63961")),
+            entry=attrs.evolve(plan.entry, amount=D("0.63961")),
+        )
         self.assert_only(decide(plan=plan), "order-validity")
 
     def test_order_validity_off_tick_protective_price(self):
@@ -387,7 +391,10 @@ class TestDecisionNamesItsPlan:
         assert decision.covers(plan)
         assert decision.covers(make_plan())  # an equal plan is the same trade
         assert not decision.covers(make_plan(client_oid="st-entry-2"))
-        assert not decision.covers(attrs.evolve(plan, stop_loss_price=D("80.00")))
+        moved = attrs.evolve(
+            plan, stop_loss_price=D("80.00"), size=attrs.evolve(plan.size, stop_price=D("80.00"))
+        )
+        assert not decision.covers(moved)
 
 
 class TestLimitsMatchConfig:
