@@ -155,7 +155,7 @@ class TestOnlyWhatTheGuardAllowed:
         plan = _plan(gateway)
         with pytest.raises(OrderBuildError, match=r"sends 3\.198.* was sized and checked"):
             attrs.evolve(plan, entry=attrs.evolve(plan.entry, amount=Decimal("3.198")))
-        with pytest.raises(OrderBuildError, match="size was computed for a stop at 95.00"):
+        with pytest.raises(OrderBuildError, match=r"size was computed for a stop at 95\.00"):
             attrs.evolve(plan, stop_loss_price=Decimal("80.00"))
 
     @pytest.mark.parametrize("not_a_decision", [None, True], ids=repr)
