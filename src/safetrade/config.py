@@ -338,12 +338,25 @@ def _merge(
         ) from None
     # python-dotenv skips a line it cannot parse (an unclosed quote, say), which would silently
     # drop that setting; an optional limit such as MAX_ORDER_VALUE_USD would then be off
-    problems.extend(
-        f"line {binding.original.line} of {path} cannot be parsed (check its quotes and the "
-        "KEY=value form)"
-        for binding in parse_stream(io.StringIO(text))
-        if binding.error
-    )
+    first_line: dict[str, tuple[int, str | None]] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            problems.append(
+                f"line {binding.original.line} of {path} cannot be parsed (check its quotes and "
+                "the KEY=value form)"
+            )
+        elif binding.key is not None:
+            # python-dotenv keeps the last of two lines silently: RISK_PERCENT=1 then =25 is 25
+            line = binding.original.line
+            if binding.key in first_line:
+                earlier, value = first_line[binding.key]
+                problems.append(
+                    f"{binding.key} is set twice in {path}: line {earlier} "
+                    f"({binding.key}={_shown(binding.key, value or '')}) and line {line} "
+                    f"({binding.key}={_shown(binding.key, binding.value or '')}); keep one"
+                )
+            else:
+                first_line[binding.key] = (line, binding.value)
     merged = dict(process)
     for name, value in dotenv_values(stream=io.StringIO(text)).items():
         if value is None:
@@ -351,8 +364,9 @@ def _merge(
             continue
         if name in process and process[name].strip() != value.strip():
             problems.append(
-                f"{name} is {value!r} in {path} but {process[name]!r} in the process "
-                "environment; remove one"
+                f"{name} is {_shown(name, value, quote=True)} in {path} but "
+                f"{_shown(name, process[name], quote=True)} in the process environment; "
+                "remove one"
             )
             continue
         merged[name] = value
@@ -391,9 +405,25 @@ def _missing_message(key: _Key, merged: Mapping[str, str]) -> str:
     return text
 
 
-def _shown(name: str, value: str) -> str:
-    secretish = any(part in name.upper() for part in ("SECRET", "PASS", "KEY", "TOKEN"))
-    return "'***'" if secretish else value
+_SECRET_WORDS = ("SECRET", "PASS", "KEY", "TOKEN", "PHRASE", "PRIVATE", "CREDENTIAL", "AUTH")
+
+
+def _secretish(name: str) -> bool:
+    """A secret key, a name that nearly is one (KUCOIN_API_SECRT), or one that sounds secret."""
+    upper = name.upper()
+    known = _BY_NAME.get(upper)
+    if known is not None:  # a known key is what its kind says (SAFETRADE_TRUSTED_KEYS: a path)
+        return known.kind == "secret"
+    if any(word in upper for word in _SECRET_WORDS):
+        return True
+    return any(k.kind == "secret" and _similar(upper, k.name) for k in _KEYS)
+
+
+def _shown(name: str, value: str, *, quote: bool = False) -> str:
+    """The value as a message may show it: never a secret's, not even a near miss's."""
+    if value.strip() and _secretish(name):
+        return "'***'"
+    return repr(value) if quote else value
 
 
 def _tokens(name: str) -> list[str]:
@@ -426,7 +456,7 @@ def _near_misses_of(candidate: str) -> list[str]:
 
 def _parse(key: _Key, raw: str, source: str) -> object:
     text = raw.strip()
-    where = f"{key.name}={raw!r} (from {source})"
+    where = f"{key.name}={_shown(key.name, raw, quote=True)} (from {source})"
     if not text:
         raise ConfigError(f"{where} is empty", fix=f"give {key.name} a value or remove it")
     parser = _PARSERS[key.kind]

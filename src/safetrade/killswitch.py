@@ -4,6 +4,12 @@ The protector engages it when a position can be neither protected nor flattened;
 then refuses every entry. It is kept in a small JSON file so that restarting the bot (the usual
 reflex after an incident) does not silently re-arm trading. Without a path it lives in memory,
 which is what tests and paper mode use.
+
+The file is read again at every look (:attr:`KillSwitch.reason`), so an owner or another process
+that engages the switch by writing the file stops the next entry without a restart (RTS 6 art.
+12: a kill takes effect immediately). An engaged switch stays engaged in memory even if its file
+cannot be written or is cleared behind the process's back: only :meth:`KillSwitch.clear`, a
+named human action, re-arms trading.
 """
 
 from __future__ import annotations
@@ -48,28 +54,69 @@ class KillSwitch:
     ) -> None:
         self._path = path
         self._clock = clock
+        self._write_error: str | None = None
         self._state = self._load()
 
     @property
     def state(self) -> KillSwitchState:
-        """The current state."""
+        """The current state: the file is read again, and an engagement there is adopted."""
+        if not self._state.engaged and self._path is not None:
+            self._state = self._load()
         return self._state
 
     @property
     def reason(self) -> str | None:
         """Why trading is halted, or ``None`` when it is not (feeds ``AccountState``)."""
-        if not self._state.engaged:
+        state = self.state
+        if not state.engaged:
             return None
         # an engaged switch must never read as "no reason": the guard treats None as clear
-        return self._state.reason or "no reason recorded"
+        return state.reason or "no reason recorded"
+
+    @property
+    def write_error(self) -> str | None:
+        """Why the last engagement could not be written to the file, if it could not."""
+        return self._write_error
 
     def engage(self, reason: str) -> None:
-        """Halt trading. Idempotent: the first reason is kept."""
-        if self._state.engaged:
+        """Halt trading. Idempotent: the first reason is kept.
+
+        Never raises: if the file cannot be written the switch is still engaged in this process
+        (and says so in :attr:`write_error` and a CRITICAL log line), so whoever engaged it can
+        still alert a human.
+        """
+        if self.state.engaged:
             return
         self._state = KillSwitchState(engaged=True, reason=reason, since=self._clock().isoformat())
         log.critical("kill switch engaged: %s", reason)
-        self._save()
+        try:
+            self._save()
+        except OSError as exc:
+            self._write_error = f"kill switch file {self._path} could not be written: {exc}"
+            log.critical(
+                "%s; the switch is engaged in this process only: a restart would not see it",
+                self._write_error,
+            )
+
+    def ensure_writable(self) -> None:
+        """Refuse to start a bot whose kill switch could not be persisted when it is needed.
+
+        Raises:
+            ConfigError: The file's folder cannot be created or written.
+        """
+        if self._path is None:
+            return
+        probe = self._path.with_name(f".{self._path.name}.write-test")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            probe.write_text("ok", encoding="utf-8")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(
+                f"kill switch file {self._path} cannot be written ({exc})",
+                why="a halt could not survive a restart: the next start would read it as clear",
+                fix="point SAFETRADE_KILL_SWITCH_FILE at a writable path",
+            ) from exc
 
     def clear(self, *, cleared_by: str) -> None:
         """Re-enable trading; ``cleared_by`` names the human taking responsibility."""
@@ -79,8 +126,9 @@ class KillSwitch:
                 fix="call clear(cleared_by='<your name>') after checking the exchange",
             )
         log.warning("kill switch cleared by %s (was: %s)", cleared_by, self._state.reason)
+        self._save_state(KillSwitchState(engaged=False))
         self._state = KillSwitchState(engaged=False)
-        self._save()
+        self._write_error = None
 
     def _load(self) -> KillSwitchState:
         if self._path is None or not self._path.exists():
@@ -97,7 +145,10 @@ class KillSwitch:
             )
 
     def _save(self) -> None:
+        self._save_state(self._state)
+
+    def _save_state(self, state: KillSwitchState) -> None:
         if self._path is None:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._path.write_text(json.dumps(attrs.asdict(self._state)), encoding="utf-8")
+        self._path.write_text(json.dumps(attrs.asdict(state)), encoding="utf-8")

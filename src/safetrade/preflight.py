@@ -55,15 +55,18 @@ def run_preflight(
     exchange_rows, free = _exchange(gateway_factory, symbol)
     rows.extend(exchange_rows)
     rows.append(_balance(settings, free))
-    kill = KillSwitch(settings.kill_switch_file)
-    rows.append(
-        PreflightCheck(
-            name="kill switch",
-            passed=kill.reason is None,
-            detail="clear" if kill.reason is None else f"ENGAGED: {kill.reason}",
-        )
-    )
+    rows.append(_kill_switch(KillSwitch(settings.kill_switch_file)))
     return rows
+
+
+def _kill_switch(kill: KillSwitch) -> PreflightCheck:
+    if kill.reason is not None:
+        return PreflightCheck(name="kill switch", passed=False, detail=f"ENGAGED: {kill.reason}")
+    try:
+        kill.ensure_writable()
+    except SafetradeError as exc:
+        return PreflightCheck(name="kill switch", passed=False, detail=f"clear, but {exc}")
+    return PreflightCheck(name="kill switch", passed=True, detail="clear")
 
 
 def _certification(

@@ -519,12 +519,14 @@ class Protector:
 
     def _halt(self, fill: Fill, reason: str, events: list[str]) -> Halted:
         self._kill_switch.engage(f"{fill.symbol}: {reason}")
+        unsaved = self._kill_switch.write_error
         self._raise_alert(
             "critical",
             "halted",
             fill.symbol,
             f"{fill.amount} {fill.symbol} may be UNPROTECTED: {reason}. Trading halted; check "
-            "the exchange and clear the kill switch by hand",
+            "the exchange and clear the kill switch by hand"
+            + (f". {unsaved}: a restart would NOT be halted" if unsaved else ""),
         )
         events.append(f"halted: {reason}")
         return Halted(fill=fill, reason=reason, events=tuple(events))

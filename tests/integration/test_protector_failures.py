@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from tests.decisions import guard_allows
 from safetrade import PositionSide, plan_trade
 from safetrade.alerts import Alert
 from safetrade.entry import execute_entry
-from safetrade.errors import InvalidValue
+from safetrade.errors import ConfigError, InvalidValue
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.killswitch import KillSwitch
 from safetrade.protector import Fill, Flattened, Halted, Protected, Protector, RetryPolicy
@@ -289,3 +290,30 @@ def test_read_back_that_differs_from_what_was_sent_is_not_trusted(
     assert outcome.reason.endswith(found.format(amount=fill.amount))
     assert world.events()[:2] == ["read-back-mismatch", "protection-failed"]
     assert fake.balance("SOL").available == 0
+
+
+def test_a_halt_whose_kill_switch_cannot_be_written_still_alerts_and_stays_engaged(
+    fake: FakeKucoin, tmp_path: Path
+) -> None:
+    """An unwritable kill-switch file used to raise FileNotFoundError out of protect()."""
+    fill = World(fake).enter()
+    restarted = World(fake)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the kill switch's folder should be")
+    restarted.kill_switch = KillSwitch(blocker / "kill-switch.json")
+    restarted.protector = Protector(
+        restarted.gateway,
+        kill_switch=restarted.kill_switch,
+        alert=restarted.alerts.append,
+        sleep=restarted.sleeps.append,
+        retry=RETRY,
+    )
+    fake.inject("symbols", Fault.SERVER_ERROR, times=6)
+    outcome = restarted.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Halted)
+    assert restarted.alerts[-1].level == "critical"
+    assert "a restart would NOT be halted" in restarted.alerts[-1].message
+    assert restarted.kill_switch.reason is not None  # engaged in this process all the same
+    assert restarted.kill_switch.write_error is not None
+    with pytest.raises(ConfigError, match="cannot be written"):
+        restarted.kill_switch.ensure_writable()  # what start-up and preflight check

@@ -569,3 +569,59 @@ def test_a_malformed_value_is_reported_with_its_own_fix_and_a_fitting_overall_fi
     assert "RISK_PERCENT='abc' (from env) is not a plain number" in text
     assert "set the keys named above" not in text
     assert exc.value.fix.startswith("correct each setting named")
+
+
+class TestDuplicatesAndSecrets:
+    """A key set twice is refused; no message shows a secret, not even a mistyped one's."""
+
+    @pytest.mark.parametrize(
+        ("first", "second", "shown"),
+        [
+            (
+                "RISK_PERCENT=1",
+                "RISK_PERCENT=25",
+                "line 1 (RISK_PERCENT=1) and line 3 (RISK_PERCENT=25)",
+            ),
+            ("TRADING_MODE=paper", "TRADING_MODE=live", "line 1 (TRADING_MODE=paper) and line 3"),
+            ("KUCOIN_API_SECRET=aaa", "KUCOIN_API_SECRET=bbb", "line 1 (KUCOIN_API_SECRET='***')"),
+        ],
+    )
+    def test_a_key_set_twice_in_dotenv_is_refused_naming_both_lines(
+        self, tmp_path: Path, first: str, second: str, shown: str
+    ) -> None:
+        name = first.partition("=")[0]
+        text = f"{first}\nMAX_OPEN_POSITIONS=1\n{second}\n"
+        message = problems(without(LIVE, name), dotenv_path=write_env(tmp_path, text))
+        assert f"{name} is set twice in {tmp_path / '.env'}: {shown}" in message
+        assert "aaa" not in message
+        assert "bbb" not in message
+
+    def test_the_same_line_twice_is_refused_too(self, tmp_path: Path) -> None:
+        path = write_env(tmp_path, "RISK_PERCENT=1\nRISK_PERCENT=1\n")
+        assert "RISK_PERCENT is set twice" in problems(
+            without(LIVE, "RISK_PERCENT"), dotenv_path=path
+        )
+
+    @pytest.mark.parametrize("typo", ["KUCOIN_API_SECRT", "KUCOIN_APISECRET", "kucoin_api_secret_"])
+    def test_a_mistyped_secret_key_never_shows_its_value(self, typo: str) -> None:
+        env = {**without(LIVE, "KUCOIN_API_SECRET"), typo: "s3cr3t-value"}
+        message = problems(env)
+        assert "KUCOIN_API_SECRET is not set" in message
+        assert "s3cr3t-value" not in message
+        assert f"{typo}='***'" in message
+
+    def test_an_env_and_dotenv_conflict_on_a_secret_shows_neither_value(
+        self, tmp_path: Path
+    ) -> None:
+        path = write_env(tmp_path, "KUCOIN_API_SECRET=from-the-file\n")
+        message = problems(LIVE, dotenv_path=path)
+        assert "KUCOIN_API_SECRET is '***' in" in message
+        assert "but '***' in the process environment" in message
+        assert "from-the-file" not in message
+        assert "s3cr3t-value" not in message
+
+    def test_a_conflict_on_a_plain_setting_still_shows_both_values(self, tmp_path: Path) -> None:
+        path = write_env(tmp_path, "RISK_PERCENT=25\n")
+        message = problems(LIVE, dotenv_path=path)
+        assert "RISK_PERCENT is '25' in" in message
+        assert "but '1' in the process environment" in message

@@ -147,3 +147,43 @@ class TestGuardIntegration:
         )
         decision = check(plan, account, GuardLimits(risk_percent=Decimal(1), max_open_positions=1))
         assert decision.failed_controls == ("kill-switch",)
+
+
+class TestEngagedWhileRunning:
+    """A kill engaged by writing the file takes effect at the next look, without a restart."""
+
+    def test_another_process_engaging_the_file_stops_the_next_entry(self, tmp_path):
+        path = tmp_path / "kill-switch.json"
+        running = KillSwitch(path, clock=clock)
+        assert running.reason is None
+        KillSwitch(path, clock=clock).engage("owner pressed the kill switch")  # another process
+        assert running.reason == "owner pressed the kill switch"
+        plan = plan_trade(
+            sol_usdt(), side=PositionSide.LONG, free_balance=Decimal(123),
+            entry_price=Decimal("87.36"), stop_price=Decimal("85.61"), take_profit_price=None,
+            risk_percent=Decimal(1), client_oid="st-entry-1",
+        )  # fmt: skip
+        account = AccountState(
+            free_quote=Decimal(123), configured_balance=None, last_price=Decimal("87.36"),
+            kill_switch_reason=running.reason, open_positions=0, open_position_value=Decimal(0),
+        )  # fmt: skip
+        decision = check(plan, account, GuardLimits(risk_percent=Decimal(1), max_open_positions=1))
+        assert not decision.allowed
+        assert "kill-switch" in " ".join(decision.reasons)
+
+    def test_an_engaged_switch_is_not_re_armed_by_the_file_changing_behind_it(self, tmp_path):
+        path = tmp_path / "kill-switch.json"
+        switch = KillSwitch(path, clock=clock)
+        switch.engage("flatten failed")
+        path.write_text(json.dumps({"engaged": False}), encoding="utf-8")
+        assert switch.reason == "flatten failed"  # only clear(cleared_by=...) re-arms
+
+    def test_an_unwritable_file_keeps_the_switch_engaged_and_names_the_write_error(self, tmp_path):
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        switch = KillSwitch(blocker / "kill-switch.json", clock=clock)
+        switch.engage("flatten failed")  # never raises: the caller must still alert
+        assert switch.reason == "flatten failed"
+        assert "could not be written" in (switch.write_error or "")
+        with pytest.raises(ConfigError, match="point SAFETRADE_KILL_SWITCH_FILE"):
+            switch.ensure_writable()

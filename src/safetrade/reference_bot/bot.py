@@ -188,7 +188,10 @@ class ReferenceBot:
 
         Raises:
             CertificationError: Live mode without a valid, matching certification.
+            ConfigError: The kill switch file cannot be written.
         """
+        # a halt that cannot be written would read as clear after a restart: refuse now
+        KillSwitch(settings.kill_switch_file).ensure_writable()
         if settings.is_live:
             from safetrade.certification import require_valid  # noqa: PLC0415 - live only
 
