@@ -138,6 +138,7 @@ def _certify(args: argparse.Namespace) -> int:
     print(f"scenarios: {', '.join(f'{k} {v}' for k, v in counts.items())}")
     print(f"reports:   {', '.join(str(p) for p in outcome.reports)}")
     if not outcome.certified:
+        sys.stdout.flush()  # the summary above, then the problems, in that order
         print("NOT CERTIFIED; no artifact written. Problems:", file=sys.stderr)
         for problem in outcome.problems:
             print(f"  - {problem}", file=sys.stderr)
