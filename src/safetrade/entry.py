@@ -86,8 +86,14 @@ def execute_entry(
             last_error = f"{exc.what}: {exc.exchange_message}"
             log.error("entry attempt %d: %s", attempt, last_error)
         except ExchangeError as exc:
-            log.error("entry refused: %s", exc)
-            return EntryResult(fill=None, order=order, error=str(exc))
+            if order is None:
+                log.error("entry refused: %s", exc)
+                return EntryResult(fill=None, order=order, error=str(exc))
+            # KuCoin accepted the entry; failing to *read* it (its "order not exist." race
+            # right after create, 400007, 900001 "system busy") says nothing about the fill
+            outcome_unknown = True
+            last_error = f"entry {order.order_id} accepted but unreadable: {exc}"
+            log.error("entry attempt %d: %s", attempt, last_error)
         else:
             if done.filled > 0 and done.average is not None:
                 return EntryResult(fill=Fill.from_order(done, plan.side), order=done)
@@ -98,6 +104,13 @@ def execute_entry(
             sleep(policy.delay(attempt))
     if order is not None:
         return _cancel_rest(gateway, plan, order, last_error)
+    # nothing was acknowledged; the order may still exist under its clientOid
+    try:
+        found = gateway.find(plan.entry)
+    except ExchangeError:
+        found = None
+    if found is not None:
+        return _cancel_rest(gateway, plan, found, last_error)
     return EntryResult(
         fill=None, order=None, error=last_error or "entry outcome unknown", outcome_unknown=True
     )
@@ -131,7 +144,32 @@ def _cancel_rest(gateway: Gateway, plan: TradePlan, order: OrderStatus, reason: 
         gateway.cancel(order.order_id, plan.entry.symbol)
         done = gateway.fetch_order(order.order_id, plan.entry.symbol)
     except ExchangeError as exc:
-        return EntryResult(fill=None, order=order, error=f"{reason}; {exc}", outcome_unknown=True)
+        return _from_fills(gateway, plan, order, f"{reason}; {exc}")
     if done.filled > 0 and done.average is not None:
         return EntryResult(fill=Fill.from_order(done, plan.side), order=done)
     return EntryResult(fill=None, order=done, error=f"{reason}; cancelled unfilled")
+
+
+def _from_fills(gateway: Gateway, plan: TradePlan, order: OrderStatus, reason: str) -> EntryResult:
+    """The order cannot be read: its fills (trades) still say what is held and must be protected.
+
+    Only when the fills cannot be read either is the outcome unknown (the caller reconciles).
+    """
+    try:
+        amount, average = gateway.order_fills(order.order_id, plan.entry.symbol)
+    except ExchangeError as exc:
+        return EntryResult(fill=None, order=order, error=f"{reason}; {exc}", outcome_unknown=True)
+    if amount > 0 and average is not None:
+        log.error("entry %s read from its fills: %s filled", order.order_id, amount)
+        fill = Fill(
+            symbol=plan.entry.symbol,
+            side=plan.side,
+            amount=amount,
+            average_price=average,
+            order_id=order.order_id,
+        )
+        return EntryResult(fill=fill, order=order, error=reason)
+    # no fill recorded yet: it may still fill, so the outcome stays unknown
+    return EntryResult(
+        fill=None, order=order, error=f"{reason}; no fill found", outcome_unknown=True
+    )

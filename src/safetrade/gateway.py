@@ -279,6 +279,24 @@ class Gateway:
             order = self._exchange.fetch_order(order_id, symbol, params)
         return _status_from_ccxt(order)
 
+    def order_fills(self, order_id: str, symbol: str) -> tuple[Decimal, Decimal | None]:
+        """Filled amount and average price of an order, from the exchange's fills (trades).
+
+        The fallback when the order itself cannot be read (KuCoin's ``order not exist.`` race
+        right after create, a busy system): a fill is a fill, whatever the order endpoint says.
+        """
+        with self._translate(f"reading the fills of order {order_id}"):
+            trades = self._exchange.fetch_my_trades(symbol, None, None, {"orderId": order_id})
+        amount, cost = Decimal(0), Decimal(0)
+        for trade in trades:
+            if str(trade.get("order")) != order_id:
+                continue
+            size = _dec(trade.get("amount"), "fill amount") or Decimal(0)
+            price = _dec(trade.get("price"), "fill price") or Decimal(0)
+            amount += size
+            cost += size * price
+        return amount, (cost / amount if amount else None)
+
     def open_stop_orders(self, symbol: str) -> list[OrderStatus]:
         """Untriggered stop orders on ``symbol``, read back from the exchange."""
         with self._translate(f"listing stop orders on {symbol}"):

@@ -237,11 +237,11 @@ def test_lost_responses_on_every_attempt_still_never_duplicate(fake, gateway, sl
     fake.inject("fetch_order_by_client_oid", Fault.TIMEOUT, times=2)
     plan = _plan(gateway)
     result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
-    # the order exists and filled, but the exchange never confirmed it to us: no fill to
-    # protect is claimed, and the result says a position may exist (reconcile before trading)
-    assert result.fill is None
-    assert result.outcome_unknown
-    assert fake.balance("SOL").available > 0
+    # the order exists and filled; no attempt confirmed it, so once the look-ups answer again
+    # the entry is found by its clientOid and its real fill is returned to be protected
+    assert result.fill is not None
+    assert result.fill.amount == fake.balance("SOL").available > 0
+    assert not result.outcome_unknown
     assert len(_entries(fake)) == 1
     assert fake.endpoints_called().count("create_order") == 1
 
@@ -339,3 +339,36 @@ def test_entry_whose_cancel_fails_is_outcome_unknown(fake, gateway, sleeps):
     assert result.order is not None
     assert "not filled yet (open)" in (result.error or "")
     assert "cancelling order" in (result.error or "")
+
+
+@pytest.mark.parametrize(
+    "read_error",
+    [
+        Fault.reject("400100", "order not exist."),  # KuCoin's race right after create
+        Fault.reject("400007", "Access denied, require more permission."),
+        Fault.reject("900001", "system busy"),
+        Fault.reject("411100", "User is frozen"),
+    ],
+    ids=lambda f: f.code,
+)
+def test_an_accepted_entry_that_cannot_be_read_is_resolved_from_its_fills(
+    fake, gateway, sleeps, read_error
+):
+    """A non-transient error reading an accepted entry used to mean 'nothing filled': bare."""
+    fake.inject("fetch_order", read_error, times=10)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
+    assert result.fill is not None, result
+    assert result.fill.amount == fake.balance("SOL").available == plan.entry.amount
+    assert result.fill.average_price == Decimal(100)
+    assert len(_entries(fake)) == 1
+
+
+def test_an_entry_whose_order_and_fills_cannot_be_read_is_an_unknown_outcome(fake, gateway, sleeps):
+    fake.inject("fetch_order", Fault.reject("900001", "system busy"), times=10)
+    fake.inject("fills", Fault.reject("900001", "system busy"), times=10)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert result.outcome_unknown  # never "nothing filled": the bot must reconcile and protect
+    assert fake.balance("SOL").available > 0
