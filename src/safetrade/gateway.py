@@ -201,6 +201,13 @@ class Gateway:
         free = (balance.get(currency) or {}).get("free")
         return _dec(free, f"free {currency}") or Decimal(0)
 
+    def total_balance(self, currency: str) -> Decimal:
+        """Everything held of ``currency``: free plus what resting orders hold."""
+        with self._translate(f"fetching the {currency} balance"):
+            balance = self._exchange.fetch_balance()
+        total = (balance.get(currency) or {}).get("total")
+        return _dec(total, f"total {currency}") or Decimal(0)
+
     def last_price(self, symbol: str) -> Decimal:
         """Last traded price of ``symbol``."""
         with self._translate(f"fetching the {symbol} ticker"):

@@ -165,11 +165,23 @@ Outcome = Protected | Flattened | Halted
 
 @attrs.frozen(kw_only=True)
 class WatchResult:
-    """What :meth:`Protector.watch` found: which protective order fired, what it cancelled."""
+    """What :meth:`Protector.watch` found and did.
+
+    Attributes:
+        fired: The leg that executed (the coins were sold), if one did.
+        cancelled: The legs cancelled because the other one fired (one-cancels-the-other).
+        still_protected: Whether ``position`` is protected on the exchange right now.
+        vanished: A leg that is gone although the coins are still held: cancelled by hand or
+            by KuCoin at trigger (e.g. below minFunds), not filled.
+        position: What to watch from now on: the same position, the re-protected one, or
+            None once it is closed (sold, flattened, or halted for a human).
+    """
 
     fired: str | None
     cancelled: tuple[str, ...]
     still_protected: bool
+    vanished: str | None = None
+    position: Protected | None = None
 
 
 class Protector:
@@ -245,9 +257,13 @@ class Protector:
         )
 
     def watch(self, protected: Protected) -> WatchResult:
-        """One-cancels-the-other: if the stop-loss or take-profit fired, cancel the other.
+        """One-cancels-the-other, decided from what the account holds, not from order states.
 
-        Call it on every loop of the bot while the position is open.
+        Call it on every loop of the bot while the position is open. A leg missing from the
+        open stop orders has either executed (the coins are gone: cancel the other leg) or
+        been cancelled without selling (by the owner in the app, or by KuCoin at trigger): then
+        the coins are still held and are protected again, never left bare. KuCoin's status of a
+        fired stop read through ccxt says "canceled", so it is not used.
         """
         fill = protected.fill
         legs = [("stop-loss", protected.stop_loss)]
@@ -259,26 +275,95 @@ class Protector:
             self._raise_alert(
                 "error", "watch-failed", fill.symbol, "could not list stop orders", exc
             )
-            return WatchResult(fired=None, cancelled=(), still_protected=False)
+            return WatchResult(fired=None, cancelled=(), still_protected=False, position=protected)
         gone = [name for name, order in legs if order.order_id not in open_ids]
         if not gone:
-            return WatchResult(fired=None, cancelled=(), still_protected=True)
+            return WatchResult(fired=None, cancelled=(), still_protected=True, position=protected)
+        try:
+            market = self._gateway.load_market(fill.symbol)
+            held = self._gateway.total_balance(market.base)
+        except ExchangeError as exc:
+            self._raise_alert(
+                "error",
+                "watch-failed",
+                fill.symbol,
+                f"{gone[0]} is gone but the balance could not be read to tell whether it fired",
+                exc,
+            )
+            return WatchResult(fired=None, cancelled=(), still_protected=False, position=protected)
+        if held < market.smallest_amount:
+            return self._one_cancels_other(protected, legs, open_ids, gone[0])
+        return self._reprotect(protected, legs, open_ids, gone, market, held)
+
+    def _one_cancels_other(
+        self,
+        protected: Protected,
+        legs: list[tuple[str, OrderStatus]],
+        open_ids: set[str],
+        fired: str,
+    ) -> WatchResult:
+        symbol = protected.fill.symbol
         cancelled = []
         for name, order in legs:
             if order.order_id in open_ids:
                 try:
-                    self._gateway.cancel(order.order_id, fill.symbol, stop=True)
+                    self._gateway.cancel(order.order_id, symbol, stop=True)
                     cancelled.append(name)
                 except ExchangeError as exc:
                     self._raise_alert(
                         "error",
                         "oco-cancel-failed",
-                        fill.symbol,
-                        f"{gone[0]} fired but the {name} could not be cancelled",
+                        symbol,
+                        f"{fired} fired but the {name} could not be cancelled",
                         exc,
                     )
-        log.info("%s fired on %s; cancelled %s", gone[0], fill.symbol, cancelled or "nothing")
-        return WatchResult(fired=gone[0], cancelled=tuple(cancelled), still_protected=False)
+        log.info("%s fired on %s; cancelled %s", fired, symbol, cancelled or "nothing")
+        return WatchResult(fired=fired, cancelled=tuple(cancelled), still_protected=False)
+
+    def _reprotect(
+        self,
+        protected: Protected,
+        legs: list[tuple[str, OrderStatus]],
+        open_ids: set[str],
+        gone: list[str],
+        market: MarketSpec,
+        held: Decimal,
+    ) -> WatchResult:
+        fill = protected.fill
+        vanished = gone[0]
+        self._raise_alert(
+            "error",
+            "protective-order-vanished",
+            fill.symbol,
+            f"the {' and '.join(gone)} of {fill.amount} {fill.symbol} is gone but {held} "
+            f"{market.base} is still held: it was cancelled (by hand, or by KuCoin at trigger), "
+            "not filled; protecting the position again",
+        )
+        if "stop-loss" not in gone and protected.take_profit is not None:
+            # the stop-loss still covers everything: only the take-profit is lost
+            kept = attrs.evolve(protected, take_profit=None)
+            return WatchResult(
+                fired=None, cancelled=(), still_protected=True, vanished=vanished, position=kept
+            )
+        events: list[str] = []
+        for _name, order in legs:
+            if order.order_id in open_ids:
+                self._best_effort_cancel(fill.symbol, order, events)
+        again = attrs.evolve(fill, amount=floor_to_step(held, market.amount_increment))
+        take_profit = protected.take_profit
+        outcome = self.protect(
+            again,
+            stop_price=protected.stop_loss.trigger_price or Decimal(0),
+            take_profit_price=None if take_profit is None else take_profit.trigger_price,
+        )
+        position = outcome if isinstance(outcome, Protected) else None
+        return WatchResult(
+            fired=None,
+            cancelled=(),
+            still_protected=position is not None,
+            vanished=vanished,
+            position=position,
+        )
 
     def reconcile(
         self,

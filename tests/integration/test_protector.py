@@ -312,6 +312,60 @@ class TestWatchAndReconcile:
         assert result.cancelled == ("take-profit",)
         assert _live_stops(fake) == []
 
+    def _protected(self, gateway, protector):
+        plan, fill = _enter(gateway)
+        outcome = protector.protect(
+            fill, stop_price=plan.stop_loss_price, take_profit_price=plan.take_profit_price
+        )
+        assert isinstance(outcome, Protected)
+        assert outcome.take_profit is not None
+        return outcome
+
+    def _cancel_by_hand(self, fake, order_id):
+        """The owner cancels a stop order in the KuCoin app (another client, same account)."""
+        fake.ccxt_client().cancel_order(order_id, SYMBOL, {"stop": True})
+
+    def test_a_take_profit_cancelled_by_hand_leaves_the_stop_loss_in_place(
+        self, fake, gateway, protector, alerts
+    ):
+        """It used to be taken as fired, and the stop-loss was cancelled: the position bare."""
+        outcome = self._protected(gateway, protector)
+        self._cancel_by_hand(fake, outcome.take_profit.order_id)
+        result = protector.watch(outcome)
+        assert (result.fired, result.vanished, result.cancelled) == (None, "take-profit", ())
+        assert result.still_protected
+        assert result.position is not None
+        assert result.position.stop_loss == outcome.stop_loss
+        assert [o.stop for o in _live_stops(fake)] == ["loss"]
+        assert "protective-order-vanished" in [a.event for a in alerts]
+
+    def test_a_stop_loss_cancelled_by_hand_is_placed_again(self, fake, gateway, protector):
+        outcome = self._protected(gateway, protector)
+        self._cancel_by_hand(fake, outcome.stop_loss.order_id)
+        result = protector.watch(outcome)
+        assert (result.fired, result.vanished) == (None, "stop-loss")
+        assert isinstance(result.position, Protected)
+        live = sorted((o.stop, o.size, o.stop_price) for o in _live_stops(fake))
+        amount = outcome.fill.amount
+        assert live == [
+            ("entry", amount, outcome.take_profit.trigger_price),
+            ("loss", amount, outcome.stop_loss.trigger_price),
+        ]  # one of each: the old take-profit was replaced, not doubled
+        assert protector.watch(result.position).still_protected
+
+    def test_a_stop_loss_gone_while_the_price_is_already_through_it_sells(
+        self, fake, gateway, protector
+    ):
+        """KuCoin cancelled the triggered stop (or the owner did) and the price fell on."""
+        outcome = self._protected(gateway, protector)
+        self._cancel_by_hand(fake, outcome.stop_loss.order_id)
+        fake.set_price(SYMBOL, Decimal("80.00"))
+        result = protector.watch(outcome)
+        assert result.vanished == "stop-loss"
+        assert result.position is None
+        assert fake.balance("SOL").total == 0  # flattened, not left bare
+        assert _live_stops(fake) == []
+
     def test_reconcile_protects_a_position_left_bare_by_a_crash(self, fake, gateway, protector):
         """After a crash between fill and protection, reconcile() protects the position."""
         plan, fill = _enter(gateway)

@@ -442,8 +442,8 @@ class ReferenceBot:
         still_open = []
         for position in self.positions:
             result = self.protector.watch(position)
-            if result.fired is None:
-                still_open.append(position)
+            if result.position is not None:
+                still_open.append(result.position)
         self.positions = still_open
         if self._flat:
             return  # nothing held and nothing sent since the last look: nothing can be bare
