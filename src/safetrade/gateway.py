@@ -329,6 +329,18 @@ class Gateway:
                 "the real exchange",
             )
 
+    def cancel_by_client_oid(self, client_oid: str, symbol: str, *, stop: bool = False) -> None:
+        """Cancel an order by its clientOid (one whose id never reached us); gone counts too."""
+        self._refuse_if_read_only(f"cancelling order {client_oid}")
+        params: dict[str, object] = {"clientOid": client_oid}
+        if stop:
+            params["stop"] = True
+        try:
+            with self._translate(f"cancelling order {client_oid}"):
+                self._exchange.cancel_order(None, symbol, params)
+        except OrderNotFound:
+            log.info("order %s was already gone when cancelling", client_oid)
+
     # -- error translation -------------------------------------------------------------
 
     @contextmanager

@@ -31,6 +31,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import TypeVar
 
 import attrs
@@ -70,6 +71,8 @@ __all__ = [
 
 log = logging.getLogger("safetrade.protector")
 
+#: Most market sells one flatten sends while each one fills part of the rest.
+_MAX_SELL_ROUNDS = 10
 _T = TypeVar("_T")
 
 
@@ -212,6 +215,7 @@ class Protector:
         self._sleep = sleep
         self._retry = retry or RetryPolicy()
         self._new_oid = new_oid
+        self._sent: list[str] = []
 
     # -- public ------------------------------------------------------------------------
 
@@ -239,6 +243,9 @@ class Protector:
         if take_profit_price is not None:
             wanted.append((OrderPurpose.TAKE_PROFIT, take_profit_price))
         placed: list[tuple[OrderIntent, OrderStatus]] = []
+        # every clientOid sent, acknowledged or not: a stop KuCoin accepted whose answer was
+        # lost is live all the same, and must be cancelled if the position is sold
+        self._sent = []
         for purpose, price in wanted:
             result = self._place(market, fill, purpose, price, events)
             if isinstance(result, str):
@@ -293,7 +300,9 @@ class Protector:
             return WatchResult(fired=None, cancelled=(), still_protected=False, position=protected)
         if held < market.smallest_amount:
             return self._one_cancels_other(protected, legs, open_ids, gone[0])
-        return self._reprotect(protected, legs, open_ids, gone, market, held)
+        return self._reprotect(
+            protected, legs=legs, open_ids=open_ids, gone=gone, market=market, held=held
+        )
 
     def _one_cancels_other(
         self,
@@ -323,6 +332,7 @@ class Protector:
     def _reprotect(
         self,
         protected: Protected,
+        *,
         legs: list[tuple[str, OrderStatus]],
         open_ids: set[str],
         gone: list[str],
@@ -476,6 +486,8 @@ class Protector:
         for attempt in range(1, self._retry.attempts + 1):
             try:
                 send = self._gateway.ensure_submitted if outcome_unknown else self._gateway.submit
+                if intent.client_oid not in self._sent:
+                    self._sent.append(intent.client_oid)
                 status = send(intent)
             except ExchangeUnavailable as exc:
                 outcome_unknown = True
@@ -547,9 +559,7 @@ class Protector:
             fill.symbol,
             f"could not protect {fill.amount} {fill.symbol}: {reason}; flattening at market",
         )
-        for _intent, status in placed:
-            # a stop left behind could later sell coins the bot no longer holds
-            self._best_effort_cancel(fill.symbol, status, events)
+        orphans = self._cancel_protection(fill.symbol, placed, events)
         if market is None:
             market = self._with_retries(
                 "load-market",
@@ -559,22 +569,82 @@ class Protector:
             )
             if market is None:
                 return self._halt(fill, f"{reason}; and the market could not be loaded", events)
+        sold = self._sell_all(market, fill, reason, events)
+        if isinstance(sold, str):
+            return self._halt(fill, f"{reason}; {sold}", events)
+        if orphans:
+            # the coins are sold, but a live stop would sell the next position's coins
+            return self._halt(
+                fill,
+                f"{reason}; sold, but protective order(s) {', '.join(orphans)} could not be "
+                "cancelled and may still be live",
+                events,
+            )
+        return sold
+
+    def _cancel_protection(
+        self, symbol: str, placed: Sequence[tuple[OrderIntent, OrderStatus]], events: list[str]
+    ) -> list[str]:
+        """Cancel every protective order of this position, by id and by clientOid.
+
+        Returns:
+            The clientOids that could not be cancelled (they may still be live).
+        """
+        orphans = []
+        by_id = {intent.client_oid for intent, _status in placed}
+        for intent, status in placed:
+            # a stop left behind could later sell coins the bot no longer holds
+            if not self._with_retries("cancel", symbol, events, partial(
+                self._cancel, symbol, status.order_id
+            )):  # fmt: skip
+                orphans.append(intent.client_oid)
+        for oid in self._sent:
+            if oid in by_id:
+                continue
+            # sent, never acknowledged: it may be live under its clientOid
+            if not self._with_retries(
+                "cancel", symbol, events, partial(self._cancel_oid, symbol, oid)
+            ):
+                orphans.append(oid)
+        return orphans
+
+    def _cancel(self, symbol: str, order_id: str) -> bool:
+        self._gateway.cancel(order_id, symbol, stop=True)
+        return True
+
+    def _cancel_oid(self, symbol: str, client_oid: str) -> bool:
+        self._gateway.cancel_by_client_oid(client_oid, symbol, stop=True)
+        return True
+
+    def _sell_all(
+        self, market: MarketSpec, fill: Fill, reason: str, events: list[str]
+    ) -> Flattened | str:
+        """Sell at market until what is left is below the market's minimum (dust).
+
+        Returns:
+            The :class:`Flattened` outcome, or why the position could not be sold (in full).
+        """
         intent: OrderIntent | None = None
-        oid = self._new_oid(OrderPurpose.FLATTEN)
-        for attempt in range(1, self._retry.attempts + 1):
+        last: OrderStatus | None = None
+        failures = rounds = 0
+        # failures are bounded by the retry policy; sales that made progress (partial fills)
+        # by _MAX_SELL_ROUNDS, so a thin book is sold down to dust rather than given up on
+        while failures < self._retry.attempts and rounds < _MAX_SELL_ROUNDS:
             try:
                 if intent is None:
                     held = self._gateway.free_balance(market.base)
                     amount = min(fill.amount, held)
                     if amount < market.smallest_amount:
-                        events.append(f"nothing to sell: {held} {market.base} free")
+                        events.append(f"nothing (more) to sell: {held} {market.base} free")
+                        closed = "" if last is not None else "; position already closed or dust"
                         return Flattened(
                             fill=fill,
-                            reason=f"{reason}; position already closed or dust",
-                            exit_order=None,
+                            reason=reason + closed,
+                            exit_order=last,
                             residual=amount,
                             events=tuple(events),
                         )
+                    oid = self._new_oid(OrderPurpose.FLATTEN)
                     intent = flatten_order(market, side=fill.side, amount=amount, client_oid=oid)
                     order = self._gateway.submit(intent)
                 else:
@@ -585,22 +655,37 @@ class Protector:
                         f"flatten order {order.order_id} did not fill ({done.status})"
                     )
                 events.append(f"flattened {done.filled} at {done.average} ({done.order_id})")
-                log.error("position %s %s flattened: %s", fill.amount, fill.symbol, reason)
-                return Flattened(
-                    fill=fill,
-                    reason=reason,
-                    exit_order=done,
-                    residual=intent.amount - done.filled,
-                    events=tuple(events),
+                last, residual = done, intent.amount - done.filled
+                if residual < market.smallest_amount:
+                    log.error("position %s %s flattened: %s", fill.amount, fill.symbol, reason)
+                    return Flattened(
+                        fill=fill,
+                        reason=reason,
+                        exit_order=done,
+                        residual=residual,
+                        events=tuple(events),
+                    )
+                # a partial fill leaves coins bare: sell the rest with a new order
+                self._raise_alert(
+                    "error",
+                    "flatten-partial",
+                    fill.symbol,
+                    f"flatten sold {done.filled} of {intent.amount}; selling the {residual} left",
                 )
+                intent = None
+                rounds += 1
+                continue
             except ExchangeError as exc:
-                self._failed("flatten-failed", fill.symbol, attempt, exc, events)
+                failures += 1
+                self._failed("flatten-failed", fill.symbol, failures, exc, events)
             except (OrderBuildError, RoundingError, InvalidValue) as exc:
                 events.append(f"flatten order invalid: {exc}")
                 break
-            if attempt < self._retry.attempts:
-                self._sleep(self._retry.delay(attempt))
-        return self._halt(fill, f"{reason}; flattening failed too", events)
+            if failures < self._retry.attempts:
+                self._sleep(self._retry.delay(failures))
+        if last is not None:
+            return f"flattening sold only part of it ({last.filled} in the last order)"
+        return "flattening failed too"
 
     def _halt(self, fill: Fill, reason: str, events: list[str]) -> Halted:
         self._kill_switch.engage(f"{fill.symbol}: {reason}")

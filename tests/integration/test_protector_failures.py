@@ -170,17 +170,58 @@ def test_flatten_that_fills_nothing_halts(fake: FakeKucoin) -> None:
         assert world.kill_switch.reason is not None
 
 
-def test_stop_left_behind_by_a_failed_cancel_is_alerted(world: World) -> None:
+def test_a_cancel_that_times_out_once_is_retried_so_no_stop_is_left_behind(
+    world: World,
+) -> None:
     fill = world.enter()
     world.fake.inject("cancel_stop_order", Fault.TIMEOUT)
     # the take-profit below a long's entry cannot be built, so the placed stop-loss must go
     outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(90))
     assert isinstance(outcome, Flattened)
     assert world.fake.balance("SOL").available == 0
-    (left,) = world.live_stops()  # could later sell coins the bot no longer holds: alerted
-    cancel_failed = [a for a in world.alerts if a.event == "cancel-failed"]
-    assert [a.message for a in cancel_failed] == [f"could not cancel {left.id}"]
-    assert world.events()[:2] == ["take-profit-invalid", "protection-failed"]
+    assert world.live_stops() == []
+    assert world.events()[:3] == ["take-profit-invalid", "protection-failed", "cancel-failed"]
+
+
+def test_a_stop_that_cannot_be_cancelled_halts_after_the_sale(world: World) -> None:
+    """Sold, but a stop left live would sell the next position's coins: a human must look."""
+    fill = world.enter()
+    world.fake.inject("cancel_stop_order", Fault.TIMEOUT, times=10)
+    outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(90))
+    assert isinstance(outcome, Halted)
+    assert "could not be cancelled and may still be live" in outcome.reason
+    assert world.fake.balance("SOL").available == 0  # the coins were sold all the same
+    (left,) = world.live_stops()
+    assert world.kill_switch.reason is not None
+    assert world.alerts[-1].level == "critical"
+    assert left.client_oid in outcome.reason
+
+
+def test_a_stop_accepted_but_never_acknowledged_is_cancelled_by_clientoid_on_flatten(
+    world: World,
+) -> None:
+    """Its answer was lost and every look-up failed: it was live, 2 SOL of stop on 0 SOL."""
+    fill = world.enter()
+    world.fake.inject("create_stop_order", Fault.RESPONSE_LOST)
+    world.fake.inject("list_stop_orders", Fault.SERVER_ERROR, times=10)
+    outcome = world.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Flattened), outcome
+    assert world.fake.balance("SOL").available == 0
+    assert world.live_stops() == []  # found and cancelled by its clientOid
+    assert "cancel_stop_order_by_client_oid" in world.fake.endpoints_called()
+
+
+def test_a_partly_filled_flatten_sells_the_rest(fake: FakeKucoin) -> None:
+    """A 50 % fill used to be reported Flattened with 1.0 SOL left bare."""
+    world = World(fake)
+    fill = world.enter()
+    fake.inject("create_stop_order", Fault.reject("400100", "Parameter Error"), times=10)
+    fake._engine.fill_policy = FillPolicy.partial("0.5")
+    outcome = world.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(outcome, Flattened), outcome
+    assert outcome.residual < Decimal("0.01")
+    assert fake.balance("SOL").available < Decimal("0.01")
+    assert "flatten-partial" in world.events()
 
 
 def test_watch_reports_a_failed_listing_as_unprotected(world: World) -> None:
