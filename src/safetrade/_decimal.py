@@ -9,6 +9,7 @@ converted once, at the gateway, through ``str()``.
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal, InvalidOperation
 
 from safetrade.errors import InvalidValue
@@ -25,6 +26,11 @@ __all__ = [
 ]
 
 # Anything larger is a unit or typing mistake, not a trade (1e15 USDT is ~10x world GDP).
+#: A number as settings accept it: ASCII digits, one optional sign and point, no exponent.
+PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+#: A number as the library accepts it as text: a plain number, optionally with an exponent
+#: (``str(Decimal)`` writes one), ASCII digits only.
+NUMBER_TEXT = re.compile(PLAIN_NUMBER.pattern + r"([eE][+-]?[0-9]+)?")
 MAX_MAGNITUDE = Decimal("1e15")
 # Anything nonzero but smaller is a unit or typing mistake too (no asset trades in steps below
 # 1e-18), and dividing by it could overflow Decimal's exponent range (1e15 / 1e-999999).
@@ -88,6 +94,13 @@ def _convert(value: object, name: str) -> Decimal:
             f"{value!r}",
             why="floats cannot represent exchange increments exactly",
             fix=hint,
+        )
+    if isinstance(value, str) and not NUMBER_TEXT.fullmatch(value.strip()):
+        # Decimal() reads any script's digits ('١٢٣' is 123) and '_' separators; settings
+        # refuse those, and so does every other entry point: one rule for number text
+        raise InvalidValue(
+            f"{name} is not a number (plain ASCII digits): {value!r}",
+            fix=f"give {name} with ASCII digits, like 87.36",
         )
     try:
         result = Decimal(value.strip() if isinstance(value, str) else value)

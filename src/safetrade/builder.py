@@ -34,10 +34,12 @@ from safetrade._decimal import MONEY, to_decimal, to_positive
 from safetrade.errors import OrderBuildError
 from safetrade.market import MarketSpec
 from safetrade.rounder import (
+    _MARKET_FIX,
     PositionSide,
     PricePurpose,
     is_on_grid,
     member_validator,
+    require_instance,
     require_member,
     round_amount,
     round_price,
@@ -559,6 +561,7 @@ def plan_trade(
         InvalidValue: For unusable numbers (including a NaN, infinite or float signal), or a
             ``side`` that is not a :class:`PositionSide`.
     """
+    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
     side = require_member(side, PositionSide, "side")
     entry = to_positive(entry_price, "entry price")
     signal = None if signal_strength is None else to_decimal(signal_strength, "signal strength")

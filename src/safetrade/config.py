@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from safetrade._decimal import to_decimal
+from safetrade._decimal import PLAIN_NUMBER, to_decimal
 from safetrade.errors import ConfigError, InvalidValue
 
 __all__ = ["Mode", "Settings", "load_settings", "settings_schema"]
@@ -191,7 +191,7 @@ _ABBREVIATIONS = {
     "SIG": "SIGNAL",
 }
 # ASCII digits only: ``\d`` and ``str.isdigit`` also match Arabic-Indic digits and superscripts.
-_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_PLAIN_NUMBER = PLAIN_NUMBER  # the library's one rule for number text
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,15}")
 
 

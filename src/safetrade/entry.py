@@ -20,6 +20,7 @@ from safetrade.errors import DecisionMismatch, ExchangeError, ExchangeUnavailabl
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.guard import Decision
 from safetrade.protector import Fill, RetryPolicy
+from safetrade.rounder import require_instance
 
 __all__ = ["EntryResult", "execute_entry"]
 
@@ -70,6 +71,8 @@ def execute_entry(
         GuardRefused: The decision refused the plan (every reason listed); nothing was sent.
         DecisionMismatch: The decision was made for a different plan; nothing was sent.
     """
+    plan = require_instance(plan, TradePlan, "plan", "pass the plan safetrade.plan_trade made")
+    gateway = require_instance(gateway, Gateway, "gateway", "pass a safetrade.Gateway")
     _require_allowed(plan, decision)
     policy = retry or RetryPolicy()
     outcome_unknown = False

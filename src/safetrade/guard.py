@@ -32,7 +32,7 @@ import attrs
 from safetrade._decimal import MONEY, to_decimal, to_nonnegative, to_positive
 from safetrade.builder import TradePlan
 from safetrade.errors import GuardRefused, InvalidValue
-from safetrade.rounder import is_on_grid
+from safetrade.rounder import is_on_grid, require_instance
 
 __all__ = ["AccountState", "Check", "Decision", "GuardLimits", "check"]
 
@@ -382,6 +382,9 @@ def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decisi
     Returns:
         A :class:`Decision`; ``allowed`` only if every check passed.
     """
+    plan = require_instance(plan, TradePlan, "plan", "pass the plan safetrade.plan_trade made")
+    account = require_instance(account, AccountState, "account", "pass a safetrade.AccountState")
+    limits = require_instance(limits, GuardLimits, "limits", "pass a safetrade.GuardLimits")
     checks = []
     allowed = True
     # the caller's decimal context must not round a cost or a limit across its threshold

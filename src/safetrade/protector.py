@@ -56,7 +56,7 @@ from safetrade.errors import (
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, floor_to_step, member_validator
+from safetrade.rounder import PositionSide, floor_to_step, member_validator, require_instance
 
 __all__ = [
     "Fill",
@@ -233,6 +233,7 @@ class Protector:
             :class:`Protected`, :class:`Flattened` or :class:`Halted`. Never raises for
             exchange trouble: every failure ends in one of these outcomes.
         """
+        fill = require_instance(fill, Fill, "fill", "pass entry.fill from safetrade.execute_entry")
         events: list[str] = []
         market = self._with_retries(
             "load-market", fill.symbol, events, lambda: self._gateway.load_market(fill.symbol)

@@ -89,6 +89,23 @@ def require_member(value: object, kind: type[_E], name: str) -> _E:
     )
 
 
+_T = TypeVar("_T")
+
+
+def require_instance(value: object, kind: type[_T], name: str, fix: str) -> _T:
+    """Return ``value`` if it is a ``kind``; otherwise raise :class:`InvalidValue`.
+
+    The public functions take typed values (a MarketSpec, a TradePlan, ...); an untyped
+    caller passing a dict or None used to fail deep inside with an AttributeError.
+    """
+    if isinstance(value, kind):
+        return value
+    raise InvalidValue(
+        f"{name} must be a {kind.__name__}, got {type(value).__name__} {value!r:.80}",
+        fix=fix,
+    )
+
+
 def member_validator(
     kind: type[_E],
 ) -> Callable[[object, attrs.Attribute[Any], object], None]:
@@ -99,6 +116,8 @@ def member_validator(
 
     return validate
 
+
+_MARKET_FIX = "pass gateway.load_market(symbol) or MarketSpec.from_ccxt(exchange.market(symbol))"
 
 _ROUND_UP = {
     (PricePurpose.ENTRY, PositionSide.LONG): False,
@@ -187,6 +206,7 @@ def round_amount(amount: Decimal, market: MarketSpec) -> Decimal:
         InvalidValue: If ``amount`` is not a positive finite Decimal.
         RoundingError: If the amount is smaller than one increment (it would round to zero).
     """
+    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
     amount = to_positive(amount, "amount")
     # both already checked: a positive finite Decimal and a MarketSpec increment (>= 1e-30)
     result = _to_step(amount, market.amount_increment, up=False)
@@ -213,6 +233,7 @@ def round_price(
             ``side`` is not a :class:`PricePurpose` / :class:`PositionSide` member.
         RoundingError: If the price rounds to zero.
     """
+    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
     purpose = require_member(purpose, PricePurpose, "purpose")
     side = require_member(side, PositionSide, "side")
     price = to_positive(price, f"{purpose.value} price")

@@ -29,7 +29,14 @@ import attrs
 from safetrade._decimal import EXACT, to_nonnegative, to_positive
 from safetrade.errors import InvalidValue, SizingError
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, floor_to_step, member_validator, require_member
+from safetrade.rounder import (
+    _MARKET_FIX,
+    PositionSide,
+    floor_to_step,
+    member_validator,
+    require_instance,
+    require_member,
+)
 
 __all__ = ["PositionSize", "size_position"]
 
@@ -124,6 +131,7 @@ def size_position(
         SizingError: If the largest valid size is below the market's minimum amount or
             minimum order value after rounding.
     """
+    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
     side = require_member(side, PositionSide, "side")
     free = to_nonnegative(free_balance, "free balance")
     entry = to_positive(entry_price, "entry price")

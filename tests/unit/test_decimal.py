@@ -141,3 +141,26 @@ def test_positive_and_nonnegative_refusals_say_why_and_how_to_fix():
         to_nonnegative(Decimal(-1), "free balance")
     assert "negative" in negative.value.why
     assert negative.value.fix == "pass free balance as zero or more"
+
+
+class TestOneRuleForNumberText:
+    """The library reads number text exactly as the settings do: ASCII digits only."""
+
+    @pytest.mark.parametrize(
+        "text",
+        ["\u0661\u0662\u0663", "\uff11\uff12\uff13", "\u06f1.\u06f5", "1_000", "\u00b2"],
+        ids=["arabic-indic", "fullwidth", "persian", "underscore", "superscript"],
+    )
+    def test_digits_of_other_scripts_and_separators_are_refused(self, text):
+        from tests.strategies import sol_usdt
+
+        from safetrade import round_amount
+
+        with pytest.raises(InvalidValue, match="not a number"):
+            to_decimal(text, "amount")
+        with pytest.raises(InvalidValue, match="not a number"):
+            round_amount(text, sol_usdt())  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("text", ["123", "-1.5", ".5", "1E+5", "2e-3", " 87.36 "])
+    def test_plain_numbers_and_exponents_are_read(self, text):
+        assert to_decimal(text, "x") == Decimal(text.strip())
