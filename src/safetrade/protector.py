@@ -400,7 +400,19 @@ class Protector:
             )
             return self._halt(fill, "could not read the account to reconcile", events)
         market, held, stops, last = state
+        sells = [o for o in stops if o.side == "sell"]
         if held < market.smallest_amount:
+            # nothing held: a stop left live (its position closed while the bot was down)
+            # would sell the next position's coins
+            for order in sells:
+                self._raise_alert(
+                    "error",
+                    "orphan-cancelled",
+                    symbol,
+                    f"no {market.base} held: cancelling the {order.trigger} stop "
+                    f"{order.order_id} left from a closed position",
+                )
+                self._best_effort_cancel(symbol, order, events)
             return None
         covered = {
             trigger: sum(
@@ -413,14 +425,18 @@ class Protector:
             )
             for trigger in ("loss", "entry")
         }
-        if covered["loss"] >= held and (take_profit_price is None or covered["entry"] >= held):
+        exact = covered["loss"] == held and covered["entry"] in (
+            held,
+            Decimal(0) if take_profit_price is None else held,
+        )
+        if exact:
             return None
         self._raise_alert(
             "error",
             "unprotected-position",
             symbol,
-            f"{held} {market.base} held but stop orders cover only {covered['loss']}; "
-            "protecting it now",
+            f"{held} {market.base} held but stop-losses cover {covered['loss']} and "
+            f"take-profits {covered['entry']}; protecting it afresh",
         )
         for order in stops:
             if order.side == "sell":

@@ -19,8 +19,9 @@ On start-up (and again before an entry whenever its last look may be stale) the 
   was down) are cancelled until what is left covers no more than what is held;
 * coins no stop-loss covers are a bare position: protected at once by :meth:`recover` (at
   start-up and on every tick) with a stop-loss RISK_PERCENT below the last price, or by the
-  next :meth:`trade` with that trade's levels (unless the kill switch is engaged: then a human
-  decides), and counted as an open position until then.
+  next :meth:`trade` with that trade's levels, and counted as an open position until then. The
+  kill switch blocks entries, not protection: a halted bot still protects coins it finds bare
+  (a stop-loss only ever reduces what can be lost).
 
 An orphan that cannot be cancelled blocks every entry: it would sell the new position's coins.
 """
@@ -218,18 +219,18 @@ class ReferenceBot:
         stop-loss (or by a stop-loss that vanished) is protected at once, not at the next
         signal. The stop-loss is derived from the configured risk: ``RISK_PERCENT`` below the
         last price, so selling there loses at most RISK_PERCENT of the position's value (which
-        is at most RISK_PERCENT of the account); no take-profit. With the kill switch engaged
-        nothing is sent: a human decides.
+        is at most RISK_PERCENT of the account); no take-profit. This runs with the kill
+        switch engaged too: it halts entries, and a stop-loss only reduces what can be lost.
 
         Returns:
             What became of the bare coins (Protected, Flattened or Halted), or None when there
-            were none or the kill switch is engaged.
+            were none.
 
         Raises:
             ExchangeError: The account could not be read (nothing was changed).
         """
         sync = self.sync()
-        if not sync.bare or self.kill_switch.reason is not None:
+        if not sync.bare:
             return None
         market = self.gateway.load_market(self.symbol)
         last = self.gateway.last_price(self.symbol)
@@ -290,8 +291,8 @@ class ReferenceBot:
         if bare:
             self._raise_alert(
                 "unprotected-position",
-                f"{bare} {market.base} held that no stop-loss covers; the next trade protects "
-                "it (unless the kill switch is engaged) and it counts as an open position",
+                f"{bare} {market.base} held that no stop-loss covers; protecting it (it counts "
+                "as an open position)",
             )
         self.positions = positions
         self._flat = not positions and not failed and held < market.smallest_amount
@@ -345,7 +346,7 @@ class ReferenceBot:
                     )
                     log.error("trade refused before sending: %s", refusal)
                     return TradeResult(sent=False, refusal=refusal, sync=sync)
-                if sync.bare and self.kill_switch.reason is None:
+                if sync.bare:
                     bare = self._protect_bare(
                         market, sync.bare, last, stop_price, take_profit_price
                     )
