@@ -115,6 +115,9 @@ def _settings(tmp_path: Path) -> st.Settings:
     )
 
 
+Alerting = Callable[[Alert], None]
+
+
 def _readme_flow(
     gateway: Gateway, kill_switch: st.KillSwitch, alert: Callable[[Alert], None]
 ) -> None:
