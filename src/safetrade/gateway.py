@@ -120,6 +120,29 @@ def _exchange_detail(exc: BaseException) -> tuple[str | None, str]:
     return None, text
 
 
+_SECRET_HEADERS = ("KC-API-KEY", "KC-API-SIGN", "KC-API-PASSPHRASE")
+
+
+class _RedactCcxtHeaders(logging.Filter):
+    """Redact KuCoin's key, signature and passphrase from ccxt's DEBUG request log.
+
+    ccxt logs every request's headers at DEBUG; a bot that turns DEBUG logging on must not
+    write its credentials to its log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], Mapping):
+            headers = {
+                k: "***" if str(k).upper() in _SECRET_HEADERS else v for k, v in args[2].items()
+            }
+            record.args = (*args[:2], headers, *args[3:])
+        return True
+
+
+_REDACT = _RedactCcxtHeaders()
+
+
 class Gateway:
     """Typed access to one ccxt exchange instance.
 
@@ -130,6 +153,9 @@ class Gateway:
 
     def __init__(self, exchange: Any, *, read_only: bool = False) -> None:  # noqa: ANN401
         self._exchange = exchange
+        logger = getattr(exchange, "logger", None)
+        if isinstance(logger, logging.Logger) and _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
         self._errors = _ccxt_errors()
         self._markets_loaded = False
         self._read_only = read_only

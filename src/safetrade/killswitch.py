@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import attrs
 
@@ -27,6 +28,9 @@ from safetrade.errors import ConfigError
 __all__ = ["KillSwitch", "KillSwitchState"]
 
 log = logging.getLogger("safetrade.killswitch")
+
+#: Instance locks this process holds (closed, and so released, when it exits).
+_HELD: dict[Path, IO[str]] = {}
 
 
 @attrs.frozen(kw_only=True)
@@ -97,6 +101,42 @@ class KillSwitch:
                 "%s; the switch is engaged in this process only: a restart would not see it",
                 self._write_error,
             )
+
+    def hold_instance_lock(self) -> None:
+        """Refuse a second bot process sharing this kill switch (and so, this account) here.
+
+        Two bots on one account each count the positions the exchange shows, and both can
+        enter between one's look and its order: MAX_OPEN_POSITIONS=1 is then broken. Processes
+        on one machine that share the kill-switch file are refused by an exclusive lock on
+        ``<file>.lock``, held until this process exits (a bot restarted inside the same process
+        takes it over). Bots on *other* machines, and two bots in one process, cannot be seen
+        from here: give every bot its own KuCoin (sub-)account.
+
+        Raises:
+            ConfigError: Another process holds the lock.
+        """
+        if self._path is None:
+            return
+        lock_path = self._path.with_name(self._path.name + ".lock").resolve()
+        if lock_path in _HELD:
+            return  # this process holds it already
+        try:
+            import fcntl  # noqa: PLC0415 - POSIX only
+        except ImportError:  # pragma: no cover - Windows: documented, not enforced
+            return
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise ConfigError(
+                f"another bot process holds {lock_path}",
+                why="two bots on one account can both enter: MAX_OPEN_POSITIONS would not hold",
+                fix="stop the other bot, or give each bot its own account and "
+                "SAFETRADE_KILL_SWITCH_FILE",
+            ) from None
+        _HELD[lock_path] = handle
 
     def ensure_writable(self) -> None:
         """Refuse to start a bot whose kill switch could not be persisted when it is needed.

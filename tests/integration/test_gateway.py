@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import attrs
@@ -204,3 +205,16 @@ class TestRealExchangeNeedsTheGate:
             Gateway.kucoin(api_key="k", api_secret="s", api_passphrase="p", certified=forged)
         with pytest.raises(CertificationError, match="expired"):
             run.ensure_current(now + timedelta(days=31))
+
+
+def test_ccxt_debug_logging_never_shows_the_api_key_signature_or_passphrase(caplog):
+    """ccxt logs request headers at DEBUG; the gateway redacts KuCoin's secret ones."""
+    with FakeKucoin(balances={"USDT": "123"}) as fake:
+        gateway = Gateway(fake.ccxt_client())
+        with caplog.at_level(logging.DEBUG, logger="ccxt.base.exchange"):
+            gateway.free_balance("USDT")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Request:" in text  # ccxt did log the request
+    assert "KC-API-KEY" in text
+    for secret in (fake.credentials.api_key, fake.credentials.passphrase):
+        assert secret not in text

@@ -187,3 +187,33 @@ class TestEngagedWhileRunning:
         assert "could not be written" in (switch.write_error or "")
         with pytest.raises(ConfigError, match="point SAFETRADE_KILL_SWITCH_FILE"):
             switch.ensure_writable()
+
+
+def test_a_second_bot_process_on_the_same_kill_switch_is_refused(tmp_path):
+    """Two bots on one account broke MAX_OPEN_POSITIONS=1 (11 of 20 runs): refused here."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "kill-switch.json"
+    holder = subprocess.Popen(  # noqa: S603 - our interpreter, a fixed script
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib; from safetrade.killswitch import KillSwitch; "
+            f"KillSwitch(pathlib.Path({str(path)!r})).hold_instance_lock(); "
+            "print('locked', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(
+            ConfigError, match=r"another bot process holds .*kill-switch\.json\.lock"
+        ):
+            KillSwitch(path).hold_instance_lock()
+    finally:
+        holder.communicate(timeout=30)  # closing stdin ends it, releasing the lock
+    KillSwitch(path).hold_instance_lock()  # free again: this process takes it

@@ -191,8 +191,13 @@ class ReferenceBot:
             CertificationError: Live mode without a valid, matching certification.
             ConfigError: The kill switch file cannot be written.
         """
-        # a halt that cannot be written would read as clear after a restart: refuse now
-        KillSwitch(settings.kill_switch_file).ensure_writable()
+        # a halt that cannot be written would read as clear after a restart: refuse now; and
+        # a second bot process on this account (same kill-switch file) is refused
+        kill_switch = kwargs.pop("kill_switch", None) or KillSwitch(settings.kill_switch_file)
+        if not isinstance(kill_switch, KillSwitch):
+            raise TypeError("kill_switch must be a safetrade.KillSwitch")
+        kill_switch.ensure_writable()
+        kill_switch.hold_instance_lock()
         if settings.is_live:
             from safetrade.certification import require_valid  # noqa: PLC0415 - live only
 
@@ -205,7 +210,13 @@ class ReferenceBot:
             log.info("live mode: %s", run.summary())
         else:
             log.warning("paper mode: no certification required, no real money at risk")
-        bot = cls(settings, gateway_factory(), symbol=symbol, **kwargs)  # type: ignore[arg-type]
+        bot = cls(
+            settings,
+            gateway_factory(),
+            symbol=symbol,
+            kill_switch=kill_switch,
+            **kwargs,  # type: ignore[arg-type]
+        )
         try:
             bot.recover()
         except ExchangeError as exc:
