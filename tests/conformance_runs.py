@@ -15,7 +15,7 @@ from safetrade.certification.conformance.result import (
     ScenarioRun,
 )
 from safetrade.certification.digest import tree_digest
-from safetrade.certification.provenance import RunningCode
+from safetrade.certification.provenance import RunningCode, measure_running_code
 
 
 def conformance_result(
@@ -70,6 +70,7 @@ def passing_library_run(root: Path, conformance: ConformanceResult) -> CertifyIn
     evidence = {
         "format": "safetrade-evidence/1",
         "exitstatus": 0,
+        "testedFiles": dict(measure_running_code(conformance.bot.package).safetrade_files),
         "items": [
             {"nodeid": "t::s", "outcome": "passed", "duration": 0, "controls": ["code-binding"],
              "incidents": [], "scenario": "features/k.feature::S"}

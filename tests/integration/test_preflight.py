@@ -115,16 +115,17 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
         "Feature: K\n  Scenario: S\n    Given g\n", encoding="utf-8"
     )
     (tmp_path / "policy.toml").write_text("", encoding="utf-8")
+    running = measure_running_code(bot)
     evidence = {
         "format": "safetrade-evidence/1",
         "exitstatus": 0,
+        "testedFiles": dict(running.safetrade_files),
         "items": [
             {"nodeid": "t::s", "outcome": "passed", "duration": 0, "controls": [],
              "incidents": [], "scenario": "features/k.feature::S"}
         ],
     }  # fmt: skip
     (tmp_path / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
-    running = measure_running_code(bot)
     (tmp_path / "conformance.json").write_bytes(conformance_result(running).dumps())
     key = SigningKey(Ed25519PrivateKey.generate(), "test", developer=False)
     outcome = certify(

@@ -36,6 +36,7 @@ def _evidence_doc(outcome: str = "passed") -> dict[str, object]:
     return {
         "format": "safetrade-evidence/1",
         "exitstatus": 0 if outcome == "passed" else 1,
+        "testedFiles": dict(RUNNING.safetrade_files),
         "hypothesisProfile": "ci",
         "items": [
             {
@@ -211,3 +212,32 @@ def test_a_bot_changed_after_its_conformance_run_is_not_certified(project: Path)
         "bot package 'toybot' changed after its conformance run (changed: b.py): re-run "
         "`tox -e certify`",
     )
+
+
+def _rewrite_evidence(project: Path, **changes: object) -> None:
+    path = project / "out" / "evidence.json"
+    doc = {**json.loads(path.read_text(encoding="utf-8")), **changes}
+    path.write_text(json.dumps({k: v for k, v in doc.items() if v is not None}), encoding="utf-8")
+
+
+def test_code_edited_after_the_test_run_is_not_certified(project: Path) -> None:
+    """Edit rounder.py after the tests, then certify: the evidence is about other code."""
+    _rewrite_evidence(project, testedFiles={"a.py": "f" * 64})
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    assert outcome.problems[0] == (
+        "safetrade changed after its tests ran (changed: a.py): the tests did not run on the "
+        "code being signed; re-run `tox -e certify`"
+    )
+
+
+def test_code_edited_during_the_test_run_is_not_certified(project: Path) -> None:
+    _rewrite_evidence(project, testedFilesAtEnd={"a.py": "0" * 64, "new.py": "1" * 64})
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert outcome.problems == ("safetrade changed while its tests ran (added: new.py)",)
+
+
+def test_evidence_that_does_not_say_what_it_tested_is_not_certified(project: Path) -> None:
+    _rewrite_evidence(project, testedFiles=None)
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert outcome.problems[0].startswith("evidence: it does not record the code it tested")

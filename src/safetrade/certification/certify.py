@@ -119,6 +119,8 @@ def certify(
     measured = running if running is not None else measure_running_code(bot_package)
     if conformance is not None:
         bot_problems += _bound_to_run(conformance, measured)
+    if evidence is not _NO_EVIDENCE:
+        early.extend(_tested_what_is_signed(evidence, measured))
     git = git_state(inputs.project_root)
     problems = (
         *early,
@@ -214,4 +216,26 @@ def _bound_to_run(conformance: ConformanceResult, measured: RunningCode) -> list
         problems.append(
             "safetrade changed after the bot's conformance run: re-run `tox -e certify`"
         )
+    return problems
+
+
+def _tested_what_is_signed(evidence: Evidence, measured: RunningCode) -> list[str]:
+    """The suite's evidence is about the code signed: measured by the test process itself."""
+    if evidence.tested_files is None:
+        return [
+            "evidence: it does not record the code it tested (testedFiles); re-run "
+            "`tox -e certify` with this safetrade"
+        ]
+    problems = []
+    signed = measured.safetrade_files
+    if evidence.tested_files != signed:
+        diff = diff_trees(evidence.tested_files, signed)
+        problems.append(
+            f"safetrade changed after its tests ran ({diff.describe()}): the tests did not run "
+            "on the code being signed; re-run `tox -e certify`"
+        )
+    end = evidence.tested_files_at_end
+    if end is not None and end != evidence.tested_files:
+        diff = diff_trees(evidence.tested_files, end)
+        problems.append(f"safetrade changed while its tests ran ({diff.describe()})")
     return problems

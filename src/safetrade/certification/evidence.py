@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ import attrs
 from safetrade.errors import SafetradeError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     import pytest
 
@@ -241,6 +242,30 @@ class Evidence:
     deselected: int
     collection_errors: tuple[str, ...]
     args: tuple[str, ...]
+    #: sha256 of each safetrade file, measured in the test process when the session started
+    #: (None: an evidence file that does not say what it tested)
+    tested_files: Mapping[str, str] | None = None
+    #: the same measured when the session finished: a change during the run shows here
+    tested_files_at_end: Mapping[str, str] | None = None
+
+
+def _files(value: object) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError("testedFiles is not an object")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _measure_safetrade() -> dict[str, str] | None:
+    """The safetrade tree this process imports, as certify measures it (None if unreadable)."""
+    import safetrade  # noqa: PLC0415 -- the package under test, wherever it is installed
+    from safetrade.certification.digest import tree_files  # noqa: PLC0415
+
+    try:
+        return dict(tree_files(Path(safetrade.__file__).parent))
+    except SafetradeError:
+        return None
 
 
 def parse_evidence(data: bytes) -> Evidence:
@@ -274,6 +299,8 @@ def parse_evidence(data: bytes) -> Evidence:
             deselected=int(doc.get("deselected", 0)),
             collection_errors=tuple(str(e) for e in doc.get("collectionErrors", [])),
             args=tuple(str(a) for a in doc.get("args", [])),
+            tested_files=_files(doc.get("testedFiles")),
+            tested_files_at_end=_files(doc.get("testedFilesAtEnd")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise EvidenceError(
@@ -329,6 +356,7 @@ class _Recorder:
         self.items: dict[str, dict[str, Any]] = {}
         self.deselected = 0
         self.collection_errors: list[str] = []
+        self.tested_files = _measure_safetrade()
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -401,6 +429,10 @@ class _Recorder:
             "deselected": self.deselected,
             "collectionErrors": self.collection_errors,
             "finishedAt": time.time(),
+            # what the tests ran on, measured here and not by certify: code edited after the
+            # run (or during it) is not the code this evidence is about
+            "testedFiles": self.tested_files,
+            "testedFilesAtEnd": _measure_safetrade(),
             "items": items,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
