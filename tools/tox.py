@@ -77,7 +77,10 @@ def main() -> int:
     except subprocess.CalledProcessError as exc:
         sys.exit(f"tools/tox.py: installing tox failed (exit {exc.returncode}); see above")
     os.chdir(ROOT)
-    return subprocess.run([str(_TOX), *sys.argv[1:]], check=False).returncode
+    # tox-uv's uv trusts its own certificate bundle by default; machines whose pip is set up
+    # for a corporate or proxy CA in the system store need uv to use that store too
+    env = {**os.environ, "UV_NATIVE_TLS": os.environ.get("UV_NATIVE_TLS", "1")}
+    return subprocess.run([str(_TOX), *sys.argv[1:]], check=False, env=env).returncode
 
 
 if __name__ == "__main__":
