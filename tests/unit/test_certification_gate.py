@@ -510,7 +510,13 @@ def test_predicate_that_is_not_an_object_fails_every_predicate_check(
     assert "no scenario results in the artifact" in _detail(verdict, "result")
     # the subjects still bind the code, so the digest checks pass on their own; no predicate
     # means no conformance run either
-    assert _failed(verdict) == ["statement type", "freshness", "result", "bot conformance"]
+    assert _failed(verdict) == [
+        "statement type",
+        "freshness",
+        "result",
+        "bot conformance",
+        "distributions",
+    ]
     assert "only hashed, never exercised" in _detail(verdict, "bot conformance")
 
 
@@ -561,9 +567,16 @@ def test_missing_subjects_are_named(packages: dict[str, Path], key: Ed25519Priva
     statement = _good_statement(packages, key)
     statement["subject"] = ["not an object"]
     verdict = _evaluate_statement(packages, key, statement)
-    assert _failed(verdict) == ["safetrade code", "bot package", "bot conformance", "config schema"]
+    assert _failed(verdict) == [
+        "safetrade code",
+        "bot package",
+        "bot conformance",
+        "ccxt code",
+        "config schema",
+    ]
     assert _detail(verdict, "safetrade code") == "the artifact binds no safetrade"
     assert _detail(verdict, "bot conformance") == "the artifact binds no bot package"
+    assert _detail(verdict, "ccxt code") == "the artifact binds no ccxt"
     assert _detail(verdict, "bot package") == "the artifact binds no bot package 'toybot'"
     assert _detail(verdict, "config schema") == "the artifact binds no config schema"
 
@@ -768,3 +781,34 @@ def test_a_failed_or_incomplete_conformance_run_is_refused_even_when_signed(
     for control in REQUIRED_CONTROLS:
         if control != "rounding":
             assert f"required control {control!r} not evidenced" in detail
+
+
+def test_ccxt_changed_after_certification_is_refused_by_file(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    """Modifying ccxt/kucoin.py (which builds the stop-order request) used to verify."""
+    certified = attrs.evolve(_running(packages), ccxt_files={"kucoin.py": "1" * 64})
+    running = attrs.evolve(certified, ccxt_files={"kucoin.py": "2" * 64})
+    artifact = _sign(_statement(certified, signer=public_key_of(key)), key)
+    verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=running, now=NOW)
+    assert _failed(verdict) == ["ccxt code"]
+    assert (
+        _detail(verdict, "ccxt code") == "ccxt differs from the certified code: changed: kucoin.py"
+    )
+
+
+def test_other_run_time_distributions_are_refused_by_name(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    certified = attrs.evolve(
+        _running(packages), distributions={"ccxt": "4.5.90", "requests": "2.31.0", "old": "1"}
+    )
+    running = attrs.evolve(
+        certified, distributions={"ccxt": "4.5.90", "requests": "2.32.0", "new": "2"}
+    )
+    artifact = _sign(_statement(certified, signer=public_key_of(key)), key)
+    verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=running, now=NOW)
+    assert _failed(verdict) == ["distributions"]
+    assert _detail(verdict, "distributions") == (
+        "run-time distributions differ: requests 2.31.0 -> 2.32.0; added new 2; removed old 1"
+    )

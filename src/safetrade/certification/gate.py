@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from safetrade.certification.closure import describe_differences
 from safetrade.certification.conformance.result import REQUIRED_CONTROLS
 from safetrade.certification.digest import diff_trees, tree_digest
 from safetrade.certification.dsse import (
@@ -38,6 +39,7 @@ from safetrade.certification.policy import MAX_VALIDITY_DAYS
 from safetrade.certification.provenance import RunningCode, measure_running_code
 from safetrade.certification.statement import (
     BOT_SUBJECT_PREFIX,
+    CCXT_SUBJECT,
     CONFIG_SUBJECT,
     PREDICATE_TYPE,
     SAFETRADE_SUBJECT,
@@ -74,6 +76,8 @@ CHECK_NAMES = (
     "safetrade code",
     "bot package",
     "bot conformance",
+    "ccxt code",
+    "distributions",
     "config schema",
 )
 _FIXES = {
@@ -89,6 +93,10 @@ _FIXES = {
     "bot conformance": "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot): it "
     "runs the bot through the conformance scenarios before it signs",
     "config schema": "re-run `tox -e certify` after the settings schema change",
+    "ccxt code": "reinstall the certified ccxt (pip install --force-reinstall ccxt==VERSION), "
+    "or re-run `tox -e certify` with the ccxt you run",
+    "distributions": "install the certified versions (listed by `safetrade verify`), or "
+    "re-run `tox -e certify` in the environment you run live",
 }
 
 
@@ -435,6 +443,23 @@ def evaluate(
         _check_conformance(predicate.get("conformance"), bot_subject),
         f"{certified_bot} passed every conformance scenario",
     )
+    add(
+        "ccxt code",
+        _check_tree(
+            _subject(statement, CCXT_SUBJECT), files.get("ccxt"), running.ccxt_files, "ccxt"
+        ),
+        f"ccxt {tree_digest(running.ccxt_files)[:16]}… matches",
+    )
+    environment = _mapping(predicate.get("environment"))
+    certified_dists = environment.get("distributions")
+    if not isinstance(certified_dists, Mapping):
+        dist_problem: str | None = "the artifact records no run-time distributions"
+    else:
+        changed = describe_differences(
+            {str(k): str(v) for k, v in certified_dists.items()}, dict(running.distributions)
+        )
+        dist_problem = f"run-time distributions differ: {changed}" if changed else None
+    add("distributions", dist_problem, f"{len(running.distributions)} distributions match")
     config_subject = _subject(statement, CONFIG_SUBJECT)
     if running.config_error:
         config_problem: str | None = (

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from safetrade.certification.closure import ccxt_files, runtime_distributions
 from safetrade.certification.digest import package_files, schema_digest, tree_files
 
 if TYPE_CHECKING:
@@ -41,6 +42,10 @@ class RunningCode:
     config_schema_digest: str | None
     bot_error: str | None = None
     config_error: str | None = None
+    #: the ccxt files every KuCoin request goes through (closure.CCXT_PARTS)
+    ccxt_files: Mapping[str, str] = attrs.field(factory=dict)
+    #: name -> version of the distributions safetrade and the bot need at run time
+    distributions: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def versions() -> dict[str, str | None]:
@@ -125,4 +130,16 @@ def measure_running_code(
         digest: str | None = schema_digest(schema())
     except Exception as exc:  # noqa: BLE001 -- any failure becomes a named problem
         digest, config_error = None, f"{type(exc).__name__}: {exc}"
-    return RunningCode(own, bot_package, bot, digest, bot_error, config_error)
+    roots = ["safetrade"]
+    top = bot_package.split(".", maxsplit=1)[0]
+    roots += importlib.metadata.packages_distributions().get(top, [])
+    return RunningCode(
+        own,
+        bot_package,
+        bot,
+        digest,
+        bot_error,
+        config_error,
+        ccxt_files=ccxt_files(),
+        distributions=runtime_distributions(*roots),
+    )

@@ -43,6 +43,7 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://safetrade.dev/certification/v1"
 SAFETRADE_SUBJECT = "python-package:safetrade"
 BOT_SUBJECT_PREFIX = "bot-package:"
+CCXT_SUBJECT = "python-package:ccxt"
 CONFIG_SUBJECT = "config-schema:safetrade.config.settings_schema"
 
 
@@ -261,6 +262,13 @@ def build_statement(
             "digest": {"dirHash": tree_digest(running.bot_files)},
         },
     ]
+    subjects.append(
+        {
+            "name": CCXT_SUBJECT,
+            "digest": {"dirHash": tree_digest(running.ccxt_files)},
+            "annotations": {"version": versions.get("ccxt")},
+        }
+    )
     if running.config_schema_digest is not None:
         subjects.append(
             {"name": CONFIG_SUBJECT, "digest": {"sha256": running.config_schema_digest}}
@@ -302,7 +310,13 @@ def build_statement(
                 "modules": {m: round(p, 2) for m, p in coverage.modules.items()},
                 "floors": dict(policy.coverage_floors),
             },
-            "files": {"safetrade": dict(running.safetrade_files), "bot": dict(running.bot_files)},
+            "files": {
+                "safetrade": dict(running.safetrade_files),
+                "bot": dict(running.bot_files),
+                "ccxt": dict(running.ccxt_files),
+            },
+            # what safetrade and the bot run on, by version (the gate names any difference)
+            "environment": {"distributions": dict(running.distributions)},
             "conformance": None if conformance is None else dict(conformance),
             "reports": [
                 {"name": n, "digest": {"sha256": d}} for n, d in sorted((reports or {}).items())
