@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "turn a finished certification run into a signed artifact and report",
     ),
     "verify": ("safetrade.certification.cli", "verify a certification artifact"),
+    "trust": (
+        "safetrade.certification.cli",
+        "trust a signer's public key (an explicit act, showing its fingerprint)",
+    ),
     "preflight": ("safetrade.preflight", "run every live go/no-go check and print a table"),
 }
 

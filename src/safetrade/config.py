@@ -49,7 +49,7 @@ class Mode(enum.Enum):
 @attrs.frozen(kw_only=True)
 class _Key:
     name: str
-    kind: str  # mode | decimal | percent | int | secret | path
+    kind: str  # mode | decimal | percent | int | secret | path | consent
     field: str
     description: str
     live_required: bool
@@ -57,6 +57,10 @@ class _Key:
     live_default: object = None
     positive: bool = True
 
+
+#: The exact words SAFETRADE_LIVE_WITH_DEVELOPER_KEY must say: a "yes" typed in passing is not
+#: an owner accepting an unreviewed signing key for real money.
+DEVELOPER_KEY_CONSENT = "I accept an unreviewed developer key"
 
 _KEYS: tuple[_Key, ...] = (
     _Key(
@@ -169,6 +173,16 @@ _KEYS: tuple[_Key, ...] = (
         live_default=Path(".safetrade/kill-switch.json"),
         description="where the kill switch state survives restarts",
     ),
+    _Key(
+        name="SAFETRADE_LIVE_WITH_DEVELOPER_KEY",
+        kind="consent",
+        field="live_with_developer_key",
+        live_required=False,
+        paper_default=False,
+        live_default=False,
+        description="live mode refuses a certificate signed with the auto-created developer "
+        f"key (nobody reviewed it) unless this says {DEVELOPER_KEY_CONSENT!r}",
+    ),
 )
 _BY_NAME = {k.name: k for k in _KEYS}
 
@@ -218,6 +232,8 @@ class Settings:
         certificate: Path of the certification artifact.
         trusted_keys: Path of the trusted public keys file.
         kill_switch_file: Path of the persistent kill switch, or ``None`` for in-memory.
+        live_with_developer_key: The owner accepted live trading under a certificate signed
+            with an unreviewed developer key (SAFETRADE_LIVE_WITH_DEVELOPER_KEY).
         sources: Where each key came from (``"env"`` or the ``.env`` path), for messages.
     """
 
@@ -235,6 +251,7 @@ class Settings:
     certificate: Path | None = None
     trusted_keys: Path | None = None
     kill_switch_file: Path | None = None
+    live_with_developer_key: bool = False
     sources: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property
@@ -501,6 +518,16 @@ def _parse_text(key: _Key, text: str, where: str) -> str:
     return text
 
 
+def _parse_consent(key: _Key, text: str, where: str) -> bool:
+    if text == DEVELOPER_KEY_CONSENT:
+        return True
+    raise ConfigError(
+        f"{where} is not the consent it asks for",
+        fix=f"write {key.name}={DEVELOPER_KEY_CONSENT} to accept the risk, or remove it "
+        "(and sign with a reviewed key from `safetrade keygen`)",
+    )
+
+
 def _parse_path(key: _Key, text: str, where: str) -> Path:
     try:
         return Path(text).expanduser()
@@ -517,4 +544,5 @@ _PARSERS: dict[str, Callable[[_Key, str, str], object]] = {
     "int": _parse_int,
     "secret": _parse_text,
     "path": _parse_path,
+    "consent": _parse_consent,
 }

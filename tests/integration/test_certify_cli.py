@@ -155,16 +155,29 @@ def test_certify_then_verify_round_trip(
     assert "signed with a local developer key" in (out / "report.html").read_text().lower()
 
     verify = ["verify", str(out / "safetrade.cert.json"), "--bot-package", "toybot"]
-    assert main([*verify, "--trusted-keys", str(out / "signer.pub")]) == 0
-    assert "VALID" in capsys.readouterr().out
-
     # without explicit trust the key inside/next to the artifact is not enough
     assert main(verify) == 1
     assert "no trusted public keys" in capsys.readouterr().out
+    assert main([*verify, "--trusted-keys", str(out / "signer.pub")]) == 1
+    assert "sits in the artifact's own folder" in capsys.readouterr().out
+
+    # trusting is its own act, showing the fingerprint, into a file kept elsewhere
+    trusted = env / "trusted-keys"
+    trust = ["trust", "add", str(out / "signer.pub"), "--trusted-keys", str(trusted)]
+    assert main(trust) == 2  # a label is required: who holds this key?
+    capsys.readouterr()
+    assert main([*trust, "--label", "my laptop's developer key"]) == 0
+    printed = capsys.readouterr().out
+    assert "keyid:" in printed
+    assert "check this keyid with the key's owner" in printed
+    assert main([*verify, "--trusted-keys", str(trusted)]) == 0
+    assert "VALID" in capsys.readouterr().out
+    assert main(["trust", "list", "--trusted-keys", str(trusted)]) == 0
+    assert "1 trusted key(s)" in capsys.readouterr().out
 
     # drift in the bot after certification is named
     (root / "botsite" / "toybot" / "__init__.py").write_text("SIGNAL = 2\n", encoding="utf-8")
-    assert main([*verify, "--trusted-keys", str(out / "signer.pub")]) == 1
+    assert main([*verify, "--trusted-keys", str(trusted)]) == 1
     assert "changed: __init__.py" in capsys.readouterr().out
 
 

@@ -647,7 +647,8 @@ def test_developer_key_and_near_expiry_are_notes_not_failures(
 def test_verify_artifact_reports_trusted_key_errors_and_unreadable_files(
     tmp_path: Path, packages: dict[str, Path], key: Ed25519PrivateKey
 ) -> None:
-    artifact = tmp_path / "cert.json"
+    (tmp_path / "out").mkdir()
+    artifact = tmp_path / "out" / "cert.json"
     artifact.write_bytes(_artifact(packages, key))
     verdict = verify_artifact(
         artifact, trusted_keys=tmp_path / "no-such-keys", running=_running(packages), now=NOW
@@ -658,6 +659,13 @@ def test_verify_artifact_reports_trusted_key_errors_and_unreadable_files(
     assert "does not exist" in detail
     assert "no trusted public keys were configured" in detail
     assert "SAFETRADE_TRUSTED_KEYS" in verdict.fix
+
+    # a trusted-keys file next to the artifact is whoever certified last: never trusted
+    beside = tmp_path / "out" / "signer.pub"
+    beside.write_text(public_key_of(key).hex + "\n", encoding="utf-8")
+    verdict = verify_artifact(artifact, trusted_keys=beside, running=_running(packages), now=NOW)
+    assert _failed(verdict) == ["signature"]
+    assert "sits in the artifact's own folder" in _detail(verdict, "signature")
 
     directory = verify_artifact(
         tmp_path, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
@@ -703,12 +711,24 @@ def test_require_valid_accepts_the_certified_installed_code_and_logs_it(
     artifact = tmp_path / "cert.json"
     artifact.write_bytes(_sign(statement, key))
 
+    # a developer-key artifact starts live mode only when the owner accepted that risk
+    with pytest.raises(CertificationError, match="signed with a local developer key") as refused:
+        require_valid(
+            artifact,
+            trusted_keys=[public_key_of(key)],
+            bot_package="livebot",
+            now=NOW + timedelta(days=1),
+        )
+    assert "SAFETRADE_LIVE_WITH_DEVELOPER_KEY=I accept an unreviewed developer key" in (
+        refused.value.fix
+    )
     with caplog.at_level("INFO", logger="safetrade.certification"):
         run = require_valid(
             artifact,
             trusted_keys=[public_key_of(key)],
             bot_package="livebot",
             now=NOW + timedelta(days=1),
+            allow_developer_key=True,
         )
     assert run.developer_key
     assert run.signer == public_key_of(key)

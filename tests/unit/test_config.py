@@ -625,3 +625,18 @@ class TestDuplicatesAndSecrets:
         message = problems(LIVE, dotenv_path=path)
         assert "RISK_PERCENT is '25' in" in message
         assert "but '1' in the process environment" in message
+
+
+class TestDeveloperKeyConsent:
+    def test_live_refuses_developer_keys_unless_the_owner_writes_the_consent(self) -> None:
+        assert load_settings(env=LIVE).live_with_developer_key is False
+        consent = {
+            **LIVE,
+            "SAFETRADE_LIVE_WITH_DEVELOPER_KEY": "I accept an unreviewed developer key",
+        }
+        assert load_settings(env=consent).live_with_developer_key is True
+
+    @pytest.mark.parametrize("value", ["yes", "true", "1", "i accept an unreviewed developer key"])
+    def test_anything_but_the_exact_consent_is_refused(self, value: str) -> None:
+        message = problems({**LIVE, "SAFETRADE_LIVE_WITH_DEVELOPER_KEY": value})
+        assert "is not the consent it asks for" in message

@@ -1,6 +1,6 @@
-"""``safetrade keygen``, ``safetrade certify`` and ``safetrade verify``.
+"""``safetrade keygen``, ``certify``, ``verify`` and ``trust``.
 
-One module serves all three commands; :func:`configure` and :func:`run` dispatch on the name.
+One module serves the four commands; :func:`configure` and :func:`run` dispatch on the name.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from safetrade.certification.keys import (
     ENV_TRUSTED_KEYS,
     generate_key_file,
     load_signing_key,
+    parse_trusted_keys,
+    trusted_keys_path,
 )
-from safetrade.certification.report import verify_command
+from safetrade.certification.report import trust_command, verify_command
 
 if TYPE_CHECKING:
     import argparse
@@ -59,6 +61,19 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
             help="the bot's conformance run (default OUT/conformance.json, written by "
             "`safetrade conformance`); it names the bot being certified",
         )
+    elif name == "trust":
+        parser.add_argument("action", choices=("add", "list"), help="add a key, or list them")
+        parser.add_argument(
+            "keyfile", type=Path, nargs="?", help="public key to trust (e.g. a signer.pub)"
+        )
+        parser.add_argument(
+            "--label", help="who holds the key and why you trust it (required for add)"
+        )
+        parser.add_argument(
+            "--trusted-keys",
+            type=Path,
+            help=f"the trusted-keys file (default ${ENV_TRUSTED_KEYS})",
+        )
     elif name == "verify":
         parser.add_argument("artifact", type=Path, nargs="?", default=DEFAULT_ARTIFACT)
         parser.add_argument(
@@ -82,6 +97,8 @@ def run(args: argparse.Namespace, name: str) -> int:
         return _keygen(args.out)
     if name == "certify":
         return _certify(args)
+    if name == "trust":
+        return _trust(args)
     return _verify(args)
 
 
@@ -149,6 +166,8 @@ def _certify(args: argparse.Namespace) -> int:
     for subject in outcome.statement["subject"]:
         for algorithm, value in subject["digest"].items():
             print(f"subject:   {subject['name']} {algorithm}:{value}")
+    print(f"trust:     {trust_command()}")
+    print("           (once, after checking the keyid above with whoever signed)")
     print(f"verify:    {verify_command(str(outcome.artifact))}")
     return 0
 
@@ -159,3 +178,46 @@ def _verify(args: argparse.Namespace) -> int:
     )
     print(verdict.table())
     return 0 if verdict.ok else 1
+
+
+def _trust(args: argparse.Namespace) -> int:
+    """Trusting a key is its own, explicit act: never because a key sits next to an artifact."""
+    target: Path | None = args.trusted_keys or (
+        Path(os.environ[ENV_TRUSTED_KEYS]).expanduser()
+        if os.environ.get(ENV_TRUSTED_KEYS)
+        else None
+    )
+    if target is None:
+        print(
+            f"safetrade trust: name the trusted-keys file with --trusted-keys or ${ENV_TRUSTED_KEYS}",
+            file=sys.stderr,
+        )
+        return 2
+    known = parse_trusted_keys(target.read_text(encoding="utf-8")) if target.is_file() else ()
+    if args.action == "list":
+        for key in known:
+            print(f"{key.fingerprint}  keyid {key.keyid}")
+        print(f"{len(known)} trusted key(s) in {target}")
+        return 0
+    if args.keyfile is None or not args.label or not args.label.strip():
+        print("safetrade trust add: give the key file and --label WHO", file=sys.stderr)
+        return 2
+    keys = parse_trusted_keys(args.keyfile.read_text(encoding="utf-8"))
+    if len(keys) != 1:
+        print(
+            f"safetrade trust add: {args.keyfile} holds {len(keys)} keys, not 1", file=sys.stderr
+        )
+        return 1
+    (key,) = keys
+    print(f"key:   {key.fingerprint}")
+    print(f"keyid: {key.keyid}")
+    if key in known:
+        print(f"already trusted in {target}")
+        return 0
+    label = " ".join(args.label.split())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as out:
+        out.write(f"# {label} (added {datetime.now(UTC):%Y-%m-%d}, keyid {key.keyid})\n")
+        out.write(f"{key.hex}\n")
+    print(f"trusted by {target} as {label!r}: check this keyid with the key's owner")
+    return 0

@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
+#: More signatures than this are refused unchecked (one is normal).
+MAX_SIGNATURES = 8
 
 
 class EnvelopeFormatError(ValueError):
@@ -115,6 +117,8 @@ def parse_envelope(data: bytes) -> Envelope:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EnvelopeFormatError(f"not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise EnvelopeFormatError("nested too deeply to be an envelope") from exc
     if not isinstance(doc, Mapping):
         raise EnvelopeFormatError("top level is not a JSON object")
     missing = [k for k in ("payload", "payloadType", "signatures") if k not in doc]
@@ -124,6 +128,10 @@ def parse_envelope(data: bytes) -> Envelope:
     raw_sigs = doc["signatures"]
     if not isinstance(payload_type, str) or not isinstance(raw_sigs, list):
         raise EnvelopeFormatError("payloadType must be a string and signatures a list")
+    if len(raw_sigs) > MAX_SIGNATURES:
+        raise EnvelopeFormatError(
+            f"{len(raw_sigs)} signatures; at most {MAX_SIGNATURES} are checked"
+        )
     signatures: list[Signature] = []
     for raw in raw_sigs:
         if not isinstance(raw, Mapping) or "sig" not in raw:

@@ -46,6 +46,7 @@ from safetrade.certification.statement import (
     STATEMENT_TYPE,
     parse_time,
 )
+from safetrade.config import DEVELOPER_KEY_CONSENT
 from safetrade.errors import CertificationError, SafetradeError
 
 __all__ = [
@@ -65,6 +66,8 @@ _log = logging.getLogger("safetrade.certification")
 DEFAULT_ARTIFACT = Path("certification/out/safetrade.cert.json")
 #: Tolerated clock difference between the certifying machine and the live machine.
 CLOCK_SKEW = timedelta(minutes=5)
+#: Larger artifacts are refused unread (a real one is tens of kilobytes).
+MAX_ARTIFACT_BYTES = 8 * 1024 * 1024
 _WARN_BEFORE_EXPIRY = timedelta(days=7)
 
 CHECK_NAMES = (
@@ -388,7 +391,7 @@ def evaluate(
         statement = json.loads(envelope.payload)
         if not isinstance(statement, Mapping):
             raise TypeError("payload is not a JSON object")
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         detail = f"payload is not a JSON statement: {exc}"
         checks += [Check(n, False, prefix + detail) for n in CHECK_NAMES[2:]]
         return Verdict(artifact_name, tuple(checks), signature.signer, None)
@@ -508,16 +511,23 @@ def verify_artifact(
         running: Pre-measured running code (tests and callers that already hashed it).
     """
     path = Path(artifact_path)
-    moment = now if now is not None else datetime.now(UTC)
     name = str(path)
+    if now is not None and getattr(now, "tzinfo", None) is None:
+        return _refused_whole(name, f"the time to check against ({now!r}) has no timezone")
+    moment = now if now is not None else datetime.now(UTC)
     try:
-        keys = load_trusted_keys(trusted_keys, os.environ)
+        keys = load_trusted_keys(trusted_keys, os.environ, artifact=path)
     except SafetradeError as exc:
         keys = ()
         trust_error: str | None = str(exc)
     else:
         trust_error = None
     try:
+        size = path.stat().st_size
+        if size > MAX_ARTIFACT_BYTES:
+            return _refused_whole(
+                name, f"the artifact is {size:,} bytes, above the {MAX_ARTIFACT_BYTES:,} limit"
+            )
         data: bytes | None = path.read_bytes()
     except FileNotFoundError:
         data = None
@@ -534,7 +544,10 @@ def verify_artifact(
                 for n in CHECK_NAMES
             ]
             return Verdict(name, tuple(failed), None, None)
-    verdict = evaluate(data, trusted_keys=keys, running=running, now=moment, artifact_name=name)
+    try:
+        verdict = evaluate(data, trusted_keys=keys, running=running, now=moment, artifact_name=name)
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 -- a verdict, never a crash
+        return _refused_whole(name, f"the artifact cannot be evaluated ({type(exc).__name__})")
     if trust_error is not None:
         annotated = tuple(
             attrs.evolve(c, detail=f"{trust_error} ({c.detail})") if c.name == "signature" else c
@@ -542,6 +555,13 @@ def verify_artifact(
         )
         verdict = attrs.evolve(verdict, checks=annotated)
     return verdict
+
+
+def _refused_whole(name: str, reason: str) -> Verdict:
+    """Every check failed for one reason found before the artifact could be judged."""
+    checks = [Check("artifact", False, reason)]
+    checks += [Check(n, False, "not checked: artifact refused") for n in CHECK_NAMES[1:]]
+    return Verdict(name, tuple(checks), None, None)
 
 
 def _named_bot(data: bytes | None) -> str:
@@ -574,6 +594,7 @@ def require_valid(
     trusted_keys: Path | str | Sequence[PublicKey] | None,
     bot_package: str,
     now: datetime | None = None,
+    allow_developer_key: bool = False,
 ) -> CertifiedRun:
     """Refuse to continue unless a valid certification covers exactly the code about to run.
 
@@ -587,6 +608,9 @@ def require_valid(
             e.g. ``"mybot"``). There is no default: a certificate of another bot never
             covers yours.
         now: Current time; defaults to the system clock.
+        allow_developer_key: Accept an artifact signed with the auto-created developer key
+            (``settings.live_with_developer_key``); refused by default, since nobody reviewed
+            that key.
 
     Returns:
         What was certified, for one log line (:meth:`CertifiedRun.summary`).
@@ -601,11 +625,24 @@ def require_valid(
         _log.critical("live mode refused:\n%s", verdict.table())
         raise CertificationError(verdict.problems, fix=verdict.fix)
     predicate = verdict.statement["predicate"]
+    developer = bool(_mapping(predicate.get("signer")).get("developerKey"))
+    if developer and not allow_developer_key:
+        problems = (
+            "signature: signed with a local developer key (auto-created by certify, reviewed by "
+            "nobody), which live mode refuses",
+        )
+        _log.critical("live mode refused: %s", problems[0])
+        raise CertificationError(
+            problems,
+            fix="sign with a key from `safetrade keygen` (SAFETRADE_CERT_KEY_FILE) that the "
+            "owner trusts, or set SAFETRADE_LIVE_WITH_DEVELOPER_KEY="
+            f"{DEVELOPER_KEY_CONSENT} to accept the risk",
+        )
     subject = _subject(verdict.statement, SAFETRADE_SUBJECT) or {}
     run = CertifiedRun(
         artifact=verdict.artifact,
         signer=verdict.signer,
-        developer_key=bool(predicate.get("signer", {}).get("developerKey")),
+        developer_key=developer,
         issued_at=parse_time(predicate["issuedAt"]),
         expires_at=parse_time(predicate["expiresAt"]),
         git_commit=predicate.get("source", {}).get("gitCommit"),

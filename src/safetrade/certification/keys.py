@@ -49,6 +49,7 @@ __all__ = [
     "load_trusted_keys",
     "parse_trusted_keys",
     "public_key_of",
+    "trusted_keys_path",
     "write_private_key",
 ]
 
@@ -253,25 +254,52 @@ def _pem_public_key(pem: str, line: int) -> PublicKey:
     return PublicKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
-def load_trusted_keys(
+def trusted_keys_path(
     source: Path | str | Sequence[PublicKey] | None, env: Mapping[str, str]
+) -> Path | None:
+    """The trusted-keys file ``source`` (or ``SAFETRADE_TRUSTED_KEYS``) names, if a file."""
+    if source is None:
+        configured = env.get(ENV_TRUSTED_KEYS)
+        return Path(configured).expanduser() if configured else None
+    if isinstance(source, (str, Path)):
+        return Path(source).expanduser()
+    return None
+
+
+def load_trusted_keys(
+    source: Path | str | Sequence[PublicKey] | None,
+    env: Mapping[str, str],
+    *,
+    artifact: Path | None = None,
 ) -> tuple[PublicKey, ...]:
     """Resolve trusted keys from an explicit list, a file path, or ``SAFETRADE_TRUSTED_KEYS``.
 
+    Args:
+        source: Keys, a trusted-keys file, or None for ``SAFETRADE_TRUSTED_KEYS``.
+        env: The environment to read ``SAFETRADE_TRUSTED_KEYS`` from.
+        artifact: The artifact about to be verified: a trusted-keys file in its folder is
+            refused, since whoever wrote the artifact could write that file too.
+
     Raises:
-        ConfigError: The file is missing or malformed.
+        ConfigError: The file is missing, malformed, or sits next to the artifact.
     """
-    if source is None:
-        configured = env.get(ENV_TRUSTED_KEYS)
-        if not configured:
-            return ()
-        source = configured
-    if isinstance(source, (str, Path)):
-        path = Path(source).expanduser()
+    path = trusted_keys_path(source, env)
+    if path is None and source is None:
+        return ()
+    if path is not None:
+        if artifact is not None and path.resolve().parent == artifact.resolve().parent:
+            raise ConfigError(
+                f"the trusted-keys file {path} sits in the artifact's own folder",
+                why="whoever wrote the artifact there could write that file too (every certify "
+                "run rewrites signer.pub): trusting it trusts whoever certified last",
+                fix="keep trusted keys elsewhere: `safetrade trust add KEYFILE --label WHO "
+                "--trusted-keys ~/.safetrade/trusted-keys`, after checking the key's fingerprint "
+                "with its owner",
+            )
         if not path.is_file():
             raise ConfigError(
                 f"trusted keys file {path} does not exist",
                 fix=f"set {ENV_TRUSTED_KEYS} or --trusted-keys to a file of public keys",
             )
         return parse_trusted_keys(path.read_text(encoding="utf-8"))
-    return tuple(source)
+    return tuple(source)  # type: ignore[arg-type]

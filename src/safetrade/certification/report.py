@@ -23,8 +23,16 @@ _OUT_OF_SCOPE = (
 
 
 def verify_command(artifact: str = "certification/out/safetrade.cert.json") -> str:
-    """The command a reviewer runs to verify the artifact."""
-    return f"safetrade verify {artifact} --trusted-keys certification/out/signer.pub"
+    """The command a reviewer runs to verify the artifact (with keys they chose to trust)."""
+    return f"safetrade verify {artifact} --trusted-keys ~/.safetrade/trusted-keys"
+
+
+def trust_command() -> str:
+    """How a reviewer trusts the signer, after checking its keyid with the signer."""
+    return (
+        "safetrade trust add certification/out/signer.pub --label 'WHO SIGNED' "
+        "--trusted-keys ~/.safetrade/trusted-keys"
+    )
 
 
 def _certified(statement: Mapping[str, Any]) -> bool:
@@ -270,11 +278,13 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
         "## How to verify",
         "",
         "```",
+        trust_command() + "   # once, after checking the keyid above with the signer",
         verify_command(),
         "```",
         "",
         "The gate trusts only keys you list (`--trusted-keys` or `SAFETRADE_TRUSTED_KEYS`), "
-        "never a key shipped with the artifact. `signer.pub` is a convenience copy: "
+        "never a key shipped with the artifact, and refuses a trusted-keys file kept in the "
+        "artifact's own folder. `signer.pub` is a convenience copy every certify run rewrites: "
         "compare its keyid with the one above before trusting it. "
         "Report digests are bound inside the signed artifact.",
         "",
@@ -450,11 +460,13 @@ def render_html(statement: Mapping[str, Any]) -> str:
     )
     parts += [
         "<h2>How to verify</h2>",
-        f"<pre>{_e(verify_command())}</pre>",
+        f"<pre>{_e(trust_command())}\n{_e(verify_command())}</pre>",
         '<p class="muted">The gate trusts only keys you list (<code>--trusted-keys</code> or '
-        "<code>SAFETRADE_TRUSTED_KEYS</code>), never a key shipped with the artifact. "
-        "<code>signer.pub</code> is a convenience copy: compare its keyid with the one above "
-        "before trusting it. Report digests are bound inside the signed artifact.</p>",
+        "<code>SAFETRADE_TRUSTED_KEYS</code>), never a key shipped with the artifact, and "
+        "refuses a trusted-keys file kept in the artifact's own folder. "
+        "<code>signer.pub</code> is a convenience copy every certify run rewrites: compare its "
+        "keyid with the one above before trusting it. Report digests are bound inside the "
+        "signed artifact.</p>",
         "<h2>Out of scope</h2><ul>",
     ]
     parts += [f"<li>{_e(x)}</li>" for x in _OUT_OF_SCOPE]

@@ -206,6 +206,7 @@ class ReferenceBot:
                 trusted_keys=settings.trusted_keys,
                 bot_package=bot_package,
                 now=now,
+                allow_developer_key=settings.live_with_developer_key,
             )
             log.info("live mode: %s", run.summary())
         else:

@@ -134,7 +134,7 @@ def mint_certificate(
     """Sign an artifact for ``running`` (as if certified ``age`` before ``now``).
 
     Args:
-        directory: Where ``safetrade.cert.json`` and ``trusted-keys.txt`` are written.
+        directory: Where ``artifact/safetrade.cert.json`` and ``trusted-keys.txt`` go.
         running: The code the artifact binds (measure it, or alter it for a wrong-code case).
         now: The scenario's current time.
         age: How long ago it was issued; more than 30 days makes it expired.
@@ -157,8 +157,9 @@ def mint_certificate(
         conformance=_conformance(running),
     )
     statement["predicate"]["harness"] = MINTED_LABEL
-    directory.mkdir(parents=True, exist_ok=True)
-    artifact = directory / "safetrade.cert.json"
+    # the gate refuses a trusted-keys file in the artifact's own folder: keep them apart
+    (directory / "artifact").mkdir(parents=True, exist_ok=True)
+    artifact = directory / "artifact" / "safetrade.cert.json"
     artifact.write_bytes(sign_envelope(statement_bytes(statement), private).to_json())
     trusted = directory / "trusted-keys.txt"
     trusted.write_text(
