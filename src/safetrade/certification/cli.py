@@ -182,14 +182,11 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _trust(args: argparse.Namespace) -> int:
     """Trusting a key is its own, explicit act: never because a key sits next to an artifact."""
-    target: Path | None = args.trusted_keys or (
-        Path(os.environ[ENV_TRUSTED_KEYS]).expanduser()
-        if os.environ.get(ENV_TRUSTED_KEYS)
-        else None
-    )
+    target: Path | None = args.trusted_keys or trusted_keys_path(None, os.environ)
     if target is None:
         print(
-            f"safetrade trust: name the trusted-keys file with --trusted-keys or ${ENV_TRUSTED_KEYS}",
+            "safetrade trust: name the trusted-keys file with --trusted-keys or "
+            f"${ENV_TRUSTED_KEYS}",
             file=sys.stderr,
         )
         return 2
