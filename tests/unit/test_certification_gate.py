@@ -832,3 +832,214 @@ def test_other_run_time_distributions_are_refused_by_name(
     assert _detail(verdict, "distributions") == (
         "run-time distributions differ: requests 2.31.0 -> 2.32.0; added new 2; removed old 1"
     )
+
+
+# --- the tamper matrix: every case refused by its own named check, and none raises ---------
+
+TAMPER_CASES_RUN: list[str] = []
+
+
+def _payload_of(artifact: bytes) -> dict[str, Any]:
+    return json.loads(base64.b64decode(json.loads(artifact)["payload"]))
+
+
+def _raw_envelope(payload: bytes, sigs: list[dict[str, str]] | None = None) -> bytes:
+    doc = {
+        "payload": base64.b64encode(payload).decode(),
+        "payloadType": "application/vnd.in-toto+json",
+        "signatures": sigs if sigs is not None else [],
+    }
+    return json.dumps(doc).encode()
+
+
+def _resigned(key: Ed25519PrivateKey, change: Any) -> Any:
+    """A statement changed by ``change`` and signed again by the trusted key (a signer's mistake
+    or a weakened certify): the checks after the signature must still refuse it."""
+
+    def make(packages: dict[str, Path]) -> bytes:
+        statement = _statement(_running(packages), signer=public_key_of(key))
+        change(statement)
+        return _sign(statement, key)
+
+    return make
+
+
+def _set(path: str, value: Any) -> Any:
+    def change(statement: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = statement
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[last] = value
+
+    return change
+
+
+def _tamper_cases(key: Ed25519PrivateKey) -> dict[str, tuple[Any, Any, str]]:
+    """case -> (artifact maker, running-code changer or None, the check that must fail)."""
+    other = Ed25519PrivateKey.generate()
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    def edited_payload(packages: dict[str, Path]) -> bytes:
+        good = json.loads(_artifact(packages, key))
+        statement = json.loads(base64.b64decode(good["payload"]))
+        statement["predicate"]["result"] = "PASSED!"
+        good["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+        return json.dumps(good).encode()
+
+    def signed_by(private: Ed25519PrivateKey) -> Any:
+        return lambda packages: _sign(
+            _statement(_running(packages), signer=public_key_of(private)), private
+        )
+
+    def evolve_running(**changes: Any) -> Any:
+        return lambda running: attrs.evolve(running, **changes)
+
+    def changed_file(part: str) -> Any:
+        def change(running: RunningCode) -> RunningCode:
+            files = dict(getattr(running, part))
+            files[sorted(files)[0]] = "f" * 64
+            return attrs.evolve(running, **{part: files})
+
+        return change
+
+    good = lambda packages: _artifact(packages, key)  # noqa: E731
+    return {
+        "unsigned": (lambda p: _raw_envelope(statement_bytes(_good_statement(p, key))), None,
+                     "signature"),
+        "signed by an untrusted key": (signed_by(other), None, "signature"),
+        "payload edited after signing": (edited_payload, None, "signature"),
+        "expired": (_resigned(key, _set("predicate.expiresAt", "2026-02-01T00:00:00Z")), None,
+                    "freshness"),
+        "issued in the future": (_resigned(key, _set("predicate.issuedAt", "2027-01-01T00:00:00Z")),
+                                 None, "freshness"),
+        "validity above 90 days": (_resigned(key, _set("predicate.expiresAt",
+                                   "2026-12-31T00:00:00Z")), None, "freshness"),
+        "result FAILED": (_resigned(key, _set("predicate.result", "FAILED")), None, "result"),
+        "a scenario failed": (_resigned(key, _set("predicate.suite.scenarios.0.outcome",
+                              "failed")), None, "result"),
+        "safetrade file changed": (good, changed_file("safetrade_files"), "safetrade code"),
+        "safetrade file added": (good, lambda r: attrs.evolve(
+            r, safetrade_files={**r.safetrade_files, "new.py": "1" * 64}), "safetrade code"),
+        "bot file changed": (good, changed_file("bot_files"), "bot package"),
+        "another bot runs": (good, evolve_running(bot_package="otherbot"), "bot package"),
+        "bot only hashed": (_resigned(key, _set("predicate.conformance", None)), None,
+                            "bot conformance"),
+        "conformance of another bot": (_resigned(key, _set("predicate.conformance.bot.package",
+                                       "otherbot")), None, "bot conformance"),
+        "conformance failed": (_resigned(key, _set("predicate.conformance.result", "FAILED")),
+                               None, "bot conformance"),
+        "ccxt changed": (good, evolve_running(ccxt_files={"kucoin.py": "e" * 64}), "ccxt code"),
+        "distributions differ": (good, evolve_running(distributions={"ccxt": "4.5.91"}),
+                                 "distributions"),
+        "config schema changed": (good, evolve_running(config_schema_digest="0" * 64),
+                                  "config schema"),
+        "tampered bytecode": (good, evolve_running(bytecode_problems=(
+            "safetrade/__pycache__/rounder.cpython-311.pyc: bytecode differs",)), "bytecode"),
+        "not JSON": (lambda _p: b"{not json", None, "artifact"),
+        "a JSON list": (lambda _p: b"[1, 2]", None, "artifact"),
+        "fields missing": (lambda _p: b'{"payload": "e30="}', None, "artifact"),
+        "bad base64": (lambda _p: _raw_envelope(b"{}")[:-3] + b'!!"}', None, "artifact"),
+        "nested 100000 deep": (lambda _p: deep, None, "artifact"),
+        "payload nested 100000 deep": (lambda _p: _raw_envelope(deep, [{"keyid": "",
+                                       "sig": "AAAA"}]), None, "signature"),
+        "payload not an object": (lambda _p: _sign_raw(key, b"[1]"), None, "statement type"),
+        "predicate fields of the wrong type": (_resigned(key, _wrong_types), None, "result"),
+        "too many signatures": (lambda _p: _raw_envelope(b"{}", [{"keyid": "", "sig": "AAAA"}] * 9),
+                                None, "artifact"),
+    }  # fmt: skip
+
+
+def _sign_raw(key: Ed25519PrivateKey, payload: bytes) -> bytes:
+    return sign_envelope(payload, key).to_json()
+
+
+def _wrong_types(statement: dict[str, Any]) -> None:
+    predicate = statement["predicate"]
+    predicate["suite"] = {"scenarios": 5, "counts": "x", "failingTests": None}
+    predicate["controls"] = "x"
+    predicate["signer"] = 3
+    predicate["files"] = []
+    predicate["conformance"] = {"bot": "x", "scenarios": [1, "x", None]}
+    predicate["environment"] = {"distributions": ["x"]}
+    statement["subject"].append({"name": None, "digest": 7})
+
+
+def test_the_tamper_matrix_refuses_every_case_by_its_own_check_and_never_raises(
+    packages: dict[str, Path], key: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    cases = _tamper_cases(key)
+    (tmp_path / "art").mkdir()
+    for name, (make, change_running, check) in cases.items():
+        running = _running(packages)
+        running = change_running(running) if change_running else running
+        artifact = tmp_path / "art" / "cert.json"
+        artifact.write_bytes(make(packages))
+        verdict = verify_artifact(
+            artifact, trusted_keys=[public_key_of(key)], running=running, now=NOW
+        )
+        assert not verdict.ok, name
+        assert check in _failed(verdict), (name, verdict.table())
+        TAMPER_CASES_RUN.append(name)
+    # refused before they can be judged, whatever the artifact holds
+    artifact = tmp_path / "art" / "cert.json"
+    artifact.write_bytes(_artifact(packages, key))
+    naive = verify_artifact(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages),
+        now=datetime(2026, 3, 1, 12, 0),  # noqa: DTZ001 - the case under test
+    )  # fmt: skip
+    assert "has no timezone" in _detail(naive, "artifact")
+    with pytest.raises(CertificationError, match="has no timezone"):
+        require_valid(
+            artifact, trusted_keys=[public_key_of(key)], bot_package="toybot",
+            now=datetime(2026, 3, 1, 12, 0),  # noqa: DTZ001
+        )  # fmt: skip
+    huge = tmp_path / "art" / "huge.json"
+    with huge.open("wb") as out:
+        out.truncate(gate.MAX_ARTIFACT_BYTES + 1)
+    assert "above the 8,388,608 limit" in _detail(
+        verify_artifact(huge, trusted_keys=[public_key_of(key)], running=_running(packages)),
+        "artifact",
+    )
+    directory = verify_artifact(
+        tmp_path, trusted_keys=[public_key_of(key)], running=_running(packages)
+    )
+    assert not directory.ok
+    TAMPER_CASES_RUN.extend(
+        ["naive time", "naive time at live start", "300 MB artifact", "a folder"]
+    )
+    # and what holds: the untouched artifact is valid
+    valid = verify_artifact(
+        artifact, trusted_keys=[public_key_of(key)], running=_running(packages), now=NOW
+    )
+    assert valid.ok, valid.table()
+    print(f"tamper matrix: {len(TAMPER_CASES_RUN)} cases refused, 0 raised")  # noqa: T201
+    assert len(TAMPER_CASES_RUN) == len(cases) + 4
+
+
+def test_a_tampered_pyc_whose_header_matches_its_source_is_refused(
+    tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """85.605 rounding to 85.60 instead of 85.61 from a swapped pyc used to verify as valid."""
+    import compileall
+    import marshal
+
+    site = tmp_path / "site"
+    package = _write_pkg(site, "pycbot", {"__init__.py": "", "rounder.py": "UP = True\n"})
+    compileall.compile_dir(package, quiet=1)
+    monkeypatch.syspath_prepend(str(site))
+    clean = measure_running_code("pycbot")
+    assert clean.bytecode_problems == ()
+    artifact = _sign(_statement(clean, signer=public_key_of(key)), key)
+    (pyc,) = (package / "__pycache__").glob("rounder.*.pyc")
+    header = pyc.read_bytes()[:16]  # same mtime and size: Python will run it
+    evil = compile("UP = False\n", str(package / "rounder.py"), "exec")
+    pyc.write_bytes(header + marshal.dumps(evil))
+    (package / "__pycache__" / "extra.py").write_text("print('not digested')\n")
+    tampered = measure_running_code("pycbot")
+    verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=tampered, now=NOW)
+    assert _failed(verdict) == ["bytecode"]
+    detail = _detail(verdict, "bytecode")
+    assert "pycbot/__pycache__/rounder." in detail
+    assert "bytecode differs from rounder.py" in detail
+    assert "pycbot/__pycache__/extra.py: a module hidden in __pycache__ is not digested" in detail

@@ -201,9 +201,7 @@ def _trust(args: argparse.Namespace) -> int:
         return 2
     keys = parse_trusted_keys(args.keyfile.read_text(encoding="utf-8"))
     if len(keys) != 1:
-        print(
-            f"safetrade trust add: {args.keyfile} holds {len(keys)} keys, not 1", file=sys.stderr
-        )
+        print(f"safetrade trust add: {args.keyfile} holds {len(keys)} keys, not 1", file=sys.stderr)
         return 1
     (key,) = keys
     print(f"key:   {key.fingerprint}")

@@ -78,6 +78,7 @@ CHECK_NAMES = (
     "result",
     "safetrade code",
     "bot package",
+    "bytecode",
     "bot conformance",
     "ccxt code",
     "distributions",
@@ -93,6 +94,8 @@ _FIXES = {
     "safetrade code": "re-run `tox -e certify` for the deployed code, or deploy the certified code",
     "bot package": "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot) for the "
     "bot you run",
+    "bytecode": "delete the __pycache__ folders named (Python recompiles them from the "
+    "certified sources), and find out who wrote them",
     "bot conformance": "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot): it "
     "runs the bot through the conformance scenarios before it signs",
     "config schema": "re-run `tox -e certify` after the settings schema change",
@@ -441,6 +444,11 @@ def evaluate(
             bot_subject, files.get("bot"), running.bot_files, f"bot package {running.bot_package!r}"
         )
     add("bot package", bot_problem, f"{running.bot_package} matches")
+    add(
+        "bytecode",
+        "; ".join(running.bytecode_problems) or None,
+        "no cached bytecode other than the sources' own",
+    )
     add(
         "bot conformance",
         _check_conformance(predicate.get("conformance"), bot_subject),

@@ -11,8 +11,15 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from safetrade.certification.bytecode import foreign_bytecode
 from safetrade.certification.closure import ccxt_files, runtime_distributions
-from safetrade.certification.digest import package_files, schema_digest, tree_files
+from safetrade.certification.digest import (
+    TreeError,
+    package_files,
+    package_location,
+    schema_digest,
+    tree_files,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -46,6 +53,8 @@ class RunningCode:
     ccxt_files: Mapping[str, str] = attrs.field(factory=dict)
     #: name -> version of the distributions safetrade and the bot need at run time
     distributions: Mapping[str, str] = attrs.field(factory=dict)
+    #: cached bytecode Python would run instead of the digested sources (bytecode.py)
+    bytecode_problems: tuple[str, ...] = ()
 
 
 def versions() -> dict[str, str | None]:
@@ -142,4 +151,22 @@ def measure_running_code(
         config_error,
         ccxt_files=ccxt_files(),
         distributions=runtime_distributions(*roots),
+        bytecode_problems=_bytecode(root, bot_package, bot_error),
     )
+
+
+def _bytecode(safetrade_root: Path, bot_package: str, bot_error: str | None) -> tuple[str, ...]:
+    problems = [f"safetrade/{p}" for p in foreign_bytecode(safetrade_root)]
+    if bot_error is None:
+        try:
+            bot_root = package_location(bot_package)
+        except TreeError:
+            bot_root = None
+        # the reference bot lives inside safetrade: checked above already
+        if (
+            bot_root is not None
+            and bot_root.is_dir()
+            and not bot_root.is_relative_to(safetrade_root)
+        ):
+            problems += [f"{bot_package}/{p}" for p in foreign_bytecode(bot_root)]
+    return tuple(problems)

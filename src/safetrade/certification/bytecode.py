@@ -1,0 +1,93 @@
+"""What Python will execute must be what was digested: no bytecode other than the source's.
+
+The tree digests cover ``.py`` sources and skip ``__pycache__``. Python, however, runs a cached
+``.pyc`` whenever its header matches the source (same mtime and size, or same hash), without
+looking at the source again: a tampered ``rounder.*.pyc`` with a matching header changes
+behaviour while every digest still matches. So each cached file of this interpreter that
+Python *would* use is recompiled from its source and compared; anything else in
+``__pycache__`` that could be imported (a ``.py`` hidden there) is refused too.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import sys
+from pathlib import Path
+
+__all__ = ["foreign_bytecode"]
+
+_MAGIC = importlib.util.MAGIC_NUMBER
+_HEADER = 16
+_FLAG_HASH, _FLAG_CHECK = 0b01, 0b10
+
+
+def _would_be_used(data: bytes, source: Path, source_bytes: bytes) -> bool:
+    """Whether the import system would run ``data`` for ``source`` instead of compiling it."""
+    if len(data) < _HEADER or data[:4] != _MAGIC:
+        return False  # another Python's, or garbage: it would be recompiled, never run
+    flags = int.from_bytes(data[4:8], "little")
+    if flags & _FLAG_HASH:
+        if not flags & _FLAG_CHECK:
+            return True  # an unchecked hash-based pyc is always used
+        import _imp  # noqa: PLC0415 -- the hash the import system itself uses
+
+        return data[8:16] == _imp.source_hash(int.from_bytes(_MAGIC[:2], "little"), source_bytes)
+    stat = source.stat()
+    mtime = int(stat.st_mtime) & 0xFFFFFFFF
+    size = stat.st_size & 0xFFFFFFFF
+    return data[8:12] == mtime.to_bytes(4, "little") and data[12:16] == size.to_bytes(4, "little")
+
+
+def _check(source: Path, cached: Path, root: Path) -> str | None:
+    rel = cached.relative_to(root).as_posix() if cached.is_relative_to(root) else str(cached)
+    data = cached.read_bytes()
+    source_bytes = source.read_bytes()
+    if not _would_be_used(data, source, source_bytes):
+        return None
+    try:
+        # the bytes Python itself would load from this file: reading them runs nothing
+        stored = marshal.loads(data[_HEADER:])  # noqa: S302
+        fresh = compile(
+            source_bytes,
+            stored.co_filename,
+            "exec",
+            dont_inherit=True,
+            optimize=sys.flags.optimize,
+        )
+    except (ValueError, EOFError, TypeError, SyntaxError, AttributeError) as exc:
+        return f"{rel}: unreadable bytecode ({type(exc).__name__})"
+    if stored != fresh:
+        return f"{rel}: bytecode differs from {source.name} (it would run instead)"
+    return None
+
+
+def foreign_bytecode(root: Path) -> list[str]:
+    """Files under ``root`` Python would execute that are not compiled from the digested source.
+
+    Each source's cache is found the way the import system finds it (``sys.pycache_prefix``
+    and the interpreter's optimisation level included).
+
+    Returns:
+        One line per problem, relative to ``root``; empty when all bytecode is the source's.
+    """
+    problems: list[str] = []
+    if not root.is_dir():
+        return problems
+    tag = sys.implementation.cache_tag
+    for source in sorted(root.rglob("*.py")):
+        if "__pycache__" in source.relative_to(root).parts:
+            continue  # reported below
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if cached.is_file() and (problem := _check(source, cached, root)):
+            problems.append(problem)
+    for cache in sorted(root.rglob("__pycache__")):
+        for path in sorted(cache.iterdir()):
+            rel = path.relative_to(root).as_posix()
+            if path.suffix in (".py", ".pyw") or path.is_dir():
+                problems.append(f"{rel}: a module hidden in __pycache__ is not digested")
+            elif path.suffix == ".pyc" and f".{tag}." in path.name:
+                source = cache.parent / (path.name.split(".", 1)[0] + ".py")
+                if not source.is_file():
+                    problems.append(f"{rel}: bytecode without a source file (not digested)")
+    return problems
