@@ -636,10 +636,14 @@ def test_developer_key_and_near_expiry_are_notes_not_failures(
         now=NOW + timedelta(days=27),
     )
     assert verdict.ok
-    assert verdict.notes == (
+    assert verdict.notes[1:] == (
         "signed with a local developer key: do not trust it for production",
         "expires in 3 day(s): re-run `tox -e certify` soon",
     )
+    # the policy is always shown, and a test policy far below the shipped one says so
+    assert verdict.notes[0].startswith("policy sha256:")
+    assert "BELOW THE LIBRARY DEFAULT: " in verdict.notes[0]
+    assert "required control 'kill-switch' dropped" in verdict.notes[0]
     assert "note: signed with a local developer key" in verdict.table()
     assert "fix:" not in verdict.table()
 
@@ -735,7 +739,7 @@ def test_require_valid_accepts_the_certified_installed_code_and_logs_it(
     assert run.git_commit == "a" * 40
     assert run.expires_at == NOW + timedelta(days=30)
     assert run.bot_package == "livebot"
-    assert run.notes == ("signed with a local developer key: do not trust it for production",)
+    assert run.notes[1:] == ("signed with a local developer key: do not trust it for production",)
     summary = run.summary()
     assert summary.startswith(f"certified: commit {'a' * 12} tree {run.safetrade_digest[:16]}")
     assert f"key {public_key_of(key).fingerprint} expires 2026-03-31T12:00:00Z" in summary
@@ -1043,3 +1047,23 @@ def test_a_tampered_pyc_whose_header_matches_its_source_is_refused(
     assert "pycbot/__pycache__/rounder." in detail
     assert "bytecode differs from rounder.py" in detail
     assert "pycbot/__pycache__/extra.py: a module hidden in __pycache__ is not digested" in detail
+
+
+def test_the_shipped_policy_has_no_deviation_and_a_weakened_one_is_named() -> None:
+    from safetrade.certification.policy import deviations
+
+    shipped = parse_policy(
+        (Path(__file__).parents[2] / "certification" / "policy.toml").read_bytes()
+    )
+    assert deviations(shipped.to_json()) == []
+    weak = parse_policy(
+        b"[certificate]\nvalidity_days = 90\n[scenarios]\nallow_skipped = true\n"
+        b"required_controls = []\n[coverage]\ntotal_floor = 0\n"
+    )
+    found = deviations(weak.to_json())
+    assert "validity 90 days (library default 30)" in found
+    assert "skipped scenarios are allowed" in found
+    assert "required tag 'incident-2026-02-06' dropped" in found
+    assert "required control 'rounding' dropped" in found
+    assert "total coverage floor 0.0 (library default 80)" in found
+    assert "coverage floor of safetrade/guard.py None (library default 90)" in found

@@ -35,7 +35,7 @@ from safetrade.certification.dsse import (
     verify_signatures,
 )
 from safetrade.certification.keys import PublicKey, load_trusted_keys
-from safetrade.certification.policy import MAX_VALIDITY_DAYS
+from safetrade.certification.policy import MAX_VALIDITY_DAYS, deviations
 from safetrade.certification.provenance import RunningCode, measure_running_code
 from safetrade.certification.statement import (
     BOT_SUBJECT_PREFIX,
@@ -487,6 +487,16 @@ def evaluate(
     add("config schema", config_problem, "settings schema matches")
 
     notes = []
+    policy = _mapping(predicate.get("policy"))
+    weaker = deviations(policy)
+    notes.append(
+        f"policy sha256:{str(_mapping(policy.get('digest')).get('sha256'))[:16]}…, "
+        + (
+            "as the library ships it"
+            if not weaker
+            else "BELOW THE LIBRARY DEFAULT: " + "; ".join(weaker)
+        )
+    )
     signer_info = predicate.get("signer", {})
     if isinstance(signer_info, Mapping) and signer_info.get("developerKey"):
         notes.append("signed with a local developer key: do not trust it for production")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -18,7 +18,14 @@ from safetrade.errors import ConfigError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["MAX_VALIDITY_DAYS", "Policy", "load_policy", "parse_policy"]
+__all__ = [
+    "LIBRARY_DEFAULTS",
+    "MAX_VALIDITY_DAYS",
+    "Policy",
+    "deviations",
+    "load_policy",
+    "parse_policy",
+]
 
 #: Library-pinned upper bound on any certification's validity; the gate refuses longer ones.
 MAX_VALIDITY_DAYS = 90
@@ -138,3 +145,61 @@ def load_policy(path: Path) -> Policy:
             fix="pass --policy certification/policy.toml from the project root",
         )
     return parse_policy(path.read_bytes())
+
+
+#: The policy safetrade ships (certification/policy.toml): what a review should expect.
+LIBRARY_DEFAULTS: dict[str, Any] = {
+    "validityDays": 30,
+    "requiredTags": ["incident-2026-02-06"],
+    "requiredControls": [
+        "price-collar",
+        "balance-check",
+        "kill-switch",
+        "protective-orders",
+        "config-strict",
+        "rounding",
+        "position-sizing",
+        "max-open-positions",
+        "signal-threshold",
+        "max-order-value",
+        "code-binding",
+    ],
+    "allowSkipped": False,
+    "totalCoverageFloor": 80.0,
+    "coverageFloors": {
+        "safetrade/sizer.py": 90.0,
+        "safetrade/rounder.py": 90.0,
+        "safetrade/guard.py": 90.0,
+        "safetrade/builder.py": 90.0,
+        "safetrade/protector.py": 90.0,
+        "safetrade/config.py": 90.0,
+    },
+}
+
+
+def deviations(policy: Mapping[str, Any]) -> list[str]:
+    """How a recorded policy (``Policy.to_json()``) is weaker than :data:`LIBRARY_DEFAULTS`."""
+    found: list[str] = []
+    days = policy.get("validityDays")
+    if not isinstance(days, int) or days > LIBRARY_DEFAULTS["validityDays"]:
+        found.append(f"validity {days} days (library default {LIBRARY_DEFAULTS['validityDays']})")
+    if policy.get("allowSkipped") is not False:
+        found.append("skipped scenarios are allowed")
+    for what, key in (("tag", "requiredTags"), ("control", "requiredControls")):
+        have = policy.get(key)
+        have = set(have) if isinstance(have, list) else set()
+        found.extend(
+            f"required {what} {name!r} dropped"
+            for name in LIBRARY_DEFAULTS[key]
+            if name not in have
+        )
+    total = policy.get("totalCoverageFloor")
+    if not isinstance(total, (int, float)) or total < LIBRARY_DEFAULTS["totalCoverageFloor"]:
+        found.append(f"total coverage floor {total} (library default 80)")
+    floors = policy.get("coverageFloors")
+    floors = floors if isinstance(floors, Mapping) else {}
+    for module, default in LIBRARY_DEFAULTS["coverageFloors"].items():
+        value = floors.get(module)
+        if not isinstance(value, (int, float)) or value < default:
+            found.append(f"coverage floor of {module} {value} (library default {default:g})")
+    return found

@@ -11,6 +11,8 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from safetrade.certification.policy import deviations
+
 __all__ = ["render_html", "render_markdown", "verify_command"]
 
 _OUT_OF_SCOPE = (
@@ -270,7 +272,14 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
                 f"| {module} | {percent:.1f}%{flag} | {'-' if floor is None else f'{floor:g}%'} |"
             )
         out.append("")
-    out += ["## Digests", "", "| Subject | Digest |", "|---|---|"]
+    weaker = deviations(p.get("policy", {}))
+    out += ["## Policy", ""]
+    out += (
+        [f"- ⚠ **below the library default:** {_md(w)}" for w in weaker]
+        if weaker
+        else ["The policy is the library's default (certification/policy.toml)."]
+    )
+    out += ["", "## Digests", "", "| Subject | Digest |", "|---|---|"]
     out += [f"| {n} | `{d}` |" for n, d in _subject_rows(statement)]
     out.append(f"| policy | `sha256:{p.get('policy', {}).get('digest', {}).get('sha256')}` |")
     out += [
@@ -447,6 +456,14 @@ def render_html(statement: Mapping[str, Any]) -> str:
                 f"<td>{'—' if floor is None else f'{floor:g}%'}</td></tr>"
             )
         parts.append("</tbody></table>")
+    weaker = deviations(p.get("policy", {}))
+    parts.append("<h2>Policy</h2>")
+    if weaker:
+        parts.append('<div class="warn"><strong>Below the library default:</strong><ul>')
+        parts += [f"<li>{_e(w)}</li>" for w in weaker]
+        parts.append("</ul></div>")
+    else:
+        parts.append("<p>The policy is the library's default (certification/policy.toml).</p>")
     parts.append(
         "<h2>Digests</h2><table><thead><tr><th>Subject</th><th>Digest</th></tr></thead><tbody>"
     )
