@@ -25,7 +25,7 @@ import attrs
 
 from safetrade.errors import ConfigError
 
-__all__ = ["KillSwitch", "KillSwitchState"]
+__all__ = ["KillSwitch", "KillSwitchState", "release_instance_locks"]
 
 log = logging.getLogger("safetrade.killswitch")
 
@@ -138,6 +138,10 @@ class KillSwitch:
             ) from None
         _HELD[lock_path] = handle
 
+    def release_instance_lock(self) -> None:
+        """Let another bot process start on this kill switch (this bot has stopped)."""
+        release_instance_locks(self._path.parent if self._path is not None else None, self._path)
+
     def ensure_writable(self) -> None:
         """Refuse to start a bot whose kill switch could not be persisted when it is needed.
 
@@ -192,3 +196,13 @@ class KillSwitch:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._path.write_text(json.dumps(attrs.asdict(state)), encoding="utf-8")
+
+
+def release_instance_locks(under: Path | None, only: Path | None = None) -> None:
+    """Release this process's instance locks in folder ``under`` (or just ``only``'s)."""
+    if under is None:
+        return
+    base = under.resolve()
+    wanted = None if only is None else only.with_name(only.name + ".lock").resolve()
+    for path in [p for p in _HELD if p.is_relative_to(base) and wanted in (None, p)]:
+        _HELD.pop(path).close()

@@ -9,13 +9,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.conformance_runs import conformance_result
+from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
 from safetrade.certification.provenance import measure_running_code
 from safetrade.cli import main
 
-FEATURE = """\
-@control-price-collar
+FEATURE = f"""\
+{FLOOR_TAGS}
 Feature: Price collar
   Incident: 2026-02-06 the bot bought far above market
 
@@ -24,7 +24,7 @@ Feature: Price collar
     Given a reference price of 100
     When the bot buys at 110
     Then the order is rejected
-{extra}"""
+{{extra}}"""
 NEVER_BOUND = """
   Scenario: Nobody implemented this
     Given a step nobody implemented
@@ -65,13 +65,7 @@ markers =
     control(name): control
     incident(id): incident
 """
-POLICY = """\
-[certificate]
-validity_days = 30
-[scenarios]
-required_tags = ["incident-2026-02-06"]
-required_controls = ["price-collar"]
-"""
+POLICY = "[certificate]\nvalidity_days = 30\n" + floor_policy()
 
 
 def _project(root: Path, *, extra: str = "") -> Path:
@@ -135,6 +129,8 @@ def _conformance_run(root: Path) -> None:
     (root / "out").mkdir(exist_ok=True)
     record = conformance_result(measure_running_code("toybot"))
     (root / "out" / "conformance.json").write_bytes(record.dumps())
+    # the suite here runs without coverage.py: its report is what a covered run would write
+    (root / "out" / "coverage.json").write_text(json.dumps(floor_coverage()), encoding="utf-8")
 
 
 def test_certify_then_verify_round_trip(

@@ -103,7 +103,7 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     import json
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from tests.conformance_runs import conformance_result
+    from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
     from safetrade.certification.certify import CertifyInputs, certify
     from safetrade.certification.keys import SigningKey
@@ -112,9 +112,10 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     bot = "safetrade.reference_bot"
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "k.feature").write_text(
-        "Feature: K\n  Scenario: S\n    Given g\n", encoding="utf-8"
+        f"Feature: K\n  {FLOOR_TAGS}\n  Scenario: S\n    Given g\n", encoding="utf-8"
     )
-    (tmp_path / "policy.toml").write_text("", encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(floor_policy(), encoding="utf-8")
+    (tmp_path / "coverage.json").write_text(json.dumps(floor_coverage()), encoding="utf-8")
     running = measure_running_code(bot)
     evidence = {
         "format": "safetrade-evidence/1",

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.conformance_runs import conformance_of
+from tests.conformance_runs import FLOOR_CONTROLS, conformance_of, floor_policy
 
 from safetrade.certification import gate, require_valid
 from safetrade.certification.conformance.result import REQUIRED_CONTROLS
@@ -37,13 +37,7 @@ from safetrade.errors import CertificationError
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCHEMA = {"ACCOUNT_BALANCE_USD": {"type": "decimal", "required": True}}
-POLICY = b"""
-[certificate]
-validity_days = 30
-[scenarios]
-required_tags = ["incident-2026-02-06"]
-required_controls = ["price-collar"]
-"""
+POLICY = ("[certificate]\nvalidity_days = 30\n" + floor_policy()).encode()
 FEATURE = "features/collar.feature"
 
 
@@ -96,7 +90,10 @@ def _inventory() -> list[InventoryScenario]:
         )
 
     return [
-        scenario("Collar rejects a far order", ("control-price-collar", "incident-2026-02-06")),
+        scenario(
+            "Collar rejects a far order",
+            (*(f"control-{c}" for c in FLOOR_CONTROLS), "incident-2026-02-06"),
+        ),
         scenario("Collar accepts a near order", ("control-price-collar",)),
     ]
 
@@ -536,7 +533,8 @@ def test_statement_without_scenarios_or_with_a_failing_control_is_refused(
     statement = _good_statement(packages, key)
     statement["predicate"]["suite"]["scenarios"] = []
     statement["predicate"]["suite"]["counts"]["inventory"] = 0
-    statement["predicate"]["controls"][0]["status"] = "FAIL"
+    first = statement["predicate"]["controls"][0]
+    first["status"] = "FAIL"
     statement["predicate"]["suite"]["failingTests"] = [
         {"nodeid": "tests/property/test_p.py::test_x", "outcome": "error"}
     ]
@@ -544,7 +542,7 @@ def test_statement_without_scenarios_or_with_a_failing_control_is_refused(
     assert _failed(verdict) == ["result"]
     detail = _detail(verdict, "result")
     assert "the artifact lists no scenarios" in detail
-    assert "required control price-collar is FAIL" in detail
+    assert f"required control {first['control']} is FAIL" in detail
     assert "test error: tests/property/test_p.py::test_x" in detail
 
 
@@ -559,8 +557,13 @@ def test_skipped_scenarios_pass_only_if_the_signed_policy_allowed_them(
     assert _failed(refused) == ["result"]
     assert f"skipped scenario {FEATURE}::Collar accepts a near order" in _detail(refused, "result")
 
+    # a signed policy that allows skips is below the library floor: still refused, and why
     statement["predicate"]["policy"]["allowSkipped"] = True
-    assert _evaluate_statement(packages, key, statement).ok
+    allowed = _evaluate_statement(packages, key, statement)
+    assert _failed(allowed) == ["result"]
+    assert _detail(allowed, "result") == (
+        "policy below the library floor: skipped scenarios are allowed"
+    )
 
 
 def test_missing_subjects_are_named(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
@@ -640,10 +643,9 @@ def test_developer_key_and_near_expiry_are_notes_not_failures(
         "signed with a local developer key: do not trust it for production",
         "expires in 3 day(s): re-run `tox -e certify` soon",
     )
-    # the policy is always shown, and a test policy far below the shipped one says so
+    # the policy is always shown (deviations: test_the_shipped_policy_has_no_deviation...)
     assert verdict.notes[0].startswith("policy sha256:")
-    assert "BELOW THE LIBRARY DEFAULT: " in verdict.notes[0]
-    assert "required control 'kill-switch' dropped" in verdict.notes[0]
+    assert verdict.notes[0].endswith("as the library ships it")
     assert "note: signed with a local developer key" in verdict.table()
     assert "fix:" not in verdict.table()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.conformance_runs import conformance_result
+from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
 from safetrade.certification.certify import ARTIFACT_NAME, CertifyInputs, certify
 from safetrade.certification.digest import sha256_hex
@@ -22,8 +22,8 @@ from safetrade.certification.provenance import RunningCode
 from safetrade.errors import ConfigError
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-FEATURE = """\
-@control-price-collar
+FEATURE = f"""\
+{FLOOR_TAGS}
 Feature: Collar
   Scenario: Far order is rejected
     Given a far order
@@ -52,20 +52,16 @@ def _evidence_doc(outcome: str = "passed") -> dict[str, object]:
 
 
 def _coverage_doc(total: float) -> dict[str, object]:
-    return {
-        "files": {"src/safetrade/guard.py": {"summary": {"percent_covered": total}}},
-        "totals": {"percent_covered": total},
-    }
+    doc = floor_coverage(95.0)
+    doc["totals"] = {"percent_covered": total}
+    return doc
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "collar.feature").write_text(FEATURE, encoding="utf-8")
-    (tmp_path / "policy.toml").write_text(
-        '[scenarios]\nrequired_controls = ["price-collar"]\n[coverage]\ntotal_floor = 90\n',
-        encoding="utf-8",
-    )
+    (tmp_path / "policy.toml").write_text(floor_policy(total_floor=90), encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
     (out / "evidence.json").write_text(json.dumps(_evidence_doc()), encoding="utf-8")
@@ -130,7 +126,8 @@ def test_missing_evidence_is_a_named_problem(project: Path) -> None:
 
 
 def test_missing_features_folder_is_a_named_problem(project: Path) -> None:
-    (project / "policy.toml").write_text('[scenarios]\nfeatures_dir = "specs"\n', encoding="utf-8")
+    policy = floor_policy().replace("[scenarios]\n", '[scenarios]\nfeatures_dir = "specs"\n')
+    (project / "policy.toml").write_text(policy, encoding="utf-8")
     outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
     assert not outcome.certified
     assert outcome.problems[0].startswith("inventory: features folder ")
@@ -241,3 +238,24 @@ def test_evidence_that_does_not_say_what_it_tested_is_not_certified(project: Pat
     _rewrite_evidence(project, testedFiles=None)
     outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
     assert outcome.problems[0].startswith("evidence: it does not record the code it tested")
+
+
+def test_a_policy_below_the_library_floor_is_not_certified_naming_each_way(project: Path) -> None:
+    """No required controls or tags, floors of 0, skips allowed: it used to certify."""
+    (project / "policy.toml").write_text(
+        "[certificate]\nvalidity_days = 90\n[scenarios]\nallow_skipped = true\n"
+        "required_controls = []\n[coverage]\ntotal_floor = 0\n"
+        '[coverage.floors]\n"safetrade/guard.py" = 0\n',
+        encoding="utf-8",
+    )
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not outcome.certified
+    floor = [p for p in outcome.problems if p.startswith("policy below the library floor: ")]
+    assert "policy below the library floor: skipped scenarios are allowed" in floor
+    assert "policy below the library floor: required tag 'incident-2026-02-06' dropped" in floor
+    assert "policy below the library floor: required control 'rounding' dropped" in floor
+    assert (
+        "policy below the library floor: coverage floor of safetrade/guard.py 0.0 "
+        "(library default 90)"
+    ) in floor
+    assert len(floor) == 1 + 1 + 11 + 1 + 6  # skips, tag, controls, total, module floors

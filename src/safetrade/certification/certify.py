@@ -18,7 +18,7 @@ from safetrade.certification.conformance.result import ConformanceError, Conform
 from safetrade.certification.digest import diff_trees, sha256_hex, tree_digest
 from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import Evidence, EvidenceError, load_evidence, parse_inventory
-from safetrade.certification.policy import load_policy
+from safetrade.certification.policy import below_floor, load_policy
 from safetrade.certification.provenance import (
     RunningCode,
     git_state,
@@ -123,6 +123,8 @@ def certify(
         early.extend(_tested_what_is_signed(evidence, measured))
     git = git_state(inputs.project_root)
     problems = (
+        # a policy file can ask for more than the library, never for less
+        *(f"policy below the library floor: {why}" for why in below_floor(policy.to_json())),
         *early,
         *bot_problems,
         *assess(

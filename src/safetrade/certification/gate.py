@@ -35,7 +35,7 @@ from safetrade.certification.dsse import (
     verify_signatures,
 )
 from safetrade.certification.keys import PublicKey, load_trusted_keys
-from safetrade.certification.policy import MAX_VALIDITY_DAYS, deviations
+from safetrade.certification.policy import MAX_VALIDITY_DAYS, below_floor, deviations
 from safetrade.certification.provenance import RunningCode, measure_running_code
 from safetrade.certification.statement import (
     BOT_SUBJECT_PREFIX,
@@ -264,6 +264,7 @@ def _check_result(predicate: Mapping[str, Any]) -> str | None:
     if not isinstance(suite, Mapping):
         return "; ".join([*wrong, "no scenario results in the artifact"])
     policy = _mapping(predicate.get("policy"))
+    wrong.extend(f"policy below the library floor: {why}" for why in below_floor(policy))
     allow_skipped = policy.get("allowSkipped") is True
     required_controls = set(policy.get("requiredControls", []))
     required_tags = set(policy.get("requiredTags", []))

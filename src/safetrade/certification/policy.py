@@ -22,6 +22,7 @@ __all__ = [
     "LIBRARY_DEFAULTS",
     "MAX_VALIDITY_DAYS",
     "Policy",
+    "below_floor",
     "deviations",
     "load_policy",
     "parse_policy",
@@ -203,3 +204,14 @@ def deviations(policy: Mapping[str, Any]) -> list[str]:
         if not isinstance(value, (int, float)) or value < default:
             found.append(f"coverage floor of {module} {value} (library default {default:g})")
     return found
+
+
+def below_floor(policy: Mapping[str, Any]) -> list[str]:
+    """Where a policy goes below the library's floor, which no policy file can lower.
+
+    The floor is what the library ships (:data:`LIBRARY_DEFAULTS`) except for the validity,
+    which a policy may set anywhere up to :data:`MAX_VALIDITY_DAYS`: the Feb 6 controls and
+    tag must be required, the safety modules covered at least as the library asks, and a
+    skipped scenario is never evidence.
+    """
+    return [d for d in deviations(policy) if not d.startswith("validity ")]

@@ -197,7 +197,6 @@ class ReferenceBot:
         if not isinstance(kill_switch, KillSwitch):
             raise TypeError("kill_switch must be a safetrade.KillSwitch")
         kill_switch.ensure_writable()
-        kill_switch.hold_instance_lock()
         if settings.is_live:
             from safetrade.certification import require_valid  # noqa: PLC0415 - live only
 
@@ -211,6 +210,7 @@ class ReferenceBot:
             log.info("live mode: %s", run.summary())
         else:
             log.warning("paper mode: no certification required, no real money at risk")
+        kill_switch.hold_instance_lock()
         bot = cls(
             settings,
             gateway_factory(),

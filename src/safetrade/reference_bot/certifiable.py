@@ -58,7 +58,9 @@ class CertifiableReferenceBot:
         self._running().tick()
 
     def stop(self) -> None:
-        """Nothing to release: the reference bot keeps its state on the exchange."""
+        """Release the instance lock; the reference bot keeps its state on the exchange."""
+        if self._bot is not None:
+            self._bot.kill_switch.release_instance_lock()
         self._bot = None
 
     def _running(self) -> ReferenceBot:

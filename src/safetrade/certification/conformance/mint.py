@@ -24,7 +24,7 @@ from safetrade.certification.digest import tree_digest
 from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome
 from safetrade.certification.keys import public_key_of
-from safetrade.certification.policy import parse_policy
+from safetrade.certification.policy import LIBRARY_DEFAULTS, parse_policy
 from safetrade.certification.provenance import GitState, RunningCode
 from safetrade.certification.statement import build_statement, statement_bytes
 from safetrade.certification.suite import reconcile
@@ -36,13 +36,20 @@ if TYPE_CHECKING:
 __all__ = ["MINTED_LABEL", "MintedCertificate", "mint_certificate"]
 
 MINTED_LABEL = "scenario certificate (throwaway key, valid only inside one scenario)"
-_POLICY = b"""
-[certificate]
-validity_days = 30
-[scenarios]
-required_tags = []
-required_controls = ["code-binding"]
-"""
+_CONTROLS: tuple[str, ...] = tuple(LIBRARY_DEFAULTS["requiredControls"])
+# the library's own floor, so a scenario certificate is refused for nothing but the case a
+# scenario sets up (missing, expired, other code)
+_POLICY = (
+    (
+        "[certificate]\nvalidity_days = 30\n[scenarios]\n"
+        f"required_tags = {LIBRARY_DEFAULTS['requiredTags']!r}\n"
+        f"required_controls = {list(_CONTROLS)!r}\n"
+        f"[coverage]\ntotal_floor = {LIBRARY_DEFAULTS['totalCoverageFloor']}\n[coverage.floors]\n"
+        + "".join(f'"{m}" = {v}\n' for m, v in LIBRARY_DEFAULTS["coverageFloors"].items())
+    )
+    .replace("'", '"')
+    .encode()
+)
 _SCENARIO_KEY = "harness/scenario-certificate::Scenario certificate"
 
 
@@ -62,7 +69,7 @@ def _suite() -> tuple[list[InventoryScenario], Evidence]:
             feature_name="Scenario certificate",
             name="Scenario certificate",
             line=1,
-            tags=("control-code-binding",),
+            tags=(*(f"control-{c}" for c in _CONTROLS), "incident-2026-02-06"),
             incident_line=None,
             steps=(),
             examples=0,
@@ -72,8 +79,8 @@ def _suite() -> tuple[list[InventoryScenario], Evidence]:
         nodeid="harness::scenario-certificate",
         outcome="passed",
         duration=0.0,
-        controls=("code-binding",),
-        incidents=(),
+        controls=_CONTROLS,
+        incidents=("2026-02-06",),
         scenario=_SCENARIO_KEY,
         message="",
     )

@@ -20,6 +20,7 @@ from safetrade.certification.conformance.observe import (
     orders_sent,
 )
 from safetrade.certification.contract import BotContext, ExchangeAccess, Signal
+from safetrade.killswitch import release_instance_locks
 from safetrade.rounder import PositionSide
 from safetrade.testing import (
     SOL_USDT,
@@ -196,6 +197,8 @@ class Stage:
         if self.started:
             self._call("stop", self._instance.stop)
         self.fake.close()
+        # a bot's instance lock on its scenario folder must not outlive the scenario
+        release_instance_locks(self.context.workdir)
 
     # --- what the exchange saw -----------------------------------------------------------------
 
