@@ -8,7 +8,7 @@ first attribute access, so ``import safetrade`` never imports ccxt.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safetrade.builder import (
     CcxtOrderCall as CcxtOrderCall,
@@ -113,6 +113,20 @@ from safetrade.sizer import size_position as size_position
 __version__ = "0.1.0"
 
 # Loaded on first access: these import ccxt or httpx, which import safetrade must not.
+if TYPE_CHECKING:  # type checkers see the real types; at run time these load on first use
+    from safetrade.alerts import Alert as Alert
+    from safetrade.alerts import WebhookAlerter as WebhookAlerter
+    from safetrade.entry import EntryResult as EntryResult
+    from safetrade.entry import execute_entry as execute_entry
+    from safetrade.gateway import Gateway as Gateway
+    from safetrade.gateway import OrderStatus as OrderStatus
+    from safetrade.protector import Fill as Fill
+    from safetrade.protector import Flattened as Flattened
+    from safetrade.protector import Halted as Halted
+    from safetrade.protector import Protected as Protected
+    from safetrade.protector import Protector as Protector
+    from safetrade.protector import RetryPolicy as RetryPolicy
+
 _LAZY: dict[str, str] = {
     "Alert": "safetrade.alerts",
     "EntryResult": "safetrade.entry",
