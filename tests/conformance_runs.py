@@ -78,15 +78,7 @@ def passing_library_run(root: Path, conformance: ConformanceResult) -> CertifyIn
     (out / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
     (out / "coverage.json").write_text(json.dumps(floor_coverage()), encoding="utf-8")
     (out / "conformance.json").write_bytes(conformance.dumps())
-    return CertifyInputs(
-        project_root=root,
-        out_dir=out,
-        policy=root / "policy.toml",
-        evidence=out / "evidence.json",
-        coverage=out / "coverage.json",
-        cucumber=None,
-        conformance=out / "conformance.json",
-    )
+    return CertifyInputs.in_folder(root, out, root / "policy.toml", cucumber=False)
 
 
 #: A policy at the library's floor (what certify and the gate accept at the least).

@@ -38,12 +38,17 @@ def fake() -> Iterator[FakeKucoin]:
 class World:
     """One bot process: a gateway, a protector, and what it alerted and waited."""
 
-    def __init__(self, fake: FakeKucoin, gateway: Gateway | None = None) -> None:
+    def __init__(
+        self,
+        fake: FakeKucoin,
+        gateway: Gateway | None = None,
+        kill_switch: KillSwitch | None = None,
+    ) -> None:
         self.fake = fake
         self.gateway = gateway or Gateway(fake.ccxt_client())
         self.alerts: list[Alert] = []
         self.sleeps: list[float] = []
-        self.kill_switch = KillSwitch()
+        self.kill_switch = kill_switch or KillSwitch()
         counter = itertools.count(1)
         self.protector = Protector(
             self.gateway,
@@ -338,17 +343,9 @@ def test_a_halt_whose_kill_switch_cannot_be_written_still_alerts_and_stays_engag
 ) -> None:
     """An unwritable kill-switch file used to raise FileNotFoundError out of protect()."""
     fill = World(fake).enter()
-    restarted = World(fake)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the kill switch's folder should be")
-    restarted.kill_switch = KillSwitch(blocker / "kill-switch.json")
-    restarted.protector = Protector(
-        restarted.gateway,
-        kill_switch=restarted.kill_switch,
-        alert=restarted.alerts.append,
-        sleep=restarted.sleeps.append,
-        retry=RETRY,
-    )
+    restarted = World(fake, kill_switch=KillSwitch(blocker / "kill-switch.json"))
     fake.inject("symbols", Fault.SERVER_ERROR, times=6)
     outcome = restarted.protector.protect(fill, stop_price=Decimal(95))
     assert isinstance(outcome, Halted)

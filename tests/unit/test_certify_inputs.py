@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
@@ -71,16 +72,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def _inputs(root: Path, *, cucumber: Path | None = None) -> CertifyInputs:
-    out = root / "out"
-    return CertifyInputs(
-        project_root=root,
-        out_dir=out,
-        policy=root / "policy.toml",
-        evidence=out / "evidence.json",
-        coverage=out / "coverage.json",
-        cucumber=cucumber,
-        conformance=out / "conformance.json",
-    )
+    inputs = CertifyInputs.in_folder(root, root / "out", root / "policy.toml", cucumber=False)
+    return attrs.evolve(inputs, cucumber=cucumber)
 
 
 def test_complete_inputs_are_certified_and_bound_by_digest(project: Path) -> None:

@@ -59,6 +59,21 @@ class CertifyInputs:
     cucumber: Path | None
     conformance: Path
 
+    @classmethod
+    def in_folder(
+        cls, project_root: Path, out_dir: Path, policy: Path, *, cucumber: bool = True
+    ) -> CertifyInputs:
+        """The run's outputs where ``tox -e certify`` writes them: all in ``out_dir``."""
+        return cls(
+            project_root=project_root,
+            out_dir=out_dir,
+            policy=policy,
+            evidence=out_dir / "evidence.json",
+            coverage=out_dir / "coverage.json",
+            cucumber=out_dir / "cucumber.json" if cucumber else None,
+            conformance=out_dir / "conformance.json",
+        )
+
 
 @attrs.frozen
 class CertifyOutcome:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
+
 from safetrade.certification.certify import CertifyInputs, certify
 from safetrade.certification.gate import DEFAULT_ARTIFACT, verify_artifact
 from safetrade.certification.keys import (
@@ -131,14 +133,13 @@ def _certify(args: argparse.Namespace) -> int:
             * 78,
             file=sys.stderr,
         )
-    inputs = CertifyInputs(
-        project_root=args.project_root,
-        out_dir=out,
-        policy=args.policy,
-        evidence=args.evidence or out / "evidence.json",
-        coverage=args.coverage or out / "coverage.json",
-        cucumber=args.cucumber or out / "cucumber.json",
-        conformance=args.conformance or out / "conformance.json",
+    standard = CertifyInputs.in_folder(args.project_root, out, args.policy)
+    inputs = attrs.evolve(
+        standard,
+        evidence=args.evidence or standard.evidence,
+        coverage=args.coverage or standard.coverage,
+        cucumber=args.cucumber or standard.cucumber,
+        conformance=args.conformance or standard.conformance,
     )
     outcome = certify(inputs, signing_key=key, now=datetime.now(UTC))
     predicate = outcome.statement["predicate"]
