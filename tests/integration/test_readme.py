@@ -79,3 +79,12 @@ def test_readme_protection_snippet_runs(fake_kucoin: FakeKucoin, tmp_path: Path)
     )
     exec(snippet, namespace)  # noqa: S102 - the README's own code
     assert isinstance(namespace["outcome"], st.Protected)
+
+
+def test_every_python_block_in_the_readme_is_valid_python() -> None:
+    """Blocks not run above (the contract adapter for a plain ccxt bot) at least compile."""
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) >= 3
+    for number, block in enumerate(blocks, 1):
+        compile(block, f"README.md python block {number}", "exec")
