@@ -679,7 +679,7 @@ def guard_then_send(exchange: FakeKucoin, oversized_plan: TradePlan) -> Guarded:
     limits = GuardLimits(risk_percent=Decimal(1), max_open_positions=1)
     decision = check(oversized_plan, account, limits)
     if decision.allowed:
-        gateway.submit(oversized_plan.entry)
+        gateway.submit_unguarded(oversized_plan.entry)
     return Guarded(oversized_plan, decision, decision.allowed)
 
 
@@ -985,7 +985,7 @@ def rounds_down_and_fills(
         reference_price=last,
         client_oid="st-entry-rounded",
     )
-    gateway.submit(intent)
+    gateway.submit_unguarded(intent)
     [order] = exchange.orders.values()
     assert (order.size, order.deal_size) == (rounded, rounded), order
     assert exchange.balance(base_of(symbol)).available == rounded

@@ -2,8 +2,8 @@
 
 A timeout on the entry leaves the outcome unknown: the order may have filled. Re-sending
 blindly could double the position; giving up blindly could leave a filled position nobody
-protects. So the entry is retried through :meth:`Gateway.ensure_submitted` (which looks the
-clientOid up first), and the fill is always read back from the exchange. The result is the
+protects. So the entry is retried through :meth:`Gateway.ensure_submitted_unguarded` (which
+looks the clientOid up first), and the fill is always read back from the exchange. The result is the
 *filled* amount, which may be less than requested (KuCoin filled 1.417 of 4.5 SOL on Feb 6).
 """
 
@@ -81,7 +81,11 @@ def execute_entry(
     for attempt in range(1, policy.attempts + 1):
         try:
             if order is None:
-                send = gateway.ensure_submitted if outcome_unknown else gateway.submit
+                send = (
+                    gateway.ensure_submitted_unguarded
+                    if outcome_unknown
+                    else gateway.submit_unguarded
+                )
                 order = send(plan.entry)
             done = gateway.fetch_order(order.order_id, plan.entry.symbol)
         except ExchangeUnavailable as exc:

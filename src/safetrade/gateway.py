@@ -7,9 +7,9 @@ readable in logs and alerts). ccxt is imported lazily, inside :meth:`Gateway.kuc
 ``import safetrade`` stays fast.
 
 Idempotency: every order carries a ``clientOid``. When a call fails in a way that leaves the
-outcome unknown (timeout, 5xx, lost response), :meth:`Gateway.ensure_submitted` first asks the
-exchange for that ``clientOid`` and only sends the order if the exchange has never seen it, so
-a retry can never double a position or a protective order.
+outcome unknown (timeout, 5xx, lost response), :meth:`Gateway.ensure_submitted_unguarded` first
+asks the exchange for that ``clientOid`` and only sends the order if the exchange has never seen
+it, so a retry can never double a position or a protective order.
 """
 
 from __future__ import annotations
@@ -249,12 +249,16 @@ class Gateway:
 
     # -- orders ------------------------------------------------------------------------
 
-    def submit(self, intent: OrderIntent) -> OrderStatus:
-        """Send ``intent`` once; returns what the exchange acknowledged.
+    def submit_unguarded(self, intent: OrderIntent) -> OrderStatus:
+        """Send ``intent`` once, **without any pre-trade check**; returns what was acknowledged.
+
+        The name says it: nothing here asks the guard. Entries go through
+        :func:`safetrade.execute_entry` (which needs the guard's Decision); protective orders
+        through the :class:`safetrade.Protector`. Those two are the only callers in safetrade.
 
         Raises:
             ExchangeUnavailable: The outcome is unknown (timeout, 5xx, 429, lost response);
-                call :meth:`ensure_submitted` with the same intent to retry safely.
+                call :meth:`ensure_submitted_unguarded` with the same intent to retry safely.
             OrderRejected: The exchange refused the order (its message is kept).
         """
         self._refuse_if_read_only(f"sending {intent.describe()}")
@@ -276,7 +280,7 @@ class Gateway:
             trigger=intent.trigger,
         )
 
-    def ensure_submitted(self, intent: OrderIntent) -> OrderStatus:
+    def ensure_submitted_unguarded(self, intent: OrderIntent) -> OrderStatus:
         """Send ``intent`` unless the exchange already has an order with its ``clientOid``."""
         existing = self.find(intent)
         if existing is not None:
@@ -286,7 +290,7 @@ class Gateway:
                 existing.order_id,
             )
             return existing
-        return self.submit(intent)
+        return self.submit_unguarded(intent)
 
     def find(self, intent: OrderIntent) -> OrderStatus | None:
         """The exchange's order with ``intent``'s ``clientOid``, or ``None`` if it has none."""
@@ -393,7 +397,7 @@ class Gateway:
                 f"{what}: outcome unknown ({type(exc).__name__})",
                 exchange_code=code,
                 exchange_message=msg,
-                fix="retry with the same clientOid (Gateway.ensure_submitted)",
+                fix="retry with the same clientOid (Gateway.ensure_submitted_unguarded)",
             ) from exc
         except errors["ExchangeError"] as exc:
             code, msg = _exchange_detail(exc)

@@ -14,8 +14,8 @@ ends in exactly one of three typed outcomes:
 Every failure is logged at ERROR with the exchange's own message and passed to the alert hook.
 
 Retries: a failure whose outcome is unknown (timeout, 5xx, 429, lost response) is retried
-with the *same* clientOid through :meth:`Gateway.ensure_submitted`, so an order the exchange
-did accept is found, not sent twice. A rejection is retried with *corrected* parameters:
+with the *same* clientOid through :meth:`Gateway.ensure_submitted_unguarded`, so an order the
+exchange did accept is found, not sent twice. A rejection is retried with *corrected* parameters:
 markets are reloaded (increments can change) and the order is rebuilt with a new clientOid.
 Waiting between attempts goes through the injected ``sleep`` so tests never sleep.
 
@@ -502,7 +502,11 @@ class Protector:
         last_error = "no attempt made"
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                send = self._gateway.ensure_submitted if outcome_unknown else self._gateway.submit
+                send = (
+                    self._gateway.ensure_submitted_unguarded
+                    if outcome_unknown
+                    else self._gateway.submit_unguarded
+                )
                 if intent.client_oid not in self._sent:
                     self._sent.append(intent.client_oid)
                 status = send(intent)
@@ -663,9 +667,9 @@ class Protector:
                         )
                     oid = self._new_oid(OrderPurpose.FLATTEN)
                     intent = flatten_order(market, side=fill.side, amount=amount, client_oid=oid)
-                    order = self._gateway.submit(intent)
+                    order = self._gateway.submit_unguarded(intent)
                 else:
-                    order = self._gateway.ensure_submitted(intent)
+                    order = self._gateway.ensure_submitted_unguarded(intent)
                 done = self._gateway.fetch_order(order.order_id, fill.symbol)
                 if done.filled <= 0:
                     raise ExchangeError(

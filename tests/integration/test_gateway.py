@@ -52,7 +52,7 @@ class TestReads:
         """An HF-migrated account (ccxt's /api/v1/hf/* family) submits and reads back the same."""
         with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}, hf=True) as ex:
             gateway = Gateway(ex.ccxt_client())
-            status = gateway.submit(_market_buy("hf-1"))
+            status = gateway.submit_unguarded(_market_buy("hf-1"))
             done = gateway.fetch_order(status.order_id, "SOL/USDT")
             assert done.filled == Decimal("0.5")
             assert gateway.find(_market_buy("hf-1")) is not None
@@ -71,7 +71,7 @@ class TestErrors:
         """An order the exchange refuses raises OrderRejected with KuCoin's code and message."""
         gateway = Gateway(fake.ccxt_client())
         with pytest.raises(OrderRejected) as info:
-            gateway.submit(_market_buy("too-big", amount="100"))
+            gateway.submit_unguarded(_market_buy("too-big", amount="100"))
         assert info.value.exchange_code == "200004"
         assert "Balance insufficient" in info.value.exchange_message
 
@@ -81,16 +81,16 @@ class TestErrors:
         gateway = Gateway(fake.ccxt_client())
         fake.inject("create_order", fault)
         with pytest.raises(ExchangeUnavailable):
-            gateway.submit(_market_buy("t-1"))
+            gateway.submit_unguarded(_market_buy("t-1"))
         assert fake.orders == {}
 
     def test_lost_response_is_found_not_resent(self, fake):
-        """After a lost response, ensure_submitted finds the order instead of sending it again."""
+        """After a lost response, ensure_submitted_unguarded finds the order, never resends it."""
         gateway = Gateway(fake.ccxt_client())
         fake.inject("create_order", Fault.RESPONSE_LOST)
         with pytest.raises(ExchangeUnavailable):
-            gateway.submit(_market_buy("lost-1"))
-        found = gateway.ensure_submitted(_market_buy("lost-1"))
+            gateway.submit_unguarded(_market_buy("lost-1"))
+        found = gateway.ensure_submitted_unguarded(_market_buy("lost-1"))
         assert len(fake.orders) == 1
         assert found.order_id in fake.orders
 
@@ -139,7 +139,7 @@ class TestWireNumbers:
         ) as fake:
             gateway = Gateway(fake.ccxt_client())
             market = gateway.load_market("PEPE/USDT")
-            gateway.submit(
+            gateway.submit_unguarded(
                 stop_loss_order(
                     market,
                     side=PositionSide.LONG,
@@ -178,7 +178,7 @@ class TestRealExchangeNeedsTheGate:
         gateway.exchange.create_order = lambda *a, **_k: sent.append(a)
         gateway.exchange.cancel_order = lambda *a, **_k: sent.append(a)
         with pytest.raises(CertificationError, match="read-only") as refused:
-            gateway.submit(self._intent())
+            gateway.submit_unguarded(self._intent())
         assert "require_valid" in refused.value.fix
         with pytest.raises(CertificationError, match="read-only"):
             gateway.cancel("abc", "SOL/USDT")

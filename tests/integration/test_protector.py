@@ -54,9 +54,9 @@ class ScriptedGateway(Gateway):
             OrderPurpose.FLATTEN: "flatten",
         }[intent.purpose]
 
-    def submit(self, intent: OrderIntent) -> OrderStatus:
+    def submit_unguarded(self, intent: OrderIntent) -> OrderStatus:
         self._before(self._step(intent))
-        return super().submit(intent)
+        return super().submit_unguarded(intent)
 
     def open_stop_orders(self, symbol: str) -> list[OrderStatus]:
         self._before("read-back")

@@ -7,7 +7,7 @@ Every size is checked against the arithmetic of the module docstring, recomputed
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import attrs
@@ -95,7 +95,9 @@ def test_size_never_exceeds_balance_risk_or_caps_and_is_the_largest_that_fits(kw
     # loss at the stop, fees on both legs, within the budget
     assert size.risk_amount <= n["budget"]
     assert size.risk_amount <= n["spendable"] * kw["risk_percent"] / 100
-    assert size.risk_amount == size.amount * n["unit_risk"]
+    # the sizer's arithmetic is exact; so must the expectation be (not the 28-digit default)
+    with localcontext(prec=200):
+        assert size.risk_amount == size.amount * n["unit_risk"]
     if market.max_amount is not None:
         assert size.amount <= market.max_amount
     if n["value_ceiling"] is not None:
