@@ -86,9 +86,6 @@ from safetrade.errors import (
     OrderRejected as OrderRejected,
 )
 from safetrade.errors import (
-    ProtectionFailed as ProtectionFailed,
-)
-from safetrade.errors import (
     RoundingError as RoundingError,
 )
 from safetrade.errors import (
@@ -184,7 +181,6 @@ __all__ = [
     "PositionSize",
     "PricePurpose",
     "Protected",
-    "ProtectionFailed",
     "Protector",
     "RetryPolicy",
     "RoundingError",

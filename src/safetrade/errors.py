@@ -16,7 +16,6 @@ The tree::
     │   ├── AuthenticationFailed                  key, secret or passphrase wrong; stop
     │   ├── OrderRejected                         the exchange refused an order; fix the order
     │   └── OrderNotFound                         the exchange does not know an order
-    ├── ProtectionFailed                          a filled position could not be protected
     ├── CertificationError                        live mode without a valid certification
     └── BotContractError                          the bot to certify cannot be found or built
 
@@ -42,7 +41,6 @@ __all__ = [
     "OrderBuildError",
     "OrderNotFound",
     "OrderRejected",
-    "ProtectionFailed",
     "RoundingError",
     "SafetradeError",
     "SizingError",
@@ -155,10 +153,6 @@ class OrderRejected(ExchangeError):
 
 class OrderNotFound(ExchangeError):
     """The exchange does not know the order."""
-
-
-class ProtectionFailed(SafetradeError):
-    """A filled position could not be protected; see the protector's outcome."""
 
 
 class CertificationError(SafetradeError):

@@ -54,7 +54,6 @@ class TestHierarchy:
             "SizingError",
             "RoundingError",
             "OrderRejected",
-            "ProtectionFailed",
             "GuardRefused",
             "CertificationError",
         ):
