@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "safetrade.certification.conformance.cli",
         "run a bot through the incident and fault scenarios against the fake KuCoin",
     ),
+    "suite": (
+        "safetrade.certification.suite_runner",
+        "run safetrade's certification suite (covered, with property tests in parallel)",
+    ),
     "certify": (
         "safetrade.certification.cli",
         "turn a finished certification run into a signed artifact and report",
