@@ -15,7 +15,7 @@ from typing import Any
 import ccxt
 import pytest
 
-from safetrade.testing import FakeKucoin, MarketRules
+from safetrade.testing import FakeKucoin, FillPolicy, MarketRules
 
 _oids = itertools.count(1)
 
@@ -85,13 +85,30 @@ class TestRegularOrders:
             raw_order(client, type="market", funds="10.0000001")
         raised(excinfo, ccxt.BadRequest, "Funds increment invalid.")
 
-    def test_balance_insufficient(self, client: Any, ex: FakeKucoin) -> None:
-        """A market buy the balance cannot pay for -> InsufficientFunds, nothing fills."""
-        with pytest.raises(ccxt.BaseError) as excinfo:
-            client.create_order("SOL/USDT", "market", "buy", 10)
-        raised(excinfo, ccxt.InsufficientFunds, "Balance insufficient!")
-        assert ex.balance("USDT").available == Decimal(1000)
-        assert ex.fills == ()
+    def test_market_buy_beyond_the_balance_fills_what_it_pays_for_and_cancels_the_rest(
+        self, client: Any, ex: FakeKucoin
+    ) -> None:
+        """KuCoin's way (and Feb 6's: 1.417 of 4.5 SOL): the default, not a 200004."""
+        order = client.create_order("SOL/USDT", "market", "buy", 10)
+        done = client.fetch_order(order["id"], "SOL/USDT")
+        assert Decimal(str(done["filled"])) == Decimal("9.9900")  # 1000 / (100 x 1.001), floored
+        assert done["status"] == "canceled"  # the unfilled rest, as KuCoin reports it
+        assert ex.balance("SOL").available == Decimal("9.9900")
+        assert ex.balance("USDT").available < Decimal("0.1")
+
+    def test_balance_insufficient_when_strict(self) -> None:
+        """FillPolicy.strict_balance(): a market buy the balance cannot pay -> 200004."""
+        with FakeKucoin(
+            balances={"USDT": Decimal(1000)},
+            prices={"SOL/USDT": Decimal(100)},
+            fill_policy=FillPolicy.strict_balance(),
+        ) as strict:
+            client = strict.ccxt_client()
+            with pytest.raises(ccxt.BaseError) as excinfo:
+                client.create_order("SOL/USDT", "market", "buy", 10)
+            raised(excinfo, ccxt.InsufficientFunds, "Balance insufficient!")
+            assert strict.balance("USDT").available == Decimal(1000)
+            assert strict.fills == ()
 
     def test_limit_buy_beyond_balance_is_rejected(self, client: Any) -> None:
         """A resting limit buy whose hold exceeds the available balance -> InsufficientFunds."""

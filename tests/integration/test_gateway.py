@@ -12,7 +12,7 @@ from safetrade import AuthenticationFailed, ExchangeUnavailable, OrderRejected, 
 from safetrade.builder import OrderIntent, OrderPurpose, stop_loss_order
 from safetrade.errors import CertificationError
 from safetrade.gateway import Gateway
-from safetrade.testing import FakeKucoin, Fault, MarketRules
+from safetrade.testing import FakeKucoin, Fault, FillPolicy, MarketRules
 
 
 @pytest.fixture
@@ -67,11 +67,16 @@ class TestErrors:
         assert info.value.exchange_code in {"400004", "400005"}
         assert "KUCOIN_API_SECRET" in str(info.value)
 
-    def test_rejection_keeps_exchange_words(self, fake):
+    def test_rejection_keeps_exchange_words(self):
         """An order the exchange refuses raises OrderRejected with KuCoin's code and message."""
-        gateway = Gateway(fake.ccxt_client())
-        with pytest.raises(OrderRejected) as info:
-            gateway.submit_unguarded(_market_buy("too-big", amount="100"))
+        with FakeKucoin(
+            balances={"USDT": "123"},
+            prices={"SOL/USDT": "87.36"},
+            fill_policy=FillPolicy.strict_balance(),
+        ) as strict:
+            gateway = Gateway(strict.ccxt_client())
+            with pytest.raises(OrderRejected) as info:
+                gateway.submit_unguarded(_market_buy("too-big", amount="100"))
         assert info.value.exchange_code == "200004"
         assert "Balance insufficient" in info.value.exchange_message
 

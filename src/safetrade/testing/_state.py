@@ -41,12 +41,15 @@ class FillPolicy:
             down to ``baseIncrement``.
         up_to_balance: When the account cannot pay for the whole order, fill what the available
             balance covers (buy: size the quote balance pays for incl. the taker fee; sell: the
-            available base) instead of rejecting with 200004 "Balance insufficient!". This is what
-            KuCoin did in the incident: 1.417 SOL of a 4.5 SOL market buy with 123 USDT available.
+            available base) and cancel the rest, as KuCoin does
+            (https://www.kucoin.com/docs/rest/spot-trading/orders/place-order; and on Feb 6:
+            1.417 SOL of a 4.5 SOL market buy with 123 USDT available). The default: a fake that
+            rejected instead (200004 ``Balance insufficient!``) would be more protective than
+            KuCoin. :meth:`strict_balance` keeps the rejection for tests that want it.
     """
 
     fraction: Decimal = attrs.field(default=Decimal(1), converter=Decimal)
-    up_to_balance: bool = False
+    up_to_balance: bool = True
 
     @fraction.validator
     def _check_fraction(self, _attribute: object, value: Decimal) -> None:
@@ -63,6 +66,11 @@ class FillPolicy:
     def partial(cls, fraction: Decimal | str) -> FillPolicy:
         """Fill only ``fraction`` of every market order; cancel the rest."""
         return cls(fraction=Decimal(str(fraction)))
+
+    @classmethod
+    def strict_balance(cls) -> FillPolicy:
+        """Reject a market order the balance cannot pay for in full (200004), not KuCoin's way."""
+        return cls(up_to_balance=False)
 
     @classmethod
     def available_balance(cls) -> FillPolicy:
