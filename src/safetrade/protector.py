@@ -215,7 +215,6 @@ class Protector:
         self._sleep = sleep
         self._retry = retry or RetryPolicy()
         self._new_oid = new_oid
-        self._sent: list[str] = []
 
     # -- public ------------------------------------------------------------------------
 
@@ -235,27 +234,28 @@ class Protector:
         """
         fill = require_instance(fill, Fill, "fill", "pass entry.fill from safetrade.execute_entry")
         events: list[str] = []
+        # every clientOid this call sends, acknowledged or not: a stop KuCoin accepted whose
+        # answer was lost is live all the same, and must be cancelled if the position is sold.
+        # It is this call's own: never another position's orders
+        sent: list[str] = []
         market = self._with_retries(
             "load-market", fill.symbol, events, lambda: self._gateway.load_market(fill.symbol)
         )
         if market is None:
-            return self._flatten(None, fill, "could not load the market", [], events)
+            return self._flatten(None, fill, "could not load the market", [], sent, events)
         wanted = [(OrderPurpose.STOP_LOSS, stop_price)]
         if take_profit_price is not None:
             wanted.append((OrderPurpose.TAKE_PROFIT, take_profit_price))
         placed: list[tuple[OrderIntent, OrderStatus]] = []
-        # every clientOid sent, acknowledged or not: a stop KuCoin accepted whose answer was
-        # lost is live all the same, and must be cancelled if the position is sold
-        self._sent = []
         for purpose, price in wanted:
-            result = self._place(market, fill, purpose, price, events)
+            result = self._place(market, fill, purpose, price, sent, events)
             if isinstance(result, str):
-                return self._flatten(market, fill, result, placed, events)
+                return self._flatten(market, fill, result, placed, sent, events)
             market, intent, status = result
             placed.append((intent, status))
         confirmed = self._verify(fill, placed, events)
         if isinstance(confirmed, str):
-            return self._flatten(market, fill, confirmed, placed, events)
+            return self._flatten(market, fill, confirmed, placed, sent, events)
         log.info("position %s %s protected: %s", fill.amount, fill.symbol, "; ".join(events))
         return Protected(
             fill=fill,
@@ -489,6 +489,7 @@ class Protector:
         fill: Fill,
         purpose: OrderPurpose,
         price: Decimal,
+        sent: list[str],
         events: list[str],
     ) -> tuple[MarketSpec, OrderIntent, OrderStatus] | str:
         name = purpose.value
@@ -507,8 +508,8 @@ class Protector:
                     if outcome_unknown
                     else self._gateway.submit_unguarded
                 )
-                if intent.client_oid not in self._sent:
-                    self._sent.append(intent.client_oid)
+                if intent.client_oid not in sent:
+                    sent.append(intent.client_oid)
                 status = send(intent)
             except ExchangeUnavailable as exc:
                 outcome_unknown = True
@@ -572,6 +573,7 @@ class Protector:
         fill: Fill,
         reason: str,
         placed: Sequence[tuple[OrderIntent, OrderStatus]],
+        sent: Sequence[str],
         events: list[str],
     ) -> Outcome:
         self._raise_alert(
@@ -580,7 +582,7 @@ class Protector:
             fill.symbol,
             f"could not protect {fill.amount} {fill.symbol}: {reason}; flattening at market",
         )
-        orphans = self._cancel_protection(fill.symbol, placed, events)
+        orphans = self._cancel_protection(fill.symbol, placed, sent, events)
         if market is None:
             market = self._with_retries(
                 "load-market",
@@ -604,9 +606,13 @@ class Protector:
         return sold
 
     def _cancel_protection(
-        self, symbol: str, placed: Sequence[tuple[OrderIntent, OrderStatus]], events: list[str]
+        self,
+        symbol: str,
+        placed: Sequence[tuple[OrderIntent, OrderStatus]],
+        sent: Sequence[str],
+        events: list[str],
     ) -> list[str]:
-        """Cancel every protective order of this position, by id and by clientOid.
+        """Cancel every protective order of this position, by id and by the clientOids ``sent``.
 
         Returns:
             The clientOids that could not be cancelled (they may still be live).
@@ -619,7 +625,7 @@ class Protector:
                 self._cancel, symbol, status.order_id
             )):  # fmt: skip
                 orphans.append(intent.client_oid)
-        for oid in self._sent:
+        for oid in sent:
             if oid in by_id:
                 continue
             # sent, never acknowledged: it may be live under its clientOid

@@ -19,9 +19,10 @@ from tests.decisions import guard_allows
 from safetrade import PositionSide, plan_trade
 from safetrade.alerts import Alert
 from safetrade.entry import execute_entry
-from safetrade.errors import ConfigError, InvalidValue
+from safetrade.errors import ConfigError, ExchangeUnavailable, InvalidValue
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.killswitch import KillSwitch
+from safetrade.market import MarketSpec
 from safetrade.protector import Fill, Flattened, Halted, Protected, Protector, RetryPolicy
 from safetrade.testing import FakeKucoin, Fault, FillPolicy
 
@@ -355,3 +356,34 @@ def test_a_halt_whose_kill_switch_cannot_be_written_still_alerts_and_stays_engag
     assert restarted.kill_switch.write_error is not None
     with pytest.raises(ConfigError, match="cannot be written"):
         restarted.kill_switch.ensure_writable()  # what start-up and preflight check
+
+
+class _MarketsDown(Gateway):
+    """The real gateway whose market look-ups fail while ``down`` (a KuCoin outage)."""
+
+    down = False
+
+    def load_market(self, symbol: str, *, reload: bool = False) -> MarketSpec:
+        if self.down:
+            raise ExchangeUnavailable(f"loading market {symbol}", exchange_message="503")
+        return super().load_market(symbol, reload=reload)
+
+
+def test_a_failed_protection_never_cancels_another_positions_stops(fake: FakeKucoin) -> None:
+    """The clientOids a failed protection cleans up are its own position's, not the last one's.
+
+    They were kept on the Protector between calls: a second position whose market could not be
+    loaded cancelled the first position's stop-loss and take-profit by clientOid, leaving it bare.
+    """
+    gateway = _MarketsDown(fake.ccxt_client())
+    world = World(fake, gateway=gateway)
+    fill = world.enter()
+    first = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(110))
+    assert isinstance(first, Protected)
+    assert first.take_profit is not None
+    gateway.down = True
+    second = world.protector.protect(fill, stop_price=Decimal(95))
+    assert isinstance(second, Halted)  # could not load the market, so could not sell either
+    live = {o.client_oid for o in world.live_stops()}
+    assert live == {first.stop_loss.client_oid, first.take_profit.client_oid}
+    assert "cancel_stop_order_by_client_oid" not in world.fake.endpoints_called()
