@@ -242,20 +242,22 @@ class Protector:
             "load-market", fill.symbol, events, lambda: self._gateway.load_market(fill.symbol)
         )
         if market is None:
-            return self._flatten(None, fill, "could not load the market", [], sent, events)
+            return self._flatten(
+                None, fill, "could not load the market", [], sent=sent, events=events
+            )
         wanted = [(OrderPurpose.STOP_LOSS, stop_price)]
         if take_profit_price is not None:
             wanted.append((OrderPurpose.TAKE_PROFIT, take_profit_price))
         placed: list[tuple[OrderIntent, OrderStatus]] = []
         for purpose, price in wanted:
-            result = self._place(market, fill, purpose, price, sent, events)
+            result = self._place(market, fill, purpose, price, sent=sent, events=events)
             if isinstance(result, str):
-                return self._flatten(market, fill, result, placed, sent, events)
+                return self._flatten(market, fill, result, placed, sent=sent, events=events)
             market, intent, status = result
             placed.append((intent, status))
         confirmed = self._verify(fill, placed, events)
         if isinstance(confirmed, str):
-            return self._flatten(market, fill, confirmed, placed, sent, events)
+            return self._flatten(market, fill, confirmed, placed, sent=sent, events=events)
         log.info("position %s %s protected: %s", fill.amount, fill.symbol, "; ".join(events))
         return Protected(
             fill=fill,
@@ -489,6 +491,7 @@ class Protector:
         fill: Fill,
         purpose: OrderPurpose,
         price: Decimal,
+        *,
         sent: list[str],
         events: list[str],
     ) -> tuple[MarketSpec, OrderIntent, OrderStatus] | str:
@@ -573,6 +576,7 @@ class Protector:
         fill: Fill,
         reason: str,
         placed: Sequence[tuple[OrderIntent, OrderStatus]],
+        *,
         sent: Sequence[str],
         events: list[str],
     ) -> Outcome:
