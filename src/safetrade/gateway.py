@@ -222,17 +222,16 @@ class Gateway:
 
     def free_balance(self, currency: str) -> Decimal:
         """Free (available) balance of ``currency`` as the exchange reports it."""
-        with self._translate(f"fetching the {currency} balance"):
-            balance = self._exchange.fetch_balance()
-        free = (balance.get(currency) or {}).get("free")
-        return _dec(free, f"free {currency}") or Decimal(0)
+        return self._balance(currency, "free")
 
     def total_balance(self, currency: str) -> Decimal:
         """Everything held of ``currency``: free plus what resting orders hold."""
+        return self._balance(currency, "total")
+
+    def _balance(self, currency: str, kind: str) -> Decimal:
         with self._translate(f"fetching the {currency} balance"):
             balance = self._exchange.fetch_balance()
-        total = (balance.get(currency) or {}).get("total")
-        return _dec(total, f"total {currency}") or Decimal(0)
+        return _dec((balance.get(currency) or {}).get(kind), f"{kind} {currency}") or Decimal(0)
 
     def last_price(self, symbol: str) -> Decimal:
         """Last traded price of ``symbol``."""

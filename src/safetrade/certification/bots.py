@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import re
 from typing import TYPE_CHECKING, cast
 
 import attrs
 
+from safetrade.certification.closure import normalise
 from safetrade.certification.contract import ENTRY_POINT_GROUP
 from safetrade.errors import BotContractError
 
@@ -70,10 +70,6 @@ class BotUnderTest:
         return f"{who}{version} (package {self.package}, factory {self.factory_name})"
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _package_of(module: str) -> str:
     parts = module.split(".")
     # the reference bot (and any bot shipped inside safetrade) is a subpackage of safetrade;
@@ -90,11 +86,7 @@ def _distribution_of(package: str) -> tuple[str | None, str | None]:
     names = importlib.metadata.packages_distributions().get(top, [])
     if not names:
         return None, None
-    name = names[0]
-    try:
-        return name, importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - listed but gone
-        return name, None
+    return names[0], _version(names[0])
 
 
 def _version(name: str) -> str | None:
@@ -106,8 +98,8 @@ def _version(name: str) -> str | None:
 
 def _entry_points(spec: str) -> list[importlib.metadata.EntryPoint]:
     group = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-    wanted = _normalise(spec)
-    by_dist = [ep for ep in group if ep.dist is not None and _normalise(ep.dist.name) == wanted]
+    wanted = normalise(spec)
+    by_dist = [ep for ep in group if ep.dist is not None and normalise(ep.dist.name) == wanted]
     return by_dist or [ep for ep in group if ep.name == spec]
 
 

@@ -14,7 +14,13 @@ import re
 
 from safetrade.certification.digest import TreeError, package_location, sha256_hex, tree_files
 
-__all__ = ["CCXT_PARTS", "ccxt_files", "describe_differences", "runtime_distributions"]
+__all__ = [
+    "CCXT_PARTS",
+    "ccxt_files",
+    "describe_differences",
+    "normalise",
+    "runtime_distributions",
+]
 
 #: The parts of ccxt a KuCoin request goes through: the exchange class, its API table, and
 #: the shared base (signing, precision, errors, HTTP).
@@ -41,7 +47,8 @@ def ccxt_files() -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _normalise(name: str) -> str:
+def normalise(name: str) -> str:
+    """A distribution name as packaging compares it (PEP 503)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -54,7 +61,7 @@ def _requirements(dist: importlib.metadata.Distribution) -> list[tuple[str, bool
             continue  # an optional extra is not installed because of this distribution
         match = _NAME.match(requirement)
         if match:
-            names.append((_normalise(match.group(1)), bool(marker.strip())))
+            names.append((normalise(match.group(1)), bool(marker.strip())))
     return names
 
 
@@ -65,11 +72,9 @@ def runtime_distributions(*roots: str) -> dict[str, str]:
     conditional (``; python_version < "3.11"``, ``; sys_platform == "win32"``): markers are
     not evaluated, so an absent conditional requirement is taken as not needed here.
     """
-    installed = {
-        _normalise(d.metadata["Name"] or ""): d for d in importlib.metadata.distributions()
-    }
+    installed = {normalise(d.metadata["Name"] or ""): d for d in importlib.metadata.distributions()}
     seen: dict[str, str] = {}
-    pending = [(_normalise(r), False) for r in roots if r]
+    pending = [(normalise(r), False) for r in roots if r]
     while pending:
         name, conditional = pending.pop()
         if name in seen:
