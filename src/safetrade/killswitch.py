@@ -115,11 +115,9 @@ class KillSwitch:
         Raises:
             ConfigError: Another process holds the lock.
         """
-        if self._path is None:
-            return
-        lock_path = self._path.with_name(self._path.name + ".lock").resolve()
-        if lock_path in _HELD:
-            return  # this process holds it already
+        lock_path = self._lock_path()
+        if lock_path is None or lock_path in _HELD:
+            return  # in memory, or this process holds it already
         try:
             import fcntl  # noqa: PLC0415 - POSIX only
         except ImportError:  # pragma: no cover - Windows: documented, not enforced
@@ -140,7 +138,17 @@ class KillSwitch:
 
     def release_instance_lock(self) -> None:
         """Let another bot process start on this kill switch (this bot has stopped)."""
-        release_instance_locks(self._path.parent if self._path is not None else None, self._path)
+        lock_path = self._lock_path()
+        handle = None if lock_path is None else _HELD.pop(lock_path, None)
+        if handle is not None:
+            handle.close()
+
+    def _lock_path(self) -> Path | None:
+        return (
+            None
+            if self._path is None
+            else self._path.with_name(self._path.name + ".lock").resolve()
+        )
 
     def ensure_writable(self) -> None:
         """Refuse to start a bot whose kill switch could not be persisted when it is needed.
@@ -198,11 +206,8 @@ class KillSwitch:
         self._path.write_text(json.dumps(attrs.asdict(state)), encoding="utf-8")
 
 
-def release_instance_locks(under: Path | None, only: Path | None = None) -> None:
-    """Release this process's instance locks in folder ``under`` (or just ``only``'s)."""
-    if under is None:
-        return
+def release_instance_locks(under: Path) -> None:
+    """Release this process's instance locks anywhere in folder ``under`` (a finished scenario)."""
     base = under.resolve()
-    wanted = None if only is None else only.with_name(only.name + ".lock").resolve()
-    for path in [p for p in _HELD if p.is_relative_to(base) and wanted in (None, p)]:
+    for path in [p for p in _HELD if p.is_relative_to(base)]:
         _HELD.pop(path).close()

@@ -46,7 +46,7 @@ from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
 from safetrade.protector import Fill, Outcome, Protected, Protector, RetryPolicy
-from safetrade.rounder import PositionSide, floor_to_step
+from safetrade.rounder import PositionSide, floor_to_step, require_instance
 
 __all__ = ["ReferenceBot", "Sync", "TradeResult"]
 
@@ -193,9 +193,12 @@ class ReferenceBot:
         """
         # a halt that cannot be written would read as clear after a restart: refuse now; and
         # a second bot process on this account (same kill-switch file) is refused
-        kill_switch = kwargs.pop("kill_switch", None) or KillSwitch(settings.kill_switch_file)
-        if not isinstance(kill_switch, KillSwitch):
-            raise TypeError("kill_switch must be a safetrade.KillSwitch")
+        kill_switch = require_instance(
+            kwargs.pop("kill_switch", None) or KillSwitch(settings.kill_switch_file),
+            KillSwitch,
+            "kill_switch",
+            "pass a safetrade.KillSwitch, or none for the settings' file",
+        )
         kill_switch.ensure_writable()
         if settings.is_live:
             from safetrade.certification import require_valid  # noqa: PLC0415 - live only
