@@ -21,9 +21,7 @@ __all__ = ["SCENARIOS", "TICKS", "Scenario"]
 
 #: Ticks a bot gets after a fill (or a restart) to have its stop-loss live.
 TICKS = 3
-_FREE = Decimal(123)
-_RISK = Decimal(1)
-_LAST = Decimal("87.36")
+_RISK = Decimal(1)  # RISK_PERCENT of LIVE_ENV
 LIVE_ENV = """\
 TRADING_MODE=live
 ACCOUNT_BALANCE_USD=123
@@ -65,17 +63,20 @@ def _started_or(stage: Stage, control: str, title: str) -> list[Finding]:
 def _trade_findings(stage: Stage) -> list[Finding]:
     """Sizing, balance and rounding of what the bot sent for the incident's signal."""
     bought, cost = stage.bought()
+    signal = stage.first_signal
+    if signal is None:  # the bot never started: nothing was signalled
+        raise ValueError("_trade_findings needs a signal sent")
     return [
         judges.risk_at_stop(
             bought=bought,
             cost=cost,
             stop_price=stage.live_stop_loss_price(),
-            signal_stop=Decimal("85.61"),
-            balance=_FREE,
+            signal_stop=signal.stop_loss,
+            balance=stage.setup.usdt,
             risk_percent=_RISK,
             rules=stage.rules,
         ),
-        judges.balance_check(stage.sent(), _FREE, _LAST, stage.rules),
+        judges.balance_check(stage.sent(), stage.setup.usdt, signal.entry_price, stage.rules),
     ]
 
 

@@ -96,6 +96,8 @@ class Stage:
         self.errors: list[str] = []
         self.slept = 0.0
         self.started = False
+        #: the first signal sent: the levels the judges compare the bot's orders with
+        self.first_signal: Signal | None = None
         self._instance: Any = None
         self._bot = bot
         now = datetime.now(UTC)
@@ -180,6 +182,8 @@ class Stage:
                 stop_loss=stop_loss,
                 take_profit=take_profit,
             )
+            if self.first_signal is None:
+                self.first_signal = signal
             self._call("on_signal", self._instance.on_signal, signal)
 
     def tick(self, times: int = 1) -> None:
