@@ -221,3 +221,15 @@ class TestStopOrderParameters:
         with pytest.raises(ccxt.BaseError) as excinfo:
             raw_stop(client, type="limit", size="1", stopPrice="90")
         raised(excinfo, ccxt.BadRequest, "price is required")
+
+
+def test_a_market_sell_beyond_the_coins_held_is_refused_not_partly_filled(
+    client: Any, ex: FakeKucoin
+) -> None:
+    """Only buys fill up to the balance: a fake that sold part of it would be more forgiving."""
+    ex.set_balance("SOL", Decimal(1))
+    with pytest.raises(ccxt.BaseError) as excinfo:
+        client.create_order("SOL/USDT", "market", "sell", 2)
+    raised(excinfo, ccxt.InsufficientFunds, "Balance insufficient!")
+    assert ex.balance("SOL").available == Decimal(1)
+    assert ex.fills == ()

@@ -42,13 +42,13 @@ Behaviour:
       sell (quote credited = funds - fee), exact Decimal, no rounding. allTickers reports the
       same rates, so ccxt's ``market['taker']`` matches.
     * Market orders fill at once at the last price set with :meth:`FakeKucoin.set_price`, by size
-      or by funds (size = funds / price rounded down to ``baseIncrement``). A market order the
-      available balance cannot pay for fills what it pays for and the rest is cancelled, as on
+      or by funds (size = funds / price rounded down to ``baseIncrement``). A market buy the
+      quote balance cannot pay for fills what it pays for and the rest is cancelled, as on
       KuCoin (Feb 6: 1.417 of 4.5 SOL); ``FillPolicy.strict_balance()`` rejects it with 200004
-      ``Balance insufficient!`` instead. :class:`FillPolicy` can also fill only a fraction; the
-      unfilled rest is cancelled like on KuCoin (``cancelExist: true``, ccxt status
-      ``canceled``). A market order on a symbol without a price is rejected with 400100 (ccxt
-      ``BadRequest``).
+      ``Balance insufficient!`` instead. A market sell beyond the coins held is always 200004.
+      :class:`FillPolicy` can also fill only a fraction; the unfilled rest is cancelled like on
+      KuCoin (``cancelExist: true``, ccxt status ``canceled``). A market order on a symbol
+      without a price is rejected with 400100 (ccxt ``BadRequest``).
     * Limit orders that cross the last price fill at once at the last price (taker). Others rest
       and hold funds (buy: price x size plus the larger fee rate, in quote; sell: size, in base)
       until the price reaches them; they then fill at their limit price as maker. Cancelling

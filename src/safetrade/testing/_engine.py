@@ -289,7 +289,11 @@ class Engine:
         else:
             affordable = market.truncate_size(self.balance(market.base).available)
         if size > affordable:
-            if not policy.up_to_balance or affordable <= 0:
+            # KuCoin fills a market *buy* by size from the quote balance up to what it pays for
+            # (Feb 6: 1.417 of 4.5 SOL; "market by size may briefly freeze the whole quote
+            # balance": shared/reference/kucoin-wire.md §4). A sell holds its size in base:
+            # nothing documents a partial fill of a sell beyond the coins held, so it is refused
+            if order.side != "buy" or not policy.up_to_balance or affordable <= 0:
                 raise BALANCE_INSUFFICIENT.error()
             size = affordable
         self._store(order)

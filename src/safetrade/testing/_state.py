@@ -39,13 +39,14 @@ class FillPolicy:
     Attributes:
         fraction: Share of each market order that fills (1 = all). The filled size is rounded
             down to ``baseIncrement``.
-        up_to_balance: When the account cannot pay for the whole order, fill what the available
-            balance covers (buy: size the quote balance pays for incl. the taker fee; sell: the
-            available base) and cancel the rest, as KuCoin does
+        up_to_balance: When the quote balance cannot pay for a whole market *buy*, fill what it
+            pays for (taker fee included) and cancel the rest, as KuCoin does
             (https://www.kucoin.com/docs/rest/spot-trading/orders/place-order; and on Feb 6:
             1.417 SOL of a 4.5 SOL market buy with 123 USDT available). The default: a fake that
             rejected instead (200004 ``Balance insufficient!``) would be more protective than
-            KuCoin. :meth:`strict_balance` keeps the rejection for tests that want it.
+            KuCoin. :meth:`strict_balance` keeps the rejection for tests that want it. A market
+            *sell* beyond the available base is always rejected with 200004: nothing documents
+            KuCoin filling part of it, and a fake that did would be more forgiving.
     """
 
     fraction: Decimal = attrs.field(default=Decimal(1), converter=Decimal)
