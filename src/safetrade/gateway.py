@@ -78,6 +78,10 @@ class OrderStatus:
     trigger: str | None
 
 
+# newest done orders read when a clientOid lookup misses; the order just sent is the newest
+_DONE_PAGE = 100
+
+
 def _dec(value: object, what: str) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -292,7 +296,14 @@ class Gateway:
         return self.submit_unguarded(intent)
 
     def find(self, intent: OrderIntent) -> OrderStatus | None:
-        """The exchange's order with ``intent``'s ``clientOid``, or ``None`` if it has none."""
+        """The exchange's order with ``intent``'s ``clientOid``, or ``None`` if it has none.
+
+        KuCoin's lookup by clientOid differs by account type: on a classic account it sees only
+        *active* orders (a market order that filled before its response was lost is "not
+        exist"), on an HF account done orders too. So a miss there is checked against the
+        newest done orders before the caller may send again; a classic account's done list
+        (``GET /api/v1/orders?status=done``) carries each order's clientOid.
+        """
         if intent.is_stop_order:
             # untriggered stop orders are listed; that is the state a lost response leaves
             for order in self.open_stop_orders(intent.symbol):
@@ -305,8 +316,17 @@ class Gateway:
                     None, intent.symbol, {"clientOrderId": intent.client_oid}
                 )
         except OrderNotFound:
-            return None
+            return self._find_done(intent)
         return _status_from_ccxt(order)
+
+    def _find_done(self, intent: OrderIntent) -> OrderStatus | None:
+        with self._translate(f"looking up order {intent.client_oid} among done orders"):
+            done = self._exchange.fetch_closed_orders(intent.symbol, None, _DONE_PAGE)
+        for order in done:
+            status = _status_from_ccxt(order)
+            if status.client_oid == intent.client_oid:
+                return status
+        return None
 
     def fetch_order(self, order_id: str, symbol: str, *, stop: bool = False) -> OrderStatus:
         """Current state of an order (``stop=True`` for stop orders)."""

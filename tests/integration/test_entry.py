@@ -37,9 +37,16 @@ RETRY = RetryPolicy(attempts=3, backoff=(0.5, 1.0))
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeKucoin]:
-    with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "100"}) as ex:
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeKucoin]:
+    # classic unless a test asks for both account types (BOTH_ACCOUNTS)
+    hf = getattr(request, "param", "classic") == "hf"
+    with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "100"}, hf=hf) as ex:
         yield ex
+
+
+# KuCoin's clientOid lookup differs by account type (classic: active orders only), so every
+# lost-response recovery is proven on both
+BOTH_ACCOUNTS = pytest.mark.parametrize("fake", ["classic", "hf"], indirect=True)
 
 
 @pytest.fixture
@@ -196,6 +203,7 @@ def test_partial_fill_is_the_position_to_protect(sleeps):
     assert result.order.status == "canceled"
 
 
+@BOTH_ACCOUNTS
 def test_timeout_before_the_exchange_saw_it_is_resent_once(fake, gateway, sleeps):
     fake.inject("create_order", Fault.TIMEOUT)
     plan = _plan(gateway)
@@ -209,6 +217,7 @@ def test_timeout_before_the_exchange_saw_it_is_resent_once(fake, gateway, sleeps
     assert len(_entries(fake)) == 1
 
 
+@BOTH_ACCOUNTS
 def test_lost_response_is_found_by_client_oid_not_sent_twice(fake, gateway, sleeps):
     fake.inject("create_order", Fault.RESPONSE_LOST)
     plan = _plan(gateway)
@@ -232,6 +241,7 @@ def test_exchange_that_never_answers_leaves_the_outcome_unknown(fake, gateway, s
     assert _entries(fake) == []
 
 
+@BOTH_ACCOUNTS
 def test_lost_responses_on_every_attempt_still_never_duplicate(fake, gateway, sleeps):
     fake.inject("create_order", Fault.RESPONSE_LOST)
     fake.inject("fetch_order_by_client_oid", Fault.TIMEOUT, times=2)

@@ -42,6 +42,13 @@ def test_failing_create_changes_nothing(ex: FakeKucoin, client: Any, fault: Faul
     assert ex.balance("USDT").available == Decimal(1000)
 
 
+def _account(*, hf: bool) -> tuple[FakeKucoin, Any]:
+    fake = FakeKucoin(hf=hf, balances={"USDT": Decimal(1000)}, prices={"SOL/USDT": Decimal(100)})
+    kucoin = fake.ccxt_client()
+    kucoin.load_markets()
+    return fake, kucoin
+
+
 def test_response_lost_keeps_the_order(ex: FakeKucoin, client: Any) -> None:
     """RESPONSE_LOST: the client times out, but the order was accepted and filled."""
     ex.inject("create_order", Fault.RESPONSE_LOST)
@@ -50,19 +57,55 @@ def test_response_lost_keeps_the_order(ex: FakeKucoin, client: Any) -> None:
     (order,) = ex.orders.values()
     assert (order.client_oid, order.deal_size, order.is_active) == ("lost-1", Decimal(1), False)
     assert ex.balance("SOL").available == Decimal(1)
-    found = client.fetch_order(None, "SOL/USDT", {"clientOrderId": "lost-1"})
-    assert (found["id"], found["status"], found["filled"]) == (order.id, "closed", 1.0)
+    # the done order is listed with its clientOid (where a classic account must look for it)
+    (done,) = client.fetch_closed_orders("SOL/USDT")
+    assert (done["id"], done["clientOrderId"], done["filled"]) == (order.id, "lost-1", 1.0)
 
 
-def test_retry_after_lost_response_cannot_double_order(ex: FakeKucoin, client: Any) -> None:
-    """Retrying a lost create with the same clientOid is rejected (InvalidOrder), not doubled."""
-    ex.inject("create_order", Fault.RESPONSE_LOST)
-    params = {"clientOid": "retry-1"}
-    with pytest.raises(ccxt.RequestTimeout):
+def test_classic_lookup_by_client_oid_sees_only_active_orders() -> None:
+    """Classic: a filled order is "not exist." by clientOid, and its clientOid may be reused.
+
+    This is why a lost response on a classic account cannot be recovered by the clientOid
+    lookup alone (kucoin-api-docs issues 287 and 468).
+    """
+    ex, client = _account(hf=False)
+    with ex:
+        ex.inject("create_order", Fault.RESPONSE_LOST)
+        params = {"clientOid": "lost-1"}
+        with pytest.raises(ccxt.RequestTimeout):
+            client.create_order("SOL/USDT", "market", "buy", 1, None, params)
+        with pytest.raises(ccxt.OrderNotFound, match="order not exist"):
+            client.fetch_order(None, "SOL/USDT", {"clientOrderId": "lost-1"})
         client.create_order("SOL/USDT", "market", "buy", 1, None, params)
-    with pytest.raises(ccxt.InvalidOrder, match="clientOid duplicate"):
-        client.create_order("SOL/USDT", "market", "buy", 1, None, params)
-    assert len(ex.orders) == 1
+        assert [o.client_oid for o in ex.orders.values()] == ["lost-1", "lost-1"]
+        assert ex.balance("SOL").available == Decimal(2)
+
+
+def test_classic_duplicate_of_an_active_client_oid_is_400100() -> None:
+    """Classic: an active order's clientOid sent again is BadRequest clientOidDuplicated."""
+    ex, client = _account(hf=False)
+    with ex:
+        client.create_order("SOL/USDT", "limit", "buy", 1, 90, {"clientOid": "rest-1"})
+        found = client.fetch_order(None, "SOL/USDT", {"clientOrderId": "rest-1"})
+        assert found["status"] == "open"
+        with pytest.raises(ccxt.BadRequest, match="clientOidDuplicated"):
+            client.create_order("SOL/USDT", "limit", "buy", 1, 90, {"clientOid": "rest-1"})
+        assert len(ex.orders) == 1
+
+
+def test_hf_lookup_by_client_oid_sees_done_orders_and_refuses_a_retry() -> None:
+    """HF: a filled order is found by clientOid, and sending its clientOid again is 126044."""
+    ex, client = _account(hf=True)
+    with ex:
+        ex.inject("create_order", Fault.RESPONSE_LOST)
+        params = {"clientOid": "retry-1"}
+        with pytest.raises(ccxt.RequestTimeout):
+            client.create_order("SOL/USDT", "market", "buy", 1, None, params)
+        found = client.fetch_order(None, "SOL/USDT", {"clientOrderId": "retry-1"})
+        assert (found["status"], found["filled"]) == ("closed", 1.0)
+        with pytest.raises(ccxt.InvalidOrder, match="clientOid duplicate"):
+            client.create_order("SOL/USDT", "market", "buy", 1, None, params)
+        assert len(ex.orders) == 1
     assert ex.balance("SOL").available == Decimal(1)
 
 

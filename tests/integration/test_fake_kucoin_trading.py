@@ -147,13 +147,17 @@ class TestLimitOrders:
         by_oid = {"clientOrderId": "mine-1"}
         assert client.fetch_order(None, "SOL/USDT", by_oid)["status"] == "open"
         client.cancel_order(None, "SOL/USDT", by_oid)
-        assert client.fetch_order(None, "SOL/USDT", by_oid)["status"] == "canceled"
+        # classic: the lookup by clientOid sees active orders only; by id it is cancelled
+        with pytest.raises(ccxt.OrderNotFound):
+            client.fetch_order(None, "SOL/USDT", by_oid)
+        (order,) = ex.orders
+        assert client.fetch_order(order, "SOL/USDT")["status"] == "canceled"
         assert ex.balance("USDT").holds == 0
 
     def test_duplicate_client_oid_on_live_order(self, ex: FakeKucoin, client: Any) -> None:
-        """A second order with a live order's clientOid is rejected: InvalidOrder."""
+        """A second order with a live order's clientOid is rejected (classic: BadRequest)."""
         client.create_order("SOL/USDT", "limit", "buy", 1, 90, {"clientOid": "dup-1"})
-        with pytest.raises(ccxt.InvalidOrder, match="clientOid duplicate"):
+        with pytest.raises(ccxt.BadRequest, match="clientOidDuplicated"):
             client.create_order("SOL/USDT", "limit", "buy", 1, 90, {"clientOid": "dup-1"})
         assert len(ex.orders) == 1
 

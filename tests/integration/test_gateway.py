@@ -89,15 +89,24 @@ class TestErrors:
             gateway.submit_unguarded(_market_buy("t-1"))
         assert fake.orders == {}
 
-    def test_lost_response_is_found_not_resent(self, fake):
-        """After a lost response, ensure_submitted_unguarded finds the order, never resends it."""
-        gateway = Gateway(fake.ccxt_client())
-        fake.inject("create_order", Fault.RESPONSE_LOST)
-        with pytest.raises(ExchangeUnavailable):
-            gateway.submit_unguarded(_market_buy("lost-1"))
-        found = gateway.ensure_submitted_unguarded(_market_buy("lost-1"))
-        assert len(fake.orders) == 1
-        assert found.order_id in fake.orders
+    @pytest.mark.parametrize("hf", [False, True], ids=["classic", "hf"])
+    def test_lost_response_is_found_not_resent(self, hf):
+        """After a lost response, ensure_submitted_unguarded finds the order, never resends it.
+
+        On a classic account the filled order is invisible to the clientOid lookup (active
+        orders only), so it is found among the done orders; on HF the lookup itself finds it.
+        """
+        with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}, hf=hf) as fake:
+            gateway = Gateway(fake.ccxt_client())
+            fake.inject("create_order", Fault.RESPONSE_LOST)
+            with pytest.raises(ExchangeUnavailable):
+                gateway.submit_unguarded(_market_buy("lost-1"))
+            found = gateway.ensure_submitted_unguarded(_market_buy("lost-1"))
+            assert len(fake.orders) == 1
+            assert found.order_id in fake.orders
+            assert (found.client_oid, found.filled) == ("lost-1", Decimal("0.5"))
+            looked = [c for c in fake.endpoints_called() if c in ("list_orders", "create_order")]
+            assert looked == (["create_order"] if hf else ["create_order", "list_orders"])
 
     def test_cancel_of_unknown_order_is_quiet(self, fake):
         """Cancelling an order that is already gone counts as cancelled."""

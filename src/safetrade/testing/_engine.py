@@ -14,6 +14,7 @@ from safetrade.testing._rules import MarketRules
 from safetrade.testing._state import ZERO, Balance, Fill, FillPolicy, Order, StopOrder
 from safetrade.testing._wire import (
     BALANCE_INSUFFICIENT,
+    CLASSIC_DUPLICATE_CLIENT_OID,
     DUPLICATE_CLIENT_OID,
     FUNDS_BELOW_MIN,
     PRICE_OUT_OF_RANGE,
@@ -50,7 +51,9 @@ class Engine:
         self.orders: dict[str, Order] = {}
         self.stop_orders: dict[str, StopOrder] = {}
         self.fills: list[Fill] = []
-        self._client_oids: set[str] = set()
+        # every regular order ever stored under a clientOid, oldest first (a triggered stop's
+        # order shares its stop's clientOid)
+        self._by_client_oid: dict[str, list[Order]] = {}
         self._seq = 0
 
     # --- ids, lookups --------------------------------------------------------------------
@@ -115,11 +118,29 @@ class Engine:
         kind = body.get("type", "limit")
         if kind not in ("limit", "market"):
             raise parameter_error("type must be limit or market")
-        # a retried create (e.g. after a lost response) must never become a second order, so a
-        # clientOid is single-use for the lifetime of the fake, like KuCoin's HF 126044 check
-        if client_oid is not None and client_oid in self._client_oids:
-            raise DUPLICATE_CLIENT_OID.error()
         return client_oid, market, str(side), str(kind)
+
+    def orders_with_client_oid(self, client_oid: str) -> list[Order]:
+        """Regular orders stored under ``client_oid``, oldest first."""
+        return list(self._by_client_oid.get(client_oid, ()))
+
+    def _check_client_oid_unused(self, client_oid: str | None, *, hf: bool) -> None:
+        """KuCoin's clientOid uniqueness, which differs by account type.
+
+        Classic (``POST /api/v1/orders``): only an *active* order's clientOid is taken; a done
+        order's may be used again (kucoin-api-docs issue 468, "only enforced on active orders"),
+        and the duplicate is 400100 ``validation.createOrder.clientOidDuplicated``.
+        HF (``POST /api/v1/hf/orders``): the clientOid of any order KuCoin still knows is taken
+        (126044 "clientOid duplicate", HF error codes,
+        https://www.kucoin.com/docs-new/rest/spot-trading/orders/add-order).
+        """
+        if client_oid is None:
+            return
+        known = self._by_client_oid.get(client_oid, ())
+        if hf and known:
+            raise DUPLICATE_CLIENT_OID.error()
+        if not hf and any(order.is_active for order in known):
+            raise CLASSIC_DUPLICATE_CLIENT_OID.error()
 
     @staticmethod
     def _amounts(
@@ -143,6 +164,7 @@ class Engine:
         """Validate and execute ``POST /api/v1/orders`` (or the HF twin); return the order."""
         client_oid, market, side, kind = self._parse_common(body, client_oid_required=not hf)
         price, size, funds = self._amounts(body, kind)
+        self._check_client_oid_unused(client_oid, hf=hf)
         active = sum(1 for o in self.orders.values() if o.is_active and o.symbol == market.symbol)
         if active >= MAX_ACTIVE_ORDERS:
             raise TOO_MANY_ORDERS.error()
@@ -179,6 +201,12 @@ class Engine:
             raise parameter_error("stop must be loss or entry")
         price, size, funds = self._amounts(body, kind)
         self._check_shape(market, kind, price, size, funds)
+        # the stop-order API is the same for both account types; an untriggered stop's
+        # clientOid is taken like an active classic order's
+        if client_oid is not None and any(
+            s.client_oid == client_oid and s.status == "NEW" for s in self.stop_orders.values()
+        ):
+            raise CLASSIC_DUPLICATE_CLIENT_OID.error()
         waiting = sum(
             1 for s in self.stop_orders.values() if s.status == "NEW" and s.symbol == market.symbol
         )
@@ -198,8 +226,6 @@ class Engine:
             created_at=self.clock(),
             time_in_force=str(body.get("timeInForce") or "GTC"),
         )
-        if client_oid is not None:
-            self._client_oids.add(client_oid)
         self.stop_orders[order.id] = order
         # KuCoin accepts a stop whose condition already holds and triggers it at once
         last = self.prices.get(market.symbol)
@@ -238,7 +264,7 @@ class Engine:
             order.id = f"5fa0c0de{self._next():016x}"
         order.updated_at = self.clock()
         if order.client_oid is not None:
-            self._client_oids.add(order.client_oid)
+            self._by_client_oid.setdefault(order.client_oid, []).append(order)
         self.orders[order.id] = order
 
     def _submit_limit(self, order: Order, market: MarketRules, last: Decimal | None) -> None:

@@ -62,10 +62,8 @@ class TradingHandlers:
         found: Order | None = None
         if order_id is not None:
             found = self.engine.orders.get(order_id)
-        else:
-            # the newest order with this clientOid (a triggered stop shares its clientOid)
-            matches = [o for o in self.engine.orders.values() if o.client_oid == client_oid]
-            found = matches[-1] if matches else None
+        elif client_oid is not None:
+            found = self._by_client_oid(client_oid, hf=call.hf)
         if (
             found is None
             or (symbol and found.symbol != symbol)
@@ -75,6 +73,21 @@ class TradingHandlers:
                 raise (HF_CANCEL_NOT_FOUND if call.hf else CANCEL_NOT_FOUND).error()
             raise (HF_ORDER_NOT_FOUND if call.hf else ORDER_NOT_FOUND).error()
         return found
+
+    def _by_client_oid(self, client_oid: str, *, hf: bool) -> Order | None:
+        """The order a by-clientOid lookup sees, per account type.
+
+        Classic "Get Single Active Order by clientOid" (``GET /api/v1/order/client-order/{id}``)
+        sees only *active* orders: "the system will prompt that the order does not exist if the
+        order does not exist or has been settled" (https://docs.kucoin.com/#get-single-active-
+        order-by-clientoid; kucoin-api-docs issue 287 asks in vain for done ones). HF "Get Order
+        By clientOid" sees done orders too (https://www.kucoin.com/docs-new/rest/spot-trading/
+        orders/get-order-by-clientoid). The newest matching order wins.
+        """
+        matches = self.engine.orders_with_client_oid(client_oid)
+        if not hf:
+            matches = [order for order in matches if order.is_active]
+        return matches[-1] if matches else None
 
     def _stop_view(self, stop: StopOrder) -> dict[str, object]:
         market = self.engine.markets[stop.symbol]

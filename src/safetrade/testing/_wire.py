@@ -104,6 +104,8 @@ PRICE_OUT_OF_RANGE = Rejection("400100", "price not in the given range!")  # Bad
 TOO_MANY_ORDERS = Rejection("200003", "Number of orders breached the limit")  # ExchangeError
 # KuCoin's HF API documents 126044 "clientOid duplicate"; ccxt maps the code to InvalidOrder.
 DUPLICATE_CLIENT_OID = Rejection("126044", "clientOid duplicate")
+# classic accounts: an active order's clientOid sent again (400100 -> ccxt BadRequest)
+CLASSIC_DUPLICATE_CLIENT_OID = Rejection("400100", "validation.createOrder.clientOidDuplicated")
 ORDER_NOT_FOUND = Rejection("400100", "order not exist.")  # OrderNotFound
 HF_ORDER_NOT_FOUND = Rejection("400100", "The order does not exist.")  # OrderNotFound
 CANCEL_NOT_FOUND = Rejection("400100", "order_not_exist_or_not_allow_to_cancel")  # OrderNotFound
