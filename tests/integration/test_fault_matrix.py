@@ -242,7 +242,7 @@ def _restart(flow: str, fake: FakeKucoin, settings: st.Settings, alerts: list[Al
 
 @pytest.mark.parametrize(("flow", "step", "fault", "times", "account"), FAULT_CASES)
 def test_a_fault_at_any_step_never_leaves_a_position_bare_and_silent(
-    tmp_path: Path, flow: str, step: str, fault: str, times: int, account: str
+    tmp_path: Path, *, flow: str, step: str, fault: str, times: int, account: str
 ) -> None:
     CASES.append(f"{flow}/{step}/{fault}/{times}/{account}")
     settings = _settings(tmp_path)
