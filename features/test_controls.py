@@ -469,7 +469,7 @@ def stop_loss_fired(
     loss = exchange.stop_orders[position.stop_loss.order_id]
     target = exchange.stop_orders[position.take_profit.order_id]
     assert (loss.status, target.status) == ("TRIGGERED", "CANCELLED")
-    sale = exchange.orders[loss.id]
+    sale = exchange.orders[loss.order_id]
     assert (sale.side, sale.deal_size) == ("sell", position.fill.amount)
     assert exchange.balance("SOL").total == 0
     assert _bot(startup).positions == []

@@ -125,7 +125,7 @@ def traded_while_down(
     exchange.set_price(SYMBOL, price)
     stops = exchange.stop_orders
     assert stops[_leg(closed, fired)].status == "TRIGGERED"
-    sale = exchange.orders[_leg(closed, fired)]
+    sale = exchange.orders[str(stops[_leg(closed, fired)].order_id)]
     assert (sale.side, sale.deal_size) == ("sell", closed.fill.amount)
     # nobody cancelled the other one: it is still live and covers coins that are gone
     assert stops[_leg(closed, other)].status == "NEW"
@@ -302,7 +302,7 @@ def fired_and_cancelled(
         (position,) = before.positions
         stops = {KINDS[name]: exchange.stop_orders[_leg(position, name)] for name in KINDS}
     assert (stops[KINDS[fired]].status, stops[KINDS[other]].status) == ("TRIGGERED", "CANCELLED")
-    sale = exchange.orders[stops[KINDS[fired]].id]
+    sale = exchange.orders[stops[KINDS[fired]].order_id]
     assert sale.side == "sell"
     assert sale.deal_size == stops[KINDS[fired]].size
     assert exchange.balance("SOL").total == 0

@@ -201,7 +201,7 @@ class TestStopOrders:
         """A stop-loss above the market is accepted and triggers immediately, as on KuCoin."""
         ex.set_balance("SOL", Decimal(1))
         stop = client.create_order("SOL/USDT", "market", "sell", 1, None, {"stopLossPrice": 110})
-        assert ex.orders[stop["id"]].deal_size == 1
+        assert ex.orders[ex.stop_orders[stop["id"]].order_id].deal_size == 1
         assert ex.balance("USDT").available == Decimal(1000) + 100 * (1 - FEE)
 
     def test_triggered_stop_without_funds_is_cancelled(self, ex: FakeKucoin, client: Any) -> None:

@@ -387,7 +387,7 @@ class Engine:
         stop.status, stop.triggered_at = "TRIGGERED", self.clock()
         market = self.markets[stop.symbol]
         order = Order(
-            id=stop.id,  # KuCoin keeps the stop order's id for the order it becomes
+            id="",  # a new regular id; the stop keeps its own (stop.order_id links them)
             client_oid=stop.client_oid,
             symbol=stop.symbol,
             side=stop.side,
@@ -409,6 +409,7 @@ class Engine:
             stop.failure = order.reason = exc.rejection.msg
             order.is_active, order.cancel_exist = False, True
             self._store(order)
+        stop.order_id = order.id
 
     # --- cancelling ------------------------------------------------------------------------
 
@@ -417,6 +418,16 @@ class Engine:
         self._release(order)
         order.is_active, order.cancel_exist = False, True
         order.updated_at = self.clock()
+
+    def cancel_all_orders(self, symbol: str | None) -> list[Order]:
+        """Cancel every active regular order (of ``symbol`` if given); return them, oldest first."""
+        cancelled = [
+            order for order in self.orders.values()
+            if order.is_active and (symbol is None or order.symbol == symbol)
+        ]  # fmt: skip
+        for order in cancelled:
+            self.cancel_order(order)
+        return cancelled
 
     def cancel_stop_order(self, stop: StopOrder) -> None:
         """Cancel an untriggered stop order (nothing is held, so nothing is released)."""

@@ -152,7 +152,24 @@ class TradingHandlers:
             return {"orderId": order.id, "clientOid": order.client_oid}
         return {"orderId": order.id}
 
+    def _classic_stop(self, call: Call) -> StopOrder | None:
+        """A stop order addressed by its ``vs…`` id on a classic regular-order endpoint.
+
+        Classic KuCoin answers these for stop ids (ccxt PR 11824); freqtrade reads and cancels
+        its KuCoin stop-loss exactly there (no ``stop`` flag). The HF endpoints do not: "HFT
+        does not support the Take Profit and Stop Loss type" (HF docs, fills ``stop`` field),
+        so on ``/api/v1/hf/orders/{id}`` a stop id is an unknown order.
+        """
+        order_id = call.groups.get("order_id")
+        if call.hf or order_id is None or order_id in self.engine.orders:
+            return None
+        return self.engine.stop_orders.get(order_id)
+
     def _fetch_order(self, call: Call) -> object:
+        stop = self._classic_stop(call)
+        if stop is not None:
+            became = self.engine.orders.get(stop.order_id) if stop.order_id else None
+            return ser.stop_as_classic_order(stop, became)
         return self._order_view(self._find_order(call), call)
 
     def _fetch_order_by_client_oid(self, call: Call) -> object:
@@ -174,6 +191,12 @@ class TradingHandlers:
         return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
 
     def _cancel_order(self, call: Call) -> object:
+        stop = self._classic_stop(call)
+        if stop is not None:
+            if stop.status != "NEW":
+                raise CANCEL_NOT_FOUND.error()
+            self.engine.cancel_stop_order(stop)
+            return {"cancelledOrderIds": [stop.id]}
         order = self._find_order(call, cancelling=True)
         self.engine.cancel_order(order)
         return {"orderId": order.id} if call.hf else {"cancelledOrderIds": [order.id]}
@@ -185,7 +208,50 @@ class TradingHandlers:
             return {"clientOid": order.client_oid}
         return {"cancelledOrderId": order.id, "clientOid": order.client_oid}
 
+    def _cancel_all_orders(self, call: Call) -> object:
+        """``DELETE /api/v1/orders`` (classic) or ``DELETE /api/v1/hf/orders`` (HF, one symbol).
+
+        Classic "Cancel all orders" cancels every active order, of one symbol if given, stop
+        orders excluded, and lists the ids (https://docs.kucoin.com/#cancel-all-orders). HF
+        "Cancel all HF orders by symbol" needs the symbol and answers ``"success"``
+        (https://www.kucoin.com/docs-new/rest/spot-trading/orders/cancel-all-orders-by-symbol).
+        """
+        symbol = self._hf_symbol(call)
+        if symbol:
+            self.engine.market(symbol)
+        cancelled = self.engine.cancel_all_orders(symbol)
+        return "success" if call.hf else {"cancelledOrderIds": [o.id for o in cancelled]}
+
+    def _cancel_all_hf_orders(self, _call: Call) -> object:
+        """``DELETE /api/v1/hf/orders/cancelAll``: every symbol, answered per symbol.
+
+        https://www.kucoin.com/docs-new/rest/spot-trading/orders/cancel-all-orders
+        """
+        cancelled = self.engine.cancel_all_orders(None)
+        symbols = list(dict.fromkeys(order.symbol for order in cancelled))
+        return {"succeedSymbols": symbols, "failedSymbols": []}
+
     # --- stop orders -------------------------------------------------------------------------
+
+    def _cancel_all_stop_orders(self, call: Call) -> object:
+        """``DELETE /api/v1/stop-order/cancel``: untriggered stops, by symbol and/or id list.
+
+        https://www.kucoin.com/docs-new/rest/spot-trading/orders/batch-cancel-stop-orders
+        """
+        symbol = call.query.get("symbol") or None
+        if symbol:
+            self.engine.market(symbol)
+        raw_ids = call.query.get("orderIds")
+        ids = {i for i in raw_ids.split(",") if i} if raw_ids else None
+        cancelled = [
+            stop for stop in self.engine.stop_orders.values()
+            if stop.status == "NEW"
+            and (symbol is None or stop.symbol == symbol)
+            and (ids is None or stop.id in ids)
+        ]  # fmt: skip
+        for stop in cancelled:
+            self.engine.cancel_stop_order(stop)
+        return {"cancelledOrderIds": [stop.id for stop in cancelled]}
 
     def _create_stop_order(self, call: Call) -> object:
         return {"orderId": self.engine.create_stop_order(call.body).id}

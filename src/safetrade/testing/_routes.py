@@ -35,7 +35,13 @@ from safetrade.testing._wire import (
 )
 
 _COID = r"(?P<client_oid>[^/]+)"
-_ID = r"(?P<order_id>[^/]+)"
+# KuCoin's own sub-resources under the order paths; none of them is ever read as an order id
+# (``/api/v1/hf/orders/cancelAll`` is "cancel everything", not "cancel order cancelAll")
+_SUB_RESOURCES = (
+    "cancel", "cancelAll", "sync", "multi", "alter", "active", "done", "symbols",
+    "client-order", "dead-cancel-all", "queryOrderByClientOid", "cancelOrderByClientOid",
+)  # fmt: skip
+_ID = rf"(?P<order_id>(?!(?:{'|'.join(_SUB_RESOURCES)})(?:/|$))[^/]+)"
 # (endpoint name, method, path regex, private). Order matters: specific paths before {id} paths.
 ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
     ("timestamp", "GET", r"^/api/v1/timestamp$", False),
@@ -67,6 +73,9 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
         True,
     ),
     ("cancel_order", "DELETE", rf"^/api/v1/(?P<hf>hf/)?orders/{_ID}$", True),
+    ("cancel_all_orders", "DELETE", r"^/api/v1/(?P<hf>hf/)?orders$", True),
+    ("cancel_all_hf_orders", "DELETE", r"^/api/v1/hf/orders/cancelAll$", True),
+    ("cancel_all_stop_orders", "DELETE", r"^/api/v1/stop-order/cancel$", True),
     ("list_stop_orders", "GET", r"^/api/v1/stop-order$", True),
     ("fetch_stop_order_by_client_oid", "GET", r"^/api/v1/stop-order/queryOrderByClientOid$", True),
     ("fetch_stop_order", "GET", rf"^/api/v1/stop-order/{_ID}$", True),

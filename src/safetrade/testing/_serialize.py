@@ -53,6 +53,38 @@ def classic_order(order: Order) -> dict[str, object]:
     return item
 
 
+def stop_as_classic_order(stop: StopOrder, became: Order | None) -> dict[str, object]:
+    """A stop order read through classic ``GET /api/v1/orders/{id}`` (its ``vs…`` id).
+
+    ccxt PR 11824 (2022, the freqtrade maintainer's test) shows KuCoin answering a plain
+    ``fetch_order`` of a ``vs…`` id in the classic order shape with the stop fields, and a
+    stop cancelled through ``DELETE /api/v1/orders/{id}`` as ``isActive: false, cancelExist:
+    false``. What it shows once the stop triggered is not documented anywhere we found; the
+    fake shows the execution of the order the stop became (so nothing is invented).
+    """
+    view = Order(
+        id=stop.id,
+        client_oid=stop.client_oid,
+        symbol=stop.symbol,
+        side=stop.side,
+        type=stop.type,
+        price=stop.price,
+        size=stop.size,
+        funds=stop.funds,
+        created_at=stop.created_at,
+        time_in_force=stop.time_in_force,
+        fee_currency=stop.symbol.partition("-")[2],
+        is_active=stop.status == "NEW" or (became is not None and became.is_active),
+        stop=stop.stop,
+        stop_price=stop.stop_price,
+        stop_triggered=stop.status == "TRIGGERED",
+    )
+    if became is not None:
+        view.deal_size, view.deal_funds, view.fee = became.deal_size, became.deal_funds, became.fee
+        view.cancel_exist, view.reason = became.cancel_exist, became.reason
+    return classic_order(view)
+
+
 def hf_order(order: Order) -> dict[str, object]:
     """``GET /api/v1/hf/orders/{id}`` shape (``active``, remaining/cancelled amounts)."""
     item = _common(order)

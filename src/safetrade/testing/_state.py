@@ -119,7 +119,9 @@ class StopOrder:
 
     ``status`` is ``NEW``, ``TRIGGERED`` or ``CANCELLED`` (the last one only inside the fake: KuCoin
     forgets cancelled stop orders). ``failure`` is the KuCoin message of a triggered stop order
-    whose order was cancelled at trigger time (e.g. ``Balance insufficient!``).
+    whose order was cancelled at trigger time (e.g. ``Balance insufficient!``). A triggered stop
+    becomes a regular order with a new 24-hex id and the stop's clientOid (``order_id``; ccxt PR
+    18747 shows a ``vs…`` stop event followed by the hex-id order it became).
     """
 
     id: str
@@ -137,6 +139,7 @@ class StopOrder:
     status: str = "NEW"
     triggered_at: int | None = None
     failure: str | None = None
+    order_id: str | None = None  # the regular order it became when it triggered
 
 
 @attrs.frozen
