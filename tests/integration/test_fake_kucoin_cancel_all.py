@@ -13,12 +13,11 @@ from safetrade.testing import FakeKucoin
 
 
 def _fake(*, hf: bool) -> FakeKucoin:
-    fake = FakeKucoin(
+    return FakeKucoin(
         hf=hf,
         balances={"USDT": Decimal(10_000), "SOL": Decimal(10), "BTC": Decimal(1)},
         prices={"SOL/USDT": Decimal(100), "BTC/USDT": Decimal(50_000)},
     )
-    return fake
 
 
 @pytest.fixture(params=["classic", "hf"])
