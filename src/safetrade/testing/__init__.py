@@ -56,14 +56,24 @@ Behaviour:
     * Stop orders (``/api/v1/stop-order``) hold nothing while untriggered. ``stop: loss`` (the
       default) triggers when the last price is at or below ``stopPrice``, ``entry`` at or above;
       a stop whose condition already holds triggers when placed. A triggered stop becomes a
-      regular order with the same id and clientOid (``stop``/``stopTriggered`` set) executed as
-      above. If it cannot be paid for (or breaks minFunds) at that moment it is cancelled, as on
-      KuCoin: the order shows ``cancelExist: true`` with the reason in ``remark``, and
-      ``ex.stop_orders[id].failure`` holds KuCoin's message.
-    * clientOid is single-use for the lifetime of the fake (live or done, regular or stop): a
-      reuse is rejected with 126044 ``clientOid duplicate`` (ccxt ``InvalidOrder``). KuCoin's HF
-      API documents that check; applying it to done orders too means a retry after a lost
-      response can never create a second order, which is what a safety test needs to rely on.
+      regular order with a new id and the stop's clientOid (``stop``/``stopTriggered`` set;
+      ``ex.stop_orders[id].order_id`` names it) executed as above. If it cannot be paid for (or
+      breaks minFunds) at that moment it is cancelled, as on KuCoin: the order shows
+      ``cancelExist: true`` with the reason in ``remark``, and ``ex.stop_orders[id].failure``
+      holds KuCoin's message. On a classic account ``GET``/``DELETE /api/v1/orders/{stop id}``
+      read and cancel the stop order (ccxt PR 11824, what freqtrade relies on); HF order
+      endpoints do not know stop ids.
+    * clientOid follows KuCoin per account type. Classic: the lookup by clientOid sees only
+      active orders, an active order's clientOid sent again is 400100
+      ``validation.createOrder.clientOidDuplicated`` (ccxt ``BadRequest``), and a done order's
+      clientOid may be reused (kucoin-api-docs issues 287 and 468). HF: the lookup sees done
+      orders too and any known clientOid sent again is 126044 ``clientOid duplicate`` (ccxt
+      ``InvalidOrder``). An untriggered stop's clientOid is taken like an active order's.
+    * Cancel-all: ``DELETE /api/v1/orders`` (classic, ids), ``DELETE /api/v1/hf/orders``
+      (HF, one symbol, ``"success"``), ``DELETE /api/v1/hf/orders/cancelAll`` (HF, every
+      symbol) and ``DELETE /api/v1/stop-order/cancel`` (untriggered stops by symbol and/or
+      ``orderIds``). No KuCoin sub-path (``cancel``, ``cancelAll``, ``sync``, ``multi``...) is
+      ever read as an order id.
     * HF vs classic: ``hf=True`` answers the HF probe with ``true`` so ccxt uses
       ``/api/v1/hf/...`` (HF response shapes) and balance type ``trade_hf``. Both families work
       on the same single order book and account; the accounts endpoint only lists the account
