@@ -17,10 +17,14 @@ Example:
 Endpoints (names accepted by :meth:`FakeKucoin.inject`):
     Public: ``timestamp`` (GET /api/v1/timestamp), ``status`` (/api/v1/status), ``symbols``
     (/api/v2/symbols), ``currencies`` (/api/v3/currencies), ``all_tickers``
-    (/api/v1/market/allTickers), ``ticker`` (/api/v1/market/stats), ``contracts`` (futures host
-    /api/v1/contracts/active, always empty).
+    (/api/v1/market/allTickers), ``ticker`` (/api/v1/market/stats), ``candles``
+    (/api/v1/market/candles), ``level1`` (/api/v1/market/orderbook/level1), ``order_book``
+    (/api/v1/market/orderbook/level2_20 and level2_100), ``trades`` (/api/v1/market/histories),
+    ``contracts`` (futures host /api/v1/contracts/active, always empty).
     Private (signed): ``account_mode`` (/api/ua/v1/account/mode -> CLASSIC), ``margin_symbols``,
     ``isolated_symbols`` (empty), ``hf_status`` (/api/v1/hf/accounts/opened), ``accounts``,
+    ``full_order_book`` (/api/v3/market/orderbook/level2), ``trade_fees`` (/api/v1/trade-fees),
+    ``cancel_all_orders``, ``cancel_all_hf_orders``, ``cancel_all_stop_orders``,
     ``create_order`` (POST /api/v1/orders and /api/v1/hf/orders), ``create_stop_order`` (POST
     /api/v1/stop-order), ``list_orders`` (/api/v1/orders, /api/v1/hf/orders/active|done),
     ``fetch_order`` and ``cancel_order`` (/api/v1[/hf]/orders/{id}),
@@ -41,8 +45,18 @@ Behaviour:
       charged in the quote currency on top of a buy (quote debited = funds + fee) and out of a
       sell (quote credited = funds - fee), exact Decimal, no rounding. allTickers reports the
       same rates, so ccxt's ``market['taker']`` matches.
-    * Market orders fill at once at the last price set with :meth:`FakeKucoin.set_price`, by size
-      or by funds (size = funds / price rounded down to ``baseIncrement``). A market buy the
+    * Market data: the order book is generated around the last price from a :class:`BookShape`
+      (default: no spread, 100 levels of 1000 base a side); the ticker's best bid/ask and the
+      level1/level2 books come from it. Every last-price change and every fill is a trade on
+      the tape (``/market/histories``, last 100) and in the candles (one-minute buckets,
+      aggregated to any KuCoin interval, newest first, at most 1500). A :class:`PricePath`
+      loaded with :meth:`FakeKucoin.replay` is replayed a candle per :meth:`FakeKucoin.step`,
+      visiting open, then low and high (low first on a rising candle, high first on a falling
+      one), then close; each visit moves the last price, so stops and limits trigger.
+    * Market orders fill at once against the book around the last price, level by level
+      (within ``priceLimitRate`` of the last price; the rest is cancelled), by size or by funds
+      (size per level = funds / price rounded down to ``baseIncrement``); with the default book
+      an order of up to 1000 base fills at the last price set with :meth:`FakeKucoin.set_price`. A market buy the
       quote balance cannot pay for fills what it pays for and the rest is cancelled, as on
       KuCoin (Feb 6: 1.417 of 4.5 SOL); ``FillPolicy.strict_balance()`` rejects it with 200004
       ``Balance insufficient!`` instead. A market sell beyond the coins held is always 200004.
@@ -89,6 +103,7 @@ from __future__ import annotations
 
 from safetrade.testing._fake import TEST_API_KEY, TEST_API_SECRET, TEST_PASSPHRASE, FakeKucoin
 from safetrade.testing._faults import Fault
+from safetrade.testing._market_data import BookShape, Candle, PricePath
 from safetrade.testing._rules import BTC_USDT, SOL_USDT, MarketRules
 from safetrade.testing._server import LoopbackServer
 from safetrade.testing._state import Balance, Fill, FillPolicy, Order, RecordedRequest, StopOrder
@@ -102,6 +117,8 @@ __all__ = [
     "TEST_API_SECRET",
     "TEST_PASSPHRASE",
     "Balance",
+    "BookShape",
+    "Candle",
     "FakeKucoin",
     "Fault",
     "Fill",
@@ -109,6 +126,7 @@ __all__ = [
     "LoopbackServer",
     "MarketRules",
     "Order",
+    "PricePath",
     "RecordedRequest",
     "Rejection",
     "StopOrder",

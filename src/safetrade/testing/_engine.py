@@ -7,9 +7,21 @@ Money rules (fees, holds, partial fills) are documented on :class:`safetrade.tes
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
+import attrs
+
+from safetrade.testing._market_data import (
+    BookShape,
+    Candle,
+    CandleHistory,
+    Level,
+    PricePath,
+    book,
+    walk,
+)
 from safetrade.testing._rules import MarketRules
 from safetrade.testing._state import ZERO, Balance, Fill, FillPolicy, Order, StopOrder
 from safetrade.testing._wire import (
@@ -55,6 +67,13 @@ class Engine:
         # order shares its stop's clientOid)
         self._by_client_oid: dict[str, list[Order]] = {}
         self._seq = 0
+        self.book_shape = BookShape()
+        self.history = CandleHistory()
+        # trade tape per symbol, newest last: (sequence, price, size, taker side, time in ms)
+        self.tape: dict[str, deque[tuple[int, Decimal, Decimal, str, int]]] = {}
+        self.volume: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (size, funds)
+        self.paths: dict[str, deque[Candle]] = {}
+        self.tape_sequence = 0
 
     # --- ids, lookups --------------------------------------------------------------------
 
@@ -88,9 +107,22 @@ class Engine:
         if price <= 0:
             msg = f"price must be positive, got {price}"
             raise ValueError(msg)
+        previous = self.prices.get(symbol)
+        self._move(market, price)
+        if previous != price:
+            # someone else traded at the new price: the tape and the candle see one trade
+            side = "buy" if previous is None or price > previous else "sell"
+            self._record_trade(symbol, price, market.base_min_size, side, volume=False)
+        self._execute_crossed(market, price)
+
+    def _move(self, market: MarketRules, price: Decimal) -> None:
+        symbol = market.symbol
         self.prices[symbol] = price
         low, high = self.price_range.get(symbol, (price, price))
         self.price_range[symbol] = (min(low, price), max(high, price))
+
+    def _execute_crossed(self, market: MarketRules, price: Decimal) -> None:
+        symbol = market.symbol
         for order in list(self.orders.values()):
             if order.is_active and order.symbol == symbol and order.price is not None:
                 crossed = price <= order.price if order.side == "buy" else price >= order.price
@@ -99,6 +131,63 @@ class Engine:
         for stop in list(self.stop_orders.values()):
             if stop.status == "NEW" and stop.symbol == symbol:
                 self._maybe_trigger(stop, price)
+
+    def _record_trade(
+        self, symbol: str, price: Decimal, size: Decimal, side: str, *, volume: bool
+    ) -> None:
+        now = self.clock()
+        tape = self.tape.setdefault(symbol, deque(maxlen=100))  # KuCoin lists the last 100
+        self.tape_sequence += 1
+        tape.append((self.tape_sequence, price, size, side, now))
+        if volume:
+            self.history.trade(symbol, now // 1000, price, size)
+            old_size, old_funds = self.volume.get(symbol, (ZERO, ZERO))
+            self.volume[symbol] = (old_size + size, old_funds + size * price)
+        else:
+            self.history.tick(symbol, now // 1000, price)
+
+    # --- market data ------------------------------------------------------------------------
+
+    def book(self, symbol: str, depth: int) -> tuple[list[Level], list[Level]]:
+        """Bids and asks (best first) around the last price; empty before any price."""
+        market = self.market(symbol)
+        last = self.prices.get(symbol)
+        if last is None:
+            return [], []
+        return book(last, market.price_increment, self.book_shape, depth)
+
+    def load_path(self, symbol: str, path: PricePath, *, history: int) -> None:
+        """Queue ``path`` for :meth:`step`; its first ``history`` candles become the past.
+
+        The past is stamped to end in the current candle of the clock (bots reject stale
+        history), the last of it sets the last price, and each later step takes the next slot.
+        """
+        market = self.market(symbol)
+        if not 0 <= history <= len(path.candles):
+            msg = f"history must be within [0, {len(path.candles)}], got {history}"
+            raise ValueError(msg)
+        now = self.clock() // 1000 // path.interval * path.interval
+        shift = now - path.candles[max(history - 1, 0)].time
+        candles = [attrs.evolve(c, time=c.time + shift) for c in path.candles]
+        for candle in candles[:history]:
+            self.history.put(symbol, candle)
+        if history:
+            self._move(market, candles[history - 1].close)
+            self._execute_crossed(market, candles[history - 1].close)
+        self.paths[symbol] = deque(candles[history:])
+
+    def step(self, symbol: str) -> Candle | None:
+        """Replay the next candle of ``symbol``'s path; None when the path is exhausted."""
+        market = self.market(symbol)
+        queue = self.paths.get(symbol)
+        if not queue:
+            return None
+        candle = queue.popleft()
+        for price in candle.visits():
+            self._move(market, price)
+            self._execute_crossed(market, price)
+        self.history.put(symbol, candle)
+        return candle
 
     # --- placing orders -------------------------------------------------------------------
 
@@ -301,33 +390,44 @@ class Engine:
             raise no_market_price(market.symbol).error()
         if order.size is not None and order.size * last < market.min_funds:
             raise FUNDS_BELOW_MIN.error()
-        policy = self.fill_policy
-        if order.size is not None:
-            wanted = order.size
-        else:
+        buy = order.side == "buy"
+        bids, asks = self.book(market.symbol, self.book_shape.levels)
+        # price protection: a market order fills only within priceLimitRate of the last price
+        # and the rest is cancelled (KuCoin "Get Symbols List", priceLimitRate)
+        band = last * market.price_limit_rate
+        levels = [lv for lv in (asks if buy else bids) if abs(lv[0] - last) <= band]
+        step, rate = market.base_increment, market.taker_fee_rate
+        wanted = order.size
+        if wanted is None:
             assert order.funds is not None  # noqa: S101 - market orders carry size or funds
-            wanted = market.truncate_size(order.funds / last)
-        size = market.truncate_size(wanted * policy.fraction)
-        rate = market.taker_fee_rate
-        if order.side == "buy":
-            spendable = self.balance(market.quote).available
-            affordable = market.truncate_size(spendable / (last * (1 + rate)))
-        else:
-            affordable = market.truncate_size(self.balance(market.base).available)
-        if size > affordable:
+            wanted = walk(levels, size=None, funds=order.funds, step=step).size
+        size = market.truncate_size(wanted * self.fill_policy.fraction)
+        if buy:
             # KuCoin fills a market *buy* by size from the quote balance up to what it pays for
             # (Feb 6: 1.417 of 4.5 SOL; "market by size may briefly freeze the whole quote
-            # balance": shared/reference/kucoin-wire.md §4). A sell holds its size in base:
-            # nothing documents a partial fill of a sell beyond the coins held, so it is refused
-            if order.side != "buy" or not policy.up_to_balance or affordable <= 0:
+            # balance": shared/reference/kucoin-wire.md §4)
+            budget = self.balance(market.quote).available
+            taken = walk(levels, size=size, funds=None, step=step, fee_rate=rate, budget=budget)
+            book_allows = walk(levels, size=size, funds=None, step=step).size
+            if taken.size < book_allows and (not self.fill_policy.up_to_balance or not taken.takes):
                 raise BALANCE_INSUFFICIENT.error()
-            size = affordable
+        else:
+            # a sell holds its size in base: nothing documents a partial fill of a sell beyond
+            # the coins held, so it is refused
+            if size > market.truncate_size(self.balance(market.base).available):
+                raise BALANCE_INSUFFICIENT.error()
+            taken = walk(levels, size=size, funds=None, step=step)
         self._store(order)
-        if size > 0:
-            self._apply_fill(order, market, last, size, "taker")
+        for price, take in taken.takes:
+            self._apply_fill(order, market, price, take, "taker")
         order.is_active = False
-        # a market order never rests: what a partial fill leaves is cancelled, as on KuCoin
-        order.cancel_exist = size < wanted
+        # a market order never rests: what the book, the balance or a partial-fill policy
+        # leaves is cancelled, as on KuCoin
+        order.cancel_exist = taken.size < wanted
+        if taken.takes and taken.takes[-1][0] != last:
+            # walking the book moved the last price: resting orders and stops see it
+            self._move(market, taken.takes[-1][0])
+            self._execute_crossed(market, taken.takes[-1][0])
 
     def _apply_fill(
         self, order: Order, market: MarketRules, price: Decimal, size: Decimal, liquidity: str
@@ -345,6 +445,7 @@ class Engine:
         order.deal_funds += funds
         order.fee += fee
         order.updated_at = self.clock()
+        self._record_trade(order.symbol, price, size, order.side, volume=True)
         seq = self._next()
         self.fills.append(
             Fill(

@@ -15,6 +15,7 @@ import respx
 from safetrade.testing._auth import Credentials
 from safetrade.testing._engine import Engine
 from safetrade.testing._faults import Fault
+from safetrade.testing._market_data import BookShape, Candle, PricePath
 from safetrade.testing._routes import Api
 from safetrade.testing._rules import DEFAULT_MARKETS, MarketRules
 from safetrade.testing._server import LoopbackServer
@@ -55,6 +56,8 @@ class FakeKucoin:
         api_secret: Its secret.
         passphrase: Its passphrase.
         fill_policy: How much of a market order fills; default everything.
+        book: The order book's shape around the last price (spread, depth); market orders
+            walk it. Default: no spread, 100 levels of 1000 base each side.
     """
 
     def __init__(
@@ -69,14 +72,19 @@ class FakeKucoin:
         api_secret: str = TEST_API_SECRET,
         passphrase: str = TEST_PASSPHRASE,
         fill_policy: FillPolicy | None = None,
+        book: BookShape | None = None,
     ) -> None:
-        self.clock = clock or wall_clock_ms
+        base_clock = clock or wall_clock_ms
+        self._clock_offset_ms = 0
+        self.clock: Callable[[], int] = lambda: base_clock() + self._clock_offset_ms
         self.credentials = Credentials(api_key, api_secret, passphrase)
         self._engine = Engine(
             DEFAULT_MARKETS if markets is None else markets,
             self.clock,
             fill_policy or FillPolicy(),
         )
+        if book is not None:
+            self._engine.book_shape = book
         self._api = Api(self._engine, self.credentials, self.clock, hf=hf)
         self.router: respx.MockRouter = self._api.router()
         self.transport = httpx.MockTransport(self.router.handler)
@@ -160,6 +168,47 @@ class FakeKucoin:
         """Set the last trade price of ``symbol``; crossed limit and stop orders execute now."""
         with self._api.lock:
             self._engine.set_price(_kucoin_symbol(symbol), Decimal(str(price)))
+
+    def advance_clock(self, milliseconds: int) -> None:
+        """Move the fake's clock forward (time-based rules and candle times follow).
+
+        ccxt signs with the machine's clock, so a client talking to a fake moved by more than
+        KuCoin's ±5 s window must set ``options['timeDifference']`` (or call
+        ``load_time_difference()``), as it would against a real server whose clock differs.
+        """
+        if milliseconds < 0:
+            msg = f"the clock only moves forward, got {milliseconds} ms"
+            raise ValueError(msg)
+        with self._api.lock:
+            self._clock_offset_ms += milliseconds
+
+    def set_book(self, shape: BookShape) -> None:
+        """Change the order book's shape (spread, depth, size per level) from now on."""
+        with self._api.lock:
+            self._engine.book_shape = shape
+
+    def replay(self, symbol: str, path: PricePath, *, history: int = 0) -> None:
+        """Load a price path for ``symbol``; :meth:`step` then replays it a candle at a time.
+
+        Args:
+            symbol: ``SOL/USDT`` or ``SOL-USDT``.
+            path: The candles to replay.
+            history: How many of its first candles are already the past (served by the
+                candles endpoint, stamped to end at the clock's current candle; the last one's
+                close becomes the last price).
+        """
+        with self._api.lock:
+            self._engine.load_path(_kucoin_symbol(symbol), path, history=history)
+
+    def step(self, symbol: str) -> Candle | None:
+        """Replay the next candle: visit its prices in :meth:`Candle.visits` order.
+
+        Each visited price is a last-price change (crossed limit orders fill, stops trigger),
+        then the candle is recorded for the candles endpoint. Returns None at the end of the
+        path.
+        """
+        with self._api.lock:
+            return self._engine.step(_kucoin_symbol(symbol))
 
     def price(self, symbol: str) -> Decimal | None:
         """Return the last price of ``symbol``, or None when never set."""

@@ -18,6 +18,7 @@ from safetrade.testing._wire import (
     ORDER_NOT_FOUND,
     fmt,
     parameter_error,
+    query_int,
 )
 
 if TYPE_CHECKING:
@@ -282,8 +283,8 @@ class TradingHandlers:
 
     def _fills(self, call: Call) -> object:
         symbol = self._hf_symbol(call)
-        start = int(call.query.get("startAt") or 0)
-        end = int(call.query.get("endAt") or 2**62)
+        start = query_int(call.query, "startAt", 0)
+        end = query_int(call.query, "endAt", 0) or 2**62
         items = [
             ser.fill(f, hf=call.hf)
             for f in reversed(self.engine.fills)

@@ -21,6 +21,7 @@ from safetrade.testing._auth import Credentials, verify
 from safetrade.testing._engine import Engine
 from safetrade.testing._faults import Fault, FaultPlan
 from safetrade.testing._handlers import TradingHandlers
+from safetrade.testing._market_handlers import MarketDataHandlers
 from safetrade.testing._state import RecordedRequest
 from safetrade.testing._wire import (
     OK_CODE,
@@ -29,7 +30,6 @@ from safetrade.testing._wire import (
     URL_NOT_FOUND,
     KucoinError,
     Rejection,
-    fmt,
     ok,
     parameter_error,
 )
@@ -50,6 +50,12 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
     ("currencies", "GET", r"^/api/v3/currencies$", False),
     ("all_tickers", "GET", r"^/api/v1/market/allTickers$", False),
     ("ticker", "GET", r"^/api/v1/market/stats$", False),
+    ("candles", "GET", r"^/api/v1/market/candles$", False),
+    ("level1", "GET", r"^/api/v1/market/orderbook/level1$", False),
+    ("order_book", "GET", r"^/api/v1/market/orderbook/level2_(?P<depth>20|100)$", False),
+    ("full_order_book", "GET", r"^/api/v3/market/orderbook/level2$", True),
+    ("trades", "GET", r"^/api/v1/market/histories$", False),
+    ("trade_fees", "GET", r"^/api/v1/trade-fees$", True),
     ("contracts", "GET", r"^/api/v1/contracts/active$", False),
     ("account_mode", "GET", r"^/api/ua/v1/account/mode$", True),
     ("margin_symbols", "GET", r"^/api/v3/margin/symbols$", True),
@@ -129,7 +135,7 @@ def _rejection_for(fault: Fault | Rejection | None) -> Rejection | None:
     return None
 
 
-class Api(TradingHandlers):
+class Api(TradingHandlers, MarketDataHandlers):
     """Request pipeline plus one handler per endpoint (``_<endpoint name>``)."""
 
     def __init__(
@@ -246,30 +252,6 @@ class Api(TradingHandlers):
              "chains": []}
             for c in codes
         ]  # fmt: skip
-
-    def _ticker_item(self, symbol: str) -> dict[str, object]:
-        market = self.engine.markets[symbol]
-        last = self.engine.prices.get(symbol)
-        low, high = self.engine.price_range.get(symbol, (None, None))
-        fills = [f for f in self.engine.fills if f.symbol == symbol]
-        return {
-            "time": self.clock(), "symbol": symbol, "symbolName": symbol,
-            # the fake has no order book: best bid and ask both sit at the last price
-            "buy": fmt(last), "sell": fmt(last), "last": fmt(last),
-            "bestBidSize": "0", "bestAskSize": "0",
-            "changeRate": "0", "changePrice": "0", "high": fmt(high), "low": fmt(low),
-            "vol": fmt(sum((f.size for f in fills), Decimal(0))),
-            "volValue": fmt(sum((f.funds for f in fills), Decimal(0))),
-            "averagePrice": fmt(last),
-            "takerFeeRate": fmt(market.taker_fee_rate), "makerFeeRate": fmt(market.maker_fee_rate),
-            "takerCoefficient": "1", "makerCoefficient": "1",
-        }  # fmt: skip
-
-    def _all_tickers(self, _call: Call) -> object:
-        return {"time": self.clock(), "ticker": [self._ticker_item(s) for s in self.engine.markets]}
-
-    def _ticker(self, call: Call) -> object:
-        return self._ticker_item(self.engine.market(call.query.get("symbol")).symbol)
 
     def _contracts(self, _call: Call) -> object:
         return []

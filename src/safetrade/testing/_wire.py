@@ -84,6 +84,21 @@ def parse_decimal(value: object, name: str) -> Decimal | None:
     return number
 
 
+def query_int(query: dict[str, str], name: str, default: int) -> int:
+    """An integer query parameter; anything else is KuCoin's 400100, never a crash.
+
+    KuCoin publishes no text for a malformed number (``startAt=abc``); its generic 400100 is
+    "Parameter Error" (spot error codes, https://www.kucoin.com/docs/basic-info/errors-code/
+    spot-errors-code).
+    """
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit():
+        raise parameter_error(f"{name} must be an integer")
+    return int(raw)
+
+
 # --- error bodies ------------------------------------------------------------------------------
 
 
