@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from hypothesis import given
@@ -29,7 +30,7 @@ def test_a_candle_replay_visits_both_extremes_from_open_to_close(candle: Candle)
     assert visits[-1] == candle.close
     assert {candle.high, candle.low} <= set(visits)
     assert all(candle.low <= p <= candle.high for p in visits)
-    assert all(a != b for a, b in zip(visits, visits[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(visits))
     # a falling candle reaches its high before its low, a rising one its low before its high
     last = {price: i for i, price in enumerate(visits)}
     if candle.close < candle.open:

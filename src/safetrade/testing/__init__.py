@@ -53,16 +53,16 @@ Behaviour:
       loaded with :meth:`FakeKucoin.replay` is replayed a candle per :meth:`FakeKucoin.step`,
       visiting open, then low and high (low first on a rising candle, high first on a falling
       one), then close; each visit moves the last price, so stops and limits trigger.
-    * Market orders fill at once against the book around the last price, level by level
-      (within ``priceLimitRate`` of the last price; the rest is cancelled), by size or by funds
-      (size per level = funds / price rounded down to ``baseIncrement``); with the default book
-      an order of up to 1000 base fills at the last price set with :meth:`FakeKucoin.set_price`. A market buy the
-      quote balance cannot pay for fills what it pays for and the rest is cancelled, as on
-      KuCoin (Feb 6: 1.417 of 4.5 SOL); ``FillPolicy.strict_balance()`` rejects it with 200004
-      ``Balance insufficient!`` instead. A market sell beyond the coins held is always 200004.
+    * Market orders fill at once against the book around the last price, level by level (within
+      ``priceLimitRate`` of the last price; the rest is cancelled), by size or by funds (size per
+      level = funds / price rounded down to ``baseIncrement``); with the default book an order of up
+      to 1000 base fills at the last price set with :meth:`FakeKucoin.set_price`. A market buy the
+      quote balance cannot pay for fills what it pays for and the rest is cancelled, as on KuCoin
+      (Feb 6: 1.417 of 4.5 SOL); ``FillPolicy.strict_balance()`` rejects it with 200004 ``Balance
+      insufficient!`` instead. A market sell beyond the coins held is always 200004.
       :class:`FillPolicy` can also fill only a fraction; the unfilled rest is cancelled like on
-      KuCoin (``cancelExist: true``, ccxt status ``canceled``). A market order on a symbol
-      without a price is rejected with 400100 (ccxt ``BadRequest``).
+      KuCoin (``cancelExist: true``, ccxt status ``canceled``). A market order on a symbol without a
+      price is rejected with 400100 (ccxt ``BadRequest``).
     * Limit orders that cross the last price fill at once at the last price (taker). Others rest
       and hold funds (buy: price x size plus the larger fee rate, in quote; sell: size, in base)
       until the price reaches them; they then fill at their limit price as maker. Cancelling
