@@ -40,8 +40,9 @@ def test_a_replayed_path_is_served_as_kucoin_candles_newest_first() -> None:
     fake.replay("SOL/USDT", _path(), history=6)
     client = _client(fake)
     rows = client.publicGetMarketCandles({"symbol": "SOL-USDT", "type": "1min"})["data"]
-    # [time, open, close, high, low, volume, turnover], strings, newest first, ending now
-    assert [r[0] for r in rows] == [str(START + 3600 - 60 * i) for i in range(6)]
+    # [time, open, close, high, low, volume, turnover], strings, newest first, ending with the
+    # candle before the clock's (the first step replays the current one)
+    assert [r[0] for r in rows] == [str(START + 3540 - 60 * i) for i in range(6)]
     assert rows[0][1:5] == ["102", "97", "102", "97"]
     ohlcv = client.fetch_ohlcv("SOL/USDT", "1m")
     assert [c[4] for c in ohlcv] == [
@@ -60,9 +61,10 @@ def test_candles_aggregate_to_every_kucoin_interval() -> None:
     fake.replay("SOL/USDT", _path(), history=6)
     client = _client(fake)
     five = client.publicGetMarketCandles({"symbol": "SOL-USDT", "type": "5min"})["data"]
-    # 00:55-00:59 holds the first five candles (of 6 ending 01:00), 01:00 the last one
-    assert [r[0] for r in five] == [str(START + 3600), str(START + 3300)]
-    assert five[1][1:5] == ["100", "102", "102", "98"]
+    # the six candles end at 00:59: 00:55-00:59 holds the last five, 00:50-00:54 the first
+    assert [r[0] for r in five] == [str(START + 3300), str(START + 3000)]
+    assert five[0][1:5] == ["100", "97", "102", "97"]
+    assert five[1][1:5] == ["100", "100", "100", "100"]
     for kind in ("1min", "3min", "15min", "30min", "1hour", "2hour", "4hour", "6hour",
                  "8hour", "12hour", "1day", "1week", "1month"):  # fmt: skip
         rows = client.publicGetMarketCandles({"symbol": "SOL-USDT", "type": kind})["data"]
@@ -101,7 +103,7 @@ def test_stepping_a_path_triggers_the_stop_inside_a_candle() -> None:
         while (candle := fake.step("SOL/USDT")) is not None:
             if fake.stop_orders[stop["id"]].status == "TRIGGERED" and fill_at is None:
                 fill_at = candle.time
-        assert fill_at == NOW_MS // 1000 // 60 * 60 + 60
+        assert fill_at == NOW_MS // 1000 // 60 * 60  # the first step is the current candle
         (fill,) = fake.fills
         # a falling-then-rising candle (close 99 < open 100) visits the high first, then 94.5
         assert fill.price == Decimal("94.5")

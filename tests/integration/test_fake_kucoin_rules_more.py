@@ -184,7 +184,8 @@ def test_hf_order_history_and_cancel_by_client_oid() -> None:
         client.create_order("SOL/USDT", "limit", "buy", 1, 95, {"clientOid": "hf-rest"})
         done = client.privateGetHfOrdersDone({"symbol": "SOL-USDT", "limit": "1"})["data"]
         assert len(done["items"]) == 1
-        assert done["lastId"] == 0
+        # lastId is the last returned item's numeric id (KuCoin's HF examples), for the next page
+        assert done["lastId"] == int(done["items"][0]["id"][8:], 16) > 0
         with pytest.raises(ccxt.BadRequest, match="symbol is required"):
             client.privateGetHfOrdersDone({})
         cancelled = client.privateDeleteHfOrdersClientOrderClientOid(

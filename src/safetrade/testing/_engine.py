@@ -41,6 +41,15 @@ from safetrade.testing._wire import (
 )
 
 _CLIENT_OID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+# KuCoin's time-in-force strategies (place-order docs, classic and HF; kucoin-evidence 4.4)
+TIME_IN_FORCE = ("GTC", "GTT", "IOC", "FOK")
+# the only real text for a bad value: {"msg":"unknown timeInForce","code":"400100"} (JKorf/
+# Kucoin.Net issue 230, 2024; kucoin-evidence 4.4). ccxt raises BadRequest for it.
+UNKNOWN_TIME_IN_FORCE = Rejection("400100", "unknown timeInForce")
+# remark limits: classic "length cannot exceed 100 utf8 characters" (place order, stop order),
+# HF "cannot exceed 20 characters (ASCII)" (kucoin-evidence 4.3)
+CLASSIC_REMARK_MAX = 100
+HF_REMARK_MAX = 20
 MAX_ACTIVE_ORDERS = 200  # per pair, KuCoin docs
 MAX_STOP_ORDERS = 20  # untriggered per pair, KuCoin docs
 
@@ -73,6 +82,7 @@ class Engine:
         self.tape: dict[str, deque[tuple[int, Decimal, Decimal, str, int]]] = {}
         self.volume: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (size, funds)
         self.paths: dict[str, deque[Candle]] = {}
+        self.path_slots: dict[str, tuple[int, int]] = {}  # symbol -> (interval, last slot)
         self.tape_sequence = 0
 
     # --- ids, lookups --------------------------------------------------------------------
@@ -166,8 +176,10 @@ class Engine:
         if not 0 <= history <= len(path.candles):
             msg = f"history must be within [0, {len(path.candles)}], got {history}"
             raise ValueError(msg)
+        # the past ends with the candle before the clock's current one; the first step is
+        # the current candle
         now = self.clock() // 1000 // path.interval * path.interval
-        shift = now - path.candles[max(history - 1, 0)].time
+        shift = now - path.interval - path.candles[max(history - 1, 0)].time
         candles = [attrs.evolve(c, time=c.time + shift) for c in path.candles]
         for candle in candles[:history]:
             self.history.put(symbol, candle)
@@ -175,6 +187,7 @@ class Engine:
             self._move(market, candles[history - 1].close)
             self._execute_crossed(market, candles[history - 1].close)
         self.paths[symbol] = deque(candles[history:])
+        self.path_slots[symbol] = (path.interval, now - path.interval)
 
     def step(self, symbol: str) -> Candle | None:
         """Replay the next candle of ``symbol``'s path; None when the path is exhausted."""
@@ -183,6 +196,11 @@ class Engine:
         if not queue:
             return None
         candle = queue.popleft()
+        # stamped with the clock's current slot, or the next free one when steps outrun it
+        interval, previous = self.path_slots[symbol]
+        slot = max(self.clock() // 1000 // interval * interval, previous + interval)
+        candle = attrs.evolve(candle, time=slot)
+        self.path_slots[symbol] = (interval, slot)
         for price in candle.visits():
             self._move(market, price)
             self._execute_crossed(market, price)
@@ -208,6 +226,42 @@ class Engine:
         if kind not in ("limit", "market"):
             raise parameter_error("type must be limit or market")
         return client_oid, market, str(side), str(kind)
+
+    @staticmethod
+    def _remark(body: Mapping[str, object], *, hf: bool) -> str | None:
+        """The order's ``remark``: at most 100 characters (classic), 20 ASCII ones (HF)."""
+        remark = body.get("remark")
+        if remark is None:
+            return None
+        if not isinstance(remark, str):
+            raise parameter_error("remark must be a string")
+        if hf and (not remark.isascii() or len(remark) > HF_REMARK_MAX):
+            raise parameter_error(f"remark cannot exceed {HF_REMARK_MAX} ASCII characters")
+        if len(remark) > CLASSIC_REMARK_MAX:
+            raise parameter_error(f"remark cannot exceed {CLASSIC_REMARK_MAX} characters")
+        return remark
+
+    @staticmethod
+    def _time_in_force(body: Mapping[str, object], kind: str) -> str:
+        """The order's time in force: GTC (default), GTT, IOC or FOK, for limit orders only.
+
+        "Market order does not support the TimeInForce strategy" (HF place-order docs): the fake
+        ignores the field on a market order rather than rejecting it, and reports ``GTC`` as
+        KuCoin does for market orders (ccxt's recorded fetchClosedOrders response: a market
+        order with ``"timeInForce": "GTC"``). ``postOnly`` "is invalid when timeInForce is IOC
+        or FOK" (classic and HF docs): 400100. GTT is accepted and rests like GTC: the fake does
+        not expire orders after ``cancelAfter``.
+        """
+        if kind != "limit":
+            return "GTC"
+        value = body.get("timeInForce")
+        if value is None:
+            return "GTC"
+        if value not in TIME_IN_FORCE:
+            raise UNKNOWN_TIME_IN_FORCE.error()
+        if body.get("postOnly") is True and value in ("IOC", "FOK"):
+            raise parameter_error("postOnly is invalid when timeInForce is IOC or FOK")
+        return str(value)
 
     def orders_with_client_oid(self, client_oid: str) -> list[Order]:
         """Regular orders stored under ``client_oid``, oldest first."""
@@ -253,6 +307,8 @@ class Engine:
         """Validate and execute ``POST /api/v1/orders`` (or the HF twin); return the order."""
         client_oid, market, side, kind = self._parse_common(body, client_oid_required=not hf)
         price, size, funds = self._amounts(body, kind)
+        time_in_force = self._time_in_force(body, kind)
+        remark = self._remark(body, hf=hf)
         self._check_client_oid_unused(client_oid, hf=hf)
         active = sum(1 for o in self.orders.values() if o.is_active and o.symbol == market.symbol)
         if active >= MAX_ACTIVE_ORDERS:
@@ -269,9 +325,10 @@ class Engine:
             size=size,
             funds=funds,
             created_at=self.clock(),
-            time_in_force=str(body.get("timeInForce") or "GTC"),
+            time_in_force=time_in_force,
             post_only=body.get("postOnly") is True,
             fee_currency=market.quote,
+            reason=remark,  # echoed as "remark" (kucoin-evidence 4.3)
         )
         self._submit(order, market)
         return order
@@ -289,6 +346,9 @@ class Engine:
         if stop not in ("loss", "entry"):
             raise parameter_error("stop must be loss or entry")
         price, size, funds = self._amounts(body, kind)
+        time_in_force = self._time_in_force(body, kind)
+        # the stop-order API is the classic one for both account types: 100 characters
+        self._remark(body, hf=False)
         self._check_shape(market, kind, price, size, funds)
         # the stop-order API is the same for both account types; an untriggered stop's
         # clientOid is taken like an active classic order's
@@ -313,7 +373,7 @@ class Engine:
             stop=str(stop),
             stop_price=stop_price,
             created_at=self.clock(),
-            time_in_force=str(body.get("timeInForce") or "GTC"),
+            time_in_force=time_in_force,
         )
         self.stop_orders[order.id] = order
         # KuCoin accepts a stop whose condition already holds and triggers it at once

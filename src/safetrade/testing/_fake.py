@@ -13,6 +13,8 @@ import httpx
 import respx
 
 from safetrade.testing._auth import Credentials
+from safetrade.testing._control import PREFIX as CONTROL_PREFIX
+from safetrade.testing._control import Control
 from safetrade.testing._engine import Engine
 from safetrade.testing._faults import Fault
 from safetrade.testing._market_data import BookShape, Candle, PricePath
@@ -88,6 +90,7 @@ class FakeKucoin:
         self._api = Api(self._engine, self.credentials, self.clock, hf=hf)
         self.router: respx.MockRouter = self._api.router()
         self.transport = httpx.MockTransport(self.router.handler)
+        self._control = Control(self)
         self._servers: list[LoopbackServer] = []
         for currency, amount in {"USDT": Decimal(0), **(balances or {})}.items():
             self.set_balance(currency, Decimal(str(amount)))
@@ -134,13 +137,30 @@ class FakeKucoin:
 
         return ccxt.kucoin(self._client_config({"session": session_over(self.transport), **config}))
 
-    def serve(self, port: int = 0) -> LoopbackServer:
+    def handle_served(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request of a served fake: the control API, else KuCoin's routes."""
+        if request.url.path.startswith(CONTROL_PREFIX):
+            return self._control.handle(request)
+        return self.router.handler(request)
+
+    def serve(self, port: int = 0, *, max_requests: int | None = None) -> LoopbackServer:
         """Serve this fake over real HTTP on 127.0.0.1 (closed with the fake).
+
+        The server also answers the control API under ``/_safetrade/`` (see
+        ``safetrade.testing._control``).
 
         Args:
             port: TCP port, 0 for a free one.
+            max_requests: Keep at most this many recorded requests (older ones are dropped
+                in halves); a long-running server must bound its log.
         """
-        server = LoopbackServer(self.router.handler, port)
+        if max_requests is not None:
+            if max_requests < 1:
+                msg = f"max_requests must be at least 1, got {max_requests}"
+                raise ValueError(msg)
+            with self._api.lock:
+                self._api.max_recorded = max_requests
+        server = LoopbackServer(self.handle_served, port)
         self._servers.append(server)
         return server
 
@@ -284,6 +304,46 @@ class FakeKucoin:
         with self._api.lock:
             self._api.recorded.clear()
             self.router.reset()
+
+    def requests_since(self, sequence: int) -> dict[str, object]:
+        """Recorded requests with sequence number >= ``sequence`` (the control API's log view).
+
+        Returns:
+            ``{"next": N, "dropped": D, "requests": [...]}``: ask for ``since=N`` next time;
+            ``dropped`` counts records the bounded log already let go.
+        """
+        with self._api.lock:
+            first = self._api.dropped
+            items = [
+                {"seq": first + i, **attrs.asdict(r)}
+                for i, r in enumerate(self._api.recorded)
+                if first + i >= sequence
+            ]
+            return {"next": first + len(self._api.recorded), "dropped": first, "requests": items}
+
+    def snapshot(self) -> dict[str, object]:
+        """Balances, prices, orders, stop orders, fills and pending faults, as plain data."""
+        with self._api.lock:
+            engine = self._engine
+            return {
+                "now_ms": self.clock(),
+                "account": "hf" if self.hf else "classic",
+                "balances": {
+                    c: attrs.asdict(b) | {"total": b.total} for c, b in engine.balances.items()
+                },
+                "prices": dict(engine.prices),
+                "orders": [attrs.asdict(o) for o in engine.orders.values()],
+                "stop_orders": [attrs.asdict(o) for o in engine.stop_orders.values()],
+                "fills": [attrs.asdict(f) for f in engine.fills],
+                "faults": self._api.faults.pending(),
+                "book": attrs.asdict(engine.book_shape),
+                "fill_policy": attrs.asdict(engine.fill_policy),
+            }
+
+    def set_fill_policy(self, policy: FillPolicy) -> None:
+        """Change how market orders fill from now on."""
+        with self._api.lock:
+            self._engine.fill_policy = policy
 
     def endpoints_called(self) -> list[str]:
         """Endpoint names of the recorded requests, in order (handy in assertions)."""

@@ -79,6 +79,18 @@ class FaultPlan:
             queue.pop(0)
         return head.fault
 
+    def pending(self) -> dict[str, list[dict[str, object]]]:
+        """The armed faults per endpoint, in the order they will play."""
+        return {
+            endpoint: [
+                {"fault": a.fault.value if isinstance(a.fault, Fault) else attrs.asdict(a.fault),
+                 "left": a.left}
+                for a in queue
+            ]
+            for endpoint, queue in self._queues.items()
+            if queue
+        }  # fmt: skip
+
     def clear(self) -> None:
         """Disarm every pending fault."""
         self._queues.clear()

@@ -30,12 +30,49 @@ _Item = TypeVar("_Item", Order, StopOrder)
 
 
 def _int(call: Call, name: str, default: int, maximum: int) -> int:
+    """A paging parameter within ``[1, maximum]``; anything else is 400100, never a crash."""
     raw = call.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # isascii: str.isdigit() accepts digits int() refuses ("²")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise parameter_error(f"{name} must be an integer within [1, {maximum}]")
     return int(raw)
+
+
+def _time_window(call: Call) -> tuple[int, int]:
+    """``startAt``/``endAt`` in ms (400100 when not an integer); absent means unbounded."""
+    start = query_int(call.query, "startAt", 0)
+    end = query_int(call.query, "endAt", 0) or 2**62
+    return start, end
+
+
+def order_sequence(order_id: str) -> int:
+    """The numeric id an HF list uses for an order: its sequence number in the fake.
+
+    The fake's order ids end in the sequence number in hex (``5fa0c0de`` + 16 hex digits).
+    """
+    try:
+        return int(order_id[-16:], 16)
+    except ValueError:
+        return 0
+
+
+def _hf_page(items: Sequence[tuple[int, dict[str, object]]], call: Call) -> dict[str, object]:
+    """HF ``lastId`` paging of ``/api/v1/hf/orders/done`` and ``/api/v1/hf/fills``.
+
+    ``items`` are (numeric id, view), newest first. HF docs (kucoin-evidence 4.1): ``limit``
+    "Default 20, maximum 100"; ``lastId`` is "the id of the last data item from the previous
+    batch" and the next batch holds the items with id < ``lastId`` (HF ledgers: "the
+    information obtained < lastId"); the answer's ``lastId`` is the numeric id of the last item
+    returned (examples: ``"lastId": 19814995255305``), or 0 when nothing is returned.
+    """
+    limit = _int(call, "limit", 20, 100)
+    last_id = query_int(call.query, "lastId", 0)
+    if last_id < 0:
+        raise parameter_error("lastId must be a positive integer")
+    kept = [(number, view) for number, view in items if not last_id or number < last_id][:limit]
+    return {"lastId": kept[-1][0] if kept else 0, "items": [view for _, view in kept]}
 
 
 class TradingHandlers:
@@ -44,6 +81,11 @@ class TradingHandlers:
     engine: Engine
     clock: Callable[[], int]
     hf: bool
+
+    def _stop_remarks(self) -> dict[str, str]:
+        """The ``remark`` each stop order was placed with, by stop id (the record has no field)."""
+        remarks: dict[str, str] = self.__dict__.setdefault("_stop_remark_by_id", {})
+        return remarks
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -92,7 +134,8 @@ class TradingHandlers:
 
     def _stop_view(self, stop: StopOrder) -> dict[str, object]:
         market = self.engine.markets[stop.symbol]
-        return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate)
+        remark = self._stop_remarks().get(stop.id)
+        return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate, remark)
 
     def _find_stop(self, call: Call, *, cancelling: bool = False) -> StopOrder:
         order_id = call.groups.get("order_id")
@@ -170,7 +213,7 @@ class TradingHandlers:
         stop = self._classic_stop(call)
         if stop is not None:
             became = self.engine.orders.get(stop.order_id) if stop.order_id else None
-            return ser.stop_as_classic_order(stop, became)
+            return ser.stop_as_classic_order(stop, became, self._stop_remarks().get(stop.id))
         return self._order_view(self._find_order(call), call)
 
     def _fetch_order_by_client_oid(self, call: Call) -> object:
@@ -180,15 +223,20 @@ class TradingHandlers:
         state = call.groups.get("state") or call.query.get("status")
         if call.hf:
             self._hf_symbol(call)
+        start, end = _time_window(call)
         orders = [
             o for o in self._filtered(list(self.engine.orders.values()), call)
             if (state is None or o.is_active == (state == "active"))
+            # HF done orders are filtered by their last update, classic ones by creation (docs)
+            and start <= (o.updated_at if call.hf else o.created_at) <= end
         ]  # fmt: skip
-        views = [self._order_view(o, call) for o in orders]
         if call.hf and state == "active":
-            return views
+            return [self._order_view(o, call) for o in orders]
         if call.hf:
-            return {"lastId": 0, "items": views[: _int(call, "limit", 20, 100)]}
+            return _hf_page(
+                [(order_sequence(o.id), self._order_view(o, call)) for o in orders], call
+            )
+        views = [self._order_view(o, call) for o in orders]
         return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
 
     def _cancel_order(self, call: Call) -> object:
@@ -207,7 +255,10 @@ class TradingHandlers:
         self.engine.cancel_order(order)
         if call.hf:
             return {"clientOid": order.client_oid}
-        return {"cancelledOrderId": order.id, "clientOid": order.client_oid}
+        # "cancelledOcoOrderIds": null on a plain order (kucoin-universal-sdk 1.3.2
+        # test_cancel_order_by_client_oid_old_resp_model)
+        return {"cancelledOrderId": order.id, "clientOid": order.client_oid,
+                "cancelledOcoOrderIds": None}  # fmt: skip
 
     def _cancel_all_orders(self, call: Call) -> object:
         """``DELETE /api/v1/orders`` (classic) or ``DELETE /api/v1/hf/orders`` (HF, one symbol).
@@ -255,11 +306,19 @@ class TradingHandlers:
         return {"cancelledOrderIds": [stop.id for stop in cancelled]}
 
     def _create_stop_order(self, call: Call) -> object:
-        return {"orderId": self.engine.create_stop_order(call.body).id}
+        stop = self.engine.create_stop_order(call.body)  # validates remark (100 characters)
+        remark = call.body.get("remark")
+        if isinstance(remark, str):
+            self._stop_remarks()[stop.id] = remark
+        return {"orderId": stop.id}
 
     def _list_stop_orders(self, call: Call) -> object:
         # KuCoin lists only untriggered stop orders here
-        stops = [s for s in self.engine.stop_orders.values() if s.status == "NEW"]
+        start, end = _time_window(call)
+        stops = [
+            s for s in self.engine.stop_orders.values()
+            if s.status == "NEW" and start <= s.created_at <= end
+        ]  # fmt: skip
         views = [self._stop_view(s) for s in self._filtered(stops, call)]
         return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
 
@@ -283,16 +342,16 @@ class TradingHandlers:
 
     def _fills(self, call: Call) -> object:
         symbol = self._hf_symbol(call)
-        start = query_int(call.query, "startAt", 0)
-        end = query_int(call.query, "endAt", 0) or 2**62
-        items = [
-            ser.fill(f, hf=call.hf)
-            for f in reversed(self.engine.fills)
+        start, end = _time_window(call)
+        fills = [
+            f
+            for f in reversed(self.engine.fills)  # newest first
             if (not symbol or f.symbol == symbol)
             and call.query.get("orderId", f.order_id) == f.order_id
             and call.query.get("side", f.side) == f.side
             and start <= f.created_at <= end
         ]
         if call.hf:
-            return {"items": items[: _int(call, "limit", 20, 100)], "lastId": 0}
+            return _hf_page([(f.seq, ser.fill(f, hf=True)) for f in fills], call)
+        items = [ser.fill(f, hf=False) for f in fills]
         return ser.page(items, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))

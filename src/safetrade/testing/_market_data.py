@@ -302,11 +302,15 @@ class CandleHistory:
         row[5] += size * price
 
     def put(self, symbol: str, candle: Candle) -> None:
-        """Record a replayed candle as it is (its prices and volume)."""
-        self._buckets.setdefault(symbol, {})[candle.time] = [
-            candle.open, candle.high, candle.low, candle.close, candle.volume,
-            candle.volume * candle.close,
-        ]  # fmt: skip
+        """Record a replayed candle; trades already in its slot (our own fills) are kept."""
+        buckets = self._buckets.setdefault(symbol, {})
+        row = [candle.open, candle.high, candle.low, candle.close, candle.volume,
+               candle.volume * candle.close]  # fmt: skip
+        seen = buckets.get(candle.time)
+        if seen is not None:
+            row[1], row[2] = max(row[1], seen[1]), min(row[2], seen[2])
+            row[4], row[5] = row[4] + seen[4], row[5] + seen[5]
+        buckets[candle.time] = row
 
     def query(self, symbol: str, kind: str, start: int, end: int) -> list[list[str]]:
         """KuCoin's rows for ``[start, end)`` (``end`` 0: no bound), newest first, at most 1500."""

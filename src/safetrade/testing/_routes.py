@@ -152,6 +152,9 @@ class Api(TradingHandlers, MarketDataHandlers):
         self.hf = hf
         self.faults = FaultPlan(ENDPOINT_NAMES)
         self.recorded: list[RecordedRequest] = []
+        # a served fake runs for days: keep at most this many records (None: all, in tests)
+        self.max_recorded: int | None = None
+        self.dropped = 0  # records trimmed so far; recorded[i] has sequence dropped + i
         self.lock = threading.RLock()
 
     def router(self) -> respx.MockRouter:
@@ -195,6 +198,11 @@ class Api(TradingHandlers, MarketDataHandlers):
                 body=body if raw_body else None,
                 fault=_fault_name(fault),
             )
+            if self.max_recorded is not None and len(self.recorded) >= self.max_recorded:
+                # drop the older half at once (amortised O(1) per request)
+                cut = max(1, len(self.recorded) // 2)
+                del self.recorded[:cut]
+                self.dropped += cut
             index = len(self.recorded)
             self.recorded.append(record)
             if fault is Fault.TIMEOUT:

@@ -33,6 +33,8 @@ def _common(order: Order) -> dict[str, object]:
         "cancelAfter": 0,
         "channel": "API",
         "clientOid": order.client_oid,
+        # the request's remark, or why the fake cancelled the order itself (kucoin-evidence 4.3:
+        # classic docs show "remark": "", ccxt issue 15834 traces show null)
         "remark": order.reason,
         "tags": "partner:ccxt",
         "cancelExist": order.cancel_exist,
@@ -53,7 +55,9 @@ def classic_order(order: Order) -> dict[str, object]:
     return item
 
 
-def stop_as_classic_order(stop: StopOrder, became: Order | None) -> dict[str, object]:
+def stop_as_classic_order(
+    stop: StopOrder, became: Order | None, remark: str | None = None
+) -> dict[str, object]:
     """A stop order read through classic ``GET /api/v1/orders/{id}`` (its ``vs…`` id).
 
     ccxt PR 11824 (2022, the freqtrade maintainer's test) shows KuCoin answering a plain
@@ -78,10 +82,12 @@ def stop_as_classic_order(stop: StopOrder, became: Order | None) -> dict[str, ob
         stop=stop.stop,
         stop_price=stop.stop_price,
         stop_triggered=stop.status == "TRIGGERED",
+        reason=stop.failure or remark,
     )
     if became is not None:
         view.deal_size, view.deal_funds, view.fee = became.deal_size, became.deal_funds, became.fee
-        view.cancel_exist, view.reason = became.cancel_exist, became.reason
+        view.cancel_exist = became.cancel_exist
+        view.reason = became.reason or view.reason
     return classic_order(view)
 
 
@@ -102,12 +108,23 @@ def hf_order(order: Order) -> dict[str, object]:
         cancelledFunds="0",
         remainSize=fmt(remain),
         remainFunds="0",
+        # HF orders carry "tax" (kucoin-universal-sdk 1.3.2 api_order_test.py, get order by
+        # orderId / clientOid, open and closed lists; kucoin-evidence 4.2); the fake charges none
+        tax="0",
     )
     return item
 
 
-def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, object]:
-    """``GET /api/v1/stop-order/{id}`` shape."""
+def stop_order(
+    stop: StopOrder, taker: Decimal, maker: Decimal, remark: str | None = None
+) -> dict[str, object]:
+    """``GET /api/v1/stop-order/{id}`` shape.
+
+    ``remark`` is the one the request carried; a stop that failed at trigger time shows why
+    instead. ``relatedNo``, ``limitPrice``, ``pop`` and ``activateCondition`` are null in every
+    real sample (ccxt 4.5.90 parse_spot_order comment; kucoin-universal-sdk 1.3.2
+    test_get_stop_orders_list_resp_model), so the fake sends them null too.
+    """
     return {
         "id": stop.id,
         "symbol": stop.symbol,
@@ -127,8 +144,9 @@ def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, obj
         "visibleSize": None,
         "channel": "API",
         "clientOid": stop.client_oid,
-        "remark": stop.failure,
+        "remark": stop.failure or remark,
         "tags": "partner:ccxt",
+        "relatedNo": None,
         "orderTime": stop.created_at * 1_000_000,
         "domainId": "kucoin",
         "tradeSource": "USER",
@@ -140,6 +158,9 @@ def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, obj
         "stop": stop.stop,
         "stopTriggerTime": stop.triggered_at,
         "stopPrice": fmt(stop.stop_price),
+        "limitPrice": None,
+        "pop": None,
+        "activateCondition": None,
     }
 
 
@@ -165,7 +186,11 @@ def fill(item: Fill, *, hf: bool) -> dict[str, object]:
         "tradeType": "TRADE",
     }
     if hf:
-        out["id"] = item.seq
+        # HF fills: "id" and "tradeId" are JSON numbers (classic "tradeId" is a string), and
+        # "taxRate"/"tax" are present (kucoin-universal-sdk 1.3.2 api_order_test.py
+        # test_get_trade_history_resp_model; kucoin-evidence 4.2). The fill's sequence number
+        # serves as both; "id" is what HF paging's lastId refers to.
+        out.update(id=item.seq, tradeId=item.seq, taxRate="0", tax="0")
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +13,9 @@ import httpx
 __all__ = ["LoopbackServer"]
 
 Handler = Callable[[httpx.Request], httpx.Response]
+# far above any KuCoin request (a batch of 20 orders is a few KB); bigger bodies are refused
+# before they are read, so a runaway client cannot fill the fake's memory
+MAX_BODY_BYTES = 1 << 20
 
 
 class _Server(ThreadingHTTPServer):
@@ -32,8 +36,26 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Stay quiet; the fake records requests itself."""
 
+    def _refuse(self, status: int, reason: str) -> None:
+        # the body is not read: answer and hang up, as a front proxy does
+        payload = json.dumps({"code": str(status), "msg": reason}).encode()
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = self.headers.get("Content-Length") or "0"
+        if not raw_length.isascii() or not raw_length.isdigit():
+            self._refuse(400, "Bad Request: Content-Length")
+            return
+        length = int(raw_length)
+        if length > MAX_BODY_BYTES:
+            self._refuse(413, "Request Entity Too Large")
+            return
         body = self.rfile.read(length) if length else b""
         request = httpx.Request(
             self.command,
