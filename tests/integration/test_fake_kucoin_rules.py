@@ -173,7 +173,7 @@ class TestNotFound:
 
     def test_cancel_unknown_order(self, client: Any) -> None:
         """Cancelling an unknown order id -> OrderNotFound."""
-        with pytest.raises(ccxt.OrderNotFound, match="order_not_exist_or_not_allow_to_cancel"):
+        with pytest.raises(ccxt.OrderNotFound, match="Order not exist or not allow to be"):
             client.cancel_order("5fa0c0de00000000000000ff", "SOL/USDT")
 
     def test_cancel_filled_order(self, client: Any) -> None:
