@@ -124,8 +124,9 @@ CLASSIC_DUPLICATE_CLIENT_OID = Rejection("400100", "validation.createOrder.clien
 ORDER_NOT_FOUND = Rejection("400100", "order not exist.")  # OrderNotFound
 HF_ORDER_NOT_FOUND = Rejection("400100", "The order does not exist.")  # OrderNotFound
 # cancelling an order that is gone or done: KuCoin's text today (ccxt issue 27240, 2025-11;
-# the older "order_not_exist_or_not_allow_to_cancel" of kucoin-python-sdk issue 22 is retired)
-CANCEL_NOT_FOUND = Rejection("400100", "Order not exist or not allow to be cancelled")  # NotFound
+# the older "order_not_exist_or_not_allow_to_cancel" of kucoin-python-sdk issue 22 is retired);
+# ccxt raises OrderNotFound for it
+CANCEL_NOT_FOUND = Rejection("400100", "Order not exist or not allow to be cancelled")
 HF_CANCEL_NOT_FOUND = CANCEL_NOT_FOUND
 URL_NOT_FOUND = Rejection("404000", "Url Not Found", 404)  # NotSupported
 # auth (gateway) errors, in the order the gateway checks them
