@@ -23,7 +23,15 @@ from safetrade.testing._market_data import (
     walk,
 )
 from safetrade.testing._rules import MarketRules
-from safetrade.testing._state import ZERO, Balance, Fill, FillPolicy, Order, StopOrder
+from safetrade.testing._state import (
+    ZERO,
+    Balance,
+    Fill,
+    FillPolicy,
+    Order,
+    StopOrder,
+    order_sequence,
+)
 from safetrade.testing._wire import (
     BALANCE_INSUFFICIENT,
     CLASSIC_DUPLICATE_CLIENT_OID,
@@ -75,6 +83,12 @@ class Engine:
         # every regular order ever stored under a clientOid, oldest first (a triggered stop's
         # order shares its stop's clientOid)
         self._by_client_oid: dict[str, list[Order]] = {}
+        self._stops_by_client_oid: dict[str, list[StopOrder]] = {}
+        self._fills_by_order: dict[str, list[Fill]] = {}
+        # per symbol: resting (active) regular orders and untriggered stops, by id, oldest
+        # first; so price moves and open-order lists never scan the whole history
+        self._resting: dict[str, dict[str, Order]] = {}
+        self._waiting: dict[str, dict[str, StopOrder]] = {}
         self._seq = 0
         self.book_shape = BookShape()
         self.history = CandleHistory()
@@ -132,15 +146,32 @@ class Engine:
         self.price_range[symbol] = (min(low, price), max(high, price))
 
     def _execute_crossed(self, market: MarketRules, price: Decimal) -> None:
-        symbol = market.symbol
-        for order in list(self.orders.values()):
-            if order.is_active and order.symbol == symbol and order.price is not None:
-                crossed = price <= order.price if order.side == "buy" else price >= order.price
-                if crossed:
-                    self._fill_resting(order, market)
-        for stop in list(self.stop_orders.values()):
-            if stop.status == "NEW" and stop.symbol == symbol:
-                self._maybe_trigger(stop, price)
+        # at most 200 resting orders and 20 untriggered stops per pair (KuCoin's limits)
+        for order in list(self.resting(market.symbol)):
+            assert order.price is not None  # noqa: S101 - only limit orders rest
+            crossed = price <= order.price if order.side == "buy" else price >= order.price
+            if crossed:
+                self._fill_resting(order, market)
+        for stop in list(self.waiting(market.symbol)):
+            self._maybe_trigger(stop, price)
+
+    def resting(self, symbol: str | None) -> list[Order]:
+        """Active (resting) regular orders, of ``symbol`` or of every market, oldest first."""
+        if symbol is not None:
+            return list(self._resting.get(symbol, {}).values())
+        every = [o for orders in self._resting.values() for o in orders.values()]
+        return sorted(every, key=lambda o: order_sequence(o.id))
+
+    def waiting(self, symbol: str | None) -> list[StopOrder]:
+        """Untriggered stop orders, of ``symbol`` or of every market, oldest first."""
+        if symbol is not None:
+            return list(self._waiting.get(symbol, {}).values())
+        every = [s for stops in self._waiting.values() for s in stops.values()]
+        return sorted(every, key=lambda s: s.id)
+
+    def stops_with_client_oid(self, client_oid: str) -> list[StopOrder]:
+        """Stop orders placed under ``client_oid``, oldest first."""
+        return list(self._stops_by_client_oid.get(client_oid, ()))
 
     def _record_trade(
         self, symbol: str, price: Decimal, size: Decimal, side: str, *, volume: bool
@@ -310,8 +341,7 @@ class Engine:
         time_in_force = self._time_in_force(body, kind)
         remark = self._remark(body, hf=hf)
         self._check_client_oid_unused(client_oid, hf=hf)
-        active = sum(1 for o in self.orders.values() if o.is_active and o.symbol == market.symbol)
-        if active >= MAX_ACTIVE_ORDERS:
+        if len(self._resting.get(market.symbol, ())) >= MAX_ACTIVE_ORDERS:
             raise TOO_MANY_ORDERS.error()
         if price is not None and kind == "market":
             price = None  # KuCoin ignores a price on market orders
@@ -328,7 +358,7 @@ class Engine:
             time_in_force=time_in_force,
             post_only=body.get("postOnly") is True,
             fee_currency=market.quote,
-            reason=remark,  # echoed as "remark" (kucoin-evidence 4.3)
+            remark=remark,  # echoed (kucoin-evidence 4.3)
         )
         self._submit(order, market)
         return order
@@ -348,18 +378,15 @@ class Engine:
         price, size, funds = self._amounts(body, kind)
         time_in_force = self._time_in_force(body, kind)
         # the stop-order API is the classic one for both account types: 100 characters
-        self._remark(body, hf=False)
+        remark = self._remark(body, hf=False)
         self._check_shape(market, kind, price, size, funds)
         # the stop-order API is the same for both account types; an untriggered stop's
         # clientOid is taken like an active classic order's
         if client_oid is not None and any(
-            s.client_oid == client_oid and s.status == "NEW" for s in self.stop_orders.values()
+            s.status == "NEW" for s in self._stops_by_client_oid.get(client_oid, ())
         ):
             raise CLASSIC_DUPLICATE_CLIENT_OID.error()
-        waiting = sum(
-            1 for s in self.stop_orders.values() if s.status == "NEW" and s.symbol == market.symbol
-        )
-        if waiting >= MAX_STOP_ORDERS:
+        if len(self.waiting(market.symbol)) >= MAX_STOP_ORDERS:
             raise TOO_MANY_ORDERS.error()
         order = StopOrder(
             id=f"vs8fake{self._next():017d}",
@@ -374,8 +401,12 @@ class Engine:
             stop_price=stop_price,
             created_at=self.clock(),
             time_in_force=time_in_force,
+            remark=remark,
         )
         self.stop_orders[order.id] = order
+        self._waiting.setdefault(market.symbol, {})[order.id] = order
+        if client_oid is not None:
+            self._stops_by_client_oid.setdefault(client_oid, []).append(order)
         # KuCoin accepts a stop whose condition already holds and triggers it at once
         last = self.prices.get(market.symbol)
         if last is not None:
@@ -443,6 +474,7 @@ class Engine:
             order.is_active, order.cancel_exist = False, True
         else:
             order.hold, order.hold_currency = hold, currency
+            self._resting.setdefault(order.symbol, {})[order.id] = order
             self._change(currency, available=-hold, holds=hold)
 
     def _submit_market(self, order: Order, market: MarketRules, last: Decimal | None) -> None:
@@ -507,25 +539,29 @@ class Engine:
         order.updated_at = self.clock()
         self._record_trade(order.symbol, price, size, order.side, volume=True)
         seq = self._next()
-        self.fills.append(
-            Fill(
-                seq=seq,
-                trade_id=f"5fa07ade{seq:016x}",
-                order_id=order.id,
-                symbol=order.symbol,
-                side=order.side,
-                liquidity=liquidity,
-                price=price,
-                size=size,
-                funds=funds,
-                fee=fee,
-                fee_rate=rate,
-                fee_currency=market.quote,
-                type=order.type,
-                created_at=self.clock(),
-                stop=order.stop or "",
-            )
+        fill = Fill(
+            seq=seq,
+            trade_id=f"5fa07ade{seq:016x}",
+            order_id=order.id,
+            symbol=order.symbol,
+            side=order.side,
+            liquidity=liquidity,
+            price=price,
+            size=size,
+            funds=funds,
+            fee=fee,
+            fee_rate=rate,
+            fee_currency=market.quote,
+            type=order.type,
+            created_at=self.clock(),
+            stop=order.stop or "",
         )
+        self.fills.append(fill)
+        self._fills_by_order.setdefault(order.id, []).append(fill)
+
+    def fills_of(self, order_id: str) -> list[Fill]:
+        """The fills of one order, oldest first."""
+        return list(self._fills_by_order.get(order_id, ()))
 
     def _fill_resting(self, order: Order, market: MarketRules) -> None:
         assert order.price is not None  # noqa: S101 - only limit orders rest
@@ -533,6 +569,7 @@ class Engine:
         self._release(order)
         self._apply_fill(order, market, order.price, order.size - order.deal_size, "maker")
         order.is_active = False
+        self._resting[order.symbol].pop(order.id, None)
 
     def _release(self, order: Order) -> None:
         if order.hold:
@@ -546,6 +583,7 @@ class Engine:
         if not fired:
             return
         stop.status, stop.triggered_at = "TRIGGERED", self.clock()
+        self._waiting[stop.symbol].pop(stop.id, None)
         market = self.markets[stop.symbol]
         order = Order(
             id="",  # a new regular id; the stop keeps its own (stop.order_id links them)
@@ -579,13 +617,11 @@ class Engine:
         self._release(order)
         order.is_active, order.cancel_exist = False, True
         order.updated_at = self.clock()
+        self._resting.get(order.symbol, {}).pop(order.id, None)
 
     def cancel_all_orders(self, symbol: str | None) -> list[Order]:
         """Cancel every active regular order (of ``symbol`` if given); return them, oldest first."""
-        cancelled = [
-            order for order in self.orders.values()
-            if order.is_active and (symbol is None or order.symbol == symbol)
-        ]  # fmt: skip
+        cancelled = self.resting(symbol)
         for order in cancelled:
             self.cancel_order(order)
         return cancelled
@@ -593,3 +629,4 @@ class Engine:
     def cancel_stop_order(self, stop: StopOrder) -> None:
         """Cancel an untriggered stop order (nothing is held, so nothing is released)."""
         stop.status = "CANCELLED"
+        self._waiting.get(stop.symbol, {}).pop(stop.id, None)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from safetrade.testing import _serialize as ser
-from safetrade.testing._state import Order, StopOrder
+from safetrade.testing._state import Order, StopOrder, order_sequence
 from safetrade.testing._wire import (
     CANCEL_NOT_FOUND,
     HF_CANCEL_NOT_FOUND,
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 _Item = TypeVar("_Item", Order, StopOrder)
+_T = TypeVar("_T")
 
 
 def _int(call: Call, name: str, default: int, maximum: int) -> int:
@@ -47,32 +48,31 @@ def _time_window(call: Call) -> tuple[int, int]:
     return start, end
 
 
-def order_sequence(order_id: str) -> int:
-    """The numeric id an HF list uses for an order: its sequence number in the fake.
-
-    The fake's order ids end in the sequence number in hex (``5fa0c0de`` + 16 hex digits).
-    """
-    try:
-        return int(order_id[-16:], 16)
-    except ValueError:
-        return 0
-
-
-def _hf_page(items: Sequence[tuple[int, dict[str, object]]], call: Call) -> dict[str, object]:
+def _hf_page(
+    items: Sequence[_T], number: Callable[[_T], int], view: Callable[[_T], object], call: Call
+) -> dict[str, object]:
     """HF ``lastId`` paging of ``/api/v1/hf/orders/done`` and ``/api/v1/hf/fills``.
 
-    ``items`` are (numeric id, view), newest first. HF docs (kucoin-evidence 4.1): ``limit``
-    "Default 20, maximum 100"; ``lastId`` is "the id of the last data item from the previous
-    batch" and the next batch holds the items with id < ``lastId`` (HF ledgers: "the
-    information obtained < lastId"); the answer's ``lastId`` is the numeric id of the last item
-    returned (examples: ``"lastId": 19814995255305``), or 0 when nothing is returned.
+    ``items`` are newest first; ``number`` gives an item's numeric id. HF docs
+    (kucoin-evidence 4.1): ``limit`` "Default 20, maximum 100"; ``lastId`` is "the id of the
+    last data item from the previous batch" and the next batch holds the items with id <
+    ``lastId`` (HF ledgers: "the information obtained < lastId"); the answer's ``lastId`` is
+    the numeric id of the last item returned (examples: ``"lastId": 19814995255305``), or 0
+    when nothing is returned. Only the page is serialised.
     """
     limit = _int(call, "limit", 20, 100)
     last_id = query_int(call.query, "lastId", 0)
     if last_id < 0:
         raise parameter_error("lastId must be a positive integer")
-    kept = [(number, view) for number, view in items if not last_id or number < last_id][:limit]
-    return {"lastId": kept[-1][0] if kept else 0, "items": [view for _, view in kept]}
+    kept = [item for item in items if not last_id or number(item) < last_id][:limit]
+    return {"lastId": number(kept[-1]) if kept else 0, "items": [view(item) for item in kept]}
+
+
+def _classic_page(items: Sequence[_T], view: Callable[[_T], object], call: Call) -> object:
+    """KuCoin's classic ``currentPage``/``pageSize`` paging; only the page is serialised."""
+    page = ser.page(items, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
+    page["items"] = [view(item) for item in page["items"]]  # type: ignore[attr-defined]
+    return page
 
 
 class TradingHandlers:
@@ -81,11 +81,6 @@ class TradingHandlers:
     engine: Engine
     clock: Callable[[], int]
     hf: bool
-
-    def _stop_remarks(self) -> dict[str, str]:
-        """The ``remark`` each stop order was placed with, by stop id (the record has no field)."""
-        remarks: dict[str, str] = self.__dict__.setdefault("_stop_remark_by_id", {})
-        return remarks
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -134,17 +129,16 @@ class TradingHandlers:
 
     def _stop_view(self, stop: StopOrder) -> dict[str, object]:
         market = self.engine.markets[stop.symbol]
-        remark = self._stop_remarks().get(stop.id)
-        return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate, remark)
+        return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate)
 
     def _find_stop(self, call: Call, *, cancelling: bool = False) -> StopOrder:
         order_id = call.groups.get("order_id")
         client_oid = call.query.get("clientOid")
-        stops = self.engine.stop_orders.values()
         if order_id is not None:
-            found = [s for s in stops if s.id == order_id]
+            stop = self.engine.stop_orders.get(order_id)
+            found = [] if stop is None else [stop]
         else:
-            found = [s for s in stops if client_oid and s.client_oid == client_oid]
+            found = self.engine.stops_with_client_oid(client_oid) if client_oid else []
         wanted = ("NEW",) if cancelling else ("NEW", "TRIGGERED")
         live = [s for s in found if s.status in wanted]
         if not live:
@@ -213,7 +207,7 @@ class TradingHandlers:
         stop = self._classic_stop(call)
         if stop is not None:
             became = self.engine.orders.get(stop.order_id) if stop.order_id else None
-            return ser.stop_as_classic_order(stop, became, self._stop_remarks().get(stop.id))
+            return ser.stop_as_classic_order(stop, became)
         return self._order_view(self._find_order(call), call)
 
     def _fetch_order_by_client_oid(self, call: Call) -> object:
@@ -224,8 +218,13 @@ class TradingHandlers:
         if call.hf:
             self._hf_symbol(call)
         start, end = _time_window(call)
+        if state == "active":
+            # only what rests, from the per-symbol index: never the whole order history
+            pool = self.engine.resting(call.query.get("symbol") or None)
+        else:
+            pool = list(self.engine.orders.values())
         orders = [
-            o for o in self._filtered(list(self.engine.orders.values()), call)
+            o for o in self._filtered(pool, call)
             if (state is None or o.is_active == (state == "active"))
             # HF done orders are filtered by their last update, classic ones by creation (docs)
             and start <= (o.updated_at if call.hf else o.created_at) <= end
@@ -234,10 +233,9 @@ class TradingHandlers:
             return [self._order_view(o, call) for o in orders]
         if call.hf:
             return _hf_page(
-                [(order_sequence(o.id), self._order_view(o, call)) for o in orders], call
+                orders, lambda o: order_sequence(o.id), lambda o: self._order_view(o, call), call
             )
-        views = [self._order_view(o, call) for o in orders]
-        return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
+        return _classic_page(orders, lambda o: self._order_view(o, call), call)
 
     def _cancel_order(self, call: Call) -> object:
         stop = self._classic_stop(call)
@@ -296,31 +294,23 @@ class TradingHandlers:
         raw_ids = call.query.get("orderIds")
         ids = {i for i in raw_ids.split(",") if i} if raw_ids else None
         cancelled = [
-            stop for stop in self.engine.stop_orders.values()
-            if stop.status == "NEW"
-            and (symbol is None or stop.symbol == symbol)
-            and (ids is None or stop.id in ids)
+            stop for stop in self.engine.waiting(symbol) if ids is None or stop.id in ids
         ]  # fmt: skip
         for stop in cancelled:
             self.engine.cancel_stop_order(stop)
         return {"cancelledOrderIds": [stop.id for stop in cancelled]}
 
     def _create_stop_order(self, call: Call) -> object:
-        stop = self.engine.create_stop_order(call.body)  # validates remark (100 characters)
-        remark = call.body.get("remark")
-        if isinstance(remark, str):
-            self._stop_remarks()[stop.id] = remark
-        return {"orderId": stop.id}
+        return {"orderId": self.engine.create_stop_order(call.body).id}
 
     def _list_stop_orders(self, call: Call) -> object:
         # KuCoin lists only untriggered stop orders here
         start, end = _time_window(call)
         stops = [
-            s for s in self.engine.stop_orders.values()
-            if s.status == "NEW" and start <= s.created_at <= end
+            s for s in self.engine.waiting(call.query.get("symbol") or None)
+            if start <= s.created_at <= end
         ]  # fmt: skip
-        views = [self._stop_view(s) for s in self._filtered(stops, call)]
-        return ser.page(views, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
+        return _classic_page(self._filtered(stops, call), self._stop_view, call)
 
     def _fetch_stop_order(self, call: Call) -> object:
         return self._stop_view(self._find_stop(call))
@@ -345,13 +335,17 @@ class TradingHandlers:
         start, end = _time_window(call)
         fills = [
             f
-            for f in reversed(self.engine.fills)  # newest first
+            # newest first; by order from its index (what bots ask for), else everything
+            for f in reversed(
+                self.engine.fills_of(call.query["orderId"])
+                if call.query.get("orderId")
+                else self.engine.fills
+            )
             if (not symbol or f.symbol == symbol)
             and call.query.get("orderId", f.order_id) == f.order_id
             and call.query.get("side", f.side) == f.side
             and start <= f.created_at <= end
         ]
         if call.hf:
-            return _hf_page([(f.seq, ser.fill(f, hf=True)) for f in fills], call)
-        items = [ser.fill(f, hf=False) for f in fills]
-        return ser.page(items, _int(call, "currentPage", 1, 10**6), _int(call, "pageSize", 50, 500))
+            return _hf_page(fills, lambda f: f.seq, lambda f: ser.fill(f, hf=True), call)
+        return _classic_page(fills, lambda f: ser.fill(f, hf=False), call)

@@ -35,7 +35,7 @@ def _common(order: Order) -> dict[str, object]:
         "clientOid": order.client_oid,
         # the request's remark, or why the fake cancelled the order itself (kucoin-evidence 4.3:
         # classic docs show "remark": "", ccxt issue 15834 traces show null)
-        "remark": order.reason,
+        "remark": order.reason or order.remark,
         "tags": "partner:ccxt",
         "cancelExist": order.cancel_exist,
         "createdAt": order.created_at,
@@ -55,9 +55,7 @@ def classic_order(order: Order) -> dict[str, object]:
     return item
 
 
-def stop_as_classic_order(
-    stop: StopOrder, became: Order | None, remark: str | None = None
-) -> dict[str, object]:
+def stop_as_classic_order(stop: StopOrder, became: Order | None) -> dict[str, object]:
     """A stop order read through classic ``GET /api/v1/orders/{id}`` (its ``vs…`` id).
 
     ccxt PR 11824 (2022, the freqtrade maintainer's test) shows KuCoin answering a plain
@@ -82,7 +80,8 @@ def stop_as_classic_order(
         stop=stop.stop,
         stop_price=stop.stop_price,
         stop_triggered=stop.status == "TRIGGERED",
-        reason=stop.failure or remark,
+        reason=stop.failure,
+        remark=stop.remark,
     )
     if became is not None:
         view.deal_size, view.deal_funds, view.fee = became.deal_size, became.deal_funds, became.fee
@@ -115,9 +114,7 @@ def hf_order(order: Order) -> dict[str, object]:
     return item
 
 
-def stop_order(
-    stop: StopOrder, taker: Decimal, maker: Decimal, remark: str | None = None
-) -> dict[str, object]:
+def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, object]:
     """``GET /api/v1/stop-order/{id}`` shape.
 
     ``remark`` is the one the request carried; a stop that failed at trigger time shows why
@@ -144,7 +141,7 @@ def stop_order(
         "visibleSize": None,
         "channel": "API",
         "clientOid": stop.client_oid,
-        "remark": stop.failure or remark,
+        "remark": stop.failure or stop.remark,
         "tags": "partner:ccxt",
         "relatedNo": None,
         "orderTime": stop.created_at * 1_000_000,

@@ -84,7 +84,8 @@ class Order:
     """A regular (non-stop) order; also the order a triggered stop order turns into.
 
     ``hold`` is what the order currently freezes, in ``hold_currency``. ``reason`` says why the
-    fake cancelled it on its own (e.g. a triggered stop order that could not be paid for).
+    fake cancelled it on its own (e.g. a triggered stop order that could not be paid for);
+    KuCoin's ``remark`` shows it, else the request's ``remark``.
     """
 
     id: str
@@ -111,6 +112,7 @@ class Order:
     stop_triggered: bool = False
     updated_at: int = 0
     reason: str | None = None
+    remark: str | None = None  # the request's remark, echoed
 
 
 @attrs.define
@@ -139,6 +141,7 @@ class StopOrder:
     status: str = "NEW"
     triggered_at: int | None = None
     failure: str | None = None
+    remark: str | None = None  # the request's remark, echoed
     order_id: str | None = None  # the regular order it became when it triggered
 
 
@@ -190,3 +193,14 @@ class RecordedRequest:
     fault: str | None = None
     code: str | None = None
     msg: str | None = None
+
+
+def order_sequence(order_id: str) -> int:
+    """The numeric id an HF list uses for an order: its sequence number in the fake.
+
+    The fake's order ids end in the sequence number in hex (``5fa0c0de`` + 16 hex digits).
+    """
+    try:
+        return int(order_id[-16:], 16)
+    except ValueError:
+        return 0
