@@ -123,6 +123,8 @@ if TYPE_CHECKING:  # type checkers see the real types; at run time these load on
     from safetrade.protector import Protected as Protected
     from safetrade.protector import Protector as Protector
     from safetrade.protector import RetryPolicy as RetryPolicy
+    from safetrade.trader import Trader as Trader
+    from safetrade.trader import TradeResult as TradeResult
 
 _LAZY: dict[str, str] = {
     "Alert": "safetrade.alerts",
@@ -135,6 +137,8 @@ _LAZY: dict[str, str] = {
     "Protected": "safetrade.protector",
     "Protector": "safetrade.protector",
     "RetryPolicy": "safetrade.protector",
+    "TradeResult": "safetrade.trader",
+    "Trader": "safetrade.trader",
     "WebhookAlerter": "safetrade.alerts",
     "execute_entry": "safetrade.entry",
 }
@@ -188,6 +192,8 @@ __all__ = [
     "Settings",
     "SizingError",
     "TradePlan",
+    "TradeResult",
+    "Trader",
     "WebhookAlerter",
     "__version__",
     "check",

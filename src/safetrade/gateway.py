@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -78,6 +79,7 @@ class OrderStatus:
     trigger: str | None
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # newest done orders read when a clientOid lookup misses; the order just sent is the newest
 _DONE_PAGE = 100
 
@@ -202,6 +204,30 @@ class Gateway:
         }
         config.update(options or {})
         return cls(ccxt.kucoin(config), read_only=certified is None)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether every order and cancel is refused before it is sent."""
+        return self._read_only
+
+    def can_trade_real_money(self) -> bool:
+        """Whether orders sent here could reach a real exchange.
+
+        False for a read-only gateway, for a client whose HTTP goes in-process to the fake
+        KuCoin (``FakeKucoin.ccxt_client``), and for one whose every API host is loopback
+        (a served fake). Paper mode refuses any other gateway.
+        """
+        if self._read_only:
+            return False
+        session = getattr(self._exchange, "session", None)
+        adapters = getattr(session, "adapters", {}) or {}
+        if adapters and all(
+            type(a).__module__.startswith("safetrade.testing") for a in adapters.values()
+        ):
+            return False
+        urls = getattr(self._exchange, "urls", {}).get("api", {})
+        hosts = [urlsplit(str(u)).hostname for u in urls.values()] if isinstance(urls, dict) else []
+        return not hosts or not all(h in _LOOPBACK for h in hosts)
 
     @property
     def exchange(self) -> Any:  # noqa: ANN401 - ccxt is untyped

@@ -25,7 +25,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -106,6 +106,10 @@ def _count(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
     return validate
 
 
+if TYPE_CHECKING:
+    from safetrade.config import Settings
+
+
 @attrs.frozen(kw_only=True)
 class AccountState:
     """What the exchange and the bot's own records say right now.
@@ -178,6 +182,22 @@ class GuardLimits:
                     why="a percent above 100 is a unit mistake",
                     fix="write percents as 1 for 1 %, at most 100",
                 )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GuardLimits:
+        """Every limit the settings configure, so none can be dropped by hand-wiring.
+
+        RISK_PERCENT, MAX_OPEN_POSITIONS, MIN_SIGNAL_STRENGTH, PRICE_COLLAR_PERCENT,
+        MAX_ORDER_VALUE_USD and BALANCE_TOLERANCE_PERCENT.
+        """
+        return cls(
+            risk_percent=settings.risk_percent,
+            max_open_positions=settings.max_open_positions,
+            min_signal_strength=settings.min_signal_strength,
+            price_collar_percent=settings.price_collar_percent,
+            max_order_value=settings.max_order_value_usd,
+            balance_tolerance_percent=settings.balance_tolerance_percent,
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -87,6 +87,7 @@ def test_lazy_modules_load_on_first_access_only():
         f"import safetrade, sys; mods = {modules!r}; "
         "assert not [m for m in mods if m in sys.modules], 'eager'; "
         "safetrade.Gateway; safetrade.Protector; safetrade.Alert; safetrade.execute_entry; "
+        "safetrade.Trader; "
         "assert all(m in sys.modules for m in mods), 'not loaded'"
     )
     result = _fresh_python(code)
