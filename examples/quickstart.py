@@ -1,65 +1,46 @@
-"""The README's flow, end to end, against the fake KuCoin (no network, no money).
+"""The README's bot, end to end, against the fake KuCoin (no network, no money).
 
 Run: ``python examples/quickstart.py``. It replays the incident's numbers: 123 USDT free, 1 %
-risk, SOL/USDT at 87.36, stop 85.61, take-profit 90.1353.
+risk, SOL/USDT at 87.36, stop 85.61, take-profit 90.1353 (sent as 90.13, KuCoin's tick).
 """
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import safetrade as st
 from safetrade.testing import FakeKucoin
 
 
 def main() -> st.Protected | st.Flattened | st.Halted | None:
-    settings = st.load_settings(
-        env={
-            "TRADING_MODE": "paper",
-            "ACCOUNT_BALANCE_USD": "123",
-            "RISK_PERCENT": "1",
-            "MAX_OPEN_POSITIONS": "1",
-        }
-    )
-    with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}) as fake:
-        gateway = st.Gateway(fake.ccxt_client())  # in production: st.Gateway.kucoin(...)
-        market = gateway.load_market("SOL/USDT")
-        free, last = gateway.free_balance("USDT"), gateway.last_price("SOL/USDT")
-        kill_switch = st.KillSwitch()  # in production: st.KillSwitch(settings.kill_switch_file)
-        plan = st.plan_trade(
-            market,
-            side=st.PositionSide.LONG,
-            free_balance=free,
-            entry_price=last,
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}) as fake,
+    ):
+        settings = st.load_settings(
+            env={
+                "TRADING_MODE": "paper",
+                "ACCOUNT_BALANCE_USD": "123",
+                "RISK_PERCENT": "1",
+                "MAX_OPEN_POSITIONS": "1",
+                "SAFETRADE_KILL_SWITCH_FILE": str(Path(workdir) / "kill-switch.json"),
+            }
+        )
+        # paper mode trades on the venue it is given, here the fake KuCoin; live mode builds
+        # the KuCoin gateway itself, only after the certification gate
+        trader = st.Trader.start(
+            settings, lambda: st.Gateway(fake.ccxt_client()), symbol="SOL/USDT", bot_package="mybot"
+        )
+        result = trader.trade(
             stop_price=Decimal("85.61"),
             take_profit_price=Decimal("90.1353"),
-            risk_percent=settings.risk_percent,
-            client_oid=st.new_client_oid(st.OrderPurpose.ENTRY),
+            signal_strength=Decimal("0.5"),
         )
-        decision = st.check(
-            plan,
-            st.AccountState(
-                free_quote=free,
-                configured_balance=settings.account_balance_usd,
-                last_price=last,
-                open_positions=0,  # a real bot counts its positions from the exchange
-                open_position_value=Decimal(0),
-                kill_switch_reason=kill_switch.reason,
-            ),
-            st.GuardLimits(
-                risk_percent=settings.risk_percent, max_open_positions=settings.max_open_positions
-            ),
-        )
-        decision.raise_if_refused()
-        print("plan:", plan.size.explain())
-        entry = st.execute_entry(gateway, plan, decision)  # sends only what the guard allowed
-        if entry.fill is None:
-            print("nothing filled:", entry.error)
-            return None
-        protector = st.Protector(gateway, kill_switch=kill_switch)
-        outcome = protector.protect(
-            entry.fill, stop_price=plan.stop_loss_price, take_profit_price=plan.take_profit_price
-        )
+        if result.plan is not None:
+            print("plan:", result.plan.size.explain())
+        outcome = result.outcome
         match outcome:
             case st.Protected():
                 print("protected:", outcome.stop_loss.trigger_price, outcome.take_profit)
@@ -67,6 +48,9 @@ def main() -> st.Protected | st.Flattened | st.Halted | None:
                 print("flattened:", outcome.reason)
             case st.Halted():
                 print("HALTED:", outcome.reason)
+            case None:
+                print("nothing sent:", result.refusal)
+        trader.tick()  # a real bot runs this on every loop
         return outcome
 
 

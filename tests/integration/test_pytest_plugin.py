@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+import pytest
 
 USER_TESTS = """
 import pytest
@@ -42,13 +42,23 @@ def test_a_misspelt_option_is_a_usage_error(fake_kucoin):
 """
 
 
-def test_a_bot_authors_suite_gets_the_fixture_from_the_installed_plugin(tmp_path: Path) -> None:
+def test_a_bot_authors_suite_gets_the_fixture_from_the_installed_plugin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "test_my_bot.py").write_text(USER_TESTS)
-    run = subprocess.run(  # noqa: S603 - our own interpreter and a tmp test file
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers",
-         "-p", "no:randomly", "-W", "ignore::DeprecationWarning", str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    # in-process, like a bot author's `pytest`: the plugin comes from the installed entry point
+    status = pytest.main(
+        ["-q", "-p", "no:cacheprovider", "--strict-markers", "--rootdir", str(tmp_path),
+         "-W", "ignore::DeprecationWarning", str(tmp_path)]
     )  # fmt: skip
-    out = run.stdout + run.stderr
+    out = capsys.readouterr().out
+    assert status == pytest.ExitCode.TESTS_FAILED, out
     assert "4 passed, 1 error" in out, out
     assert "unexpected keyword argument 'balance'" in out, out
+
+
+def test_the_plugin_is_installed_as_an_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    (plugin,) = [e for e in entry_points(group="pytest11") if e.name == "safetrade"]
+    assert plugin.value == "safetrade.testing.pytest_plugin"

@@ -40,21 +40,25 @@ def fake_kucoin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
         yield fake
 
 
-def _write_env(tmp_path: Path, kill_switch: Path) -> None:
+def _write_env(tmp_path: Path, kill_switch: Path, extra: str = "") -> None:
     (tmp_path / ".env").write_text(
         "TRADING_MODE=paper\nACCOUNT_BALANCE_USD=123\nRISK_PERCENT=1\nMAX_OPEN_POSITIONS=1\n"
-        f"SAFETRADE_KILL_SWITCH_FILE={kill_switch}\n",
+        f"SAFETRADE_KILL_SWITCH_FILE={kill_switch}\n{extra}",
         encoding="utf-8",
     )
 
 
-def test_readme_bot_plans_the_incident_trade(fake_kucoin: FakeKucoin, tmp_path: Path) -> None:
-    """The ten lines plan 0.6396 SOL, as the README says, and pass the guard."""
+def test_readme_bot_trades_the_incident_safely(fake_kucoin: FakeKucoin, tmp_path: Path) -> None:
+    """The ten lines plan 0.6396 SOL, as the README says, and end protected on the exchange."""
     _write_env(tmp_path, tmp_path / "kill-switch.json")
     namespace: dict[str, Any] = {}
     exec(_block("## A bot in ten lines"), namespace)  # noqa: S102 - the README's own code
-    assert namespace["plan"].entry.amount == Decimal("0.6396")
-    assert namespace["decision"].allowed
+    result = namespace["result"]
+    assert result.plan.entry.amount == Decimal("0.6396")
+    assert result.decision.allowed
+    assert isinstance(result.outcome, st.Protected)
+    triggers = sorted(s.stop_price for s in fake_kucoin.stop_orders.values())
+    assert triggers == [Decimal("85.61"), Decimal("90.13")]  # the take-profit on the tick
 
 
 def test_readme_bot_refuses_while_the_kill_switch_is_engaged(
@@ -64,17 +68,49 @@ def test_readme_bot_refuses_while_the_kill_switch_is_engaged(
     switch = tmp_path / "kill-switch.json"
     switch.write_text(json.dumps({"engaged": True, "reason": "halted by the protector"}))
     _write_env(tmp_path, switch)
-    with pytest.raises(st.GuardRefused, match="kill switch engaged"):
-        exec(_block("## A bot in ten lines"), {})  # noqa: S102 - the README's own code
+    namespace: dict[str, Any] = {}
+    exec(_block("## A bot in ten lines"), namespace)  # noqa: S102 - the README's own code
+    assert not namespace["result"].sent
+    assert "kill switch engaged" in namespace["result"].refusal
     assert fake_kucoin.orders == {}
 
 
-def test_readme_protection_snippet_runs(fake_kucoin: FakeKucoin, tmp_path: Path) -> None:
-    """The entry-and-protect snippet, run after the ten lines, ends Protected."""
-    _write_env(tmp_path, tmp_path / "kill-switch.json")
+@pytest.mark.parametrize(
+    ("setting", "reason"),
+    [
+        ("MIN_SIGNAL_STRENGTH=0.6", "below min_signal_strength 0.6"),
+        ("MAX_ORDER_VALUE_USD=20", "order value"),
+        ("ACCOUNT_BALANCE_USD=10000", "balance"),
+    ],
+)
+def test_readme_bot_honours_the_limits_the_old_one_dropped(
+    fake_kucoin: FakeKucoin, tmp_path: Path, setting: str, reason: str
+) -> None:
+    """MIN_SIGNAL_STRENGTH, MAX_ORDER_VALUE_USD, the balance check: set in .env, they hold."""
+    _write_env(tmp_path, tmp_path / "kill-switch.json", extra=setting + "\n")
+    env = (tmp_path / ".env").read_text()
+    if setting.startswith("ACCOUNT_BALANCE_USD"):
+        (tmp_path / ".env").write_text(env.replace("ACCOUNT_BALANCE_USD=123\n", ""))
     namespace: dict[str, Any] = {}
     exec(_block("## A bot in ten lines"), namespace)  # noqa: S102 - the README's own code
-    snippet = _block("## Entering and protecting a position").replace(
+    result = namespace["result"]
+    if setting.startswith("MAX_ORDER_VALUE_USD"):
+        # the cap shrinks the position instead of refusing it
+        assert result.plan.entry.amount * Decimal("87.36") <= 20
+        return
+    assert not result.sent, result
+    assert reason in result.refusal.lower(), result.refusal
+    assert fake_kucoin.orders == {}
+
+
+def test_readme_step_by_step_snippets_run(fake_kucoin: FakeKucoin, tmp_path: Path) -> None:
+    """The low-level flow plans the same 0.6396 SOL and the protect snippet ends Protected."""
+    _write_env(tmp_path, tmp_path / "kill-switch.json")
+    namespace: dict[str, Any] = {}
+    exec(_block("## The same flow, step by step"), namespace)  # noqa: S102 - the README's own code
+    assert namespace["plan"].entry.amount == Decimal("0.6396")
+    assert namespace["decision"].allowed
+    snippet = _block("### Entering and protecting a position").replace(
         'st.WebhookAlerter("https://hooks.example.com/...")', "lambda alert: None"
     )
     exec(snippet, namespace)  # noqa: S102 - the README's own code
