@@ -50,139 +50,144 @@ class Mode(enum.Enum):
 class _Key:
     name: str
     kind: str  # mode | decimal | percent | int | secret | path | consent
-    field: str
     description: str
     live_required: bool
     paper_default: object = None
     live_default: object = None
     positive: bool = True
+    field: str = ""  # the Settings attribute that declares the key (filled in below)
 
 
 #: The exact words SAFETRADE_LIVE_WITH_DEVELOPER_KEY must say: a "yes" typed in passing is not
 #: an owner accepting an unreviewed signing key for real money.
 DEVELOPER_KEY_CONSENT = "I accept an unreviewed developer key"
 
-_KEYS: tuple[_Key, ...] = (
-    _Key(
-        name="TRADING_MODE",
-        kind="mode",
-        field="mode",
-        live_required=True,
-        description="paper or live; required in every mode",
-    ),
-    _Key(
-        name="ACCOUNT_BALANCE_USD",
-        kind="decimal",
-        field="account_balance_usd",
-        live_required=True,
-        description="the balance you expect the exchange to report (USDT); the guard refuses "
-        "to trade when the exchange disagrees. Paper mode without it uses the "
-        "exchange's (or the paper account's) balance",
-    ),
-    _Key(
-        name="RISK_PERCENT",
-        kind="percent",
-        field="risk_percent",
-        live_required=True,
-        paper_default=Decimal(1),
-        description="largest loss per trade at the stop, percent of the balance (1 = 1 %)",
-    ),
-    _Key(
-        name="MAX_OPEN_POSITIONS",
-        kind="int",
-        field="max_open_positions",
-        live_required=True,
-        paper_default=1,
-        description="most positions held at once",
-    ),
-    _Key(
-        name="MIN_SIGNAL_STRENGTH",
-        kind="decimal",
-        field="min_signal_strength",
-        live_required=False,
-        positive=False,
-        description="smallest strategy signal that may trade; unset disables the check",
-    ),
-    _Key(
-        name="MAX_ORDER_VALUE_USD",
-        kind="decimal",
-        field="max_order_value_usd",
-        live_required=False,
-        description="largest single order value; unset disables it",
-    ),
-    _Key(
-        name="PRICE_COLLAR_PERCENT",
-        kind="percent",
-        field="price_collar_percent",
-        live_required=False,
-        paper_default=Decimal(5),
-        live_default=Decimal(5),
-        description="largest distance of an entry from the last price, percent",
-    ),
-    _Key(
-        name="BALANCE_TOLERANCE_PERCENT",
-        kind="percent",
-        field="balance_tolerance_percent",
-        live_required=False,
-        paper_default=Decimal(2),
-        live_default=Decimal(2),
-        positive=False,
-        description="how far ACCOUNT_BALANCE_USD may differ from the exchange, percent",
-    ),
-    _Key(
-        name="KUCOIN_API_KEY",
-        kind="secret",
-        field="api_key",
-        live_required=True,
-        description="KuCoin API key",
-    ),
-    _Key(
-        name="KUCOIN_API_SECRET",
-        kind="secret",
-        field="api_secret",
-        live_required=True,
-        description="KuCoin API secret",
-    ),
-    _Key(
-        name="KUCOIN_API_PASSPHRASE",
-        kind="secret",
-        field="api_passphrase",
-        live_required=True,
-        description="KuCoin API passphrase",
-    ),
-    _Key(
-        name="SAFETRADE_CERTIFICATE",
-        kind="path",
-        field="certificate",
-        live_required=True,
-        description="signed certification artifact from `tox -e certify`",
-    ),
-    _Key(
-        name="SAFETRADE_TRUSTED_KEYS",
-        kind="path",
-        field="trusted_keys",
-        live_required=True,
-        description="file of public keys trusted to sign certifications",
-    ),
-    _Key(
-        name="SAFETRADE_KILL_SWITCH_FILE",
-        kind="path",
-        field="kill_switch_file",
-        live_required=False,
-        paper_default=None,
-        live_default=Path(".safetrade/kill-switch.json"),
-        description="where the kill switch state survives restarts",
-    ),
-    _Key(
-        name="SAFETRADE_LIVE_WITH_DEVELOPER_KEY",
-        kind="consent",
-        field="live_with_developer_key",
-        live_required=False,
-        paper_default=False,
-        live_default=False,
-        description="live mode refuses a certificate signed with the auto-created developer "
-        f"key (nobody reviewed it) unless this says {DEVELOPER_KEY_CONSENT!r}",
-    ),
+_META = "safetrade.setting"
+
+
+def _setting(key: _Key, *, default: object = attrs.NOTHING, secret: bool = False) -> Any:  # noqa: ANN401 - attrs.field's own return type
+    """A Settings attribute and the environment key it is read from, declared once."""
+    shown: Any = (lambda v: "None" if v is None else "'***'") if secret else True
+    return attrs.field(default=default, repr=shown, metadata={_META: key})
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Validated settings. Secrets never appear in ``repr``.
+
+    Each attribute declares the environment key it is read from, its rules and its
+    defaults (``settings_schema()`` lists them).
+
+    Attributes:
+        mode: Paper or live.
+        account_balance_usd: Expected exchange balance; ``None`` only in paper mode.
+        risk_percent: Largest loss per trade, percent.
+        max_open_positions: Most positions held at once.
+        min_signal_strength: Minimum strategy signal, or ``None``.
+        max_order_value_usd: Largest order value, or ``None``.
+        price_collar_percent: Price collar width, percent.
+        balance_tolerance_percent: Allowed configured/exchange balance gap, percent.
+        api_key: KuCoin API key.
+        api_secret: KuCoin API secret.
+        api_passphrase: KuCoin API passphrase.
+        certificate: Path of the certification artifact.
+        trusted_keys: Path of the trusted public keys file.
+        kill_switch_file: Path of the persistent kill switch, or ``None`` for in-memory.
+        live_with_developer_key: The owner accepted live trading under a certificate signed
+            with an unreviewed developer key (SAFETRADE_LIVE_WITH_DEVELOPER_KEY).
+        sources: Where each key came from (``"env"`` or the ``.env`` path), for messages.
+    """
+
+    mode: Mode = _setting(
+        _Key(name="TRADING_MODE", kind="mode", live_required=True,
+             description="paper or live; required in every mode")
+    )  # fmt: skip
+    account_balance_usd: Decimal | None = _setting(
+        _Key(name="ACCOUNT_BALANCE_USD", kind="decimal", live_required=True,
+             description="the balance you expect the exchange to report (USDT); the guard "
+             "refuses to trade when the exchange disagrees. Paper mode without it uses the "
+             "exchange's (or the paper account's) balance"),
+        default=None,
+    )  # fmt: skip
+    risk_percent: Decimal = _setting(
+        _Key(name="RISK_PERCENT", kind="percent", live_required=True, paper_default=Decimal(1),
+             description="largest loss per trade at the stop, percent of the balance (1 = 1 %)")
+    )  # fmt: skip
+    max_open_positions: int = _setting(
+        _Key(name="MAX_OPEN_POSITIONS", kind="int", live_required=True, paper_default=1,
+             description="most positions held at once")
+    )  # fmt: skip
+    min_signal_strength: Decimal | None = _setting(
+        _Key(name="MIN_SIGNAL_STRENGTH", kind="decimal", live_required=False, positive=False,
+             description="smallest strategy signal that may trade; unset disables the check"),
+        default=None,
+    )  # fmt: skip
+    max_order_value_usd: Decimal | None = _setting(
+        _Key(name="MAX_ORDER_VALUE_USD", kind="decimal", live_required=False,
+             description="largest single order value; unset disables it"),
+        default=None,
+    )  # fmt: skip
+    price_collar_percent: Decimal = _setting(
+        _Key(name="PRICE_COLLAR_PERCENT", kind="percent", live_required=False,
+             paper_default=Decimal(5), live_default=Decimal(5),
+             description="largest distance of an entry from the last price, percent")
+    )  # fmt: skip
+    balance_tolerance_percent: Decimal = _setting(
+        _Key(name="BALANCE_TOLERANCE_PERCENT", kind="percent", live_required=False,
+             paper_default=Decimal(2), live_default=Decimal(2), positive=False,
+             description="how far ACCOUNT_BALANCE_USD may differ from the exchange, percent")
+    )  # fmt: skip
+    api_key: str | None = _setting(
+        _Key(name="KUCOIN_API_KEY", kind="secret", live_required=True,
+             description="KuCoin API key"),
+        default=None, secret=True,
+    )  # fmt: skip
+    api_secret: str | None = _setting(
+        _Key(name="KUCOIN_API_SECRET", kind="secret", live_required=True,
+             description="KuCoin API secret"),
+        default=None, secret=True,
+    )  # fmt: skip
+    api_passphrase: str | None = _setting(
+        _Key(name="KUCOIN_API_PASSPHRASE", kind="secret", live_required=True,
+             description="KuCoin API passphrase"),
+        default=None, secret=True,
+    )  # fmt: skip
+    certificate: Path | None = _setting(
+        _Key(name="SAFETRADE_CERTIFICATE", kind="path", live_required=True,
+             description="signed certification artifact from `tox -e certify`"),
+        default=None,
+    )  # fmt: skip
+    trusted_keys: Path | None = _setting(
+        _Key(name="SAFETRADE_TRUSTED_KEYS", kind="path", live_required=True,
+             description="file of public keys trusted to sign certifications"),
+        default=None,
+    )  # fmt: skip
+    kill_switch_file: Path | None = _setting(
+        _Key(name="SAFETRADE_KILL_SWITCH_FILE", kind="path", live_required=False,
+             paper_default=None, live_default=Path(".safetrade/kill-switch.json"),
+             description="where the kill switch state survives restarts"),
+        default=None,
+    )  # fmt: skip
+    live_with_developer_key: bool = _setting(
+        _Key(name="SAFETRADE_LIVE_WITH_DEVELOPER_KEY", kind="consent", live_required=False,
+             paper_default=False, live_default=False,
+             description="live mode refuses a certificate signed with the auto-created "
+             "developer key (nobody reviewed it) unless this says "
+             f"{DEVELOPER_KEY_CONSENT!r}"),
+        default=False,
+    )  # fmt: skip
+    sources: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
+
+    @property
+    def is_live(self) -> bool:
+        """Whether real orders are sent."""
+        return self.mode is Mode.LIVE
+
+
+_KEYS: tuple[_Key, ...] = tuple(
+    attrs.evolve(f.metadata[_META], field=f.name)
+    for f in attrs.fields(Settings)
+    if _META in f.metadata
 )
 _BY_NAME = {k.name: k for k in _KEYS}
 
@@ -207,57 +212,6 @@ _ABBREVIATIONS = {
 # ASCII digits only: ``\d`` and ``str.isdigit`` also match Arabic-Indic digits and superscripts.
 _PLAIN_NUMBER = PLAIN_NUMBER  # the library's one rule for number text
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,15}")
-
-
-def _secret() -> Any:  # noqa: ANN401 - attrs.field's own return type
-    return attrs.field(default=None, repr=lambda v: "None" if v is None else "'***'")
-
-
-@attrs.frozen(kw_only=True)
-class Settings:
-    """Validated settings. Secrets never appear in ``repr``.
-
-    Attributes:
-        mode: Paper or live.
-        account_balance_usd: Expected exchange balance; ``None`` only in paper mode.
-        risk_percent: Largest loss per trade, percent.
-        max_open_positions: Most positions held at once.
-        min_signal_strength: Minimum strategy signal, or ``None``.
-        max_order_value_usd: Largest order value, or ``None``.
-        price_collar_percent: Price collar width, percent.
-        balance_tolerance_percent: Allowed configured/exchange balance gap, percent.
-        api_key: KuCoin API key.
-        api_secret: KuCoin API secret.
-        api_passphrase: KuCoin API passphrase.
-        certificate: Path of the certification artifact.
-        trusted_keys: Path of the trusted public keys file.
-        kill_switch_file: Path of the persistent kill switch, or ``None`` for in-memory.
-        live_with_developer_key: The owner accepted live trading under a certificate signed
-            with an unreviewed developer key (SAFETRADE_LIVE_WITH_DEVELOPER_KEY).
-        sources: Where each key came from (``"env"`` or the ``.env`` path), for messages.
-    """
-
-    mode: Mode
-    account_balance_usd: Decimal | None = None
-    risk_percent: Decimal
-    max_open_positions: int
-    min_signal_strength: Decimal | None = None
-    max_order_value_usd: Decimal | None = None
-    price_collar_percent: Decimal
-    balance_tolerance_percent: Decimal
-    api_key: str | None = _secret()
-    api_secret: str | None = _secret()
-    api_passphrase: str | None = _secret()
-    certificate: Path | None = None
-    trusted_keys: Path | None = None
-    kill_switch_file: Path | None = None
-    live_with_developer_key: bool = False
-    sources: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
-
-    @property
-    def is_live(self) -> bool:
-        """Whether real orders are sent."""
-        return self.mode is Mode.LIVE
 
 
 def settings_schema() -> dict[str, Any]:

@@ -640,3 +640,15 @@ class TestDeveloperKeyConsent:
     def test_anything_but_the_exact_consent_is_refused(self, value: str) -> None:
         message = problems({**LIVE, "SAFETRADE_LIVE_WITH_DEVELOPER_KEY": value})
         assert "is not the consent it asks for" in message
+
+
+def test_every_setting_is_declared_once_with_its_key():
+    """Settings attributes declare their environment keys: no second table to drift from."""
+    import attrs
+
+    from safetrade import config
+
+    declared = [f.name for f in attrs.fields(config.Settings) if f.name != "sources"]
+    assert [k.field for k in config._KEYS] == declared
+    assert [k["name"] for k in config.settings_schema()["keys"]] == [k.name for k in config._KEYS]
+    assert len({k.name for k in config._KEYS}) == len(config._KEYS)
