@@ -34,7 +34,7 @@ from safetrade import (
     take_profit_order,
     to_ccxt,
 )
-from safetrade.builder import TradePlan
+from safetrade.plan import TradePlan
 
 ORDER_TARGET_US = 50.0
 IMPORT_TARGET_MS = 150.0

@@ -1,9 +1,10 @@
 """Pre-trade controls beyond the incident: open positions, signal, kill switch, collar, order value.
 
-Shared Givens/Thens come from ``conftest.py``; the steps here add what only these features
-need. The strategy steps are the README's flow (size, check, enter, protect) on top of the
-started reference bot's own gateway, limits, kill switch and protector, with the strategy's
-own entry price instead of KuCoin's last price: that is where a price collar matters.
+Shared Givens/Thens come from ``features/steps/`` (registered by ``conftest.py``); the steps
+here add what only these features need. The strategy steps are the README's flow (size, check,
+enter, protect) on top of the started reference bot's own gateway, limits, kill switch and
+protector, with the strategy's own entry price instead of KuCoin's last price: that is where
+a price collar matters.
 The bot makes its client order ids with ``trading.oids`` (deterministic, ``st-<purpose>-<n>``),
 whose hooks arm a fault on the fake KuCoin right before that order is built.
 """
@@ -14,19 +15,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, scenarios, then, when
 
-from safetrade.builder import OrderPurpose, new_client_oid, plan_trade
+from features.steps.helpers import (
+    FAST_RETRY,
+    SYMBOL,
+    Startup,
+    Trading,
+    live_stop_ids,
+    live_stops,
+    no_sleep,
+    order_requests,
+    restart_bot,
+    running_bot,
+)
+from features.steps.types import parse
+from safetrade.builder import OrderPurpose, new_client_oid
 from safetrade.entry import execute_entry
 from safetrade.errors import ExchangeError, SafetradeError
-from safetrade.gateway import Gateway
 from safetrade.guard import AccountState, check
 from safetrade.killswitch import KillSwitch
-from safetrade.protector import Halted, Protected, RetryPolicy
-from safetrade.reference_bot.bot import BOT_PACKAGE as REFERENCE_BOT_PACKAGE
+from safetrade.plan import plan_trade
+from safetrade.protector import Halted, Protected
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.rounder import PositionSide
 from safetrade.testing import FakeKucoin, Fault
@@ -39,27 +51,8 @@ scenarios(
     "controls_max_order_value.feature",
 )
 
-SYMBOL = "SOL/USDT"
 #: Shortly after the incident's validation run; the kill switch's clock, never the wall clock.
 NOW = datetime(2026, 2, 6, 12, 56, tzinfo=UTC)
-FAST_RETRY = RetryPolicy(attempts=3, backoff=(0.0,))
-ORDER_ENDPOINTS = ("create_order", "create_stop_order")
-
-
-def _decimal(text: str) -> Decimal:
-    return Decimal(text)
-
-
-_decimal.pattern = r"-?\d+(?:\.\d+)?"  # type: ignore[attr-defined]
-
-
-def parse(text: str) -> parsers.parse:
-    """``parsers.parse`` with a ``Dec`` (Decimal) type."""
-    return parsers.parse(text, extra_types={"Dec": _decimal})
-
-
-def no_sleep(_seconds: float) -> None:
-    """Retries never wait."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +68,7 @@ class Snapshot:
         return cls(
             frozenset(exchange.orders),
             frozenset(exchange.stop_orders),
-            sum(1 for r in exchange.requests if r.endpoint in ORDER_ENDPOINTS),
+            len(order_requests(exchange)),
         )
 
 
@@ -93,15 +86,6 @@ def ledger() -> Ledger:
     return Ledger()
 
 
-def _bot(startup: Any) -> ReferenceBot:
-    assert startup.bot is not None, f"the bot did not start: {startup.error}"
-    return startup.bot
-
-
-def live_stop_ids(exchange: FakeKucoin) -> set[str]:
-    return {s.id for s in exchange.stop_orders.values() if s.status == "NEW"}
-
-
 # --------------------------------------------------------------------------- Given
 
 
@@ -112,7 +96,7 @@ def live_stop_ids(exchange: FakeKucoin) -> set[str]:
     )
 )
 def already_holds(  # noqa: PLR0917 - pytest-bdd passes everything by name
-    startup: Any,
+    startup: Startup,
     exchange: FakeKucoin,
     ledger: Ledger,
     count: int,
@@ -120,7 +104,7 @@ def already_holds(  # noqa: PLR0917 - pytest-bdd passes everything by name
     target: Decimal,
     signal: Decimal,
 ) -> None:
-    bot = _bot(startup)
+    bot = running_bot(startup)
     for _ in range(count):
         result = bot.trade(stop_price=stop, take_profit_price=target, signal_strength=signal)
         assert isinstance(result.outcome, Protected), result.refusal or result.outcome
@@ -135,7 +119,7 @@ def already_holds(  # noqa: PLR0917 - pytest-bdd passes everything by name
 
 @given("the kill switch file left by the previous run contains:")
 def kill_switch_file_contains(
-    trading: Any,
+    trading: Trading,
     tmp_path: Path,
     docstring: str,
 ) -> None:
@@ -147,7 +131,7 @@ def kill_switch_file_contains(
 
 @given("the kill switch is kept in a file")
 def kill_switch_in_file(
-    trading: Any,
+    trading: Trading,
     ledger: Ledger,
     tmp_path: Path,
 ) -> None:
@@ -162,7 +146,7 @@ def kill_switch_in_file(
     )
 )
 def stop_loss_rejected_and_sale_dropped(
-    trading: Any,
+    trading: Trading,
     exchange: FakeKucoin,
     times: int,
     message: str,
@@ -197,7 +181,7 @@ def never_traded(exchange: FakeKucoin) -> None:
     target_fixture="trade",
 )
 def tries_again(  # noqa: PLR0917 - pytest-bdd passes everything by name
-    startup: Any,
+    startup: Startup,
     exchange: FakeKucoin,
     ledger: Ledger,
     stop: Decimal,
@@ -205,40 +189,31 @@ def tries_again(  # noqa: PLR0917 - pytest-bdd passes everything by name
     signal: Decimal,
 ) -> TradeResult:
     ledger.before = Snapshot.of(exchange)
-    return _bot(startup).trade(stop_price=stop, take_profit_price=target, signal_strength=signal)
+    return running_bot(startup).trade(
+        stop_price=stop, take_profit_price=target, signal_strength=signal
+    )
 
 
 @when(parse('an operator engages the kill switch: "{reason}"'))
-def operator_engages(startup: Any, reason: str) -> None:
-    _bot(startup).kill_switch.engage(reason)
+def operator_engages(startup: Startup, reason: str) -> None:
+    running_bot(startup).kill_switch.engage(reason)
 
 
 @when("the bot is restarted")
 def restarted(
-    startup: Any,
+    startup: Startup,
     exchange: FakeKucoin,
-    trading: Any,
+    trading: Trading,
     ledger: Ledger,
 ) -> None:
     # a new process: nothing survives but the kill switch file (if any) and the exchange
     trading.kill_switch = KillSwitch(ledger.kill_switch_file, clock=lambda: NOW)
-    startup.bot = ReferenceBot.start(
-        startup.settings,
-        lambda: Gateway(exchange.ccxt_client()),
-        symbol=SYMBOL,
-        bot_package=REFERENCE_BOT_PACKAGE,
-        now=NOW + timedelta(minutes=5),
-        sleep=no_sleep,
-        alert=trading.alerts.append,
-        kill_switch=trading.kill_switch,
-        retry=FAST_RETRY,
-        new_oid=trading.oids,
-    )
+    restart_bot(startup, exchange, trading, now=NOW + timedelta(minutes=5))
 
 
 @when(parse('"{name}" sells the unprotected SOL on KuCoin by hand and clears the kill switch'))
 def human_sells_and_clears(
-    startup: Any,
+    startup: Startup,
     exchange: FakeKucoin,
     name: str,
 ) -> None:
@@ -249,20 +224,10 @@ def human_sells_and_clears(
         SYMBOL, "market", "sell", str(held), None, {"clientOid": f"{name}-by-hand-1"}
     )
     assert exchange.balance("SOL").total == 0
-    kill_switch = _bot(startup).kill_switch
+    kill_switch = running_bot(startup).kill_switch
     assert kill_switch.reason is not None
     kill_switch.clear(cleared_by=name)
     assert kill_switch.reason is None
-
-
-@when(parse("SOL/USDT trades at {price:Dec} and the bot checks its positions"))
-def price_moves_and_bot_watches(
-    startup: Any,
-    exchange: FakeKucoin,
-    price: Decimal,
-) -> None:
-    exchange.set_price(SYMBOL, price)
-    _bot(startup).tick()
 
 
 def strategy_trade(
@@ -334,12 +299,12 @@ def strategy_trade(
     target_fixture="trade",
 )
 def strategy_buys(
-    startup: Any,
+    startup: Startup,
     price: Decimal,
     stop: Decimal,
     target: Decimal,
 ) -> TradeResult:
-    return strategy_trade(_bot(startup), price=price, stop=stop, target=target)
+    return strategy_trade(running_bot(startup), price=price, stop=stop, target=target)
 
 
 _REFERENCES = {"none": None, "NaN": Decimal("NaN")}
@@ -353,14 +318,16 @@ _REFERENCES = {"none": None, "NaN": Decimal("NaN")}
     target_fixture="trade",
 )
 def strategy_buys_against(
-    startup: Any,
+    startup: Startup,
     price: Decimal,
     stop: Decimal,
     target: Decimal,
     reference: str,
 ) -> TradeResult:
     value = _REFERENCES[reference] if reference in _REFERENCES else Decimal(reference)
-    return strategy_trade(_bot(startup), price=price, stop=stop, target=target, reference=value)
+    return strategy_trade(
+        running_bot(startup), price=price, stop=stop, target=target, reference=value
+    )
 
 
 @when(
@@ -371,12 +338,12 @@ def strategy_buys_against(
     target_fixture="trade",
 )
 def strategy_buys_uncapped(
-    startup: Any,
+    startup: Startup,
     price: Decimal,
     stop: Decimal,
     target: Decimal,
 ) -> TradeResult:
-    bot = _bot(startup)
+    bot = running_bot(startup)
     return strategy_trade(bot, price=price, stop=stop, target=target, cap_in_sizer=False)
 
 
@@ -408,7 +375,7 @@ def no_entry(trade: TradeResult, exchange: FakeKucoin, ledger: Ledger) -> None:
 )
 def bare_coins_protected_at_startup(exchange: FakeKucoin, amount: Decimal, stop: Decimal) -> None:
     # 87.36 x (1 - 1 %) = 86.4864, rounded up toward the entry (less risk) to 86.49
-    live = [s for s in exchange.stop_orders.values() if s.status == "NEW"]
+    live = live_stops(exchange)
     assert [(s.stop, s.side, s.size, s.stop_price) for s in live] == [
         ("loss", "sell", amount, stop)
     ], live
@@ -443,7 +410,7 @@ def new_position_protected(trade: TradeResult, exchange: FakeKucoin, ledger: Led
     assert isinstance(outcome, Protected), trade.refusal or outcome
     assert outcome.take_profit is not None
     positions = [*ledger.held, outcome]
-    live = [s for s in exchange.stop_orders.values() if s.status == "NEW"]
+    live = live_stops(exchange)
     assert sorted((s.stop, s.size) for s in live) == sorted(
         (kind, p.fill.amount) for p in positions for kind in ("loss", "entry")
     )
@@ -460,7 +427,7 @@ def guard_passed(trade: TradeResult, control: str) -> None:
 
 @then("the stop-loss sold the position on KuCoin and the bot cancelled the take-profit")
 def stop_loss_fired(
-    startup: Any,
+    startup: Startup,
     exchange: FakeKucoin,
     ledger: Ledger,
 ) -> None:
@@ -472,18 +439,18 @@ def stop_loss_fired(
     sale = exchange.orders[loss.order_id]
     assert (sale.side, sale.deal_size) == ("sell", position.fill.amount)
     assert exchange.balance("SOL").total == 0
-    assert _bot(startup).positions == []
+    assert running_bot(startup).positions == []
 
 
 @then("the protection ended Halted with the kill switch engaged")
 def ended_halted(
     trade: TradeResult,
-    startup: Any,
+    startup: Startup,
     exchange: FakeKucoin,
 ) -> None:
     outcome = trade.outcome
     assert isinstance(outcome, Halted), outcome
-    reason = _bot(startup).kill_switch.reason
+    reason = running_bot(startup).kill_switch.reason
     assert reason is not None
     assert "flattening failed too" in reason
     # the coins are still there, unprotected and unsold: which is why trading stopped
@@ -493,7 +460,7 @@ def ended_halted(
 
 
 @then("a critical alert says the SOL/USDT position may be UNPROTECTED")
-def critical_alert(trading: Any) -> None:
+def critical_alert(trading: Trading) -> None:
     critical = [a for a in trading.alerts if a.level == "critical"]
     assert len(critical) == 1, trading.alerts
     assert critical[0].symbol == SYMBOL

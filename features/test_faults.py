@@ -9,18 +9,16 @@ in a row" means the next three calls of that endpoint, the protector's whole ret
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from pytest_bdd import given, parsers, scenarios, then
 
+from features.steps.helpers import Startup, Trading, live_stops, running_bot
 from safetrade.builder import OrderPurpose
 from safetrade.protector import Flattened, Halted, Protected
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.testing import FakeKucoin, Fault
 
 scenarios("faults_protection.feature")
-
-SYMBOL = "SOL/USDT"
 
 FAULTS = {
     "timeout": Fault.TIMEOUT,
@@ -39,11 +37,6 @@ STEPS = {
 PURPOSES = ("stop-loss", "take-profit", "flatten")
 
 
-def _bot(startup: Any) -> ReferenceBot:
-    assert startup.bot is not None, f"the bot did not start: {startup.error}"
-    return startup.bot
-
-
 def _times(text: str) -> int:
     return 1 if text == "once" else int(text.split(maxsplit=1)[0])
 
@@ -59,7 +52,7 @@ def _times(text: str) -> int:
     )
 )
 def kucoin_answers_with(
-    trading: Any,
+    trading: Trading,
     exchange: FakeKucoin,
     step: str,
     fault: str,
@@ -74,7 +67,7 @@ def kucoin_answers_with(
 
 @given(parsers.parse('KuCoin rejects the stop-loss {times:d} times with "{message}"'))
 def kucoin_rejects_stop_loss(
-    trading: Any,
+    trading: Trading,
     exchange: FakeKucoin,
     times: int,
     message: str,
@@ -87,15 +80,11 @@ def kucoin_rejects_stop_loss(
 # --------------------------------------------------------------------------- Then
 
 
-def _live_stops(exchange: FakeKucoin) -> list[Any]:
-    return [s for s in exchange.stop_orders.values() if s.status == "NEW"]
-
-
 def _assert_protected(outcome: Protected, exchange: FakeKucoin) -> None:
     assert outcome.take_profit is not None
     held = exchange.balance("SOL").available
     assert held == outcome.fill.amount
-    live = {s.stop: s for s in _live_stops(exchange)}
+    live = {s.stop: s for s in live_stops(exchange)}
     assert sorted(live) == ["entry", "loss"], live
     assert live["loss"].id == outcome.stop_loss.order_id
     assert live["entry"].id == outcome.take_profit.order_id
@@ -110,7 +99,7 @@ def _assert_protected(outcome: Protected, exchange: FakeKucoin) -> None:
 def _assert_flattened(outcome: Flattened, exchange: FakeKucoin) -> None:
     assert outcome.exit_order is not None, outcome.reason
     assert exchange.balance("SOL").total == 0  # "no coins are left": the whole fill was sold
-    assert _live_stops(exchange) == []
+    assert live_stops(exchange) == []
     sales = [o for o in exchange.orders.values() if o.side == "sell"]
     assert [(o.type, o.deal_size, o.is_active) for o in sales] == [
         ("market", outcome.fill.amount, False)
@@ -118,7 +107,9 @@ def _assert_flattened(outcome: Flattened, exchange: FakeKucoin) -> None:
     assert sales[0].id == outcome.exit_order.order_id
 
 
-def _assert_halted(outcome: Halted, exchange: FakeKucoin, bot: ReferenceBot, trading: Any) -> None:
+def _assert_halted(
+    outcome: Halted, exchange: FakeKucoin, bot: ReferenceBot, trading: Trading
+) -> None:
     # not silently bare: trading is halted and a human is told the position may be unprotected
     assert bot.kill_switch.reason is not None
     assert outcome.reason in bot.kill_switch.reason
@@ -132,8 +123,8 @@ def _assert_halted(outcome: Halted, exchange: FakeKucoin, bot: ReferenceBot, tra
 def protection_ended(
     trade: TradeResult,
     exchange: FakeKucoin,
-    startup: Any,
-    trading: Any,
+    startup: Startup,
+    trading: Trading,
     outcome: str,
 ) -> None:
     assert trade.sent, trade.refusal
@@ -143,13 +134,13 @@ def protection_ended(
     assert type(result).__name__ == outcome, (result, trading.alerts)
     if isinstance(result, Protected):
         _assert_protected(result, exchange)
-        assert _bot(startup).kill_switch.reason is None
+        assert running_bot(startup).kill_switch.reason is None
     elif isinstance(result, Flattened):
         _assert_flattened(result, exchange)
-        assert _bot(startup).kill_switch.reason is None
+        assert running_bot(startup).kill_switch.reason is None
     else:
         assert isinstance(result, Halted)
-        _assert_halted(result, exchange, _bot(startup), trading)
+        _assert_halted(result, exchange, running_bot(startup), trading)
 
 
 @then("KuCoin never received the same order twice")

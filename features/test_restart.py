@@ -11,38 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, scenarios, then, when
 
-from safetrade.gateway import Gateway
+from features.steps.helpers import SYMBOL, Startup, Trading, live_stops, restart_bot, running_bot
+from features.steps.types import parse
 from safetrade.killswitch import KillSwitch
-from safetrade.protector import Protected, RetryPolicy
-from safetrade.reference_bot.bot import BOT_PACKAGE as REFERENCE_BOT_PACKAGE
+from safetrade.protector import Protected
 from safetrade.reference_bot.bot import ReferenceBot, TradeResult
 from safetrade.testing import FakeKucoin, Fault
 
 scenarios("restart.feature")
 
-SYMBOL = "SOL/USDT"
 #: Some time after the incident's validation run; the bot runs in paper mode, so it only logs it.
 NOW = datetime(2026, 2, 6, 13, 30, tzinfo=UTC)
-FAST_RETRY = RetryPolicy(attempts=3, backoff=(0.0,))
 KINDS = {"stop-loss": "loss", "take-profit": "entry"}
 ORDINALS = {"first": 0, "second": 1}
-
-
-def _decimal(text: str) -> Decimal:
-    return Decimal(text)
-
-
-_decimal.pattern = r"-?\d+(?:\.\d+)?"  # type: ignore[attr-defined]
-
-
-def parse(text: str) -> parsers.parse:
-    """``parsers.parse`` with a ``Dec`` (Decimal) type."""
-    return parsers.parse(text, extra_types={"Dec": _decimal})
 
 
 @dataclass
@@ -56,19 +41,6 @@ class Before:
 @pytest.fixture
 def before() -> Before:
     return Before()
-
-
-def no_sleep(_seconds: float) -> None:
-    """Retries never wait."""
-
-
-def _bot(startup: Any) -> ReferenceBot:
-    assert startup.bot is not None, f"the bot did not start: {startup.error}"
-    return startup.bot
-
-
-def _live(exchange: FakeKucoin) -> list[Any]:
-    return [s for s in exchange.stop_orders.values() if s.status == "NEW"]
 
 
 def _leg(position: Protected, name: str) -> str:
@@ -94,20 +66,20 @@ def _watched(bot: ReferenceBot) -> list[tuple[str, str | None]]:
     )
 )
 def holds_position(
-    startup: Any, exchange: FakeKucoin, before: Before, stop: Decimal, target: Decimal
+    startup: Startup, exchange: FakeKucoin, before: Before, stop: Decimal, target: Decimal
 ) -> None:
-    result = _bot(startup).trade(
+    result = running_bot(startup).trade(
         stop_price=stop, take_profit_price=target, signal_strength=Decimal("0.5")
     )
     assert isinstance(result.outcome, Protected), result.refusal or result.outcome
     before.positions.append(result.outcome)
     assert {_leg(result.outcome, "stop-loss"), _leg(result.outcome, "take-profit")} <= {
-        s.id for s in _live(exchange)
+        s.id for s in live_stops(exchange)
     }
 
 
 @given("the bot went down")
-def went_down(startup: Any) -> None:
+def went_down(startup: Startup) -> None:
     startup.bot = None
 
 
@@ -160,7 +132,7 @@ def placed_by_hand(
                 "stop": kind,
             }
         )
-    live = {s.stop: s for s in _live(exchange)}
+    live = {s.stop: s for s in live_stops(exchange)}
     assert sorted(live) == ["entry", "loss"]
     exchange.forget_requests()
 
@@ -169,21 +141,10 @@ def placed_by_hand(
 
 
 @when("the bot is restarted")
-def restarted(startup: Any, exchange: FakeKucoin, trading: Any) -> None:
+def restarted(startup: Startup, exchange: FakeKucoin, trading: Trading) -> None:
     # a new process: nothing survives but the exchange (the kill switch was in memory)
     trading.kill_switch = KillSwitch()
-    startup.bot = ReferenceBot.start(
-        startup.settings,
-        lambda: Gateway(exchange.ccxt_client()),
-        symbol=SYMBOL,
-        bot_package=REFERENCE_BOT_PACKAGE,
-        now=NOW,
-        sleep=no_sleep,
-        alert=trading.alerts.append,
-        kill_switch=trading.kill_switch,
-        retry=FAST_RETRY,
-        new_oid=trading.oids,
-    )
+    restart_bot(startup, exchange, trading, now=NOW)
 
 
 @when(
@@ -194,7 +155,7 @@ def restarted(startup: Any, exchange: FakeKucoin, trading: Any) -> None:
     target_fixture="trade",
 )
 def price_moves_and_bot_buys(  # noqa: PLR0917 - pytest-bdd passes everything by name
-    startup: Any,
+    startup: Startup,
     exchange: FakeKucoin,
     price: Decimal,
     stop: Decimal,
@@ -202,13 +163,9 @@ def price_moves_and_bot_buys(  # noqa: PLR0917 - pytest-bdd passes everything by
     signal: Decimal,
 ) -> TradeResult:
     exchange.set_price(SYMBOL, price)
-    return _bot(startup).trade(stop_price=stop, take_profit_price=target, signal_strength=signal)
-
-
-@when(parse("SOL/USDT trades at {price:Dec} and the bot checks its positions"))
-def price_moves_and_bot_watches(startup: Any, exchange: FakeKucoin, price: Decimal) -> None:
-    exchange.set_price(SYMBOL, price)
-    _bot(startup).tick()
+    return running_bot(startup).trade(
+        stop_price=stop, take_profit_price=target, signal_strength=signal
+    )
 
 
 # --------------------------------------------------------------------------- Then
@@ -216,19 +173,21 @@ def price_moves_and_bot_watches(startup: Any, exchange: FakeKucoin, price: Decim
 
 @then(parse("the {leftover} left behind by the closed position is cancelled on KuCoin"))
 def leftover_cancelled(
-    startup: Any, exchange: FakeKucoin, before: Before, trading: Any, leftover: str
+    startup: Startup, exchange: FakeKucoin, before: Before, trading: Trading, leftover: str
 ) -> None:
     closed = before.closed
     assert closed is not None
     assert exchange.stop_orders[_leg(closed, leftover)].status == "CANCELLED"
-    assert _leg(closed, leftover) not in {s.id for s in _live(exchange)}
+    assert _leg(closed, leftover) not in {s.id for s in live_stops(exchange)}
     # nothing the bot watches refers to the closed position any more
-    assert all(closed.stop_loss.order_id not in ids for ids in _watched(_bot(startup)))
+    assert all(closed.stop_loss.order_id not in ids for ids in _watched(running_bot(startup)))
     assert [a.event for a in trading.alerts if a.event.startswith("orphan")] == ["orphan-cancelled"]
 
 
 @then("the owner was alerted that the bot could not read the account at start-up")
-def alerted_sync_failed(startup: Any, exchange: FakeKucoin, before: Before, trading: Any) -> None:
+def alerted_sync_failed(
+    startup: Startup, exchange: FakeKucoin, before: Before, trading: Trading
+) -> None:
     failed = [a for a in trading.alerts if a.event == "sync-failed"]
     assert len(failed) == 1, trading.alerts
     assert failed[0].exchange_message
@@ -267,35 +226,39 @@ def cancelled_before_entry(exchange: FakeKucoin, before: Before, trade: TradeRes
 
 
 @then("the new position still holds its coins, its stop-loss and its take-profit on KuCoin")
-def new_position_intact(startup: Any, exchange: FakeKucoin, trade: TradeResult) -> None:
+def new_position_intact(startup: Startup, exchange: FakeKucoin, trade: TradeResult) -> None:
     outcome = trade.outcome
     assert isinstance(outcome, Protected), outcome
-    live = {s.id: s for s in _live(exchange)}
+    live = {s.id: s for s in live_stops(exchange)}
     assert set(live) == {_leg(outcome, "stop-loss"), _leg(outcome, "take-profit")}
     assert exchange.balance("SOL").available == outcome.fill.amount
     assert [o.side for o in exchange.orders.values()].count("sell") == 1  # the old stop-loss
-    assert _watched(_bot(startup)) == [(_leg(outcome, "stop-loss"), _leg(outcome, "take-profit"))]
+    assert _watched(running_bot(startup)) == [
+        (_leg(outcome, "stop-loss"), _leg(outcome, "take-profit"))
+    ]
 
 
 @then(parse("the restarted bot watches {which} position"))
-def restarted_bot_watches(startup: Any, before: Before, which: str) -> None:
+def restarted_bot_watches(startup: Startup, before: Before, which: str) -> None:
     position = before.positions[1 if which == "the second" else 0]
-    assert _watched(_bot(startup)) == [(_leg(position, "stop-loss"), _leg(position, "take-profit"))]
-    (adopted,) = _bot(startup).positions
+    assert _watched(running_bot(startup)) == [
+        (_leg(position, "stop-loss"), _leg(position, "take-profit"))
+    ]
+    (adopted,) = running_bot(startup).positions
     assert adopted.fill.amount == position.fill.amount
 
 
 @then("the bot watches the position placed by hand")
-def watches_by_hand(startup: Any, exchange: FakeKucoin) -> None:
-    live = {s.stop: s.id for s in _live(exchange)}
-    assert _watched(_bot(startup)) == [(live["loss"], live["entry"])]
+def watches_by_hand(startup: Startup, exchange: FakeKucoin) -> None:
+    live = {s.stop: s.id for s in live_stops(exchange)}
+    assert _watched(running_bot(startup)) == [(live["loss"], live["entry"])]
     # adopting them changed nothing on KuCoin
     assert [r.endpoint for r in exchange.requests if r.method != "GET"] == []
 
 
 @then(parse("the {fired} sold the position on KuCoin and the bot cancelled the {other}"))
 def fired_and_cancelled(
-    startup: Any, exchange: FakeKucoin, before: Before, fired: str, other: str
+    startup: Startup, exchange: FakeKucoin, before: Before, fired: str, other: str
 ) -> None:
     stops = {s.stop: s for s in exchange.stop_orders.values()}
     if before.positions:
@@ -306,8 +269,8 @@ def fired_and_cancelled(
     assert sale.side == "sell"
     assert sale.deal_size == stops[KINDS[fired]].size
     assert exchange.balance("SOL").total == 0
-    assert _live(exchange) == []
-    assert _bot(startup).positions == []
+    assert live_stops(exchange) == []
+    assert running_bot(startup).positions == []
 
 
 @then("the new position is protected on KuCoin next to the second one")
@@ -318,6 +281,6 @@ def protected_next_to_second(trade: TradeResult, exchange: FakeKucoin, before: B
     expected = {
         _leg(p, name): (KINDS[name], p.fill.amount) for p in (second, outcome) for name in KINDS
     }
-    assert {s.id: (s.stop, s.size) for s in _live(exchange)} == expected
+    assert {s.id: (s.stop, s.size) for s in live_stops(exchange)} == expected
     held = second.fill.amount + outcome.fill.amount
     assert exchange.balance("SOL").available == held

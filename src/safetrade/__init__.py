@@ -1,8 +1,8 @@
 """safetrade: keeps automated crypto trading bots from hurting their owners.
 
-The pure core (config, market, sizer, rounder, builder, guard) is imported eagerly and is
-cheap. The parts that touch ccxt or the network (gateway, protector, alerts) are loaded on
-first attribute access, so ``import safetrade`` never imports ccxt.
+The pure core (config, market, sizer, rounder, builder, plan, wire, guard, retry) is imported
+eagerly and is cheap. The parts that touch ccxt or the network (gateway, fills, protector,
+alerts) are loaded on first attribute access, so ``import safetrade`` never imports ccxt.
 """
 
 from __future__ import annotations
@@ -11,16 +11,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from safetrade.builder import (
-    CcxtOrderCall as CcxtOrderCall,
-)
-from safetrade.builder import (
     OrderIntent as OrderIntent,
 )
 from safetrade.builder import (
     OrderPurpose as OrderPurpose,
-)
-from safetrade.builder import (
-    TradePlan as TradePlan,
 )
 from safetrade.builder import (
     entry_order as entry_order,
@@ -32,16 +26,10 @@ from safetrade.builder import (
     new_client_oid as new_client_oid,
 )
 from safetrade.builder import (
-    plan_trade as plan_trade,
-)
-from safetrade.builder import (
     stop_loss_order as stop_loss_order,
 )
 from safetrade.builder import (
     take_profit_order as take_profit_order,
-)
-from safetrade.builder import (
-    to_ccxt as to_ccxt,
 )
 from safetrade.config import Mode as Mode
 from safetrade.config import Settings as Settings
@@ -100,12 +88,17 @@ from safetrade.guard import GuardLimits as GuardLimits
 from safetrade.guard import check as check
 from safetrade.killswitch import KillSwitch as KillSwitch
 from safetrade.market import MarketSpec as MarketSpec
+from safetrade.plan import TradePlan as TradePlan
+from safetrade.plan import plan_trade as plan_trade
+from safetrade.retry import RetryPolicy as RetryPolicy
 from safetrade.rounder import PositionSide as PositionSide
 from safetrade.rounder import PricePurpose as PricePurpose
 from safetrade.rounder import round_amount as round_amount
 from safetrade.rounder import round_price as round_price
 from safetrade.sizer import PositionSize as PositionSize
 from safetrade.sizer import size_position as size_position
+from safetrade.wire import CcxtOrderCall as CcxtOrderCall
+from safetrade.wire import to_ccxt as to_ccxt
 
 __version__ = "0.1.0"
 
@@ -115,28 +108,26 @@ if TYPE_CHECKING:  # type checkers see the real types; at run time these load on
     from safetrade.alerts import WebhookAlerter as WebhookAlerter
     from safetrade.entry import EntryResult as EntryResult
     from safetrade.entry import execute_entry as execute_entry
+    from safetrade.fills import Fill as Fill
     from safetrade.gateway import Gateway as Gateway
     from safetrade.gateway import OrderStatus as OrderStatus
-    from safetrade.protector import Fill as Fill
     from safetrade.protector import Flattened as Flattened
     from safetrade.protector import Halted as Halted
     from safetrade.protector import Protected as Protected
     from safetrade.protector import Protector as Protector
-    from safetrade.protector import RetryPolicy as RetryPolicy
     from safetrade.trader import Trader as Trader
     from safetrade.trader import TradeResult as TradeResult
 
 _LAZY: dict[str, str] = {
     "Alert": "safetrade.alerts",
     "EntryResult": "safetrade.entry",
-    "Fill": "safetrade.protector",
+    "Fill": "safetrade.fills",
     "Flattened": "safetrade.protector",
     "Gateway": "safetrade.gateway",
     "Halted": "safetrade.protector",
     "OrderStatus": "safetrade.gateway",
     "Protected": "safetrade.protector",
     "Protector": "safetrade.protector",
-    "RetryPolicy": "safetrade.protector",
     "TradeResult": "safetrade.trader",
     "Trader": "safetrade.trader",
     "WebhookAlerter": "safetrade.alerts",

@@ -1,11 +1,9 @@
-"""Orders as validated values, and their exact ``ccxt.kucoin.create_order`` arguments.
+"""Orders as validated values, built only through factories that check them.
 
-On Feb 6 the stop-loss call failed with ``missing 2 required positional arguments`` because the
-bot guessed an SDK signature, and the take-profit reached KuCoin unrounded. Here an order is
-first an :class:`OrderIntent` (validated: on the market's grid, above its minimums, stop on
-the right side of the entry) and only then translated by :func:`to_ccxt` into the arguments
-``create_order(symbol, type, side, amount, price, params)`` takes. Nothing that fails
-validation ever becomes a call.
+On Feb 6 the take-profit reached KuCoin unrounded. Here an order is an :class:`OrderIntent`
+(validated: on the market's grid, above its minimums, stop on the right side of the entry);
+:mod:`safetrade.wire` translates it into ccxt's arguments. Nothing that fails validation ever
+becomes a call.
 
 Protective orders are KuCoin *stop orders* (``POST /api/v1/stop-order``) of type ``market``:
 
@@ -30,34 +28,20 @@ from typing import Any
 
 import attrs
 
-from safetrade._decimal import MONEY, to_decimal, to_positive
+from safetrade._decimal import MONEY, to_positive
+from safetrade._validate import require_member
 from safetrade.errors import OrderBuildError
 from safetrade.market import MarketSpec
-from safetrade.rounder import (
-    _MARKET_FIX,
-    PositionSide,
-    PricePurpose,
-    is_on_grid,
-    member_validator,
-    require_instance,
-    require_member,
-    round_amount,
-    round_price,
-)
-from safetrade.sizer import PositionSize, size_position
+from safetrade.rounder import PositionSide, PricePurpose, is_on_grid, round_amount, round_price
 
 __all__ = [
-    "CcxtOrderCall",
     "OrderIntent",
     "OrderPurpose",
-    "TradePlan",
     "entry_order",
     "flatten_order",
     "new_client_oid",
-    "plan_trade",
     "stop_loss_order",
     "take_profit_order",
-    "to_ccxt",
 ]
 
 # KuCoin: letters, digits, "_" and "-", at most 40 characters.
@@ -201,86 +185,6 @@ class OrderIntent:
         elif self.limit_price is not None:
             price = f" @ {self.limit_price}"
         return f"{self.purpose.value} {self.side} {self.amount} {self.symbol}{price}"
-
-
-@attrs.frozen(kw_only=True)
-class CcxtOrderCall:
-    """Positional and keyword arguments for ``exchange.create_order``.
-
-    Amounts and prices are plain decimal *strings* (``"0.0000009"``, never ``"9E-7"``): ccxt
-    accepts them and they never pass through binary floating point on the way to the wire.
-    """
-
-    symbol: str
-    type: str
-    side: str
-    amount: str
-    price: str | None
-    params: dict[str, str]
-
-    def args(self) -> tuple[str, str, str, str, str | None, dict[str, str]]:
-        """``(symbol, type, side, amount, price, params)`` for ``create_order(*call.args())``."""
-        return (self.symbol, self.type, self.side, self.amount, self.price, dict(self.params))
-
-
-@attrs.frozen(kw_only=True)
-class TradePlan:
-    """Everything decided before an entry is sent: size, entry order, protective prices.
-
-    Attributes:
-        market: The market traded.
-        side: Long or short.
-        size: The position size and its arithmetic.
-        entry: The entry order.
-        stop_loss_price: Rounded stop-loss trigger.
-        take_profit_price: Rounded take-profit trigger, if any.
-        signal_strength: The strategy's signal, for the guard's threshold check.
-    """
-
-    market: MarketSpec
-    side: PositionSide = attrs.field(validator=member_validator(PositionSide))
-    size: PositionSize
-    entry: OrderIntent
-    stop_loss_price: Decimal
-    take_profit_price: Decimal | None
-    signal_strength: Decimal | None = None
-
-    def __attrs_post_init__(self) -> None:
-        # the guard judges ``size``; ``execute_entry`` sends ``entry`` and the protector uses
-        # ``stop_loss_price``: a plan whose parts disagree (an entry or stop changed with
-        # attrs.evolve after sizing) would send an order nobody checked
-        size, entry = self.size, self.entry
-        wrong = []
-        if entry.purpose is not OrderPurpose.ENTRY:
-            wrong.append(f"the entry order's purpose is {entry.purpose.value}")
-        if not entry.symbol == size.symbol == self.market.symbol:
-            wrong.append(
-                f"symbols differ (market {self.market.symbol}, size {size.symbol}, entry "
-                f"{entry.symbol})"
-            )
-        if size.side is not self.side or entry.side != _entry_side(self.side):
-            wrong.append(f"sides differ (plan {self.side.value}, entry {entry.side})")
-        if entry.amount != size.amount:
-            wrong.append(f"the entry sends {entry.amount} but {size.amount} was sized and checked")
-        if self.stop_loss_price != size.stop_price:
-            wrong.append(
-                f"the stop-loss is {self.stop_loss_price} but the size was computed for a stop "
-                f"at {size.stop_price}"
-            )
-        limit = entry.limit_price
-        if limit is not None and (
-            limit > size.entry_price if self.side is PositionSide.LONG else limit < size.entry_price
-        ):
-            wrong.append(
-                f"the entry limit {limit} is worse than the sized entry {size.entry_price}"
-            )
-        if wrong:
-            raise OrderBuildError(
-                "the plan's orders are not the ones it was sized and checked for",
-                why="; ".join(wrong),
-                fix="build plans with safetrade.plan_trade and plan again to change one (never "
-                "attrs.evolve a plan's entry, size or stop)",
-            )
 
 
 def new_client_oid(purpose: OrderPurpose) -> str:
@@ -501,109 +405,4 @@ def flatten_order(
         order_type="market",
         amount=round_amount(amount, market),
         client_oid=client_oid,
-    )
-
-
-def _plain(value: Decimal) -> str:
-    # str(Decimal("9E-7")) is "9E-7"; format "f" keeps every digit and never uses an exponent
-    return format(value, "f")
-
-
-def to_ccxt(intent: OrderIntent) -> CcxtOrderCall:
-    """Translate an intent into ``create_order`` arguments ccxt.kucoin sends as KuCoin expects.
-
-    ``stopPrice`` plus an explicit ``stop`` go to ``POST /api/v1/stop-order``; ``clientOid``
-    is passed so a retried call reuses the same idempotency key. Every number is written in
-    plain fixed-point (``0.0000009``, ``200000``), never exponent form (``9E-7``, ``2E+5``),
-    which KuCoin does not document as accepted: ccxt.kucoin normalises ``amount``, ``price``
-    and ``stopPrice`` itself, but a bot or another client may send the strings as they are.
-    """
-    params = {"clientOid": intent.client_oid}
-    if intent.trigger_price is not None:
-        if intent.trigger is None:
-            raise OrderBuildError(f"{intent.describe()} has a trigger price but no trigger kind")
-        params["stopPrice"] = _plain(intent.trigger_price)
-        params["stop"] = intent.trigger
-    if intent.order_type == "limit" and intent.limit_price is None:
-        raise OrderBuildError(f"{intent.describe()} is a limit order without a price")
-    return CcxtOrderCall(
-        symbol=intent.symbol,
-        type=intent.order_type,
-        side=intent.side,
-        amount=_plain(intent.amount),
-        price=None if intent.limit_price is None else _plain(intent.limit_price),
-        params=params,
-    )
-
-
-def plan_trade(
-    market: MarketSpec,
-    *,
-    side: PositionSide,
-    free_balance: Decimal,
-    entry_price: Decimal,
-    stop_price: Decimal,
-    risk_percent: Decimal,
-    client_oid: str,
-    take_profit_price: Decimal | None = None,
-    balance_cap: Decimal | None = None,
-    max_order_value: Decimal | None = None,
-    signal_strength: Decimal | None = None,
-) -> TradePlan:
-    """Round the stop, size the position from the free balance, build the entry, round the TP.
-
-    This is sizer → rounder → builder in one call; pass the result to
-    :func:`safetrade.guard.check` before sending anything.
-
-    Raises:
-        SizingError: If no valid size exists.
-        OrderBuildError: If the stop or target is on the wrong side of the entry.
-        InvalidValue: For unusable numbers (including a NaN, infinite or float signal), or a
-            ``side`` that is not a :class:`PositionSide`.
-    """
-    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
-    side = require_member(side, PositionSide, "side")
-    entry = to_positive(entry_price, "entry price")
-    signal = None if signal_strength is None else to_decimal(signal_strength, "signal strength")
-    stop, _ = _rounded(market, stop_price, PricePurpose.STOP_LOSS, side)
-    size = size_position(
-        market=market,
-        side=side,
-        free_balance=free_balance,
-        entry_price=entry,
-        stop_price=stop,
-        risk_percent=risk_percent,
-        balance_cap=balance_cap,
-        max_order_value=max_order_value,
-    )
-    target = None
-    if take_profit_price is not None:
-        # validates the side and the minimums with the real amount before anything is sent
-        target = take_profit_order(
-            market,
-            side=side,
-            amount=size.amount,
-            target_price=take_profit_price,
-            entry_price=entry,
-            client_oid="plan-check",
-        ).trigger_price
-    # validates the stop with the real amount (minimum value at the stop price) before sending
-    stop_loss_order(
-        market,
-        side=side,
-        amount=size.amount,
-        stop_price=stop,
-        entry_price=entry,
-        client_oid="plan-check",
-    )
-    return TradePlan(
-        market=market,
-        side=side,
-        size=size,
-        entry=entry_order(
-            market, side=side, amount=size.amount, reference_price=entry, client_oid=client_oid
-        ),
-        stop_loss_price=stop,
-        take_profit_price=target,
-        signal_strength=signal,
     )

@@ -15,12 +15,13 @@ from collections.abc import Callable
 
 import attrs
 
-from safetrade.builder import TradePlan
+from safetrade._validate import require_instance
 from safetrade.errors import DecisionMismatch, ExchangeError, ExchangeUnavailable
+from safetrade.fills import Fill
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.guard import Decision
-from safetrade.protector import Fill, RetryPolicy
-from safetrade.rounder import require_instance
+from safetrade.plan import TradePlan
+from safetrade.retry import RetryPolicy
 
 __all__ = ["EntryResult", "execute_entry"]
 

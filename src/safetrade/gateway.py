@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from safetrade._decimal import to_decimal
-from safetrade.builder import OrderIntent, to_ccxt
+from safetrade.builder import OrderIntent
 from safetrade.errors import (
     AuthenticationFailed,
     CertificationError,
@@ -37,6 +37,7 @@ from safetrade.errors import (
     OrderRejected,
 )
 from safetrade.market import MarketSpec
+from safetrade.wire import to_ccxt
 
 if TYPE_CHECKING:
     from safetrade.certification.gate import CertifiedRun

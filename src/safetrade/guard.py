@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from safetrade._decimal import MONEY, to_decimal, to_nonnegative, to_positive
-from safetrade.builder import TradePlan
+from safetrade._validate import require_instance
 from safetrade.errors import GuardRefused, InvalidValue
-from safetrade.rounder import is_on_grid, require_instance
+from safetrade.plan import TradePlan
+from safetrade.rounder import is_on_grid
 
 __all__ = ["AccountState", "Check", "Decision", "GuardLimits", "check"]
 

@@ -36,6 +36,7 @@ from typing import TypeVar
 
 import attrs
 
+from safetrade._validate import require_instance
 from safetrade.alerts import Alert, AlertHook, log_alert
 from safetrade.builder import (
     OrderIntent,
@@ -53,19 +54,19 @@ from safetrade.errors import (
     RoundingError,
     SafetradeError,
 )
+from safetrade.fills import Fill
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, floor_to_step, member_validator, require_instance
+from safetrade.retry import RetryPolicy
+from safetrade.rounder import PositionSide, floor_to_step
 
 __all__ = [
-    "Fill",
     "Flattened",
     "Halted",
     "Outcome",
     "Protected",
     "Protector",
-    "RetryPolicy",
     "WatchResult",
 ]
 
@@ -74,59 +75,6 @@ log = logging.getLogger("safetrade.protector")
 #: Most market sells one flatten sends while each one fills part of the rest.
 _MAX_SELL_ROUNDS = 10
 _T = TypeVar("_T")
-
-
-@attrs.frozen(kw_only=True)
-class Fill:
-    """A filled entry: what the exchange actually executed, not what was requested.
-
-    Attributes:
-        symbol: Unified symbol.
-        side: Long or short.
-        amount: The *filled* base amount (KuCoin filled 1.417 of 4.5 SOL on Feb 6).
-        average_price: Average fill price; protective orders are placed relative to it.
-        order_id: The entry order's exchange id, if known.
-    """
-
-    symbol: str
-    side: PositionSide = attrs.field(validator=member_validator(PositionSide))
-    amount: Decimal
-    average_price: Decimal
-    order_id: str | None = None
-
-    @classmethod
-    def from_order(cls, order: OrderStatus, side: PositionSide) -> Fill:
-        """The fill of an entry order read back with :meth:`Gateway.fetch_order`."""
-        if order.filled <= 0 or order.average is None:
-            raise InvalidValue(
-                f"order {order.order_id} on {order.symbol} has not filled ({order.filled})",
-                fix="there is no position to protect; do not call protect()",
-            )
-        return cls(
-            symbol=order.symbol,
-            side=side,
-            amount=order.filled,
-            average_price=order.average,
-            order_id=order.order_id,
-        )
-
-
-@attrs.frozen(kw_only=True)
-class RetryPolicy:
-    """Bounded retries per step.
-
-    ``attempts`` tries per step, waiting ``backoff[i]`` seconds after the i-th failure (the
-    last value repeats).
-    """
-
-    attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
-    backoff: tuple[float, ...] = (0.5, 1.0, 2.0)
-
-    def delay(self, failure: int) -> float:
-        """Seconds to wait after the ``failure``-th failure (1-based)."""
-        if not self.backoff:
-            return 0.0
-        return self.backoff[min(failure, len(self.backoff)) - 1]
 
 
 @attrs.frozen(kw_only=True)

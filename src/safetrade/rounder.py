@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import decimal
 import enum
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, TypeVar
-
-import attrs
 
 from safetrade._decimal import EXACT, MIN_INCREMENT, to_positive
+from safetrade._validate import MARKET_FIX, require_instance, require_member
 from safetrade.errors import InvalidValue, RoundingError
 from safetrade.market import MarketSpec
 
@@ -65,59 +62,6 @@ class PricePurpose(enum.Enum):
     STOP_LOSS = "stop-loss"
     TAKE_PROFIT = "take-profit"
 
-
-_E = TypeVar("_E", bound=enum.Enum)
-
-
-def require_member(value: object, kind: type[_E], name: str) -> _E:
-    """Return ``value`` if it is a member of ``kind``; otherwise raise :class:`InvalidValue`.
-
-    Text is refused rather than converted, like floats: ``side="long"`` used to skip the
-    sizer's stop-side check (it compares with ``PositionSide.LONG``), and a misspelt side would
-    otherwise quietly mean the other direction.
-    """
-    if isinstance(value, kind):
-        return value
-    members = " or ".join(f"{kind.__name__}.{m.name}" for m in kind)
-    hint = ""
-    if isinstance(value, str) and value in {m.value for m in kind}:
-        hint = f" ({kind.__name__}({value!r}) converts the text)"
-    raise InvalidValue(
-        f"{name} must be a {kind.__name__}, got {type(value).__name__} {value!r}",
-        why="the direction of every rounding and check depends on it",
-        fix=f"pass {members}{hint}",
-    )
-
-
-_T = TypeVar("_T")
-
-
-def require_instance(value: object, kind: type[_T], name: str, fix: str) -> _T:
-    """Return ``value`` if it is a ``kind``; otherwise raise :class:`InvalidValue`.
-
-    The public functions take typed values (a MarketSpec, a TradePlan, ...); an untyped
-    caller passing a dict or None used to fail deep inside with an AttributeError.
-    """
-    if isinstance(value, kind):
-        return value
-    raise InvalidValue(
-        f"{name} must be a {kind.__name__}, got {type(value).__name__} {value!r:.80}",
-        fix=fix,
-    )
-
-
-def member_validator(
-    kind: type[_E],
-) -> Callable[[object, attrs.Attribute[Any], object], None]:
-    """An attrs validator that refuses anything but a member of ``kind`` (InvalidValue)."""
-
-    def validate(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        require_member(value, kind, attribute.name)
-
-    return validate
-
-
-_MARKET_FIX = "pass gateway.load_market(symbol) or MarketSpec.from_ccxt(exchange.market(symbol))"
 
 _ROUND_UP = {
     (PricePurpose.ENTRY, PositionSide.LONG): False,
@@ -206,7 +150,7 @@ def round_amount(amount: Decimal, market: MarketSpec) -> Decimal:
         InvalidValue: If ``amount`` is not a positive finite Decimal.
         RoundingError: If the amount is smaller than one increment (it would round to zero).
     """
-    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
+    market = require_instance(market, MarketSpec, "market", MARKET_FIX)
     amount = to_positive(amount, "amount")
     # both already checked: a positive finite Decimal and a MarketSpec increment (>= 1e-30)
     result = _to_step(amount, market.amount_increment, up=False)
@@ -233,7 +177,7 @@ def round_price(
             ``side`` is not a :class:`PricePurpose` / :class:`PositionSide` member.
         RoundingError: If the price rounds to zero.
     """
-    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
+    market = require_instance(market, MarketSpec, "market", MARKET_FIX)
     purpose = require_member(purpose, PricePurpose, "purpose")
     side = require_member(side, PositionSide, "side")
     price = to_positive(price, f"{purpose.value} price")

@@ -27,16 +27,10 @@ from decimal import Decimal
 import attrs
 
 from safetrade._decimal import EXACT, to_nonnegative, to_positive
+from safetrade._validate import MARKET_FIX, member_validator, require_instance, require_member
 from safetrade.errors import InvalidValue, SizingError
 from safetrade.market import MarketSpec
-from safetrade.rounder import (
-    _MARKET_FIX,
-    PositionSide,
-    floor_to_step,
-    member_validator,
-    require_instance,
-    require_member,
-)
+from safetrade.rounder import PositionSide, floor_to_step
 
 __all__ = ["PositionSize", "size_position"]
 
@@ -131,7 +125,7 @@ def size_position(
         SizingError: If the largest valid size is below the market's minimum amount or
             minimum order value after rounding.
     """
-    market = require_instance(market, MarketSpec, "market", _MARKET_FIX)
+    market = require_instance(market, MarketSpec, "market", MARKET_FIX)
     side = require_member(side, PositionSide, "side")
     free = to_nonnegative(free_balance, "free balance")
     entry = to_positive(entry_price, "entry price")

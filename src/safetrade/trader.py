@@ -43,17 +43,21 @@ from typing import Self
 
 import attrs
 
+from safetrade._validate import require_instance
 from safetrade.alerts import Alert, AlertHook, log_alert
-from safetrade.builder import OrderPurpose, TradePlan, new_client_oid, plan_trade
+from safetrade.builder import OrderPurpose, new_client_oid
 from safetrade.config import Settings
 from safetrade.entry import EntryResult, execute_entry
 from safetrade.errors import ConfigError, ExchangeError, SafetradeError
+from safetrade.fills import Fill
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
-from safetrade.protector import Fill, Outcome, Protected, Protector, RetryPolicy
-from safetrade.rounder import PositionSide, floor_to_step, require_instance
+from safetrade.plan import TradePlan, plan_trade
+from safetrade.protector import Outcome, Protected, Protector
+from safetrade.retry import RetryPolicy
+from safetrade.rounder import PositionSide, floor_to_step
 
 __all__ = ["Sync", "TradeResult", "Trader"]
 

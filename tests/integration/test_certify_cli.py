@@ -9,10 +9,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
 from safetrade.certification.provenance import measure_running_code
 from safetrade.cli import main
+from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
 FEATURE = f"""\
 {FLOOR_TAGS}

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.conformance_runs import passing_library_run
 
 from safetrade.certification import require_valid
 from safetrade.certification.bots import load_bot
@@ -33,6 +32,7 @@ from safetrade.certification.conformance.judges import INCIDENT
 from safetrade.certification.keys import SigningKey
 from safetrade.cli import main
 from safetrade.errors import BotContractError, CertificationError
+from tests.conformance_runs import passing_library_run
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "bots"

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from tests.decisions import guard_allows
 
 from safetrade import (
     AccountState,
@@ -24,12 +23,13 @@ from safetrade import (
     check,
     plan_trade,
 )
-from safetrade.builder import TradePlan
 from safetrade.entry import execute_entry
 from safetrade.errors import OrderBuildError
 from safetrade.gateway import Gateway
-from safetrade.protector import RetryPolicy
+from safetrade.plan import TradePlan
+from safetrade.retry import RetryPolicy
 from safetrade.testing import FakeKucoin, Fault, FillPolicy
+from tests.decisions import guard_allows
 
 SYMBOL = "SOL/USDT"
 OID = "entry-1"

@@ -30,9 +30,9 @@ from safetrade.alerts import Alert
 from safetrade.builder import OrderIntent
 from safetrade.config import load_settings
 from safetrade.gateway import Gateway, OrderStatus
-from safetrade.protector import RetryPolicy
 from safetrade.reference_bot import ReferenceBot
 from safetrade.reference_bot.bot import BOT_PACKAGE
+from safetrade.retry import RetryPolicy
 from safetrade.testing import FakeKucoin, Fault, FillPolicy
 
 SYMBOL = "SOL/USDT"

@@ -103,11 +103,11 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     import json
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
     from safetrade.certification.certify import CertifyInputs, certify
     from safetrade.certification.keys import SigningKey
     from safetrade.certification.provenance import measure_running_code
+    from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
     bot = "safetrade.reference_bot"
     (tmp_path / "features").mkdir()

@@ -12,17 +12,20 @@ from typing import Any
 
 import ccxt
 import pytest
-from tests.decisions import guard_allows
 
 from safetrade import GuardLimits, PositionSide, check, plan_trade
 from safetrade.alerts import Alert
-from safetrade.builder import OrderIntent, OrderPurpose, TradePlan
+from safetrade.builder import OrderIntent, OrderPurpose
 from safetrade.entry import execute_entry
+from safetrade.fills import Fill
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.guard import AccountState
 from safetrade.killswitch import KillSwitch
-from safetrade.protector import Fill, Flattened, Halted, Protected, Protector, RetryPolicy
+from safetrade.plan import TradePlan
+from safetrade.protector import Flattened, Halted, Protected, Protector
+from safetrade.retry import RetryPolicy
 from safetrade.testing import FakeKucoin, Fault, FillPolicy
+from tests.decisions import guard_allows
 
 SYMBOL = "SOL/USDT"
 STOP = Decimal("85.61")

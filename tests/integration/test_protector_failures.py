@@ -14,17 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.decisions import guard_allows
 
 from safetrade import PositionSide, plan_trade
 from safetrade.alerts import Alert
 from safetrade.entry import execute_entry
 from safetrade.errors import ConfigError, ExchangeUnavailable, InvalidValue
+from safetrade.fills import Fill
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
-from safetrade.protector import Fill, Flattened, Halted, Protected, Protector, RetryPolicy
+from safetrade.protector import Flattened, Halted, Protected, Protector
+from safetrade.retry import RetryPolicy
 from safetrade.testing import FakeKucoin, Fault, FillPolicy
+from tests.decisions import guard_allows
 
 SYMBOL = "SOL/USDT"
 RETRY = RetryPolicy(attempts=3, backoff=(0.5, 1.0))

@@ -10,16 +10,6 @@ import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from tests.property.support import (
-    LONG,
-    SHORT,
-    SIDES,
-    is_multiple,
-    junk,
-    not_nonnegative,
-    not_positive,
-)
-from tests.strategies import decimals, markets, sol_usdt
 
 from safetrade import (
     OrderBuildError,
@@ -38,6 +28,16 @@ from safetrade import (
 )
 from safetrade.market import MarketSpec
 from safetrade.rounder import ceil_to_step, floor_to_step
+from tests.property.support import (
+    LONG,
+    SHORT,
+    SIDES,
+    is_multiple,
+    junk,
+    not_nonnegative,
+    not_positive,
+)
+from tests.strategies import decimals, markets, sol_usdt
 
 OIDS = st.from_regex(r"\A[A-Za-z0-9_-]{1,40}\Z")
 BAD_OIDS = st.one_of(

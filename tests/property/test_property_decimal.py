@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.property.support import junk, nonpositive
 
 from safetrade import InvalidValue, SafetradeError
 from safetrade._decimal import MAX_MAGNITUDE, MIN_MAGNITUDE, to_decimal, to_nonnegative, to_positive
+from tests.property.support import junk, nonpositive
 
 IN_RANGE = st.decimals(
     min_value=-MAX_MAGNITUDE, max_value=MAX_MAGNITUDE, allow_nan=False, allow_infinity=False

@@ -9,8 +9,6 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.property.support import NON_FINITE, SIDES, junk, not_nonnegative, not_positive
-from tests.strategies import decimals, sol_usdt
 
 from safetrade import (
     AccountState,
@@ -24,7 +22,9 @@ from safetrade import (
     check,
     plan_trade,
 )
-from safetrade.builder import TradePlan
+from safetrade.plan import TradePlan
+from tests.property.support import NON_FINITE, SIDES, junk, not_nonnegative, not_positive
+from tests.strategies import decimals, sol_usdt
 
 CONTROLS = (
     "kill-switch",

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.property.support import junk, nonpositive
-from tests.strategies import kucoin_sol_usdt
 
 from safetrade import MarketSpec, MarketSpecError, SafetradeError
 from safetrade.market import DEFAULT_TAKER_FEE
+from tests.property.support import junk, nonpositive
+from tests.strategies import kucoin_sol_usdt
 
 # Increments and limits as KuCoin publishes them (text), which ccxt hands over as floats.
 STEPS = st.sampled_from(

@@ -10,6 +10,9 @@ from fractions import Fraction
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from safetrade import InvalidValue, RoundingError, SafetradeError, round_amount, round_price
+from safetrade.rounder import ceil_to_step, floor_to_step, is_on_grid
 from tests.property.support import (
     LONG,
     PURPOSES,
@@ -22,9 +25,6 @@ from tests.property.support import (
     steps_between,
 )
 from tests.strategies import decimals, increments, markets, positive_decimals
-
-from safetrade import InvalidValue, RoundingError, SafetradeError, round_amount, round_price
-from safetrade.rounder import ceil_to_step, floor_to_step, is_on_grid
 
 VALUES = decimals("-1e15", "1e15", places=12)
 # Steps down to the documented bound (>= 1e-30), including non-powers of ten.

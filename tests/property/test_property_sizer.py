@@ -14,11 +14,11 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.property.support import LONG, SHORT, is_multiple, not_nonnegative, not_positive
-from tests.strategies import decimals, markets, sol_usdt
 
 from safetrade import InvalidValue, PositionSide, SafetradeError, SizingError, size_position
 from safetrade.market import MarketSpec
+from tests.property.support import LONG, SHORT, is_multiple, not_nonnegative, not_positive
+from tests.strategies import decimals, markets, sol_usdt
 
 PERCENTS = decimals("0.01", "100", places=2)
 BALANCES = decimals("0", "1e9", places=6)

@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.strategies import sol_usdt
 
 import safetrade as sf
 from safetrade.errors import SafetradeError
 from safetrade.protector import Protector
 from safetrade.rounder import PricePurpose
+from tests.strategies import sol_usdt
 
 NOT_THE_TYPE = st.one_of(
     st.none(),

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from tests.strategies import sol_usdt
 
 from safetrade import (
     InvalidValue,
@@ -26,6 +25,7 @@ from safetrade import (
     take_profit_order,
     to_ccxt,
 )
+from tests.strategies import sol_usdt
 
 D = Decimal
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT

@@ -6,8 +6,6 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conformance_runs import conformance_of
-
 from safetrade.certification.controls import CONTROLS
 from safetrade.certification.evidence import Evidence, ItemOutcome, incident_line, parse_feature
 from safetrade.certification.keys import PublicKey
@@ -16,6 +14,7 @@ from safetrade.certification.provenance import GitState, RunningCode
 from safetrade.certification.report import render_html, render_markdown
 from safetrade.certification.statement import Coverage, assess, build_statement
 from safetrade.certification.suite import reconcile
+from tests.conformance_runs import conformance_of
 
 FEATURE_TEXT = """\
 @control-price-collar

@@ -14,7 +14,6 @@ from typing import Any
 import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.conformance_runs import FLOOR_CONTROLS, conformance_of, floor_policy
 
 from safetrade.certification import gate, require_valid
 from safetrade.certification.conformance.result import REQUIRED_CONTROLS
@@ -34,6 +33,7 @@ from safetrade.certification.provenance import GitState, RunningCode, measure_ru
 from safetrade.certification.statement import build_statement, statement_bytes
 from safetrade.certification.suite import reconcile
 from safetrade.errors import CertificationError
+from tests.conformance_runs import FLOOR_CONTROLS, conformance_of, floor_policy
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCHEMA = {"ACCOUNT_BALANCE_USD": {"type": "decimal", "required": True}}

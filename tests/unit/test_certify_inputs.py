@@ -13,7 +13,6 @@ from pathlib import Path
 import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
 from safetrade.certification.certify import ARTIFACT_NAME, CertifyInputs, certify
 from safetrade.certification.digest import sha256_hex
@@ -21,6 +20,7 @@ from safetrade.certification.dsse import parse_envelope
 from safetrade.certification.keys import SigningKey
 from safetrade.certification.provenance import RunningCode
 from safetrade.errors import ConfigError
+from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FEATURE = f"""\

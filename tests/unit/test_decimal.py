@@ -152,9 +152,8 @@ class TestOneRuleForNumberText:
         ids=["arabic-indic", "fullwidth", "persian", "underscore", "superscript"],
     )
     def test_digits_of_other_scripts_and_separators_are_refused(self, text):
-        from tests.strategies import sol_usdt
-
         from safetrade import round_amount
+        from tests.strategies import sol_usdt
 
         with pytest.raises(InvalidValue, match="not a number"):
             to_decimal(text, "amount")

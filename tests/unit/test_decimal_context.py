@@ -11,7 +11,6 @@ import decimal
 from decimal import Decimal
 
 import pytest
-from tests.strategies import sol_usdt
 
 from safetrade import (
     AccountState,
@@ -22,6 +21,7 @@ from safetrade import (
     entry_order,
     plan_trade,
 )
+from tests.strategies import sol_usdt
 
 D = Decimal
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from tests.strategies import sol_usdt
 
 from safetrade import (
     AccountState,
@@ -19,6 +18,7 @@ from safetrade import (
     plan_trade,
 )
 from safetrade.guard import Decision
+from tests.strategies import sol_usdt
 
 D = Decimal
 ALL_CONTROLS = (

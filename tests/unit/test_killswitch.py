@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from tests.strategies import sol_usdt
 
 from safetrade import (
     AccountState,
@@ -20,6 +19,7 @@ from safetrade import (
     plan_trade,
 )
 from safetrade.killswitch import KillSwitchState
+from tests.strategies import sol_usdt
 
 NOON = datetime(2026, 2, 6, 12, 42, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from tests.strategies import kucoin_sol_usdt, sol_usdt
 
 from safetrade import MarketSpec, MarketSpecError
+from tests.strategies import kucoin_sol_usdt, sol_usdt
 
 
 class TestFromCcxt:

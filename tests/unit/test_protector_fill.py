@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from safetrade import InvalidValue, PositionSide
-from safetrade.protector import Fill
+from safetrade.fills import Fill
 
 
 class TestFill:

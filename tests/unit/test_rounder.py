@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from tests.strategies import sol_usdt
 
 from safetrade import InvalidValue, MarketSpec, PositionSide, PricePurpose, RoundingError
 from safetrade.rounder import ceil_to_step, floor_to_step, is_on_grid, round_amount, round_price
+from tests.strategies import sol_usdt
 
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
 D = Decimal

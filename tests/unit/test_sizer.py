@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from tests.strategies import sol_usdt
 
 from safetrade import InvalidValue, PositionSide, SafetradeError, SizingError, size_position
+from tests.strategies import sol_usdt
 
 D = Decimal
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT

@@ -35,7 +35,12 @@ from safetrade.certification.dsse import (
     verify_signatures,
 )
 from safetrade.certification.keys import PublicKey, load_trusted_keys
-from safetrade.certification.policy import MAX_VALIDITY_DAYS, below_floor, deviations
+from safetrade.certification.policy import (
+    MAX_VALIDITY_DAYS,
+    below_floor,
+    deviations,
+    scenario_is_required,
+)
 from safetrade.certification.provenance import RunningCode, measure_running_code
 from safetrade.certification.statement import (
     BOT_SUBJECT_PREFIX,
@@ -70,40 +75,31 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_ARTIFACT_BYTES = 8 * 1024 * 1024
 _WARN_BEFORE_EXPIRY = timedelta(days=7)
 
-CHECK_NAMES = (
-    "artifact",
-    "signature",
-    "statement type",
-    "freshness",
-    "result",
-    "safetrade code",
-    "bot package",
-    "bytecode",
-    "bot conformance",
-    "ccxt code",
-    "distributions",
-    "config schema",
-)
-_FIXES = {
-    "artifact": "run `tox -e certify` and point live mode at certification/out/safetrade.cert.json",
-    "signature": "add the signer's public key to SAFETRADE_TRUSTED_KEYS (only if you trust it), "
-    "or re-run `tox -e certify` with a trusted key (SAFETRADE_CERT_KEY_FILE)",
-    "statement type": "re-run `tox -e certify` with this safetrade version",
-    "freshness": "re-run `tox -e certify` to renew the certification",
-    "result": "fix the failing scenarios, then re-run `tox -e certify`",
-    "safetrade code": "re-run `tox -e certify` for the deployed code, or deploy the certified code",
-    "bot package": "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot) for the "
-    "bot you run",
-    "bytecode": "delete the __pycache__ folders named (Python recompiles them from the "
-    "certified sources), and find out who wrote them",
-    "bot conformance": "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot): it "
-    "runs the bot through the conformance scenarios before it signs",
-    "config schema": "re-run `tox -e certify` after the settings schema change",
-    "ccxt code": "reinstall the certified ccxt (pip install --force-reinstall ccxt==VERSION), "
-    "or re-run `tox -e certify` with the ccxt you run",
-    "distributions": "install the certified versions (listed by `safetrade verify`), or "
-    "re-run `tox -e certify` in the environment you run live",
-}
+# Every gate check, in the order it runs and is printed, with the fix its failure names.
+_GATE_CHECKS: tuple[tuple[str, str], ...] = (
+    ("artifact", "run `tox -e certify` and point live mode at "
+     "certification/out/safetrade.cert.json"),
+    ("signature", "add the signer's public key to SAFETRADE_TRUSTED_KEYS (only if you trust it), "
+     "or re-run `tox -e certify` with a trusted key (SAFETRADE_CERT_KEY_FILE)"),
+    ("statement type", "re-run `tox -e certify` with this safetrade version"),
+    ("freshness", "re-run `tox -e certify` to renew the certification"),
+    ("result", "fix the failing scenarios, then re-run `tox -e certify`"),
+    ("safetrade code", "re-run `tox -e certify` for the deployed code, or deploy the certified "
+     "code"),
+    ("bot package", "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot) for the "
+     "bot you run"),
+    ("bytecode", "delete the __pycache__ folders named (Python recompiles them from the "
+     "certified sources), and find out who wrote them"),
+    ("bot conformance", "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot): it "
+     "runs the bot through the conformance scenarios before it signs"),
+    ("ccxt code", "reinstall the certified ccxt (pip install --force-reinstall ccxt==VERSION), "
+     "or re-run `tox -e certify` with the ccxt you run"),
+    ("distributions", "install the certified versions (listed by `safetrade verify`), or "
+     "re-run `tox -e certify` in the environment you run live"),
+    ("config schema", "re-run `tox -e certify` after the settings schema change"),
+)  # fmt: skip
+CHECK_NAMES = tuple(name for name, _fix in _GATE_CHECKS)
+_FIXES = dict(_GATE_CHECKS)
 
 
 @attrs.frozen
@@ -274,11 +270,11 @@ def _check_result(predicate: Mapping[str, Any]) -> str | None:
     bad: list[str] = []
     for scenario in scenarios:
         outcome = scenario.get("outcome")
-        tags = {f"control-{c}" for c in scenario.get("controls", [])} | {
-            f"incident-{i}" for i in scenario.get("incidents", [])
-        }
-        required = bool(tags & required_tags) or bool(
-            set(scenario.get("controls", [])) & required_controls
+        required = scenario_is_required(
+            scenario.get("controls", []),
+            scenario.get("incidents", []),
+            required_controls=required_controls,
+            required_tags=required_tags,
         )
         if outcome == "passed" or (outcome == "skipped" and allow_skipped and not required):
             continue

@@ -7,7 +7,7 @@ means; the gate additionally enforces :data:`MAX_VALIDITY_DAYS`, which a policy 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -215,3 +215,19 @@ def below_floor(policy: Mapping[str, Any]) -> list[str]:
     skipped scenario is never evidence.
     """
     return [d for d in deviations(policy) if not d.startswith("validity ")]
+
+
+def scenario_is_required(
+    controls: Iterable[str],
+    incidents: Iterable[str],
+    *,
+    required_controls: Iterable[str],
+    required_tags: Iterable[str],
+) -> bool:
+    """Whether a scenario is required evidence: it carries a required tag or control.
+
+    The one rule both certify (building the statement) and the gate (reading it back) apply.
+    """
+    controls = set(controls)
+    tags = {f"control-{c}" for c in controls} | {f"incident-{i}" for i in incidents}
+    return bool(tags & set(required_tags)) or bool(controls & set(required_controls))

@@ -14,6 +14,7 @@ import attrs
 
 from safetrade.certification.controls import describe
 from safetrade.certification.digest import tree_digest
+from safetrade.certification.policy import scenario_is_required
 from safetrade.errors import SafetradeError
 
 if TYPE_CHECKING:
@@ -106,11 +107,11 @@ def parse_time(text: object) -> datetime:
 
 
 def _required(scenario: ScenarioResult, policy: Policy) -> bool:
-    tags = {f"control-{c}" for c in scenario.controls} | {
-        f"incident-{i}" for i in scenario.incidents
-    }
-    return bool(tags & set(policy.required_tags)) or bool(
-        set(scenario.controls) & set(policy.required_controls)
+    return scenario_is_required(
+        scenario.controls,
+        scenario.incidents,
+        required_controls=policy.required_controls,
+        required_tags=policy.required_tags,
     )
 
 

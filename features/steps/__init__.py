@@ -1,0 +1,1 @@
+"""Step definitions of the certification suite, one module per subject (see ``conftest.py``)."""
