@@ -55,7 +55,9 @@ class TestReads:
             status = gateway.submit_unguarded(_market_buy("hf-1"))
             done = gateway.fetch_order(status.order_id, "SOL/USDT")
             assert done.filled == Decimal("0.5")
-            assert gateway.find(_market_buy("hf-1")) is not None
+            found = gateway.find(_market_buy("hf-1"))
+            assert found is not None
+            assert (found.order_id, found.filled) == (status.order_id, Decimal("0.5"))
 
 
 class TestErrors:

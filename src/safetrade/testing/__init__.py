@@ -106,7 +106,14 @@ from safetrade.testing._faults import Fault
 from safetrade.testing._market_data import BookShape, Candle, PricePath
 from safetrade.testing._rules import BTC_USDT, SOL_USDT, MarketRules
 from safetrade.testing._server import LoopbackServer
-from safetrade.testing._state import Balance, Fill, FillPolicy, Order, RecordedRequest, StopOrder
+from safetrade.testing._state import (
+    Balance,
+    Execution,
+    FillPolicy,
+    Order,
+    RecordedRequest,
+    StopOrder,
+)
 from safetrade.testing._wire import Rejection
 from safetrade.testing.bridge import session_over
 
@@ -119,9 +126,9 @@ __all__ = [
     "Balance",
     "BookShape",
     "Candle",
+    "Execution",
     "FakeKucoin",
     "Fault",
-    "Fill",
     "FillPolicy",
     "LoopbackServer",
     "MarketRules",

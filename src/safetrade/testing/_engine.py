@@ -26,7 +26,7 @@ from safetrade.testing._rules import MarketRules
 from safetrade.testing._state import (
     ZERO,
     Balance,
-    Fill,
+    Execution,
     FillPolicy,
     Order,
     StopOrder,
@@ -79,12 +79,12 @@ class Engine:
         self.price_range: dict[str, tuple[Decimal, Decimal]] = {}
         self.orders: dict[str, Order] = {}
         self.stop_orders: dict[str, StopOrder] = {}
-        self.fills: list[Fill] = []
+        self.fills: list[Execution] = []
         # every regular order ever stored under a clientOid, oldest first (a triggered stop's
         # order shares its stop's clientOid)
         self._by_client_oid: dict[str, list[Order]] = {}
         self._stops_by_client_oid: dict[str, list[StopOrder]] = {}
-        self._fills_by_order: dict[str, list[Fill]] = {}
+        self._fills_by_order: dict[str, list[Execution]] = {}
         # per symbol: resting (active) regular orders and untriggered stops, by id, oldest
         # first; so price moves and open-order lists never scan the whole history
         self._resting: dict[str, dict[str, Order]] = {}
@@ -539,7 +539,7 @@ class Engine:
         order.updated_at = self.clock()
         self._record_trade(order.symbol, price, size, order.side, volume=True)
         seq = self._next()
-        fill = Fill(
+        fill = Execution(
             seq=seq,
             trade_id=f"5fa07ade{seq:016x}",
             order_id=order.id,
@@ -559,7 +559,7 @@ class Engine:
         self.fills.append(fill)
         self._fills_by_order.setdefault(order.id, []).append(fill)
 
-    def fills_of(self, order_id: str) -> list[Fill]:
+    def fills_of(self, order_id: str) -> list[Execution]:
         """The fills of one order, oldest first."""
         return list(self._fills_by_order.get(order_id, ()))
 

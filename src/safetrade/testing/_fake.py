@@ -21,7 +21,14 @@ from safetrade.testing._market_data import BookShape, Candle, PricePath
 from safetrade.testing._routes import Api
 from safetrade.testing._rules import DEFAULT_MARKETS, MarketRules
 from safetrade.testing._server import LoopbackServer
-from safetrade.testing._state import Balance, Fill, FillPolicy, Order, RecordedRequest, StopOrder
+from safetrade.testing._state import (
+    Balance,
+    Execution,
+    FillPolicy,
+    Order,
+    RecordedRequest,
+    StopOrder,
+)
 from safetrade.testing._wire import Rejection
 from safetrade.testing.bridge import session_over
 
@@ -288,7 +295,7 @@ class FakeKucoin:
             )
 
     @property
-    def fills(self) -> tuple[Fill, ...]:
+    def fills(self) -> tuple[Execution, ...]:
         """Every execution, oldest first."""
         with self._api.lock:
             return tuple(self._engine.fills)

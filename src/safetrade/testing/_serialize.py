@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from safetrade.testing._state import ZERO, Fill, Order, StopOrder
+from safetrade.testing._state import ZERO, Execution, Order, StopOrder
 from safetrade.testing._wire import fmt
 
 
@@ -161,7 +161,7 @@ def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, obj
     }
 
 
-def fill(item: Fill, *, hf: bool) -> dict[str, object]:
+def fill(item: Execution, *, hf: bool) -> dict[str, object]:
     """An item of ``GET /api/v1/fills`` (classic) or ``/api/v1/hf/fills``."""
     out: dict[str, object] = {
         "symbol": item.symbol,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import attrs
 
-__all__ = ["Balance", "Fill", "FillPolicy", "Order", "RecordedRequest", "StopOrder"]
+__all__ = ["Balance", "Execution", "FillPolicy", "Order", "RecordedRequest", "StopOrder"]
 
 ZERO = Decimal(0)
 
@@ -146,8 +146,12 @@ class StopOrder:
 
 
 @attrs.frozen
-class Fill:
-    """One execution of an order (an item of ``/api/v1/fills``); fees are in the quote currency."""
+class Execution:
+    """One execution of an order as the exchange records it (an item of ``/api/v1/fills``).
+
+    Not :class:`safetrade.Fill` (what a bot holds after an entry): fees here are in the quote
+    currency, per execution.
+    """
 
     seq: int
     trade_id: str
