@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-from safetrade.certification.evidence import apply_tag
+from safetrade.certification.evidence_plugin import apply_tag
 
 # the steps' asserts are the suite's checks: their failures must show the values compared
 pytest.register_assert_rewrite("features.steps")

@@ -58,6 +58,7 @@ from safetrade.fills import Fill
 from safetrade.gateway import Gateway, OrderStatus
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
+from safetrade.recovery import covered_by_purpose
 from safetrade.retry import RetryPolicy
 from safetrade.rounder import PositionSide, floor_to_step
 
@@ -364,18 +365,11 @@ class Protector:
                 )
                 self._best_effort_cancel(symbol, order, events)
             return None
-        covered = {
-            trigger: sum(
-                (
-                    o.amount or Decimal(0)
-                    for o in stops
-                    if o.side == "sell" and o.trigger == trigger
-                ),
-                Decimal(0),
-            )
-            for trigger in ("loss", "entry")
-        }
-        exact = covered["loss"] == held and covered["entry"] in (
+        # what each order is for comes from its clientOid (safetrade's own) or, for one
+        # placed by hand, from KuCoin's trigger direction (safetrade.recovery)
+        covered = covered_by_purpose(stops)
+        losses, targets = covered[OrderPurpose.STOP_LOSS], covered[OrderPurpose.TAKE_PROFIT]
+        exact = losses == held and targets in (
             held,
             Decimal(0) if take_profit_price is None else held,
         )
@@ -385,8 +379,8 @@ class Protector:
             "error",
             "unprotected-position",
             symbol,
-            f"{held} {market.base} held but stop-losses cover {covered['loss']} and "
-            f"take-profits {covered['entry']}; protecting it afresh",
+            f"{held} {market.base} held but stop-losses cover {losses} and "
+            f"take-profits {targets}; protecting it afresh",
         )
         for order in stops:
             if order.side == "sell":

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Self
@@ -50,12 +50,13 @@ from safetrade.config import Settings
 from safetrade.entry import EntryResult, execute_entry
 from safetrade.errors import ConfigError, ExchangeError, SafetradeError
 from safetrade.fills import Fill
-from safetrade.gateway import Gateway, OrderStatus
+from safetrade.gateway import Gateway
 from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
 from safetrade.plan import TradePlan, plan_trade
 from safetrade.protector import Outcome, Protected, Protector
+from safetrade.recovery import describe, match_positions
 from safetrade.retry import RetryPolicy
 from safetrade.rounder import PositionSide, floor_to_step
 
@@ -302,7 +303,7 @@ class Trader:
         market = self.gateway.load_market(self.symbol)
         held = self.gateway.free_balance(market.base)
         stops = self.gateway.open_stop_orders(self.symbol)
-        keep, orphans, uncovered = _match(self.positions, stops, held)
+        keep, orphans, uncovered = match_positions(self.positions, stops, held)
         adopted = [(loss, target) for loss, target in keep if not isinstance(loss, Protected)]
         if adopted and last_price is None:
             last_price = self.gateway.last_price(self.symbol)
@@ -330,12 +331,12 @@ class Trader:
                 failed.append(order.order_id)
                 self._raise_alert(
                     "orphan-cancel-failed",
-                    f"could not cancel {_describe(order)} ({why}); no entry until it is gone",
+                    f"could not cancel {describe(order)} ({why}); no entry until it is gone",
                     exc,
                 )
             else:
                 cancelled.append(order.order_id)
-                self._raise_alert("orphan-cancelled", f"cancelled {_describe(order)}: {why}")
+                self._raise_alert("orphan-cancelled", f"cancelled {describe(order)}: {why}")
         bare = uncovered if uncovered >= market.smallest_amount else Decimal(0)
         if bare:
             self._raise_alert(
@@ -547,66 +548,3 @@ class Trader:
                 exchange_message=exchange_message,
             )
         )
-
-
-_Kept = tuple[Protected | OrderStatus, OrderStatus | None]
-
-
-def _match(
-    known: Sequence[Protected], stops: Sequence[OrderStatus], held: Decimal
-) -> tuple[list[_Kept], list[tuple[OrderStatus, str]], Decimal]:
-    """Pair the exchange's sell stops into positions; the rest are orphans.
-
-    Positions the bot already watches keep their pairing while both their orders are listed.
-    Other stop-losses pair with a take-profit of the same amount (the protector places both
-    for the whole position); a stop-loss without one is a position with a stop-loss only.
-    Take-profits left over have no stop-loss to pair with: orphans. If the stop-losses cover
-    more than ``held``, positions are given up (stop-loss-only ones first: their take-profit
-    fired) until they do not: their orders are orphans too.
-
-    Returns:
-        The kept positions (a known :class:`Protected`, or an adopted stop-loss with its
-        take-profit or ``None``), the orphans with why, and the coins no stop-loss covers.
-    """
-    sells = {o.order_id: o for o in stops if o.side == "sell" and o.trigger in ("loss", "entry")}
-    kept: list[_Kept] = []
-    for position in known:
-        legs = [position.stop_loss, position.take_profit]
-        ids = [leg.order_id for leg in legs if leg is not None]
-        if all(i in sells for i in ids):
-            kept.append((position, None))
-            for i in ids:
-                del sells[i]
-    targets = [o for o in sells.values() if o.trigger == "entry"]
-    for loss in (o for o in sells.values() if o.trigger == "loss"):
-        target = next((t for t in targets if t.amount == loss.amount), None)
-        if target is not None:
-            targets.remove(target)
-        kept.append((loss, target))
-    orphans = [(t, "a take-profit without a stop-loss: its position was closed") for t in targets]
-
-    def amount(item: _Kept) -> Decimal:
-        first = item[0]
-        order = first.stop_loss if isinstance(first, Protected) else first
-        return order.amount or Decimal(0)
-
-    covered = sum((amount(k) for k in kept), Decimal(0))
-    for item in sorted(kept, key=lambda k: k[1] is not None or isinstance(k[0], Protected)):
-        if covered <= held:
-            break
-        kept.remove(item)
-        covered -= amount(item)
-        first, target = item
-        legs = (
-            [first.stop_loss, first.take_profit]
-            if isinstance(first, Protected)
-            else [first, target]
-        )
-        why = f"stop orders cover more than the {held} held: its position was closed"
-        orphans.extend((leg, why) for leg in legs if leg is not None)
-    return kept, orphans, max(held - covered, Decimal(0))
-
-
-def _describe(order: OrderStatus) -> str:
-    kind = {"loss": "stop-loss", "entry": "take-profit"}.get(order.trigger or "", "stop order")
-    return f"{kind} {order.order_id} ({order.amount} at {order.trigger_price})"

@@ -50,7 +50,7 @@ def _(ctx):
     assert ctx["accepted"] is False
 """
 CONFTEST = """\
-from safetrade.certification.evidence import apply_tag
+from safetrade.certification.evidence_plugin import apply_tag
 
 
 def pytest_bdd_apply_tag(tag, function):
@@ -91,7 +91,7 @@ def _run_suite(root: Path) -> None:
             "features",
             "-q",
             "-p",
-            "safetrade.certification.evidence",
+            "safetrade.certification.evidence_plugin",
             f"--safetrade-evidence={out / 'evidence.json'}",
         ],
         cwd=root,

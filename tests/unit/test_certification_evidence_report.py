@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from safetrade.certification.controls import CONTROLS
-from safetrade.certification.evidence import Evidence, ItemOutcome, incident_line, parse_feature
+from safetrade.certification.evidence import Evidence, ItemOutcome
+from safetrade.certification.inventory import incident_line, parse_feature
 from safetrade.certification.keys import PublicKey
 from safetrade.certification.policy import parse_policy
 from safetrade.certification.provenance import GitState, RunningCode

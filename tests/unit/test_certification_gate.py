@@ -19,7 +19,7 @@ from safetrade.certification import gate, require_valid
 from safetrade.certification.conformance.result import REQUIRED_CONTROLS
 from safetrade.certification.digest import TreeError, schema_digest, tree_files
 from safetrade.certification.dsse import sign_envelope
-from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome, scenario_key
+from safetrade.certification.evidence import Evidence, ItemOutcome
 from safetrade.certification.gate import (
     CHECK_NAMES,
     Verdict,
@@ -27,6 +27,7 @@ from safetrade.certification.gate import (
     evaluate,
     verify_artifact,
 )
+from safetrade.certification.inventory import InventoryScenario, scenario_key
 from safetrade.certification.keys import PublicKey, public_key_of
 from safetrade.certification.policy import parse_policy
 from safetrade.certification.provenance import GitState, RunningCode, measure_running_code

@@ -13,7 +13,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome
+from safetrade.certification.evidence import Evidence, ItemOutcome
+from safetrade.certification.inventory import InventoryScenario
 from safetrade.certification.policy import load_policy, parse_policy
 from safetrade.certification.provenance import GitState, RunningCode
 from safetrade.certification.statement import (

@@ -1,7 +1,7 @@
 """The evidence pytest plugin, run for real in a throwaway project via ``pytester``.
 
 Each test writes a tiny project (a ``.feature`` file bound with pytest-bdd, ordinary tests),
-runs pytest in-process with ``-p safetrade.certification.evidence``, then reads the JSON the
+runs pytest in-process with ``-p safetrade.certification.evidence_plugin``, then reads the JSON the
 plugin wrote back through :func:`load_evidence` — the same path ``certify`` uses.
 """
 
@@ -19,8 +19,8 @@ from safetrade.certification.evidence import (
     ItemOutcome,
     load_evidence,
     parse_evidence,
-    parse_inventory,
 )
+from safetrade.certification.inventory import parse_inventory
 from safetrade.certification.suite import reconcile
 
 pytest_plugins = ["pytester"]
@@ -82,7 +82,7 @@ def _not_ready():
 CONFTEST = """\
 import pytest
 
-from safetrade.certification.evidence import apply_tag
+from safetrade.certification.evidence_plugin import apply_tag
 
 
 def pytest_bdd_apply_tag(tag, function):
@@ -150,7 +150,7 @@ def _project(pytester: pytest.Pytester) -> None:
 def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, Evidence, dict]:
     target = pytester.path / "out" / "evidence.json"
     result = pytester.runpytest(
-        "-p", "safetrade.certification.evidence", f"--safetrade-evidence={target}", *args
+        "-p", "safetrade.certification.evidence_plugin", f"--safetrade-evidence={target}", *args
     )
     raw = json.loads(target.read_text(encoding="utf-8"))
     return result, load_evidence(target), raw
@@ -245,13 +245,13 @@ def test_collection_errors_are_recorded(pytester: pytest.Pytester) -> None:
 
 def test_plugin_is_inert_without_the_option(pytester: pytest.Pytester) -> None:
     _project(pytester)
-    result = pytester.runpytest("-p", "safetrade.certification.evidence", "-k", "plain")
+    result = pytester.runpytest("-p", "safetrade.certification.evidence_plugin", "-k", "plain")
     result.assert_outcomes(passed=1, deselected=8)
     assert not (pytester.path / "out").exists()
 
 
 def test_apply_tag_leaves_other_tags_to_pytest_bdd() -> None:
-    from safetrade.certification.evidence import apply_tag
+    from safetrade.certification.evidence_plugin import apply_tag
 
     def scenario_function() -> None:
         pass

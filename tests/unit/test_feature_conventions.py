@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safetrade.certification.evidence import parse_inventory
+from safetrade.certification.inventory import parse_inventory
 
 ROOT = Path(__file__).parents[2]
 

@@ -17,7 +17,8 @@ import attrs
 from safetrade.certification.conformance.result import ConformanceError, ConformanceResult
 from safetrade.certification.digest import diff_trees, sha256_hex, tree_digest
 from safetrade.certification.dsse import sign_envelope
-from safetrade.certification.evidence import Evidence, EvidenceError, load_evidence, parse_inventory
+from safetrade.certification.evidence import Evidence, EvidenceError, load_evidence
+from safetrade.certification.inventory import parse_inventory
 from safetrade.certification.policy import below_floor, load_policy
 from safetrade.certification.provenance import (
     RunningCode,

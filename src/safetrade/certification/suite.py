@@ -15,7 +15,8 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome
+    from safetrade.certification.evidence import Evidence, ItemOutcome
+    from safetrade.certification.inventory import InventoryScenario
 
 __all__ = ["Counts", "ScenarioResult", "SuiteResult", "TestCounts", "reconcile"]
 

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, name: str) -> int:
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     root: Path = args.project_root.resolve()
-    plugin = ["-p", "safetrade.certification.evidence"]
+    plugin = ["-p", "safetrade.certification.evidence_plugin"]
     covered_evidence, property_evidence = (
         out / "evidence-covered.json",
         out / "evidence-property.json",

@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from safetrade.certification.conformance.result import REQUIRED_CONTROLS
 from safetrade.certification.digest import tree_digest
 from safetrade.certification.dsse import sign_envelope
-from safetrade.certification.evidence import Evidence, InventoryScenario, ItemOutcome
+from safetrade.certification.evidence import Evidence, ItemOutcome
+from safetrade.certification.inventory import InventoryScenario
 from safetrade.certification.keys import public_key_of
 from safetrade.certification.policy import LIBRARY_DEFAULTS, parse_policy
 from safetrade.certification.provenance import GitState, RunningCode
