@@ -10,7 +10,6 @@ from typing import Any
 
 import attrs
 import httpx
-import respx
 
 from safetrade.testing._auth import Credentials
 from safetrade.testing._control import PREFIX as CONTROL_PREFIX
@@ -95,8 +94,7 @@ class FakeKucoin:
         if book is not None:
             self._engine.book_shape = book
         self._api = Api(self._engine, self.credentials, self.clock, hf=hf)
-        self.router: respx.MockRouter = self._api.router()
-        self.transport = httpx.MockTransport(self.router.handler)
+        self.transport = httpx.MockTransport(self._api.dispatch)
         self._control = Control(self)
         self._servers: list[LoopbackServer] = []
         for currency, amount in {"USDT": Decimal(0), **(balances or {})}.items():
@@ -148,7 +146,7 @@ class FakeKucoin:
         """Answer one request of a served fake: the control API, else KuCoin's routes."""
         if request.url.path.startswith(CONTROL_PREFIX):
             return self._control.handle(request)
-        return self.router.handler(request)
+        return self._api.dispatch(request)
 
     def serve(self, port: int = 0, *, max_requests: int | None = None) -> LoopbackServer:
         """Serve this fake over real HTTP on 127.0.0.1 (closed with the fake).
@@ -307,10 +305,9 @@ class FakeKucoin:
             return tuple(self._api.recorded)
 
     def forget_requests(self) -> None:
-        """Drop the recorded requests (and respx's call history), e.g. in long-running servers."""
+        """Drop the recorded requests, e.g. in long-running servers."""
         with self._api.lock:
             self._api.recorded.clear()
-            self.router.reset()
 
     def requests_since(self, sequence: int) -> dict[str, object]:
         """Recorded requests with sequence number >= ``sequence`` (the control API's log view).

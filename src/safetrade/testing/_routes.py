@@ -97,6 +97,32 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
 ENDPOINT_NAMES = frozenset(name for name, *_ in ENDPOINTS)
 
 
+def _route_table() -> tuple[tuple[respx.Route, str, bool], ...]:
+    """The respx route table, built once per process (its mock objects are costly to make).
+
+    Only its patterns are used: each fake dispatches to its own handlers, and respx records no
+    calls (a long test run or a served fake would keep every request forever otherwise).
+    Nothing is patched globally (``using=None``).
+    """
+    router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True, using=None)
+    return tuple(
+        (router.route(method=method, path__regex=regex, name=name), name, private)
+        for name, method, regex, private in ENDPOINTS
+    )
+
+
+_ROUTES = _route_table()
+
+
+def route_of(request: httpx.Request) -> tuple[str, bool, dict[str, str | None]]:
+    """The endpoint name, whether it is private, and the path's named groups."""
+    for route, name, private in _ROUTES:
+        match = route.pattern.match(request)
+        if match:
+            return name, private, dict(match.context)
+    return "unknown", False, {}
+
+
 @attrs.frozen
 class Call:
     """One parsed request as a handler sees it."""
@@ -157,21 +183,10 @@ class Api(TradingHandlers, MarketDataHandlers):
         self.dropped = 0  # records trimmed so far; recorded[i] has sequence dropped + i
         self.lock = threading.RLock()
 
-    def router(self) -> respx.MockRouter:
-        """Build the respx route table; nothing is patched globally (``using=None``)."""
-        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True, using=None)
-        for name, method, regex, private in ENDPOINTS:
-            router.route(method=method, path__regex=regex, name=name).mock(
-                side_effect=self._side_effect(name, private)
-            )
-        router.route(name="unknown").mock(side_effect=self._side_effect("unknown", False))
-        return router
-
-    def _side_effect(self, name: str, private: bool) -> Callable[..., httpx.Response]:
-        def side_effect(request: httpx.Request, **groups: str | None) -> httpx.Response:
-            return self.handle(name, private, request, groups)
-
-        return side_effect
+    def dispatch(self, request: httpx.Request) -> httpx.Response:
+        """Route ``request`` through the shared respx table to this fake's handlers."""
+        name, private, groups = route_of(request)
+        return self.handle(name, private, request, groups)
 
     def handle(
         self, name: str, private: bool, request: httpx.Request, groups: dict[str, str | None]
