@@ -190,3 +190,12 @@ def bad_numbers(*, allow_none: bool = False) -> st.SearchStrategy[object]:
     """One value from :data:`BAD_NUMBERS` (plus ``None`` when ``None`` is invalid too)."""
     values = BAD_NUMBERS + ((None,) if allow_none else ())
     return st.sampled_from(values)
+
+
+def stable_id(value: object) -> str:
+    """A parametrize id that is the same in every process (``repr(object())`` is not).
+
+    pytest-xdist refuses a run whose workers collected different test ids.
+    """
+    text = repr(value)
+    return type(value).__name__ if " at 0x" in text else text

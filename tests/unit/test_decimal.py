@@ -9,6 +9,7 @@ import pytest
 
 from safetrade._decimal import MAX_MAGNITUDE, MIN_MAGNITUDE, to_decimal, to_nonnegative, to_positive
 from safetrade.errors import InvalidValue, SafetradeError
+from tests.strategies import stable_id
 
 
 class TestToDecimal:
@@ -45,7 +46,7 @@ class TestToDecimal:
         with pytest.raises(InvalidValue, match="bool"):
             to_decimal(value, "x")
 
-    @pytest.mark.parametrize("value", [None, [], {}, object(), b"1"])
+    @pytest.mark.parametrize("value", [None, [], {}, object(), b"1"], ids=stable_id)
     def test_refuses_other_types(self, value):
         """Anything that is not Decimal, int or str is refused with its type named."""
         with pytest.raises(InvalidValue, match=type(value).__name__):

@@ -18,7 +18,7 @@ from safetrade import (
     plan_trade,
 )
 from safetrade.guard import Decision
-from tests.strategies import sol_usdt
+from tests.strategies import sol_usdt, stable_id
 
 D = Decimal
 ALL_CONTROLS = (
@@ -358,7 +358,7 @@ class TestNoSilentDefaults:
         assert make_account(kill_switch_reason=None).kill_switch_reason is None
         assert decide(account=make_account(kill_switch_reason=None)).allowed
 
-    @pytest.mark.parametrize("value", [False, True, 0, object()], ids=repr)
+    @pytest.mark.parametrize("value", [False, True, 0, object()], ids=stable_id)
     def test_a_kill_switch_reason_must_be_text_or_none(self, value):
         """A flag or the KillSwitch itself is refused; pass KillSwitch.reason."""
         with pytest.raises(InvalidValue, match=r"KillSwitch\.reason"):

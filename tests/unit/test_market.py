@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from safetrade import MarketSpec, MarketSpecError
-from tests.strategies import kucoin_sol_usdt, sol_usdt
+from tests.strategies import kucoin_sol_usdt, sol_usdt, stable_id
 
 
 class TestFromCcxt:
@@ -115,7 +115,7 @@ class TestFromCcxt:
         assert MarketSpec.from_ccxt(market).price_increment == Decimal("1e-30")
 
     @pytest.mark.parametrize(
-        "market", [None, "SOL/USDT", 42, ["SOL/USDT"], b"{}", object()], ids=repr
+        "market", [None, "SOL/USDT", 42, ["SOL/USDT"], b"{}", object()], ids=stable_id
     )
     def test_anything_but_a_dict_is_refused(self, market):
         """from_ccxt(None) raised a bare AttributeError."""
