@@ -20,8 +20,8 @@ can both cover the same amount; :mod:`safetrade.protector` cancels the survivor 
 from __future__ import annotations
 
 import enum
+import os
 import re
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -190,7 +190,8 @@ class OrderIntent:
 def new_client_oid(purpose: OrderPurpose) -> str:
     """A fresh client order id, e.g. ``st-stop-loss-3f2a...`` (at most 40 characters)."""
     purpose = require_member(purpose, OrderPurpose, "purpose")
-    return f"st-{purpose.value}-{uuid.uuid4().hex[:24]}"
+    # 96 random bits (os.urandom, not uuid: importing uuid costs ~10 ms of `import safetrade`)
+    return f"st-{purpose.value}-{os.urandom(12).hex()}"
 
 
 def _exit_side(side: PositionSide) -> str:
