@@ -1070,3 +1070,23 @@ def test_the_shipped_policy_has_no_deviation_and_a_weakened_one_is_named() -> No
     assert "required control 'rounding' dropped" in found
     assert "total coverage floor 0.0 (library default 80)" in found
     assert "coverage floor of safetrade/guard.py None (library default 90)" in found
+
+
+def test_malformed_predicate_parts_fail_the_check_that_reads_them(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    """The typed predicate names the malformed field; a signer block that is not an object no
+    longer reads as "not a developer key" (it used to, and live mode started)."""
+    statement = _good_statement(packages, key)
+    statement["predicate"]["signer"]["developerKey"] = "yes"
+    statement["predicate"]["suite"]["scenarios"][0]["controls"] = "rounding"
+    verdict = _evaluate_statement(packages, key, statement)
+    assert _failed(verdict) == ["statement type", "result"]
+    assert _detail(verdict, "statement type") == (
+        "predicate.signer.developerKey must be true or false, got 'yes'"
+    )
+    assert _detail(verdict, "result") == (
+        "unreadable scenario results: predicate.suite.scenarios[0].controls must be a list, "
+        "got 'rounding'"
+    )
+    assert not any("developer key" in n for n in verdict.notes)

@@ -24,7 +24,9 @@ from safetrade.certification.keys import (
     parse_trusted_keys,
     trusted_keys_path,
 )
+from safetrade.certification.predicate import Predicate
 from safetrade.certification.report import trust_command, verify_command
+from safetrade.certification.statement import format_time
 
 if TYPE_CHECKING:
     import argparse
@@ -142,17 +144,17 @@ def _certify(args: argparse.Namespace) -> int:
         conformance=args.conformance or standard.conformance,
     )
     outcome = certify(inputs, signing_key=key, now=datetime.now(UTC))
-    predicate = outcome.statement["predicate"]
-    counts = predicate["suite"]["counts"]
-    conformance = predicate.get("conformance")
-    if conformance:
-        bot = conformance["bot"]
+    predicate = Predicate.from_json(outcome.statement["predicate"])
+    counts = predicate.suite.counts.to_json()
+    conformance = predicate.conformance
+    if conformance is not None:
+        bot = conformance.bot
         who = (
             "safetrade's REFERENCE BOT (name yours: tox -e certify -- --bot PATH)"
-            if bot["isReference"]
-            else f"{bot['distribution'] or bot['package']} {bot['version'] or ''}".strip()
+            if bot.is_reference
+            else f"{bot.distribution or bot.package} {bot.version or ''}".strip()
         )
-        print(f"bot:       {who}, package {bot['package']}: conformance {conformance['result']}")
+        print(f"bot:       {who}, package {bot.package}: conformance {conformance.result}")
     print(f"scenarios: {', '.join(f'{k} {v}' for k, v in counts.items())}")
     print(f"reports:   {', '.join(str(p) for p in outcome.reports)}")
     if not outcome.certified:
@@ -163,7 +165,7 @@ def _certify(args: argparse.Namespace) -> int:
         return 1
     print(f"CERTIFIED: {outcome.artifact} (sha256 {outcome.envelope_sha256})")
     print(f"signer:    {key.public.fingerprint} keyid {key.public.keyid} ({key.source})")
-    print(f"expires:   {predicate['expiresAt']}")
+    print(f"expires:   {format_time(predicate.expires_at)}")
     for subject in outcome.statement["subject"]:
         for algorithm, value in subject["digest"].items():
             print(f"subject:   {subject['name']} {algorithm}:{value}")

@@ -41,6 +41,12 @@ from safetrade.certification.policy import (
     deviations,
     scenario_is_required,
 )
+from safetrade.certification.predicate import (
+    ConformanceRecord,
+    PredicateError,
+    PredicateParts,
+    Validity,
+)
 from safetrade.certification.provenance import RunningCode, measure_running_code
 from safetrade.certification.statement import (
     BOT_SUBJECT_PREFIX,
@@ -49,7 +55,6 @@ from safetrade.certification.statement import (
     PREDICATE_TYPE,
     SAFETRADE_SUBJECT,
     STATEMENT_TYPE,
-    parse_time,
 )
 from safetrade.config import DEVELOPER_KEY_CONSENT
 from safetrade.errors import CertificationError, SafetradeError
@@ -230,15 +235,30 @@ def _check_types(payload_type: str, statement: Mapping[str, Any]) -> str | None:
         wrong.append(f"predicateType {statement.get('predicateType')!r} != {PREDICATE_TYPE!r}")
     if not isinstance(statement.get("predicate"), Mapping):
         wrong.append("predicate is not an object")
+    else:
+        # the parts no later check judges, but live start-up and the notes read
+        parts = PredicateParts(statement["predicate"])
+        for read in (parts.signer, parts.source, parts.files):
+            try:
+                read()
+            except PredicateError as exc:
+                wrong.append(exc.what)
     return "; ".join(wrong) or None
 
 
-def _check_freshness(predicate: Mapping[str, Any], now: datetime) -> str | None:
+def _validity(parts: PredicateParts) -> Validity | None:
     try:
-        issued = parse_time(predicate.get("issuedAt"))
-        expires = parse_time(predicate.get("expiresAt"))
-    except ValueError as exc:
-        return f"unreadable issuedAt/expiresAt: {exc}"
+        return parts.validity()
+    except PredicateError:
+        return None
+
+
+def _check_freshness(parts: PredicateParts, now: datetime) -> str | None:
+    try:
+        validity = parts.validity()
+    except PredicateError as exc:
+        return f"unreadable issuedAt/expiresAt: {exc.what}"
+    issued, expires = validity.issued_at, validity.expires_at
     wrong = []
     if expires <= now:
         wrong.append(f"expired at {expires:%Y-%m-%dT%H:%M:%SZ} ({(now - expires).days} day(s) ago)")
@@ -252,46 +272,61 @@ def _check_freshness(predicate: Mapping[str, Any], now: datetime) -> str | None:
     return "; ".join(wrong) or None
 
 
-def _check_result(predicate: Mapping[str, Any]) -> str | None:
+def _check_result(parts: PredicateParts) -> str | None:
     wrong = []
-    if predicate.get("result") != "PASSED":
-        wrong.append(f"result is {predicate.get('result')!r}, not 'PASSED'")
-    suite = predicate.get("suite")
-    if not isinstance(suite, Mapping):
+    try:
+        result = parts.result()
+    except PredicateError as exc:
+        wrong.append(exc.what)
+    else:
+        if result != "PASSED":
+            wrong.append(f"result is {result!r}, not 'PASSED'")
+    try:
+        suite = parts.suite()
+    except PredicateError as exc:
+        return "; ".join([*wrong, f"unreadable scenario results: {exc.what}"])
+    if suite is None:
         return "; ".join([*wrong, "no scenario results in the artifact"])
-    policy = _mapping(predicate.get("policy"))
-    wrong.extend(f"policy below the library floor: {why}" for why in below_floor(policy))
-    allow_skipped = policy.get("allowSkipped") is True
-    required_controls = set(policy.get("requiredControls", []))
-    required_tags = set(policy.get("requiredTags", []))
-    scenarios = suite.get("scenarios", [])
+    try:
+        policy = parts.policy()
+    except PredicateError as exc:
+        wrong.append(f"unreadable policy: {exc.what}")
+        allow_skipped, required_controls, required_tags = False, set[str](), set[str]()
+    else:
+        wrong.extend(
+            f"policy below the library floor: {why}" for why in below_floor(policy.to_json())
+        )
+        allow_skipped = policy.allow_skipped
+        required_controls = set(policy.required_controls)
+        required_tags = set(policy.required_tags)
+    scenarios = suite.scenarios
     if not scenarios:
         wrong.append("the artifact lists no scenarios")
-    bad: list[str] = []
     for scenario in scenarios:
-        outcome = scenario.get("outcome")
+        outcome = scenario.outcome
         required = scenario_is_required(
-            scenario.get("controls", []),
-            scenario.get("incidents", []),
+            scenario.controls,
+            scenario.incidents,
             required_controls=required_controls,
             required_tags=required_tags,
         )
         if outcome == "passed" or (outcome == "skipped" and allow_skipped and not required):
             continue
-        bad.append(f"{outcome} {'required ' if required else ''}scenario {scenario.get('id')}")
-    wrong.extend(bad)
-    counts = suite.get("counts", {})
-    if counts.get("inventory") != len(scenarios) or counts.get("notExecuted"):
-        wrong.append(f"scenario counts do not reconcile: {dict(counts)}")
+        wrong.append(f"{outcome} {'required ' if required else ''}scenario {scenario.id}")
+    counts = suite.counts
+    if counts.inventory != len(scenarios) or counts.not_executed:
+        wrong.append(f"scenario counts do not reconcile: {counts.to_json()}")
+    try:
+        controls = parts.controls()
+    except PredicateError as exc:
+        wrong.append(f"unreadable controls matrix: {exc.what}")
+        controls = ()
     wrong.extend(
-        f"required control {row.get('control')} is {row.get('status')}"
-        for row in predicate.get("controls", [])
-        if row.get("required") and row.get("status") != "PASS"
+        f"required control {row.control} is {row.status}"
+        for row in controls
+        if row.required and row.status != "PASS"
     )
-    wrong.extend(
-        f"test {test.get('outcome')}: {test.get('nodeid')}"
-        for test in suite.get("failingTests", [])
-    )
+    wrong.extend(f"test {test.outcome}: {test.nodeid}" for test in suite.failing_tests)
     return "; ".join(wrong) or None
 
 
@@ -314,45 +349,41 @@ def _check_tree(
     return f"{what} digest {actual[:16]}… != certified {str(expected)[:16]}…"
 
 
-def _check_conformance(conformance: object, bot_subject: Mapping[str, Any] | None) -> str | None:
+def _check_conformance(parts: PredicateParts, bot_subject: Mapping[str, Any] | None) -> str | None:
     """The bot the artifact binds is the bot that was exercised, and it passed."""
-    if not isinstance(conformance, Mapping):
+    try:
+        conformance: ConformanceRecord | None = parts.conformance()
+    except PredicateError as exc:
+        return f"unreadable conformance run: {exc.what}"
+    if conformance is None:
         return (
             "the bot was only hashed, never exercised: the artifact holds no conformance run of it"
         )
     if bot_subject is None:
         return "the artifact binds no bot package"
-    bot = _mapping(conformance.get("bot"))
+    bot = conformance.bot
     certified = str(bot_subject.get("name", ""))[len(BOT_SUBJECT_PREFIX) :]
-    if bot.get("package") != certified:
-        return (
-            f"the conformance run exercised {bot.get('package')!r}, not the certified bot "
-            f"{certified!r}"
-        )
-    if bot.get("dirHash") != _mapping(bot_subject.get("digest")).get("dirHash"):
+    if bot.package != certified:
+        return f"the conformance run exercised {bot.package!r}, not the certified bot {certified!r}"
+    if bot.dir_hash != _mapping(bot_subject.get("digest")).get("dirHash"):
         return "the conformance run exercised other code of the bot than the artifact binds"
-    scenarios = conformance.get("scenarios")
-    if not isinstance(scenarios, list) or not scenarios:
+    if not conformance.scenarios:
         return "the conformance run lists no scenarios"
     wrong = []
     judged: set[str] = set()
-    for scenario in scenarios:
-        scenario_map = _mapping(scenario)
-        findings = scenario_map.get("findings")
-        findings = findings if isinstance(findings, list) else []
-        if scenario_map.get("passed") is not True or not findings:
-            wrong.append(f"scenario {scenario_map.get('id')!r} did not pass")
-        for finding in findings:
-            finding_map = _mapping(finding)
-            if finding_map.get("passed") is True:
-                judged.add(str(finding_map.get("control")))
+    for scenario in conformance.scenarios:
+        if not scenario.passed or not scenario.findings:
+            wrong.append(f"scenario {scenario.id!r} did not pass")
+        for finding in scenario.findings:
+            if finding.passed:
+                judged.add(finding.control)
             else:
-                wrong.append(f"control {finding_map.get('control')!r} failed")
+                wrong.append(f"control {finding.control!r} failed")
     wrong.extend(
         f"required control {c!r} not evidenced" for c in REQUIRED_CONTROLS if c not in judged
     )
-    if conformance.get("result") != "PASSED":
-        wrong.insert(0, f"result is {conformance.get('result')!r}, not 'PASSED'")
+    if conformance.result != "PASSED":
+        wrong.insert(0, f"result is {conformance.result!r}, not 'PASSED'")
     return "; ".join(wrong) or None
 
 
@@ -406,19 +437,23 @@ def evaluate(
         _check_types(envelope.payload_type, statement),
         "in-toto Statement v1, safetrade v1",
     )
-    predicate = _mapping(statement.get("predicate"))
+    parts = PredicateParts(statement.get("predicate"))
+    validity = _validity(parts)
     add(
         "freshness",
-        _check_freshness(predicate, now),
-        f"valid until {predicate.get('expiresAt')}",
+        _check_freshness(parts, now),
+        f"valid until {validity.expires_at:%Y-%m-%dT%H:%M:%SZ}" if validity else "",
     )
-    add("result", _check_result(predicate), "PASSED; every scenario passed")
-    files = _mapping(predicate.get("files"))
+    add("result", _check_result(parts), "PASSED; every scenario passed")
+    try:
+        files = parts.files()
+    except PredicateError:
+        files = None  # named by the statement type check; the digests still decide
     add(
         "safetrade code",
         _check_tree(
             _subject(statement, SAFETRADE_SUBJECT),
-            files.get("safetrade"),
+            files.safetrade if files else None,
             running.safetrade_files,
             "safetrade",
         ),
@@ -438,7 +473,10 @@ def evaluate(
         )
     else:
         bot_problem = _check_tree(
-            bot_subject, files.get("bot"), running.bot_files, f"bot package {running.bot_package!r}"
+            bot_subject,
+            files.bot if files else None,
+            running.bot_files,
+            f"bot package {running.bot_package!r}",
         )
     add("bot package", bot_problem, f"{running.bot_package} matches")
     add(
@@ -448,25 +486,31 @@ def evaluate(
     )
     add(
         "bot conformance",
-        _check_conformance(predicate.get("conformance"), bot_subject),
+        _check_conformance(parts, bot_subject),
         f"{certified_bot} passed every conformance scenario",
     )
     add(
         "ccxt code",
         _check_tree(
-            _subject(statement, CCXT_SUBJECT), files.get("ccxt"), running.ccxt_files, "ccxt"
+            _subject(statement, CCXT_SUBJECT),
+            files.ccxt if files else None,
+            running.ccxt_files,
+            "ccxt",
         ),
         f"ccxt {tree_digest(running.ccxt_files)[:16]}… matches",
     )
-    environment = _mapping(predicate.get("environment"))
-    certified_dists = environment.get("distributions")
-    if not isinstance(certified_dists, Mapping):
-        dist_problem: str | None = "the artifact records no run-time distributions"
+    try:
+        environment = parts.environment()
+    except PredicateError as exc:
+        dist_problem: str | None = f"unreadable run-time distributions: {exc.what}"
     else:
-        changed = describe_differences(
-            {str(k): str(v) for k, v in certified_dists.items()}, dict(running.distributions)
-        )
-        dist_problem = f"run-time distributions differ: {changed}" if changed else None
+        if environment is None:
+            dist_problem = "the artifact records no run-time distributions"
+        else:
+            changed = describe_differences(
+                dict(environment.distributions), dict(running.distributions)
+            )
+            dist_problem = f"run-time distributions differ: {changed}" if changed else None
     add("distributions", dist_problem, f"{len(running.distributions)} distributions match")
     config_subject = _subject(statement, CONFIG_SUBJECT)
     if running.config_error:
@@ -484,25 +528,29 @@ def evaluate(
     add("config schema", config_problem, "settings schema matches")
 
     notes = []
-    policy = _mapping(predicate.get("policy"))
-    weaker = deviations(policy)
-    notes.append(
-        f"policy sha256:{str(_mapping(policy.get('digest')).get('sha256'))[:16]}…, "
-        + (
-            "as the library ships it"
-            if not weaker
-            else "BELOW THE LIBRARY DEFAULT: " + "; ".join(weaker)
-        )
-    )
-    signer_info = predicate.get("signer", {})
-    if isinstance(signer_info, Mapping) and signer_info.get("developerKey"):
-        notes.append("signed with a local developer key: do not trust it for production")
     try:
-        remaining = parse_time(predicate.get("expiresAt")) - now
+        policy = parts.policy()
+    except PredicateError as exc:
+        notes.append(f"policy unreadable: {exc.what}")
+    else:
+        weaker = deviations(policy.to_json())
+        notes.append(
+            f"policy sha256:{policy.digest[:16]}…, "
+            + (
+                "as the library ships it"
+                if not weaker
+                else "BELOW THE LIBRARY DEFAULT: " + "; ".join(weaker)
+            )
+        )
+    try:
+        if parts.signer().developer_key:
+            notes.append("signed with a local developer key: do not trust it for production")
+    except PredicateError:
+        pass  # the statement type check names it
+    if validity is not None:
+        remaining = validity.expires_at - now
         if timedelta(0) < remaining < _WARN_BEFORE_EXPIRY:
             notes.append(f"expires in {remaining.days} day(s): re-run `tox -e certify` soon")
-    except ValueError:
-        pass
     return Verdict(artifact_name, tuple(checks), signature.signer, statement, tuple(notes))
 
 
@@ -639,8 +687,18 @@ def require_valid(
     if not verdict.ok or verdict.signer is None or verdict.statement is None:
         _log.critical("live mode refused:\n%s", verdict.table())
         raise CertificationError(verdict.problems, fix=verdict.fix)
-    predicate = verdict.statement["predicate"]
-    developer = bool(_mapping(predicate.get("signer")).get("developerKey"))
+    parts = PredicateParts(verdict.statement["predicate"])
+    try:
+        # every check passed: these parts were validated by the statement type and
+        # freshness checks; a failure here is still a refusal, never a crash
+        developer = parts.signer().developer_key
+        validity = parts.validity()
+        source = parts.source()
+    except PredicateError as exc:
+        _log.critical("live mode refused: %s", exc.what)
+        raise CertificationError(
+            [f"statement type: {exc.what}"], fix=_FIXES["statement type"]
+        ) from exc
     if developer and not allow_developer_key:
         problems = (
             "signature: signed with a local developer key (auto-created by certify, reviewed by "
@@ -658,9 +716,9 @@ def require_valid(
         artifact=verdict.artifact,
         signer=verdict.signer,
         developer_key=developer,
-        issued_at=parse_time(predicate["issuedAt"]),
-        expires_at=parse_time(predicate["expiresAt"]),
-        git_commit=predicate.get("source", {}).get("gitCommit"),
+        issued_at=validity.issued_at,
+        expires_at=validity.expires_at,
+        git_commit=source.git_commit,
         safetrade_digest=str(subject.get("digest", {}).get("dirHash", "")),
         bot_package=bot_package,
         notes=verdict.notes,

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safetrade.certification.policy import deviations
+from safetrade.certification.predicate import ConformanceRecord, Predicate
+from safetrade.certification.statement import format_time
+
+if TYPE_CHECKING:
+    from safetrade.certification.suite import ScenarioResult
 
 __all__ = ["render_html", "render_markdown", "verify_command"]
 
@@ -37,10 +42,6 @@ def trust_command() -> str:
     )
 
 
-def _certified(statement: Mapping[str, Any]) -> bool:
-    return bool(statement["predicate"].get("result") == "PASSED")
-
-
 def _subject_rows(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for subject in statement.get("subject", []):
@@ -49,62 +50,52 @@ def _subject_rows(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _header_facts(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
-    p = statement["predicate"]
-    signer = p.get("signer", {})
-    source = p.get("source", {})
-    versions = p.get("versions", {})
-    dirty = {True: " (dirty work tree)", False: "", None: ""}[source.get("dirty")]
-    key_label = "local developer key" if signer.get("developerKey") else "configured signing key"
-    counts = p.get("suite", {}).get("counts", {})
+def _header_facts(p: Predicate) -> list[tuple[str, str]]:
+    signer, source, versions = p.signer, p.source, p.versions
+    dirty = " (dirty work tree)" if source.dirty else ""
+    key_label = "local developer key" if signer.developer_key else "configured signing key"
     return [
-        ("Signer", f"{signer.get('fingerprint')} ({key_label}); keyid {signer.get('keyid')}"),
-        ("Issued / expires", f"{p.get('issuedAt')} → {p.get('expiresAt')}"),
-        ("Git commit", f"{source.get('gitCommit') or 'unknown (no git)'}{dirty}"),
+        ("Signer", f"{signer.fingerprint} ({key_label}); keyid {signer.keyid}"),
+        ("Issued / expires", f"{format_time(p.issued_at)} → {format_time(p.expires_at)}"),
+        ("Git commit", f"{source.git_commit or 'unknown (no git)'}{dirty}"),
         (
             "Versions",
             ", ".join(f"{k} {v}" for k, v in versions.items() if k != "implementation")
             + f" ({versions.get('implementation')})",
         ),
-        ("Hypothesis profile", str(p.get("suite", {}).get("hypothesisProfile"))),
+        ("Hypothesis profile", str(p.suite.hypothesis_profile)),
         (
             "Scenarios",
-            ", ".join(f"{k} {v}" for k, v in counts.items()),
+            ", ".join(f"{k} {v}" for k, v in p.suite.counts.to_json().items()),
         ),
     ]
 
 
-def _conformance(statement: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    value = statement["predicate"].get("conformance")
-    return value if isinstance(value, Mapping) else None
-
-
-def _bot_line(conformance: Mapping[str, Any] | None) -> str:
+def _bot_line(conformance: ConformanceRecord | None) -> str:
     """Which bot this certifies, said plainly (the reference bot unless one was named)."""
     if conformance is None:
         return "no bot was exercised: NOT a certification of any bot"
-    bot = conformance.get("bot", {})
-    name = bot.get("distribution") or bot.get("package")
-    version = f" {bot['version']}" if bot.get("version") else ""
-    digest = str(bot.get("dirHash", ""))[:16]
-    coverage = conformance.get("botCoverage")
+    bot = conformance.bot
+    name = bot.distribution or bot.package
+    version = f" {bot.version}" if bot.version else ""
+    digest = bot.dir_hash[:16]
+    coverage = conformance.bot_coverage
     covered = "n/a" if coverage is None else f"{coverage:.1f}%"
     who = (
         "safetrade's reference bot (no --bot was named; this does NOT certify your bot)"
-        if bot.get("isReference")
+        if bot.is_reference
         else f"{name}{version}"
     )
     return (
-        f"{who}; package {bot.get('package')}, factory {bot.get('factory')}, tree {digest}…, "
+        f"{who}; package {bot.package}, factory {bot.factory}, tree {digest}…, "
         f"coverage of its package in the conformance run {covered}"
     )
 
 
-def _scenarios_by_feature(statement: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
-    grouped: dict[str, list[Mapping[str, Any]]] = {}
-    for scenario in statement["predicate"].get("suite", {}).get("scenarios", []):
-        key = f"{scenario.get('feature')} ({scenario.get('featurePath')})"
-        grouped.setdefault(key, []).append(scenario)
+def _scenarios_by_feature(p: Predicate) -> dict[str, list[ScenarioResult]]:
+    grouped: dict[str, list[ScenarioResult]] = {}
+    for scenario in p.suite.scenarios:
+        grouped.setdefault(f"{scenario.feature} ({scenario.feature_path})", []).append(scenario)
     return grouped
 
 
@@ -112,43 +103,43 @@ def _md(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _conformance_markdown(conformance: Mapping[str, Any] | None) -> list[str]:
+def _conformance_markdown(conformance: ConformanceRecord | None) -> list[str]:
     out = ["## The bot under certification", "", f"**Bot:** {_md(_bot_line(conformance))}", ""]
     if conformance is None:
         return out
     out += [
-        f"Conformance: **{conformance.get('result')}**. Each row is judged only by what the "
+        f"Conformance: **{conformance.result}**. Each row is judged only by what the "
         "fake KuCoin received and answered, never by the bot's own objects.",
         "",
         "| Result | Control | Incident line | Scenario | What the exchange saw |",
         "|---|---|---|---|---|",
     ]
-    for scenario in conformance.get("scenarios", []):
-        for f in scenario.get("findings", []):
+    for scenario in conformance.scenarios:
+        for f in scenario.findings:
             out.append(
                 _md_row(
-                    "**PASS**" if f.get("passed") else "**FAIL**",
-                    f.get("control"),
-                    f.get("incidentLine"),
-                    f"{scenario.get('id')}: {f.get('title')}",
-                    f.get("detail"),
+                    "**PASS**" if f.passed else "**FAIL**",
+                    f.control,
+                    f.incident_line,
+                    f"{scenario.id}: {f.title}",
+                    f.detail,
                 )
             )
     out.append("")
-    for scenario in conformance.get("scenarios", []):
-        status = "passed" if scenario.get("passed") else "FAILED"
-        out += [f"<details><summary>{_md(scenario.get('id'))}: {status}</summary>", "", "```"]
-        out += [str(s) for s in scenario.get("story", [])]
+    for scenario in conformance.scenarios:
+        status = "passed" if scenario.passed else "FAILED"
+        out += [f"<details><summary>{_md(scenario.id)}: {status}</summary>", "", "```"]
+        out += list(scenario.story)
         out += ["", "orders the exchange received:"]
-        out += [f"  {s}" for s in scenario.get("sent", [])] or ["  none"]
+        out += [f"  {s}" for s in scenario.sent] or ["  none"]
         out += ["stop orders left live:"]
-        out += [f"  {s}" for s in scenario.get("leftLive", [])] or ["  none"]
-        out += [f"bot raised: {s}" for s in scenario.get("botErrors", [])]
+        out += [f"  {s}" for s in scenario.left_live] or ["  none"]
+        out += [f"bot raised: {s}" for s in scenario.bot_errors]
         out += ["```", "", "</details>", ""]
     return out
 
 
-def _conformance_html(conformance: Mapping[str, Any] | None) -> list[str]:
+def _conformance_html(conformance: ConformanceRecord | None) -> list[str]:
     parts = [
         "<h2>The bot under certification</h2>",
         f"<p><strong>Bot:</strong> {_e(_bot_line(conformance))}</p>",
@@ -156,7 +147,7 @@ def _conformance_html(conformance: Mapping[str, Any] | None) -> list[str]:
     if conformance is None:
         return parts
     parts.append(
-        f"<p>Conformance: {_badge('PASS' if conformance.get('result') == 'PASSED' else 'FAIL')}"
+        f"<p>Conformance: {_badge('PASS' if conformance.result == 'PASSED' else 'FAIL')}"
         " judged only by what the fake KuCoin received and answered.</p>"
     )
     parts.append("<table><thead>")
@@ -166,22 +157,20 @@ def _conformance_html(conformance: Mapping[str, Any] | None) -> list[str]:
         )
     )
     parts.append("</thead><tbody>")
-    for scenario in conformance.get("scenarios", []):
+    for scenario in conformance.scenarios:
         sent = "\n".join(
-            [*(str(s) for s in scenario.get("sent", [])), "left live:"]
-            + [str(s) for s in scenario.get("leftLive", [])]
-            + [f"bot raised: {s}" for s in scenario.get("botErrors", [])]
+            [*scenario.sent, "left live:", *scenario.left_live]
+            + [f"bot raised: {s}" for s in scenario.bot_errors]
         )
         parts.extend(
             _html_row(
-                _badge("PASS" if f.get("passed") else "FAIL"),
-                f"<code>{_e(f.get('control'))}</code>",
-                _e(f.get("incidentLine")),
-                f"<code>{_e(scenario.get('id'))}</code><br>{_e(f.get('title'))}",
-                _e(f.get("detail"))
-                + f"<details><summary>orders</summary><pre>{_e(sent)}</pre></details>",
+                _badge("PASS" if f.passed else "FAIL"),
+                f"<code>{_e(f.control)}</code>",
+                _e(f.incident_line),
+                f"<code>{_e(scenario.id)}</code><br>{_e(f.title)}",
+                _e(f.detail) + f"<details><summary>orders</summary><pre>{_e(sent)}</pre></details>",
             )
-            for f in scenario.get("findings", [])
+            for f in scenario.findings
         )
     parts.append("</tbody></table>")
     return parts
@@ -189,23 +178,23 @@ def _conformance_html(conformance: Mapping[str, Any] | None) -> list[str]:
 
 def render_markdown(statement: Mapping[str, Any]) -> str:
     """Render the review report as GitHub-flavoured Markdown."""
-    p = statement["predicate"]
-    certified = _certified(statement)
+    p = Predicate.from_json(statement["predicate"])
+    certified = p.passed
     out = [
         "# safetrade certification report",
         "",
         f"## Verdict: {'CERTIFIED' if certified else 'NOT CERTIFIED'}",
         "",
-        f"**Certifies:** {_md(_bot_line(_conformance(statement)))}",
+        f"**Certifies:** {_md(_bot_line(p.conformance))}",
         "",
     ]
-    if p.get("signer", {}).get("developerKey"):
+    if p.signer.developer_key:
         out += ["> **Signed with a local developer key.** Do not trust it for production.", ""]
-    out += [f"- **{k}:** {_md(v)}" for k, v in _header_facts(statement)]
+    out += [f"- **{k}:** {_md(v)}" for k, v in _header_facts(p)]
     out.append("")
-    if p.get("problems"):
-        out += ["## Problems", ""] + [f"- {_md(x)}" for x in p["problems"]] + [""]
-    out += _conformance_markdown(_conformance(statement))
+    if p.problems:
+        out += ["## Problems", ""] + [f"- {_md(x)}" for x in p.problems] + [""]
+    out += _conformance_markdown(p.conformance)
     out += [
         "## Library controls matrix (safetrade's own suite)",
         "",
@@ -215,13 +204,13 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     out += [
-        f"| {_md(r['control'])} | {r['kind']} | {_md(r['description'])} | "
-        f"{_md('; '.join(r['anchors']))} | {'yes' if r['required'] else 'no'} | "
-        f"{r['passed']}/{r['total']} | **{r['status']}** |"
-        for r in p.get("controls", [])
+        f"| {_md(r.control)} | {r.kind} | {_md(r.description)} | "
+        f"{_md('; '.join(r.anchors))} | {'yes' if r.required else 'no'} | "
+        f"{r.passed}/{r.total} | **{r.status}** |"
+        for r in p.controls
     ]
     out += ["", "## Library scenarios (safetrade's own parts)", ""]
-    for feature, scenarios in _scenarios_by_feature(statement).items():
+    for feature, scenarios in _scenarios_by_feature(p).items():
         out += [
             f"### {_md(feature)}",
             "",
@@ -231,48 +220,44 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
         for s in scenarios:
             out.append(
                 _md_row(
-                    f"**{s['outcome'].upper()}**",
-                    s["name"],
-                    s.get("incidentLine") or "-",
-                    ", ".join(s["controls"]) or "-",
-                    f"{s['durationSeconds']:.3f}s",
+                    f"**{s.outcome.upper()}**",
+                    s.name,
+                    s.incident_line or "-",
+                    ", ".join(s.controls) or "-",
+                    f"{s.duration:.3f}s",
                 )
             )
-        failures = [s for s in scenarios if s["outcome"] != "passed" and s.get("message")]
+        failures = [s for s in scenarios if s.outcome != "passed" and s.message]
         for s in failures:
-            out += ["", f"<details><summary>{_md(s['name'])}: {s['outcome']}</summary>", "", "```"]
-            out += [s["message"][:2000], "```", "", "</details>"]
+            out += ["", f"<details><summary>{_md(s.name)}: {s.outcome}</summary>", "", "```"]
+            out += [s.message[:2000], "```", "", "</details>"]
         out.append("")
-    tests = p.get("suite", {}).get("tests", {})
     out += [
         "## Other tests (property and unit)",
         "",
-        ", ".join(f"{k} {v}" for k, v in tests.items()),
+        ", ".join(f"{k} {v}" for k, v in p.suite.tests.to_json().items()),
     ]
-    out += [
-        f"- {t['outcome']}: `{t['nodeid']}`" for t in p.get("suite", {}).get("failingTests", [])
-    ]
+    out += [f"- {t.outcome}: `{t.nodeid}`" for t in p.suite.failing_tests]
     out.append("")
-    coverage = p.get("coverage")
+    coverage = p.coverage
     out += ["## Coverage", ""]
     if coverage is None:
         out += ["No coverage data.", ""]
     else:
-        floors = coverage.get("floors", {})
         out += [
-            f"Total: **{coverage['total']:.1f}%**",
+            f"Total: **{coverage.total:.1f}%**",
             "",
             "| Module | Covered | Floor |",
             "|---|---|---|",
         ]
-        for module, percent in coverage["modules"].items():
-            floor = next((f for m, f in floors.items() if module.endswith(m)), None)
+        for module, percent in coverage.modules.items():
+            floor = coverage.floor_of(module)
             flag = " ⚠" if floor is not None and percent < floor else ""
             out.append(
                 f"| {module} | {percent:.1f}%{flag} | {'-' if floor is None else f'{floor:g}%'} |"
             )
         out.append("")
-    weaker = deviations(p.get("policy", {}))
+    weaker = deviations(p.policy.to_json())
     out += ["## Policy", ""]
     out += (
         [f"- ⚠ **below the library default:** {_md(w)}" for w in weaker]
@@ -281,7 +266,7 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
     )
     out += ["", "## Digests", "", "| Subject | Digest |", "|---|---|"]
     out += [f"| {n} | `{d}` |" for n, d in _subject_rows(statement)]
-    out.append(f"| policy | `sha256:{p.get('policy', {}).get('digest', {}).get('sha256')}` |")
+    out.append(f"| policy | `sha256:{p.policy.digest}` |")
     out += [
         "",
         "## How to verify",
@@ -352,9 +337,9 @@ def _badge(status: str) -> str:
 
 def render_html(statement: Mapping[str, Any]) -> str:
     """Render the review report as one self-contained HTML page (inline CSS, no scripts)."""
-    p = statement["predicate"]
-    certified = _certified(statement)
-    signer = p.get("signer", {})
+    p = Predicate.from_json(statement["predicate"])
+    certified = p.passed
+    signer = p.signer
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -364,23 +349,23 @@ def render_html(statement: Mapping[str, Any]) -> str:
         "<h1>safetrade certification report</h1>",
         f'<div class="verdict {"ok" if certified else "bad"}"><div class="big">'
         f"{'CERTIFIED' if certified else 'NOT CERTIFIED'}</div>"
-        f"<div>{_e(_bot_line(_conformance(statement)))}</div>"
-        f"<div>Signer {_e(signer.get('fingerprint'))} · expires {_e(p.get('expiresAt'))}</div>"
+        f"<div>{_e(_bot_line(p.conformance))}</div>"
+        f"<div>Signer {_e(signer.fingerprint)} · expires {_e(format_time(p.expires_at))}</div>"
         "</div>",
     ]
-    if signer.get("developerKey"):
+    if signer.developer_key:
         parts.append(
             '<div class="warn"><strong>Signed with a local developer key.</strong> '
             "Do not trust it for production.</div>"
         )
     parts.append('<dl class="facts">')
-    parts += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _header_facts(statement)]
+    parts += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _header_facts(p)]
     parts.append("</dl>")
-    if p.get("problems"):
+    if p.problems:
         parts.append('<h2>Problems</h2><ul class="problems">')
-        parts += [f"<li>{_e(x)}</li>" for x in p["problems"]]
+        parts += [f"<li>{_e(x)}</li>" for x in p.problems]
         parts.append("</ul>")
-    parts += _conformance_html(_conformance(statement))
+    parts += _conformance_html(p.conformance)
     parts.append("<h2>Library controls matrix (safetrade's own suite)</h2><table><thead>")
     parts.append(
         _html_row(
@@ -397,66 +382,64 @@ def render_html(statement: Mapping[str, Any]) -> str:
     parts.append("</thead><tbody>")
     parts += [
         _html_row(
-            f"<code>{_e(r['control'])}</code>",
-            _e(r["kind"]),
-            _e(r["description"]),
-            "<br>".join(_e(a) for a in r["anchors"]),
-            "yes" if r["required"] else "no",
-            f"{r['passed']}/{r['total']}",
-            _badge(r["status"]),
+            f"<code>{_e(r.control)}</code>",
+            _e(r.kind),
+            _e(r.description),
+            "<br>".join(_e(a) for a in r.anchors),
+            "yes" if r.required else "no",
+            f"{r.passed}/{r.total}",
+            _badge(r.status),
         )
-        for r in p.get("controls", [])
+        for r in p.controls
     ]
     parts.append("</tbody></table><h2>Library scenarios (safetrade's own parts)</h2>")
-    for feature, scenarios in _scenarios_by_feature(statement).items():
+    for feature, scenarios in _scenarios_by_feature(p).items():
         parts.append(
             f"<h3>{_e(feature)}</h3><table><thead><tr><th>Outcome</th><th>Scenario</th>"
             "<th>Incident it replays</th><th>Controls</th><th>Time</th></tr></thead><tbody>"
         )
         for s in scenarios:
             detail = ""
-            if s["outcome"] != "passed" and s.get("message"):
-                detail = f"<pre>{_e(s['message'][:2000])}</pre>"
+            if s.outcome != "passed" and s.message:
+                detail = f"<pre>{_e(s.message[:2000])}</pre>"
             parts.append(
                 _html_row(
-                    _badge(s["outcome"]),
-                    _e(s["name"]) + detail,
-                    _e(s.get("incidentLine") or "—"),
-                    _e(", ".join(s["controls"]) or "—"),
-                    f"{s['durationSeconds']:.3f}s",
+                    _badge(s.outcome),
+                    _e(s.name) + detail,
+                    _e(s.incident_line or "—"),
+                    _e(", ".join(s.controls) or "—"),
+                    f"{s.duration:.3f}s",
                 )
             )
         parts.append("</tbody></table>")
-    tests = p.get("suite", {}).get("tests", {})
     parts.append(
         "<h2>Other tests (property and unit)</h2><p>"
-        + _e(", ".join(f"{k} {v}" for k, v in tests.items()))
+        + _e(", ".join(f"{k} {v}" for k, v in p.suite.tests.to_json().items()))
         + "</p>"
     )
-    failing = p.get("suite", {}).get("failingTests", [])
+    failing = p.suite.failing_tests
     if failing:
         parts.append('<ul class="problems">')
-        parts += [f"<li>{_e(t['outcome'])}: <code>{_e(t['nodeid'])}</code></li>" for t in failing]
+        parts += [f"<li>{_e(t.outcome)}: <code>{_e(t.nodeid)}</code></li>" for t in failing]
         parts.append("</ul>")
-    coverage = p.get("coverage")
+    coverage = p.coverage
     parts.append("<h2>Coverage</h2>")
     if coverage is None:
         parts.append("<p>No coverage data.</p>")
     else:
-        floors = coverage.get("floors", {})
         parts.append(
-            f"<p>Total: <strong>{coverage['total']:.1f}%</strong></p><table><thead><tr>"
+            f"<p>Total: <strong>{coverage.total:.1f}%</strong></p><table><thead><tr>"
             "<th>Module</th><th>Covered</th><th>Floor</th></tr></thead><tbody>"
         )
-        for module, percent in coverage["modules"].items():
-            floor = next((f for m, f in floors.items() if module.endswith(m)), None)
+        for module, percent in coverage.modules.items():
+            floor = coverage.floor_of(module)
             status = "" if floor is None else _badge("PASS" if percent >= floor else "FAIL")
             parts.append(
                 f"<tr><td><code>{_e(module)}</code></td><td>{percent:.1f}% {status}</td>"
                 f"<td>{'—' if floor is None else f'{floor:g}%'}</td></tr>"
             )
         parts.append("</tbody></table>")
-    weaker = deviations(p.get("policy", {}))
+    weaker = deviations(p.policy.to_json())
     parts.append("<h2>Policy</h2>")
     if weaker:
         parts.append('<div class="warn"><strong>Below the library default:</strong><ul>')
@@ -471,7 +454,7 @@ def render_html(statement: Mapping[str, Any]) -> str:
         f"<tr><td>{_e(n)}</td><td><code>{_e(d)}</code></td></tr>"
         for n, d in _subject_rows(statement)
     ]
-    policy_digest = p.get("policy", {}).get("digest", {}).get("sha256")
+    policy_digest = p.policy.digest
     parts.append(
         f"<tr><td>policy</td><td><code>sha256:{_e(policy_digest)}</code></td></tr></tbody></table>"
     )
