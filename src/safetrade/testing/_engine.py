@@ -585,22 +585,8 @@ class Engine:
         stop.status, stop.triggered_at = "TRIGGERED", self.clock()
         self._waiting[stop.symbol].pop(stop.id, None)
         market = self.markets[stop.symbol]
-        order = Order(
-            id="",  # a new regular id; the stop keeps its own (stop.order_id links them)
-            client_oid=stop.client_oid,
-            symbol=stop.symbol,
-            side=stop.side,
-            type=stop.type,
-            price=stop.price,
-            size=stop.size,
-            funds=stop.funds,
-            created_at=self.clock(),
-            time_in_force=stop.time_in_force,
-            fee_currency=market.quote,
-            stop=stop.stop,
-            stop_price=stop.stop_price,
-            stop_triggered=True,
-        )
+        # a new regular id; the stop keeps its own (stop.order_id links them)
+        order = stop.as_order(order_id="", created_at=self.clock(), triggered=True)
         try:
             self._submit(order, market)
         except KucoinError as exc:

@@ -64,25 +64,11 @@ def stop_as_classic_order(stop: StopOrder, became: Order | None) -> dict[str, ob
     false``. What it shows once the stop triggered is not documented anywhere we found; the
     fake shows the execution of the order the stop became (so nothing is invented).
     """
-    view = Order(
-        id=stop.id,
-        client_oid=stop.client_oid,
-        symbol=stop.symbol,
-        side=stop.side,
-        type=stop.type,
-        price=stop.price,
-        size=stop.size,
-        funds=stop.funds,
-        created_at=stop.created_at,
-        time_in_force=stop.time_in_force,
-        fee_currency=stop.symbol.partition("-")[2],
-        is_active=stop.status == "NEW" or (became is not None and became.is_active),
-        stop=stop.stop,
-        stop_price=stop.stop_price,
-        stop_triggered=stop.status == "TRIGGERED",
-        reason=stop.failure,
-        remark=stop.remark,
+    view = stop.as_order(
+        order_id=stop.id, created_at=stop.created_at, triggered=stop.status == "TRIGGERED"
     )
+    view.is_active = stop.status == "NEW" or (became is not None and became.is_active)
+    view.reason, view.remark = stop.failure, stop.remark
     if became is not None:
         view.deal_size, view.deal_funds, view.fee = became.deal_size, became.deal_funds, became.fee
         view.cancel_exist = became.cancel_exist

@@ -144,6 +144,25 @@ class StopOrder:
     remark: str | None = None  # the request's remark, echoed
     order_id: str | None = None  # the regular order it became when it triggered
 
+    def as_order(self, *, order_id: str, created_at: int, triggered: bool) -> Order:
+        """A regular order with this stop's terms (what it becomes, or how it reads as one)."""
+        return Order(
+            id=order_id,
+            client_oid=self.client_oid,
+            symbol=self.symbol,
+            side=self.side,
+            type=self.type,
+            price=self.price,
+            size=self.size,
+            funds=self.funds,
+            created_at=created_at,
+            time_in_force=self.time_in_force,
+            fee_currency=self.symbol.partition("-")[2],  # KuCoin charges fees in the quote
+            stop=self.stop,
+            stop_price=self.stop_price,
+            stop_triggered=triggered,
+        )
+
 
 @attrs.frozen
 class Execution:
