@@ -162,7 +162,7 @@ def _sign(statement: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
 
 
 def _failed(verdict: Verdict) -> list[str]:
-    return [c.name for c in verdict.checks if not c.ok]
+    return [c.name for c in verdict.checks if not c.passed]
 
 
 def _detail(verdict: Verdict, name: str) -> str:
@@ -202,7 +202,7 @@ def test_edited_payload_fails_signature_only(
     assert _failed(verdict) == ["signature"]
     assert "payload or the signature was altered" in _detail(verdict, "signature")
     # findings on an unauthenticated payload are labelled, never silently trusted
-    assert "unauthenticated" in _detail(verdict, "freshness") or verdict.checks[3].ok
+    assert "unauthenticated" in _detail(verdict, "freshness") or verdict.checks[3].passed
 
 
 def test_edited_signature_is_refused(packages: dict[str, Path], key: Ed25519PrivateKey) -> None:
@@ -622,7 +622,7 @@ def test_payload_that_is_not_json_fails_every_later_check(
         running=_running(packages),
         now=NOW,
     )
-    assert [c.name for c in verdict.checks if c.ok] == ["artifact", "signature"]
+    assert [c.name for c in verdict.checks if c.passed] == ["artifact", "signature"]
     assert "payload is not a JSON statement" in _detail(verdict, "statement type")
     assert verdict.statement is None
     assert verdict.signer == public_key_of(key)  # the signature itself was fine

@@ -109,10 +109,14 @@ _FIXES = dict(_GATE_CHECKS)
 
 @attrs.frozen
 class Check:
-    """One gate check: its fixed name, whether it passed, and what was found."""
+    """One gate check: its fixed name, whether it passed, and what was found.
+
+    The same shape as the guard's ``Check`` and the preflight's ``PreflightCheck``:
+    a name, ``passed``, a ``detail``.
+    """
 
     name: str
-    ok: bool
+    passed: bool
     detail: str
 
 
@@ -129,17 +133,17 @@ class Verdict:
     @property
     def ok(self) -> bool:
         """True when every check passed."""
-        return all(c.ok for c in self.checks)
+        return all(c.passed for c in self.checks)
 
     @property
     def problems(self) -> tuple[str, ...]:
         """``"<check>: <detail>"`` for each failed check, in check order."""
-        return tuple(f"{c.name}: {c.detail}" for c in self.checks if not c.ok)
+        return tuple(f"{c.name}: {c.detail}" for c in self.checks if not c.passed)
 
     @property
     def fix(self) -> str:
         """The commands that repair the failed checks (deduplicated, in order)."""
-        fixes = dict.fromkeys(_FIXES[c.name] for c in self.checks if not c.ok)
+        fixes = dict.fromkeys(_FIXES[c.name] for c in self.checks if not c.passed)
         return "; ".join(fixes) if fixes else ""
 
     def table(self) -> str:
@@ -147,7 +151,7 @@ class Verdict:
         width = max(len(n) for n in CHECK_NAMES)
         lines = [f"certification {self.artifact}: {'VALID' if self.ok else 'REFUSED'}"]
         for check in self.checks:
-            mark = "ok  " if check.ok else "FAIL"
+            mark = "ok  " if check.passed else "FAIL"
             lines.append(f"  [{mark}] {check.name:<{width}}  {check.detail}")
         lines.extend(f"  note: {n}" for n in self.notes)
         if not self.ok:
