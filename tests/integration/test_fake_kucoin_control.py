@@ -11,6 +11,7 @@ import asyncio
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -120,7 +121,10 @@ def test_a_bot_is_driven_through_its_stop_loss_over_http(served: str) -> None:
     assert state["fills"][0]["price"] == "83.99"
     assert state["faults"] == {}
     # candles now include the replayed one; the path is exhausted
-    assert len(client.fetch_ohlcv("SOL/USDT", "1m")) == 4
+    # endAt one minute ahead: ccxt's default endAt (now, in whole seconds) excludes a candle
+    # that started this very second, and the replayed candle starts on the clock's minute
+    later = {"endAt": int(time.time()) + 60}
+    assert len(client.fetch_ohlcv("SOL/USDT", "1m", params=later)) == 4
     assert control.post("step", json={"symbol": "SOL-USDT"}).json()["result"]["replayed"] == []
 
 
