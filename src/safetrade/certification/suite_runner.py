@@ -1,11 +1,13 @@
-"""``safetrade suite``: safetrade's own certification suite in two processes at once.
+"""``safetrade suite``: safetrade's own certification suite in three processes at once.
 
-Branch coverage is what makes the suite slow, and the property tests add no coverage the rest
-does not (their modules' floors hold without them), so they run in a second process *without*
-coverage while the features and every other test run under it. Each process writes its own
-evidence; they are merged into the one ``evidence.json`` certify checks. A process that dies or
-never writes its evidence leaves no merged evidence, so certification fails; the scenario
-inventory is still reconciled exactly, since every scenario runs in the covered process.
+Branch coverage is what makes the suite slow, so its covered part is split in two processes
+(features + most tests; unit tests + the tests that spend their time in subprocesses), whose
+coverage data are combined, and the property tests, which add no coverage the rest does not
+(their modules' floors hold without them), run in a third process *without* coverage. On two
+cores the covered work no longer waits for one core. Each process writes its own evidence;
+they are merged into the one ``evidence.json`` certify checks. A process that dies or never
+writes its evidence leaves no merged evidence, so certification fails; the scenario inventory
+is still reconciled exactly, since every scenario runs in the first process.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["configure", "merge_evidence", "run"]
 
 PROPERTY_TESTS = "tests/property"
+# the second covered process: unit tests and the files whose time goes to subprocesses
+SECOND_SHARD = (
+    "tests/unit",
+    "tests/integration/test_conformance.py",
+    "tests/integration/test_certify_cli.py",
+    "tests/integration/test_fault_matrix.py",
+)
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -73,36 +82,40 @@ def run(args: argparse.Namespace, name: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     root: Path = args.project_root.resolve()
     plugin = ["-p", "safetrade.certification.evidence_plugin"]
-    covered_evidence, property_evidence = (
-        out / "evidence-covered.json",
-        out / "evidence-property.json",
-    )
-    for stale in (covered_evidence, property_evidence, out / "evidence.json"):
+    evidence = [out / f"evidence-{part}.json" for part in ("covered", "covered-2", "property")]
+    for stale in (*evidence, out / "evidence.json"):
         stale.unlink(missing_ok=True)
-    covered = subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
-        [sys.executable, "-m", "coverage", "run", "-m", "pytest", "features", "tests",
-         f"--ignore={PROPERTY_TESTS}", *plugin, f"--safetrade-evidence={covered_evidence}",
-         f"--cucumberjson={out / 'cucumber.json'}"],
-        cwd=root,
-    )  # fmt: skip
+    data = Path(os.environ.get("COVERAGE_FILE") or ".coverage")
+    data = data if data.is_absolute() else root / data
+    for stale in (data, *data.parent.glob(f"{data.name}.*")):
+        stale.unlink(missing_ok=True)  # combine must see this run's data only
+    coverage = [sys.executable, "-m", "coverage", "run", "--parallel-mode", "-m", "pytest"]
+    ignores = [f"--ignore={path}" for path in (PROPERTY_TESTS, *SECOND_SHARD)]
     env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_START"}
-    properties = subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
-        [sys.executable, "-m", "pytest", PROPERTY_TESTS, *plugin,
-         f"--safetrade-evidence={property_evidence}", "-q"],
-        cwd=root,
-        env=env,
-    )  # fmt: skip
-    statuses = (covered.wait(), properties.wait())
-    subprocess.run(  # noqa: S603 -- our interpreter, fixed arguments
-        [sys.executable, "-m", "coverage", "json", "--fail-under=0",
-         "-o", str(out / "coverage.json")],
-        cwd=root,
-        check=False,
-    )  # fmt: skip
+    processes = [
+        subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
+            [*coverage, "features", "tests", *ignores, *plugin,
+             f"--safetrade-evidence={evidence[0]}", f"--cucumberjson={out / 'cucumber.json'}"],
+            cwd=root,
+        ),
+        subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
+            [*coverage, *SECOND_SHARD, *plugin, f"--safetrade-evidence={evidence[1]}", "-q"],
+            cwd=root,
+        ),
+        subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
+            [sys.executable, "-m", "pytest", PROPERTY_TESTS, *plugin,
+             f"--safetrade-evidence={evidence[2]}", "-q"],
+            cwd=root,
+            env=env,
+        ),
+    ]  # fmt: skip
+    statuses = tuple(process.wait() for process in processes)
+    for command in (["combine"], ["json", "--fail-under=0", "-o", str(out / "coverage.json")]):
+        subprocess.run(  # noqa: S603 -- our interpreter, fixed arguments
+            [sys.executable, "-m", "coverage", *command], cwd=root, check=False
+        )
     try:
-        parts = [
-            json.loads(p.read_text(encoding="utf-8")) for p in (covered_evidence, property_evidence)
-        ]
+        parts = [json.loads(p.read_text(encoding="utf-8")) for p in evidence]
         merged = merge_evidence(parts)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         # no merged evidence: certify then refuses, naming the missing file
@@ -110,7 +123,7 @@ def run(args: argparse.Namespace, name: str) -> int:
         return 1
     (out / "evidence.json").write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
     print(
-        f"suite: {len(merged['items'])} tests in 2 processes (covered: pytest exit {statuses[0]}, "
-        f"property tests without coverage: exit {statuses[1]})"
+        f"suite: {len(merged['items'])} tests in 3 processes (covered: pytest exit "
+        f"{statuses[0]} and {statuses[1]}, property tests without coverage: exit {statuses[2]})"
     )
     return max(statuses)
