@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -27,6 +27,41 @@ __all__ = [
     "load_policy",
     "parse_policy",
 ]
+
+
+class _PolicyFields(Protocol):
+    # read-only members: frozen attrs classes (Policy, the predicate's PolicySummary) match
+    @property
+    def digest(self) -> str: ...
+    @property
+    def validity_days(self) -> int: ...
+    @property
+    def required_tags(self) -> tuple[str, ...]: ...
+    @property
+    def required_controls(self) -> tuple[str, ...]: ...
+    @property
+    def allow_skipped(self) -> bool: ...
+    @property
+    def allow_dirty(self) -> bool: ...
+    @property
+    def total_coverage_floor(self) -> float | None: ...
+    @property
+    def coverage_floors(self) -> Any: ...  # noqa: ANN401 - a mapping or its item pairs
+
+
+def policy_record(policy: _PolicyFields) -> dict[str, object]:
+    """The policy's record in the signed predicate: one format for the writer and the reader."""
+    return {
+        "digest": {"sha256": policy.digest},
+        "validityDays": policy.validity_days,
+        "requiredTags": list(policy.required_tags),
+        "requiredControls": list(policy.required_controls),
+        "allowSkipped": policy.allow_skipped,
+        "allowDirty": policy.allow_dirty,
+        "coverageFloors": dict(policy.coverage_floors),
+        "totalCoverageFloor": policy.total_coverage_floor,
+    }
+
 
 #: Library-pinned upper bound on any certification's validity; the gate refuses longer ones.
 MAX_VALIDITY_DAYS = 90
@@ -48,16 +83,7 @@ class Policy:
 
     def to_json(self) -> dict[str, object]:
         """Return the policy as it is recorded in the signed predicate."""
-        return {
-            "digest": {"sha256": self.digest},
-            "validityDays": self.validity_days,
-            "requiredTags": list(self.required_tags),
-            "requiredControls": list(self.required_controls),
-            "allowSkipped": self.allow_skipped,
-            "allowDirty": self.allow_dirty,
-            "coverageFloors": dict(self.coverage_floors),
-            "totalCoverageFloor": self.total_coverage_floor,
-        }
+        return policy_record(self)
 
 
 def _table(doc: Mapping[str, object], name: str) -> Mapping[str, object]:

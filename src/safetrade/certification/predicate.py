@@ -20,6 +20,7 @@ import attrs
 
 from safetrade.certification.conformance.result import FORMAT as CONFORMANCE_FORMAT
 from safetrade.certification.conformance.result import BotIdentity, Finding
+from safetrade.certification.policy import policy_record
 from safetrade.certification.statement import format_time, parse_time
 from safetrade.certification.suite import Counts, ScenarioResult, TestCounts
 from safetrade.errors import SafetradeError
@@ -219,16 +220,7 @@ class PolicySummary:
 
     def to_json(self) -> dict[str, Any]:
         """Return the policy as recorded (the form ``deviations``/``below_floor`` read)."""
-        return {
-            "digest": {"sha256": self.digest},
-            "validityDays": self.validity_days,
-            "requiredTags": list(self.required_tags),
-            "requiredControls": list(self.required_controls),
-            "allowSkipped": self.allow_skipped,
-            "allowDirty": self.allow_dirty,
-            "coverageFloors": dict(self.coverage_floors),
-            "totalCoverageFloor": self.total_coverage_floor,
-        }
+        return policy_record(self)
 
     @classmethod
     def from_json(cls, data: object, where: str = "predicate.policy") -> PolicySummary:
