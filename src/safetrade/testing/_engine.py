@@ -147,10 +147,12 @@ class Engine:
 
     def _execute_crossed(self, market: MarketRules, price: Decimal) -> None:
         # at most 200 resting orders and 20 untriggered stops per pair (KuCoin's limits)
+        # the lists are snapshots, and a fill can move the price and re-enter here (a stop's
+        # market sell walking the book): skip what an inner pass already executed
         for order in list(self.resting(market.symbol)):
             assert order.price is not None  # noqa: S101 - only limit orders rest
             crossed = price <= order.price if order.side == "buy" else price >= order.price
-            if crossed:
+            if crossed and order.is_active:
                 self._fill_resting(order, market)
         for stop in list(self.waiting(market.symbol)):
             self._maybe_trigger(stop, price)
@@ -497,16 +499,21 @@ class Engine:
         if buy:
             # KuCoin fills a market *buy* by size from the quote balance up to what it pays for
             # (Feb 6: 1.417 of 4.5 SOL; "market by size may briefly freeze the whole quote
-            # balance": shared/reference/kucoin-wire.md §4)
+            # balance": shared/reference/kucoin-wire.md §4); the strict policy refuses a buy
+            # the balance cannot pay for in full (the whole order, not the share that fills)
             budget = self.balance(market.quote).available
+            if not self.fill_policy.up_to_balance:
+                payable = walk(levels, size=wanted, funds=None, step=step, fee_rate=rate,
+                               budget=budget)  # fmt: skip
+                if payable.size < walk(levels, size=wanted, funds=None, step=step).size:
+                    raise BALANCE_INSUFFICIENT.error()
             taken = walk(levels, size=size, funds=None, step=step, fee_rate=rate, budget=budget)
-            book_allows = walk(levels, size=size, funds=None, step=step).size
-            if taken.size < book_allows and (not self.fill_policy.up_to_balance or not taken.takes):
+            if size > 0 and not taken.takes:
                 raise BALANCE_INSUFFICIENT.error()
         else:
-            # a sell holds its size in base: nothing documents a partial fill of a sell beyond
-            # the coins held, so it is refused
-            if size > market.truncate_size(self.balance(market.base).available):
+            # a sell holds its whole size in base: nothing documents a partial fill of a sell
+            # beyond the coins held, so it is refused, whatever share would fill
+            if wanted > market.truncate_size(self.balance(market.base).available):
                 raise BALANCE_INSUFFICIENT.error()
             taken = walk(levels, size=size, funds=None, step=step)
         self._store(order)
@@ -579,6 +586,8 @@ class Engine:
     # --- stop orders -----------------------------------------------------------------------
 
     def _maybe_trigger(self, stop: StopOrder, last: Decimal) -> None:
+        if stop.status != "NEW":
+            return  # triggered or cancelled meanwhile (a stop fires once)
         fired = last <= stop.stop_price if stop.stop == "loss" else last >= stop.stop_price
         if not fired:
             return
