@@ -99,6 +99,7 @@ def _reaches_only_the_fake(adapter: object) -> bool:
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # newest done orders read when a clientOid lookup misses; the order just sent is the newest
 _DONE_PAGE = 100
+_DONE_PAGES = 5  # classic pages of done orders read before giving up (500 orders)
 
 
 def _dec(value: object, what: str) -> Decimal | None:
@@ -362,12 +363,19 @@ class Gateway:
         return _status_from_ccxt(order)
 
     def _find_done(self, intent: OrderIntent) -> OrderStatus | None:
-        with self._translate(f"looking up order {intent.client_oid} among done orders"):
-            done = self._exchange.fetch_closed_orders(intent.symbol, None, _DONE_PAGE)
-        for order in done:
-            status = _status_from_ccxt(order)
-            if status.client_oid == intent.client_oid:
-                return status
+        # newest first: the order just sent is on the first page unless other orders on the
+        # symbol finished meanwhile (another bot on the key), so a full page reads the next
+        for page in range(1, _DONE_PAGES + 1):
+            with self._translate(f"looking up order {intent.client_oid} among done orders"):
+                done = self._exchange.fetch_closed_orders(
+                    intent.symbol, None, _DONE_PAGE, {"currentPage": page}
+                )
+            for order in done:
+                status = _status_from_ccxt(order)
+                if status.client_oid == intent.client_oid:
+                    return status
+            if len(done) < _DONE_PAGE:
+                return None
         return None
 
     def fetch_order(self, order_id: str, symbol: str, *, stop: bool = False) -> OrderStatus:

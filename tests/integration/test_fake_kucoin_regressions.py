@@ -80,3 +80,26 @@ def test_a_bridged_session_over_a_real_transport_counts_as_real_money() -> None:
     assert Gateway(client).can_trade_real_money()
     with FakeKucoin() as fake:
         assert not Gateway(fake.ccxt_client()).can_trade_real_money()
+
+
+def test_a_lost_entry_is_found_behind_a_full_page_of_other_done_orders() -> None:
+    """Classic: 150 other orders finish on the symbol before the retry looks for the entry."""
+    from safetrade.builder import OrderIntent, OrderPurpose
+    from safetrade.gateway import Gateway
+    from safetrade.testing import Fault
+
+    with FakeKucoin(balances={"USDT": "100000"}, prices={"SOL/USDT": "100"}) as fake:
+        gateway = Gateway(fake.ccxt_client())
+        entry = OrderIntent(
+            symbol="SOL/USDT", side="buy", order_type="market", amount=Decimal("0.5"),
+            purpose=OrderPurpose.ENTRY, client_oid="st-entry-lost",
+        )  # fmt: skip
+        fake.inject("create_order", Fault.RESPONSE_LOST)
+        with pytest.raises(Exception, match="outcome unknown"):
+            gateway.submit_unguarded(entry)
+        client = fake.ccxt_client()
+        for _ in range(150):
+            client.create_order("SOL/USDT", "market", "buy", Decimal("0.01"))
+        found = gateway.ensure_submitted_unguarded(entry)
+        assert found.client_oid == "st-entry-lost"
+        assert sum(1 for o in fake.orders.values() if o.client_oid == "st-entry-lost") == 1
