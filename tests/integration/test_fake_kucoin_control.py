@@ -206,3 +206,22 @@ def test_async_ccxt_trades_against_the_served_fake(served: str) -> None:
     order, read = asyncio.run(trade())
     assert read["id"] == order["id"]
     assert (read["status"], read["filled"], read["average"]) == ("closed", 0.5, 87.37)
+
+
+def _args(config: Path) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    serve.configure(parser, "fake-kucoin")
+    return parser.parse_args(["--port", "0", "--config", str(config)])
+
+
+def test_a_path_timer_comes_from_the_config_and_two_timers_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "sol.csv").write_text(CSV)
+    path = '[[paths]]\nsymbol = "{s}"\ncsv = "sol.csv"\nstep_seconds = {t}\n'
+    (tmp_path / "one.toml").write_text(path.format(s="SOL-USDT", t=5))
+    setup = serve.build(_args(tmp_path / "one.toml"))
+    assert setup.step_seconds == 5
+    setup.fake.close()
+    two = path.format(s="SOL-USDT", t=5) + path.format(s="BTC-USDT", t=7)
+    (tmp_path / "two.toml").write_text(two)
+    with pytest.raises(serve.ControlError, match=r"different step_seconds \[5.0, 7.0\]"):
+        serve.build(_args(tmp_path / "two.toml"))

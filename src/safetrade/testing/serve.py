@@ -220,9 +220,15 @@ def build(args: argparse.Namespace) -> Setup:
     paths += [(symbol, _read_path(Path(csv)), args.history) for symbol, csv in args.path]
     for symbol, path, history in paths:
         fake.replay(symbol, path, history=history)
-    step = args.step_seconds or float(config.get("step_seconds", 0) or 0)
-    for row in _rows(config, "paths"):
-        step = step or float(row.get("step_seconds", 0) or 0)
+    # every path is replayed on one timer: differing values would be silently merged
+    timers = {float(row.get("step_seconds", 0) or 0) for row in _rows(config, "paths")} - {0.0}
+    if len(timers) > 1 and not args.step_seconds:
+        msg = (
+            f"[[paths]] give different step_seconds {sorted(timers)}; all paths replay on one "
+            "timer: give them one value (or --step-seconds)"
+        )
+        raise ControlError(msg)
+    step = args.step_seconds or (timers.pop() if timers else 0.0)
     limit = args.max_requests or int(config.get("max_requests", DEFAULT_MAX_REQUESTS))
     return Setup(fake, tuple(paths), step, limit)
 
