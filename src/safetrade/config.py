@@ -93,6 +93,7 @@ class Settings:
         certificate: Path of the certification artifact.
         trusted_keys: Path of the trusted public keys file.
         kill_switch_file: Path of the persistent kill switch, or ``None`` for in-memory.
+        paper_db: Paper mode: the paper account's sqlite file (``None`` in live mode).
         live_with_developer_key: The owner accepted live trading under a certificate signed
             with an unreviewed developer key (SAFETRADE_LIVE_WITH_DEVELOPER_KEY).
         sources: Where each key came from (``"env"`` or the ``.env`` path), for messages.
@@ -166,6 +167,13 @@ class Settings:
         _Key(name="SAFETRADE_KILL_SWITCH_FILE", kind="path", live_required=False,
              paper_default=None, live_default=Path(".safetrade/kill-switch.json"),
              description="where the kill switch state survives restarts"),
+        default=None,
+    )  # fmt: skip
+    paper_db: Path | None = _setting(
+        _Key(name="SAFETRADE_PAPER_DB", kind="path", live_required=False,
+             paper_default=Path(".safetrade/paper.sqlite3"), live_default=None,
+             description="paper mode: the paper account's sqlite file (balances, orders, "
+             "journal); it survives restarts and certify reads its journal"),
         default=None,
     )  # fmt: skip
     live_with_developer_key: bool = _setting(

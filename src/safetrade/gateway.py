@@ -80,6 +80,10 @@ class OrderStatus:
     trigger: str | None
 
 
+# whose request pipelines answer in-process: the fake KuCoin's and the paper venue's
+_LOCAL_ENGINES = frozenset({"safetrade.testing._routes", "safetrade.paper.venue"})
+
+
 def _reaches_only_the_fake(adapter: object) -> bool:
     """An in-process bridge whose transport is the fake KuCoin's own request pipeline.
 
@@ -92,7 +96,7 @@ def _reaches_only_the_fake(adapter: object) -> bool:
     return (
         type(adapter).__module__ == "safetrade.testing.bridge"
         and type(transport).__name__ == "MockTransport"
-        and type(owner).__module__ == "safetrade.testing._routes"
+        and type(owner).__module__ in _LOCAL_ENGINES
     )
 
 

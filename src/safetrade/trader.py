@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import attrs
 
@@ -59,6 +59,9 @@ from safetrade.protector import Outcome, Protected, Protector
 from safetrade.recovery import describe, match_positions
 from safetrade.retry import RetryPolicy
 from safetrade.rounder import PositionSide, floor_to_step
+
+if TYPE_CHECKING:
+    from safetrade.paper import PaperVenue, PublicKucoin
 
 __all__ = ["Sync", "TradeResult", "Trader"]
 
@@ -174,6 +177,8 @@ class Trader:
         self._flat = False
         self._synced = False
         self.limits = GuardLimits.from_settings(settings)
+        # the paper venue this bot trades on (paper mode via start()), which journals refusals
+        self.paper: PaperVenue | None = None
 
     @classmethod
     def start(
@@ -184,6 +189,7 @@ class Trader:
         symbol: str,
         bot_package: str,
         now: datetime | None = None,
+        paper_source: PublicKucoin | None = None,
         **kwargs: object,
     ) -> Self:
         """Start the bot; in live mode only with a valid certification of this exact code.
@@ -193,11 +199,13 @@ class Trader:
         ``safetrade.reference_bot`` for the reference bot. It has no default, so a
         certificate of the reference bot never starts another bot.
 
-        Without ``gateway_factory`` the gateway is built from the settings' KuCoin keys: in
-        live mode with the :class:`~safetrade.certification.CertifiedRun` the gate returned
-        (the only way to a trading gateway), in paper mode read-only (it refuses every order:
-        paper mode never trades on the real exchange; pass the venue to paper-trade on, e.g.
-        ``lambda: Gateway(FakeKucoin(...).ccxt_client())``).
+        Without ``gateway_factory`` the gateway is built from the settings: in live mode
+        from the KuCoin keys with the :class:`~safetrade.certification.CertifiedRun` the gate
+        returned (the only way to a trading gateway); in paper mode on the local paper venue
+        (:class:`safetrade.paper.PaperVenue`: KuCoin's rules, KuCoin's public prices from
+        ``paper_source``, default the real KuCoin's public API; state and journal in
+        ``SAFETRADE_PAPER_DB``; the keys are not used). A ``gateway_factory`` in paper mode
+        must not reach a real exchange (e.g. ``lambda: Gateway(FakeKucoin(...).ccxt_client())``).
 
         The certification is checked *before* the gateway is created, so a refused start-up
         never opens an exchange connection. Then the bot syncs with the exchange (see the
@@ -230,8 +238,26 @@ class Trader:
             log.info("live mode: %s", run.summary())
         else:
             run = None
-            log.warning("paper mode: no certification required, no real money at risk")
-        if gateway_factory is None:
+        paper = None
+        if gateway_factory is None and run is None:
+            from safetrade.paper import PaperVenue  # noqa: PLC0415 - paper mode only
+
+            # paper mode trades on the local venue; the settings' keys are never used
+            paper = PaperVenue.open(
+                settings,
+                symbols=[symbol],
+                bot_package=bot_package,
+                source=paper_source,
+            )
+            gateway = paper.gateway()
+            kwargs["alert"] = paper.alert_hook(kwargs.pop("alert", log_alert))  # type: ignore[arg-type]
+            log.warning(
+                "paper mode: trading on the local paper venue %s (KuCoin's rules, public prices "
+                "from %s); no order leaves this machine",
+                paper.store.path,
+                ", ".join(paper.source.hosts),
+            )
+        elif gateway_factory is None:
             gateway = Gateway.kucoin(
                 api_key=settings.api_key or "",
                 api_secret=settings.api_secret or "",
@@ -256,6 +282,7 @@ class Trader:
             kill_switch=kill_switch,
             **kwargs,  # type: ignore[arg-type]
         )
+        bot.paper = paper
         try:
             bot.recover()
         except ExchangeError as exc:
@@ -379,8 +406,25 @@ class Trader:
         Before anything is sized the bot syncs with the exchange (unless its last look found
         the account flat and nothing happened since) and protects coins no stop-loss covers
         with this trade's stop-loss and take-profit. Nothing is sent unless sizing succeeds
-        and every guard check passes.
+        and every guard check passes. On the paper venue the refusal or the outcome is
+        journaled.
         """
+        result = self._trade(stop_price, take_profit_price, signal_strength)
+        if self.paper is not None:
+            if result.refusal is not None:
+                self.paper.journal("refusal", self.symbol, None, {"reasons": result.refusal})
+            for outcome in (result.bare, result.outcome):
+                if outcome is not None:
+                    self.paper.journal("protection", self.symbol, type(outcome).__name__,
+                                       {"outcome": str(outcome)})  # fmt: skip
+        return result
+
+    def _trade(
+        self,
+        stop_price: Decimal,
+        take_profit_price: Decimal | None,
+        signal_strength: Decimal | None,
+    ) -> TradeResult:
         sync: Sync | None = None
         bare: Outcome | None = None
         try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import ccxt
-import httpx
 import pytest
 
 import safetrade as st
-from safetrade.testing import FakeKucoin, session_over
+from safetrade.paper import PublicKucoin
+from safetrade.testing import FakeKucoin
 
 
 def _paper(tmp_path: Path, **extra: str) -> st.Settings:
@@ -30,36 +30,28 @@ def test_paper_mode_refuses_a_gateway_to_the_real_exchange(tmp_path: Path) -> No
     assert "fake KuCoin" in (refused.value.fix or "")
 
 
-def _no_network(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("no network in tests", request=request)
-
-
-def test_paper_mode_without_a_venue_builds_a_read_only_kucoin_gateway(
+def test_paper_mode_without_a_venue_trades_on_the_paper_venue_never_on_kucoin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built: list[dict[str, object]] = []
-    real_kucoin = st.Gateway.kucoin
-
-    def kucoin(**kwargs: object) -> st.Gateway:
-        built.append(kwargs)
-        gateway = real_kucoin(**kwargs)  # type: ignore[arg-type]
-        # no network here: every read of the start-up sync fails to connect
-        gateway.exchange.session = session_over(httpx.MockTransport(_no_network))
-        return gateway
+    def kucoin(**_kwargs: object) -> st.Gateway:
+        raise AssertionError("paper mode built a KuCoin gateway")
 
     monkeypatch.setattr(st.Gateway, "kucoin", staticmethod(kucoin))
     settings = _paper(
-        tmp_path, KUCOIN_API_KEY="key", KUCOIN_API_SECRET="secret", KUCOIN_API_PASSPHRASE="pass"
-    )
-    alerts: list[st.Alert] = []
-    trader = st.Trader.start(settings, symbol="SOL/USDT", bot_package="mybot",
-                             alert=alerts.append)  # fmt: skip
-    assert built[0]["certified"] is None
-    assert trader.gateway.read_only
-    assert not trader.gateway.can_trade_real_money()
-    assert [a.event for a in alerts] == ["sync-failed"]  # it said it could not look
-    with pytest.raises(st.CertificationError, match="read-only"):
-        trader.gateway.cancel("some-order", "SOL/USDT")
+        tmp_path, KUCOIN_API_KEY="key", KUCOIN_API_SECRET="secret", KUCOIN_API_PASSPHRASE="pass",
+        SAFETRADE_PAPER_DB=str(tmp_path / "paper.sqlite3"),
+    )  # fmt: skip
+    with FakeKucoin(prices={"SOL/USDT": "87.36"}) as public:
+        client = ccxt.kucoin()
+        client.urls["api"] = dict.fromkeys(client.urls["api"], public.serve().base_url)
+        trader = st.Trader.start(settings, symbol="SOL/USDT", bot_package="safetrade.reference_bot",
+                                 paper_source=PublicKucoin(client))  # fmt: skip
+        assert trader.paper is not None
+        assert not trader.gateway.can_trade_real_money()
+        assert trader.gateway.free_balance("USDT") == 123  # the paper account's start
+        # the keys went nowhere: the venue's client has its own published test values
+        assert trader.gateway.exchange.apiKey != "key"
+        trader.paper.close()
 
 
 def test_fake_gateways_cannot_trade_real_money_and_real_ones_can() -> None:

@@ -98,6 +98,9 @@ class Engine:
         self.paths: dict[str, deque[Candle]] = {}
         self.path_slots: dict[str, tuple[int, int]] = {}  # symbol -> (interval, last slot)
         self.tape_sequence = 0
+        # a paper venue's books mirrored from KuCoin (bids, asks, best first); a symbol
+        # without one gets the generated book
+        self.mirrored_books: dict[str, tuple[list[Level], list[Level]]] = {}
 
     # --- ids, lookups --------------------------------------------------------------------
 
@@ -137,6 +140,16 @@ class Engine:
             # someone else traded at the new price: the tape and the candle see one trade
             side = "buy" if previous is None or price > previous else "sell"
             self._record_trade(symbol, price, market.base_min_size, side, volume=False)
+        self._execute_crossed(market, price)
+
+    def visit_price(self, symbol: str, price: Decimal) -> None:
+        """A last price seen elsewhere (a paper venue's mirror): orders and stops see it.
+
+        Unlike :meth:`set_price` no trade is recorded here: the mirrored candles already
+        have it.
+        """
+        market = self.market(symbol)
+        self._move(market, price)
         self._execute_crossed(market, price)
 
     def _move(self, market: MarketRules, price: Decimal) -> None:
@@ -194,6 +207,9 @@ class Engine:
     def book(self, symbol: str, depth: int) -> tuple[list[Level], list[Level]]:
         """Bids and asks (best first) around the last price; empty before any price."""
         market = self.market(symbol)
+        mirrored = self.mirrored_books.get(symbol)
+        if mirrored is not None:
+            return mirrored[0][:depth], mirrored[1][:depth]
         last = self.prices.get(symbol)
         if last is None:
             return [], []
@@ -239,6 +255,48 @@ class Engine:
             self._execute_crossed(market, price)
         self.history.put(symbol, candle)
         return candle
+
+    # --- persistence ----------------------------------------------------------------------
+
+    @property
+    def sequence(self) -> int:
+        """The id counter: every id the engine hands out comes after it."""
+        return self._seq
+
+    def restore(
+        self,
+        *,
+        balances: Mapping[str, Balance],
+        orders: Iterable[Order],
+        stop_orders: Iterable[StopOrder],
+        fills: Iterable[Execution],
+        sequence: int,
+    ) -> None:
+        """Load saved records into an empty engine (a paper venue after a restart).
+
+        The indexes are rebuilt from the records, and the id counter continues after
+        ``sequence``, so no id is handed out twice.
+        """
+        if self.orders or self.stop_orders or self.fills or self._seq:
+            msg = "restore() needs an engine without orders, stop orders or fills"
+            raise ValueError(msg)
+        self.balances.update(balances)
+        for order in sorted(orders, key=lambda o: order_sequence(o.id)):
+            self.orders[order.id] = order
+            if order.client_oid is not None:
+                self._by_client_oid.setdefault(order.client_oid, []).append(order)
+            if order.is_active and order.type == "limit":
+                self._resting.setdefault(order.symbol, {})[order.id] = order
+        for stop in sorted(stop_orders, key=lambda s: s.id):
+            self.stop_orders[stop.id] = stop
+            if stop.client_oid is not None:
+                self._stops_by_client_oid.setdefault(stop.client_oid, []).append(stop)
+            if stop.status == "NEW":
+                self._waiting.setdefault(stop.symbol, {})[stop.id] = stop
+        for fill in sorted(fills, key=lambda f: f.seq):
+            self.fills.append(fill)
+            self._fills_by_order.setdefault(fill.order_id, []).append(fill)
+        self._seq = sequence
 
     # --- placing orders -------------------------------------------------------------------
 

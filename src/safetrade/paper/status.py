@@ -1,0 +1,58 @@
+"""``safetrade paper status``: the paper record of the code in a paper database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from safetrade.paper.store import PaperStore
+from safetrade.paper.summary import PaperSummary, summarize
+
+__all__ = ["read_summary"]
+
+
+def read_summary(
+    path: Path | str, *, digests: tuple[str, str] | None = None, now_ms: int | None = None
+) -> PaperSummary | None:
+    """The summary of one code version in the paper database at ``path``.
+
+    Args:
+        path: The paper database (``SAFETRADE_PAPER_DB``).
+        digests: ``(safetrade, bot)`` digests to count; default: the code of the newest entry.
+        now_ms: Now, for a position that is bare at this moment (default: not counted).
+
+    Returns:
+        None when the database does not exist or has no journal entries.
+
+    Raises:
+        ConfigError: The file exists but is not a paper database of this schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    store = PaperStore(path)
+    try:
+        entries = store.journal()
+        if not entries:
+            return None
+        safetrade_digest, bot_digest = digests or (
+            entries[-1].safetrade_digest,
+            entries[-1].bot_digest,
+        )
+        bare_now = None
+        if now_ms is not None:
+            for symbol in {e.symbol for e in entries if e.symbol}:
+                position = store.meta(f"position:{symbol}") or ""
+                since = position.split(",")[-1] if position else ""
+                if since:
+                    seconds = Decimal(now_ms - int(since)) / 1000
+                    bare_now = max(bare_now or Decimal(0), seconds)
+        return summarize(
+            entries,
+            safetrade_digest=safetrade_digest,
+            bot_digest=bot_digest,
+            journal_problem=store.verify_journal(),
+            bare_now_seconds=bare_now,
+        )
+    finally:
+        store.close()

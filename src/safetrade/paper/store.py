@@ -1,0 +1,303 @@
+"""The paper account on disk: one sqlite file with the venue's records and the journal.
+
+The exchange records (balances, orders, stop orders, executions) are saved after every request
+that could change them, in one transaction, so a paper run survives a crash or a restart. The
+journal is append-only (sqlite triggers refuse UPDATE and DELETE) and hash-chained: each entry
+stores the SHA-256 of the previous entry and of itself, so an edited or removed entry is found
+by :meth:`PaperStore.verify_journal`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from safetrade.errors import ConfigError
+from safetrade.testing._state import Balance, Execution, Order, StopOrder
+
+__all__ = ["JournalEntry", "PaperStore", "SavedState"]
+
+SCHEMA_VERSION = "1"
+_GENESIS = "0" * 64
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS balances (
+    currency TEXT PRIMARY KEY, available TEXT NOT NULL, holds TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stop_orders (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS executions (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    symbol TEXT,
+    code TEXT,
+    detail TEXT NOT NULL,
+    safetrade_digest TEXT NOT NULL,
+    bot_digest TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the paper journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the paper journal is append-only'); END;
+"""
+
+T = TypeVar("T")
+
+
+def _encode(record: object) -> str:
+    fields = attrs.asdict(record, recurse=False)  # type: ignore[arg-type]
+    return json.dumps(
+        {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()},
+        sort_keys=True,
+    )
+
+
+def _decimal_fields(cls: type) -> frozenset[str]:
+    attrs.resolve_types(cls)
+    return frozenset(
+        f.name for f in attrs.fields(cls) if f.type in (Decimal, Decimal | None, "Decimal")
+    )
+
+
+_DECIMALS: dict[type, frozenset[str]] = {
+    cls: _decimal_fields(cls) for cls in (Order, StopOrder, Execution)
+}
+
+
+def _decode(cls: type[T], text: str) -> T:
+    raw = json.loads(text)
+    decimals = _DECIMALS[cls]
+    return cls(**{k: Decimal(v) if k in decimals and v is not None else v for k, v in raw.items()})
+
+
+@attrs.frozen
+class SavedState:
+    """The exchange records of a paper account as last saved."""
+
+    balances: Mapping[str, Balance]
+    orders: tuple[Order, ...]
+    stop_orders: tuple[StopOrder, ...]
+    executions: tuple[Execution, ...]
+    sequence: int
+
+
+@attrs.frozen
+class JournalEntry:
+    """One journal entry: what happened on the paper venue, and the code that did it.
+
+    Attributes:
+        seq: Position in the journal (1 = first).
+        at_ms: Venue time, epoch milliseconds.
+        kind: ``start``, ``order``, ``rejection``, ``fill``, ``cancel``, ``bare``,
+            ``round_trip``, ``protection`` or ``refusal``.
+        symbol: KuCoin symbol (``SOL-USDT``), if any.
+        code: KuCoin's code of a rejection, the outcome of a protection.
+        detail: The rest, as JSON-able values (amounts as strings).
+        safetrade_digest: Digest of the safetrade code that ran.
+        bot_digest: Digest of the bot package that ran.
+    """
+
+    seq: int
+    at_ms: int
+    kind: str
+    symbol: str | None
+    code: str | None
+    detail: Mapping[str, Any]
+    safetrade_digest: str
+    bot_digest: str
+
+
+def _entry_hash(prev: str, row: tuple[object, ...]) -> str:
+    return hashlib.sha256((prev + json.dumps(row, sort_keys=True)).encode()).hexdigest()
+
+
+class PaperStore:
+    """One paper account's sqlite database (created when missing).
+
+    Raises:
+        ConfigError: The file cannot be opened, or was written by an unknown schema.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # autocommit off: every save is one explicit transaction
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"cannot open the paper database {self.path}: {exc}",
+                fix="set SAFETRADE_PAPER_DB to a writable file path",
+            ) from exc
+        version = self.meta("schema")
+        if version is None:
+            self.set_meta("schema", SCHEMA_VERSION)
+        elif version != SCHEMA_VERSION:
+            raise ConfigError(
+                f"the paper database {self.path} has schema {version}, this safetrade reads "
+                f"{SCHEMA_VERSION}",
+                fix="point SAFETRADE_PAPER_DB at a new file, or use the safetrade that wrote it",
+            )
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- meta ----------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """A stored setting (e.g. the starting balance), or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Store (or, with None, remove) a setting."""
+        with self._transaction() as db:
+            self._put_meta(db, key, value)
+
+    @staticmethod
+    def _put_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
+        if value is None:
+            db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- exchange records ----------------------------------------------------------------
+
+    def load(self) -> SavedState | None:
+        """The saved records, or None for a new account."""
+        sequence = self.meta("sequence")
+        if sequence is None:
+            return None
+        db = self._db
+        balances = {
+            c: Balance(Decimal(a), Decimal(h))
+            for c, a, h in db.execute("SELECT currency, available, holds FROM balances")
+        }
+        return SavedState(
+            balances=balances,
+            orders=tuple(_decode(Order, r) for (r,) in db.execute("SELECT record FROM orders")),
+            stop_orders=tuple(
+                _decode(StopOrder, r) for (r,) in db.execute("SELECT record FROM stop_orders")
+            ),
+            executions=tuple(
+                _decode(Execution, r)
+                for (r,) in db.execute("SELECT record FROM executions ORDER BY seq")
+            ),
+            sequence=int(sequence),
+        )
+
+    def save(
+        self,
+        *,
+        balances: Mapping[str, Balance],
+        orders: Mapping[str, Order],
+        stop_orders: Mapping[str, StopOrder],
+        executions: list[Execution],
+        sequence: int,
+        meta: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Write the records that changed since the last save, in one transaction."""
+        with self._transaction() as db:
+            for currency, balance in balances.items():
+                db.execute(
+                    "INSERT OR REPLACE INTO balances (currency, available, holds) VALUES (?, ?, ?)",
+                    (currency, str(balance.available), str(balance.holds)),
+                )
+            self._upsert(db, "orders", {k: _encode(v) for k, v in orders.items()})
+            self._upsert(db, "stop_orders", {k: _encode(v) for k, v in stop_orders.items()})
+            (saved,) = db.execute("SELECT COUNT(*) FROM executions").fetchone()
+            # executions are only ever appended
+            db.executemany(
+                "INSERT INTO executions (seq, record) VALUES (?, ?)",
+                [(e.seq, _encode(e)) for e in executions[int(saved) :]],
+            )
+            self._put_meta(db, "sequence", str(sequence))
+            for key, value in (meta or {}).items():
+                self._put_meta(db, key, value)
+
+    @staticmethod
+    def _upsert(db: sqlite3.Connection, table: str, rows: Mapping[str, str]) -> None:
+        # the table name is one of two literals above, never user input
+        saved = dict(db.execute(f"SELECT id, record FROM {table}").fetchall())  # noqa: S608
+        changed = [(k, v) for k, v in rows.items() if saved.get(k) != v]
+        db.executemany(
+            f"INSERT OR REPLACE INTO {table} (id, record) VALUES (?, ?)",  # noqa: S608
+            changed,
+        )
+
+    # --- journal -------------------------------------------------------------------------
+
+    def append(
+        self,
+        *,
+        at_ms: int,
+        kind: str,
+        symbol: str | None,
+        code: str | None,
+        detail: Mapping[str, Any],
+        safetrade_digest: str,
+        bot_digest: str,
+    ) -> JournalEntry:
+        """Append one entry to the journal (chained to the previous one)."""
+        text = json.dumps(dict(detail), sort_keys=True, default=str)
+        with self._transaction() as db:
+            last = db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (1, _GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
+            row = (seq, at_ms, kind, symbol, code, text, safetrade_digest, bot_digest)
+            db.execute(
+                "INSERT INTO journal (seq, at_ms, kind, symbol, code, detail, safetrade_digest, "
+                "bot_digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, prev, _entry_hash(prev, row)),
+            )
+        return JournalEntry(seq, at_ms, kind, symbol, code, json.loads(text), safetrade_digest,
+                            bot_digest)  # fmt: skip
+
+    def journal(self) -> list[JournalEntry]:
+        """Every journal entry, oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, at_ms, kind, symbol, code, detail, safetrade_digest, bot_digest "
+            "FROM journal ORDER BY seq"
+        )
+        return [
+            JournalEntry(seq, at, kind, sym, code, json.loads(detail), sd, bd)
+            for seq, at, kind, sym, code, detail, sd, bd in rows
+        ]
+
+    def verify_journal(self) -> str | None:
+        """None when the chain is intact, else what is wrong (the first broken entry)."""
+        prev, expected_seq = _GENESIS, 1
+        rows = self._db.execute(
+            "SELECT seq, at_ms, kind, symbol, code, detail, safetrade_digest, bot_digest, "
+            "prev_hash, hash FROM journal ORDER BY seq"
+        )
+        for *row, prev_hash, digest in rows:
+            seq = int(row[0])
+            if seq != expected_seq:
+                return f"journal entry {expected_seq} is missing"
+            if prev_hash != prev or digest != _entry_hash(prev, tuple(row)):
+                return f"journal entry {seq} was changed after it was written"
+            prev, expected_seq = str(digest), seq + 1
+        return None

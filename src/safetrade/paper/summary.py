@@ -1,0 +1,220 @@
+"""What a paper journal shows about one version of the code, and whether it is enough to go live.
+
+Paper *time* is the time the venue was in use: the sum of the gaps between consecutive journal
+entries of that code, leaving out gaps longer than :data:`MAX_GAP_MS` (the bot was not
+running). A running venue writes a heartbeat entry every hour, so an idle but running bot
+still accrues time, and a bot started twice a week apart does not get the week.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+import attrs
+
+from safetrade.paper.store import JournalEntry
+
+__all__ = ["HEARTBEAT_MS", "MAX_GAP_MS", "PaperRequirement", "PaperSummary", "summarize"]
+
+HEARTBEAT_MS = 3_600_000  # a running venue journals at least hourly
+MAX_GAP_MS = 2 * HEARTBEAT_MS  # a longer silence means the venue was not running
+_DAY_MS = Decimal(86_400_000)
+
+
+@attrs.frozen(kw_only=True)
+class PaperSummary:
+    """The paper record of one version of the code (one pair of digests).
+
+    Attributes:
+        safetrade_digest: The safetrade code it is about.
+        bot_digest: The bot code it is about.
+        entries: Journal entries of that code.
+        first_ms: Time of its first entry (None: no entries).
+        last_ms: Time of its last entry.
+        days: Paper time in days (see the module docstring).
+        orders: Orders the venue accepted.
+        fills: Executions.
+        round_trips: Positions opened and closed.
+        pnl: Realised profit or loss of the round trips, in the quote currency, fees included.
+        rejections: KuCoin code -> how many requests the venue rejected with it.
+        bare_windows: How many times coins were held without a stop-loss covering them.
+        longest_bare_seconds: The longest such time (an entry is bare until its stop-loss
+            is placed, so this is never 0 after a trade).
+        protection_events: Alerts the bot raised about protection (e.g. a failed stop-loss).
+        journal_problem: What is wrong with the journal's hash chain, if anything.
+    """
+
+    safetrade_digest: str
+    bot_digest: str
+    entries: int = 0
+    first_ms: int | None = None
+    last_ms: int | None = None
+    days: Decimal = Decimal(0)
+    orders: int = 0
+    fills: int = 0
+    round_trips: int = 0
+    pnl: Decimal = Decimal(0)
+    rejections: Mapping[str, int] = attrs.field(factory=dict)
+    bare_windows: int = 0
+    longest_bare_seconds: Decimal = Decimal(0)
+    protection_events: int = 0
+    journal_problem: str | None = None
+
+    @property
+    def rejection_count(self) -> int:
+        """All rejections, whatever the code."""
+        return sum(self.rejections.values())
+
+    def to_json(self) -> dict[str, object]:
+        """The summary as recorded in a signed statement (amounts as strings)."""
+        return {
+            "safetradeDigest": self.safetrade_digest,
+            "botDigest": self.bot_digest,
+            "entries": self.entries,
+            "firstMs": self.first_ms,
+            "lastMs": self.last_ms,
+            "days": str(self.days),
+            "orders": self.orders,
+            "fills": self.fills,
+            "roundTrips": self.round_trips,
+            "pnl": str(self.pnl),
+            "rejections": dict(sorted(self.rejections.items())),
+            "bareWindows": self.bare_windows,
+            "longestBareSeconds": str(self.longest_bare_seconds),
+            "protectionEvents": self.protection_events,
+            "journalProblem": self.journal_problem,
+        }
+
+    def lines(self) -> list[str]:
+        """A human summary, one fact per line."""
+        codes = ", ".join(f"{c}: {n}" for c, n in sorted(self.rejections.items())) or "none"
+        return [
+            f"code: safetrade {self.safetrade_digest[:16]}…, bot {self.bot_digest[:16]}…",
+            f"days run: {self.days} ({self.entries} journal entries)",
+            f"orders: {self.orders}, fills: {self.fills}, round trips: {self.round_trips}",
+            f"rejections by KuCoin code: {codes}",
+            f"positions left bare: {self.bare_windows} time(s), longest "
+            f"{self.longest_bare_seconds} s",
+            f"protection events: {self.protection_events}",
+            f"P&L (realised, fees included): {self.pnl}",
+            f"journal: {self.journal_problem or 'hash chain intact'}",
+        ]
+
+
+def summarize(
+    entries: Iterable[JournalEntry],
+    *,
+    safetrade_digest: str,
+    bot_digest: str,
+    journal_problem: str | None = None,
+    bare_now_seconds: Decimal | None = None,
+) -> PaperSummary:
+    """Summarise the journal entries of exactly this code.
+
+    Args:
+        entries: The journal, oldest first.
+        safetrade_digest: The safetrade code to count.
+        bot_digest: The bot code to count.
+        journal_problem: :meth:`PaperStore.verify_journal`'s answer.
+        bare_now_seconds: How long coins have been bare right now, if they are.
+    """
+    mine = [
+        e for e in entries if e.safetrade_digest == safetrade_digest and e.bot_digest == bot_digest
+    ]
+    kinds = Counter(e.kind for e in mine)
+    rejections = Counter(e.code or "?" for e in mine if e.kind == "rejection")
+    gaps = [b.at_ms - a.at_ms for a, b in itertools.pairwise(mine)]
+    active_ms = sum(g for g in gaps if 0 <= g <= MAX_GAP_MS)
+    bare = [Decimal(str(e.detail.get("seconds", 0))) for e in mine if e.kind == "bare"]
+    if bare_now_seconds is not None:
+        bare.append(bare_now_seconds)
+    pnl = sum((Decimal(str(e.detail.get("pnl", 0))) for e in mine if e.kind == "round_trip"),
+              Decimal(0))  # fmt: skip
+    return PaperSummary(
+        safetrade_digest=safetrade_digest,
+        bot_digest=bot_digest,
+        entries=len(mine),
+        first_ms=mine[0].at_ms if mine else None,
+        last_ms=mine[-1].at_ms if mine else None,
+        days=(Decimal(active_ms) / _DAY_MS).quantize(Decimal("0.01")),
+        orders=kinds["order"],
+        fills=kinds["fill"],
+        round_trips=kinds["round_trip"],
+        pnl=pnl,
+        rejections=dict(rejections),
+        bare_windows=len(bare),
+        longest_bare_seconds=max(bare, default=Decimal(0)),
+        protection_events=kinds["protection"],
+        journal_problem=journal_problem,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PaperRequirement:
+    """What a certification policy requires of the paper record (policy ``[paper]``).
+
+    Attributes:
+        min_days: Paper time of this exact code, in days.
+        min_round_trips: Positions opened and closed.
+        max_rejections: Requests the venue rejected (any KuCoin code); None: no limit.
+        max_bare_seconds: Longest time coins may have been held without a stop-loss;
+            None: no limit.
+    """
+
+    min_days: Decimal = Decimal(0)
+    min_round_trips: int = 0
+    max_rejections: int | None = None
+    max_bare_seconds: Decimal | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether any paper evidence is asked for at all."""
+        return bool(self.min_days or self.min_round_trips)
+
+    def problems(self, summary: PaperSummary | None) -> list[str]:
+        """What is missing or too much, one named problem each (empty: met)."""
+        if not self.required and self.max_rejections is None and self.max_bare_seconds is None:
+            return []
+        if summary is None:
+            return [
+                f"paper: no paper journal found; the policy requires {self.min_days} days and "
+                f"{self.min_round_trips} round trips of paper trading by this code"
+            ]
+        found: list[str] = []
+        if summary.journal_problem:
+            found.append(f"paper: the journal cannot be trusted: {summary.journal_problem}")
+        if summary.days < self.min_days:
+            found.append(
+                f"paper: {summary.days} of {self.min_days} days of paper trading by this code"
+            )
+        if summary.round_trips < self.min_round_trips:
+            found.append(
+                f"paper: {summary.round_trips} of {self.min_round_trips} round trips by this code"
+            )
+        if self.max_rejections is not None and summary.rejection_count > self.max_rejections:
+            codes = ", ".join(f"{c}: {n}" for c, n in sorted(summary.rejections.items()))
+            found.append(
+                f"paper: {summary.rejection_count} requests rejected by KuCoin's rules ({codes}); "
+                f"at most {self.max_rejections} allowed"
+            )
+        if (
+            self.max_bare_seconds is not None
+            and summary.longest_bare_seconds > self.max_bare_seconds
+        ):
+            found.append(
+                f"paper: a position was held without a stop-loss for "
+                f"{summary.longest_bare_seconds} s; at most {self.max_bare_seconds} s allowed"
+            )
+        return found
+
+    def to_json(self) -> dict[str, object]:
+        """The requirement as recorded in the signed statement."""
+        return {
+            "minDays": str(self.min_days),
+            "minRoundTrips": self.min_round_trips,
+            "maxRejections": self.max_rejections,
+            "maxBareSeconds": None if self.max_bare_seconds is None else str(self.max_bare_seconds),
+        }

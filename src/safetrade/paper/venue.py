@@ -1,0 +1,393 @@
+"""The paper venue: the fake KuCoin's engine, fed with KuCoin's public market data, on disk.
+
+A bot in paper mode trades here through the real, unmodified ``ccxt.kucoin`` client bridged
+in-process to the engine, so every order meets KuCoin's rules and error codes (increments,
+minimums, balances, stop-order parameters) while nothing leaves the machine: the only network
+reads are KuCoin's public, unsigned market-data endpoints (:class:`PublicKucoin`), and the
+client the bot gets carries fake credentials, never the settings' keys.
+
+Prices are refreshed from KuCoin at most every ``refresh_seconds`` before a request of the bot
+is answered. Stops trigger from those prices: the last price at each refresh, and each
+completed one-minute candle's low and high (a wick inside the current minute is seen when the
+minute closes, so a trigger can be up to a minute late; KuCoin triggers on each trade). Market
+orders walk KuCoin's real order book (100 levels a side), within ``priceLimitRate``.
+
+Every request that could change the account is followed by one sqlite transaction (the
+records) and journal entries (orders, rejections by KuCoin code, fills, cancels, positions left
+without a stop-loss, round trips), each stamped with the digests of the code that ran.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+
+from safetrade.alerts import Alert, AlertHook
+from safetrade.errors import ConfigError
+from safetrade.gateway import Gateway
+from safetrade.paper.source import PublicKucoin
+from safetrade.paper.store import PaperStore
+from safetrade.paper.summary import HEARTBEAT_MS
+from safetrade.testing._auth import Credentials
+from safetrade.testing._engine import Engine
+from safetrade.testing._routes import Api
+from safetrade.testing._state import ZERO, Balance, FillPolicy, RecordedRequest
+from safetrade.testing.bridge import session_over
+
+__all__ = ["PaperVenue"]
+
+log = logging.getLogger("safetrade.paper")
+
+# the in-process client's credentials: published test values, never the user's keys
+_KEY, _SECRET, _PASSPHRASE = "paper-api-key", "paper-api-secret", "paper-api-passphrase"
+_ORDER_ENDPOINTS = frozenset({"create_order", "create_stop_order"})
+_CANCEL_ENDPOINTS = frozenset({
+    "cancel_order", "cancel_order_by_client_oid", "cancel_stop_order",
+    "cancel_stop_order_by_client_oid", "cancel_all_orders", "cancel_all_hf_orders",
+    "cancel_all_stop_orders",
+})  # fmt: skip
+_FIRST_HISTORY_S = 1500 * 60  # KuCoin answers at most 1500 candles per request
+_BODY_FIELDS = ("clientOid", "side", "type", "size", "price", "funds", "stop", "stopPrice")
+
+
+def wall_clock_ms() -> int:
+    """Epoch milliseconds (ccxt signs with the same clock)."""
+    return time.time_ns() // 1_000_000
+
+
+@attrs.define
+class _Position:
+    """A paper position between its first buy and the sale that ends it (for round trips)."""
+
+    opened_at: int | None = None
+    flow: Decimal = ZERO  # quote received minus quote paid, fees included
+    bare_since: int | None = None
+
+
+class PaperVenue:
+    """A local KuCoin for paper trading (see the module docstring).
+
+    Use :meth:`open` (from settings); the constructor is for tests that inject parts.
+
+    Args:
+        store: The paper account's database.
+        source: Where public market data comes from.
+        symbols: Markets traded (``SOL/USDT``); their rules come from ``source``.
+        starting_balance: Quote currency credited when the account is new.
+        safetrade_digest: Digest of the safetrade code running (stamped on the journal).
+        bot_digest: Digest of the bot package running.
+        clock: Epoch milliseconds.
+        refresh_seconds: Minimum time between two refreshes of the market data.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: PaperStore,
+        source: PublicKucoin,
+        symbols: Sequence[str],
+        starting_balance: Decimal,
+        safetrade_digest: str,
+        bot_digest: str,
+        clock: Callable[[], int] = wall_clock_ms,
+        refresh_seconds: float = 2.0,
+    ) -> None:
+        if not symbols:
+            raise ConfigError("a paper venue needs at least one symbol", fix="pass symbols=[...]")
+        self.store = store
+        self.source = source
+        self.clock = clock
+        self.digests = (safetrade_digest, bot_digest)
+        self._refresh_ms = int(refresh_seconds * 1000)
+        self._last_refresh: int | None = None
+        self._last_heartbeat: int | None = None
+        markets = source.markets(symbols)
+        self._symbols = tuple(m.symbol for m in markets)
+        self.engine = Engine(markets, clock, FillPolicy())
+        self._api = Api(self.engine, Credentials(_KEY, _SECRET, _PASSPHRASE), clock, hf=False)
+        self._transport = httpx.MockTransport(self.handle)
+        self._done_candle: dict[str, int] = {}
+        self._positions = {s: _Position() for s in self._symbols}
+        self._restore(starting_balance)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Any,  # noqa: ANN401 - safetrade.config.Settings (import cycle)
+        *,
+        symbols: Sequence[str],
+        bot_package: str,
+        source: PublicKucoin | None = None,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> PaperVenue:
+        """The paper venue of ``settings`` (``SAFETRADE_PAPER_DB``, ``ACCOUNT_BALANCE_USD``).
+
+        Args:
+            settings: Paper-mode settings.
+            symbols: Markets the bot trades.
+            bot_package: The bot's importable package (its digest stamps the journal, so
+                certify counts paper time of exactly this code).
+            source: Public market data; default KuCoin's (``https://api.kucoin.com``).
+            clock: Epoch milliseconds.
+
+        Raises:
+            ConfigError: Live mode, no starting balance, or the database cannot be opened.
+        """
+        from safetrade.paper.digests import code_digests  # noqa: PLC0415 - hashing is slow-ish
+
+        if settings.is_live:
+            raise ConfigError(
+                "the paper venue was asked for in live mode",
+                fix="use TRADING_MODE=paper to paper-trade; live mode trades on KuCoin",
+            )
+        if settings.account_balance_usd is None:
+            raise ConfigError(
+                "paper mode needs a starting balance: ACCOUNT_BALANCE_USD is not set",
+                fix="set ACCOUNT_BALANCE_USD to the USDT the paper account starts with "
+                "(the balance you would trade live, e.g. ACCOUNT_BALANCE_USD=123)",
+            )
+        safetrade_digest, bot_digest = code_digests(bot_package)
+        return cls(
+            store=PaperStore(settings.paper_db or Path(".safetrade/paper.sqlite3")),
+            source=source or PublicKucoin(),
+            symbols=symbols,
+            starting_balance=settings.account_balance_usd,
+            safetrade_digest=safetrade_digest,
+            bot_digest=bot_digest,
+            clock=clock,
+        )
+
+    # --- the bot's side -------------------------------------------------------------------
+
+    def ccxt_client(self, **config: object) -> Any:  # noqa: ANN401 - ccxt is untyped
+        """A real ``ccxt.kucoin`` whose every request is answered in-process by this venue."""
+        import ccxt  # noqa: PLC0415 - ccxt is heavy
+
+        return ccxt.kucoin({
+            "apiKey": _KEY, "secret": _SECRET, "password": _PASSPHRASE,
+            "enableRateLimit": False, "session": session_over(self._transport), **config,
+        })  # fmt: skip
+
+    def gateway(self) -> Gateway:
+        """A trading gateway on this venue (it cannot reach a real exchange)."""
+        return Gateway(self.ccxt_client())
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request of the bot: refresh prices if due, then KuCoin's rules."""
+        with self._api.lock:
+            self.refresh_if_due()
+            seen, filled = len(self._api.recorded), len(self.engine.fills)
+            try:
+                return self._api.dispatch(request)
+            finally:
+                self._after(self._api.recorded[seen:], filled)
+                # the log is only needed for this request's journal entries
+                del self._api.recorded[:]
+
+    def alert_hook(self, forward: AlertHook) -> AlertHook:
+        """A hook that journals each alert (protection events) and then calls ``forward``."""
+
+        def hook(alert: Alert) -> None:
+            with self._api.lock:
+                self.journal("protection", alert.symbol, alert.event,
+                             {"level": alert.level, "message": alert.message,
+                              "exchange_message": alert.exchange_message})  # fmt: skip
+            forward(alert)
+
+        return hook
+
+    def journal(
+        self, kind: str, symbol: str | None, code: str | None, detail: dict[str, Any]
+    ) -> None:
+        """Append one entry to the journal, stamped with the running code's digests."""
+        self.store.append(
+            at_ms=self.clock(),
+            kind=kind,
+            symbol=None if symbol is None else symbol.replace("/", "-"),
+            code=code,
+            detail=detail,
+            safetrade_digest=self.digests[0],
+            bot_digest=self.digests[1],
+        )
+
+    # --- market data ----------------------------------------------------------------------
+
+    def refresh_if_due(self) -> None:
+        """Refresh the market data unless the last refresh is recent."""
+        now = self.clock()
+        if self._last_refresh is None or now - self._last_refresh >= self._refresh_ms:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Mirror KuCoin's last prices, books and candles; trigger what they cross.
+
+        A failed read keeps the previous data (logged): the bot's requests are still
+        answered, at the last known prices.
+        """
+        from safetrade.errors import ExchangeError  # noqa: PLC0415
+
+        with self._api.lock:
+            now = self.clock()
+            self._last_refresh = now
+            filled = len(self.engine.fills)
+            for symbol in self._symbols:
+                try:
+                    self._mirror(symbol, now)
+                except ExchangeError as exc:
+                    log.warning("paper venue: %s kept at its last price: %s", symbol, exc)
+            self._after((), filled)
+            if self._last_heartbeat is None or now - self._last_heartbeat >= HEARTBEAT_MS:
+                # paper time counts only while the venue runs (safetrade.paper.summary)
+                self._last_heartbeat = now
+                self.journal("heartbeat", None, None, {})
+
+    def _mirror(self, symbol: str, now: int) -> None:
+        quote = self.source.quote(symbol)
+        bids, asks = self.source.book(symbol)
+        done = self._done_candle.get(symbol)
+        since = now // 1000 - _FIRST_HISTORY_S if done is None else done
+        candles = self.source.candles(symbol, since_s=since)
+        for candle in candles:
+            self.engine.history.put(symbol, candle)
+        if bids or asks:
+            self.engine.mirrored_books[symbol] = (bids, asks)
+        # the newest candle is still forming: its range is visited once it is complete
+        completed = candles[:-1]
+        if done is not None:
+            for candle in completed:
+                if candle.time > done:
+                    for price in candle.visits():
+                        self.engine.visit_price(symbol, price)
+        if completed:
+            self._done_candle[symbol] = completed[-1].time
+        elif done is None:
+            self._done_candle[symbol] = since
+        self.engine.visit_price(symbol, quote.last)
+
+    # --- records and journal --------------------------------------------------------------
+
+    def _restore(self, starting_balance: Decimal) -> None:
+        saved = self.store.load()
+        if saved is None:
+            quote = self._symbols[0].partition("-")[2]
+            self.engine.set_balance(quote, starting_balance)
+            self._save({"starting_balance": str(starting_balance), "quote": quote})
+            self.journal("start", None, "new",
+                         {"starting_balance": str(starting_balance), "quote": quote})  # fmt: skip
+            return
+        self.engine.restore(
+            balances=saved.balances,
+            orders=saved.orders,
+            stop_orders=saved.stop_orders,
+            fills=saved.executions,
+            sequence=saved.sequence,
+        )
+        for symbol in self._symbols:
+            position = self.store.meta(f"position:{symbol}")
+            if position:
+                opened, flow, bare = position.split(",")
+                self._positions[symbol] = _Position(
+                    int(opened) if opened else None, Decimal(flow), int(bare) if bare else None
+                )
+        stored = self.store.meta("starting_balance")
+        if stored is not None and Decimal(stored) != starting_balance:
+            log.warning(
+                "paper account %s started with %s; ACCOUNT_BALANCE_USD now says %s (the saved "
+                "account is kept; point SAFETRADE_PAPER_DB at a new file to start over)",
+                self.store.path, stored, starting_balance,
+            )  # fmt: skip
+        counts = {"orders": len(saved.orders), "stop_orders": len(saved.stop_orders)}
+        self.journal("start", None, "restored", counts)
+
+    def _save(self, meta: dict[str, str | None] | None = None) -> None:
+        engine = self.engine
+        positions = {
+            f"position:{s}": None
+            if p.opened_at is None and p.bare_since is None
+            else f"{p.opened_at or ''},{p.flow},{p.bare_since or ''}"
+            for s, p in self._positions.items()
+        }
+        self.store.save(
+            balances=engine.balances,
+            orders=engine.orders,
+            stop_orders=engine.stop_orders,
+            executions=engine.fills,
+            sequence=engine.sequence,
+            meta={**positions, **(meta or {})},
+        )
+
+    def _after(self, records: Sequence[RecordedRequest], filled: int) -> None:
+        for record in records:
+            self._journal_request(record)
+        for fill in self.engine.fills[filled:]:
+            self.journal("fill", fill.symbol, fill.stop or None, {
+                "order_id": fill.order_id, "side": fill.side, "price": str(fill.price),
+                "size": str(fill.size), "funds": str(fill.funds), "fee": str(fill.fee),
+            })  # fmt: skip
+        self._track_positions(filled)
+        # a refresh can trigger stops without a request: save after each pass
+        self._save()
+
+    def _journal_request(self, record: RecordedRequest) -> None:
+        body = record.body if isinstance(record.body, dict) else {}
+        symbol = body.get("symbol") or record.query.get("symbol")
+        terms = {k: str(body[k]) for k in _BODY_FIELDS if body.get(k) is not None}
+        if record.code not in (None, "200000"):
+            self.journal("rejection", symbol, record.code,
+                         {"endpoint": record.endpoint, "msg": record.msg, **terms})  # fmt: skip
+        elif record.endpoint in _ORDER_ENDPOINTS:
+            self.journal("order", symbol, record.endpoint, terms)
+        elif record.endpoint in _CANCEL_ENDPOINTS:
+            self.journal("cancel", symbol, record.endpoint, {"path": record.path, **terms})
+
+    def _track_positions(self, filled: int) -> None:
+        now = self.clock()
+        for fill in self.engine.fills[filled:]:
+            position = self._positions.get(fill.symbol)
+            if position is None:
+                continue
+            paid = fill.funds + fill.fee if fill.side == "buy" else -(fill.funds - fill.fee)
+            position.flow -= paid
+            if position.opened_at is None and fill.side == "buy":
+                position.opened_at = fill.created_at
+        for symbol, position in self._positions.items():
+            market = self.engine.markets[symbol]
+            held = self.engine.balance(market.base).total
+            covered = sum(
+                (s.size or ZERO for s in self.engine.waiting(symbol)
+                 if s.side == "sell" and s.stop == "loss"),
+                ZERO,
+            )  # fmt: skip
+            bare = held - covered >= market.base_min_size
+            if bare and position.bare_since is None:
+                position.bare_since = now
+            elif not bare and position.bare_since is not None:
+                self.journal("bare", symbol, None, {
+                    "since_ms": position.bare_since, "until_ms": now,
+                    "seconds": (now - position.bare_since) / 1000,
+                })  # fmt: skip
+                position.bare_since = None
+            if held < market.base_min_size and position.opened_at is not None:
+                self.journal("round_trip", symbol, None, {
+                    "opened_ms": position.opened_at, "closed_ms": now,
+                    "pnl": str(position.flow), "quote": market.quote,
+                })  # fmt: skip
+                position.opened_at, position.flow = None, ZERO
+
+    def balance(self, currency: str) -> Balance:
+        """The paper account's balance of ``currency``."""
+        with self._api.lock:
+            return self.engine.balance(currency)
+
+    def close(self) -> None:
+        """Save and close the database."""
+        with self._api.lock:
+            self._save()
+            self.store.close()
