@@ -20,6 +20,7 @@ from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import Evidence, EvidenceError, load_evidence
 from safetrade.certification.inventory import parse_inventory
 from safetrade.certification.policy import below_floor, load_policy
+from safetrade.certification.predicate import PaperRecord
 from safetrade.certification.provenance import (
     RunningCode,
     git_state,
@@ -35,12 +36,16 @@ from safetrade.certification.statement import (
     statement_bytes,
 )
 from safetrade.certification.suite import reconcile
+from safetrade.errors import ConfigError
+from safetrade.paper.status import read_summary
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from safetrade.certification.keys import SigningKey
+    from safetrade.certification.policy import Policy
     from safetrade.certification.statement import Coverage
+    from safetrade.paper.summary import PaperSummary
 
 __all__ = ["ARTIFACT_NAME", "SIGNER_PUB_NAME", "CertifyInputs", "CertifyOutcome", "certify"]
 
@@ -59,6 +64,8 @@ class CertifyInputs:
     coverage: Path
     cucumber: Path | None
     conformance: Path
+    # the paper account whose journal the policy's [paper] section is checked against
+    paper_journal: Path | None = None
 
     @classmethod
     def in_folder(
@@ -138,11 +145,13 @@ def certify(
     if evidence is not _NO_EVIDENCE:
         early.extend(_tested_what_is_signed(evidence, measured))
     git = git_state(inputs.project_root)
+    paper, paper_problems = _read_paper(policy, inputs.paper_journal, measured, now)
     problems = (
         # a policy file can ask for more than the library, never for less
         *(f"policy below the library floor: {why}" for why in below_floor(policy.to_json())),
         *early,
         *bot_problems,
+        *paper_problems,
         *assess(
             policy=policy,
             suite=suite,
@@ -165,6 +174,7 @@ def certify(
         "problems": problems,
         "now": now,
         "conformance": None if conformance is None else conformance.to_json(),
+        "paper": paper,
     }
     # The reports are rendered from the statement without report digests (a file cannot
     # contain its own digest); the signed statement then binds the reports by digest.
@@ -200,6 +210,27 @@ def certify(
     return CertifyOutcome(
         True, (), statement, artifact, sha256_hex(envelope), (report_md, report_html)
     )
+
+
+def _read_paper(
+    policy: Policy, journal: Path | None, measured: RunningCode, now: datetime
+) -> tuple[dict[str, Any], list[str]]:
+    """The paper record of exactly the code being signed, and what the policy finds missing."""
+    summary: PaperSummary | None = None
+    problems: list[str] = []
+    if journal is not None:
+        digests = (tree_digest(measured.safetrade_files), tree_digest(measured.bot_files))
+        try:
+            summary = read_summary(journal, digests=digests, now_ms=int(now.timestamp() * 1000))
+        except ConfigError as exc:
+            problems.append(f"paper: {exc.what}")
+    problems += policy.paper.problems(summary)
+    record = PaperRecord(
+        requirement=policy.paper.to_json(),
+        journal=None if journal is None else str(journal),
+        summary=None if summary is None else summary.to_json(),
+    )
+    return record.to_json(), problems
 
 
 def _read_conformance(path: Path) -> tuple[ConformanceResult | None, list[str]]:

@@ -60,6 +60,13 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
             "--project-root", type=Path, default=Path(), help="project root (git, features)"
         )
         parser.add_argument(
+            "--paper-journal",
+            type=Path,
+            default=Path(os.environ.get("SAFETRADE_PAPER_DB") or ".safetrade/paper.sqlite3"),
+            help="the paper account whose journal the policy's [paper] section is checked "
+            "against (default $SAFETRADE_PAPER_DB or .safetrade/paper.sqlite3)",
+        )
+        parser.add_argument(
             "--conformance",
             type=Path,
             help="the bot's conformance run (default OUT/conformance.json, written by "
@@ -142,6 +149,7 @@ def _certify(args: argparse.Namespace) -> int:
         coverage=args.coverage or standard.coverage,
         cucumber=args.cucumber or standard.cucumber,
         conformance=args.conformance or standard.conformance,
+        paper_journal=args.paper_journal,
     )
     outcome = certify(inputs, signing_key=key, now=datetime.now(UTC))
     predicate = Predicate.from_json(outcome.statement["predicate"])
@@ -156,6 +164,8 @@ def _certify(args: argparse.Namespace) -> int:
         )
         print(f"bot:       {who}, package {bot.package}: conformance {conformance.result}")
     print(f"scenarios: {', '.join(f'{k} {v}' for k, v in counts.items())}")
+    if predicate.paper is not None:
+        print(f"paper:     {predicate.paper.line()}")
     print(f"reports:   {', '.join(str(p) for p in outcome.reports)}")
     if not outcome.certified:
         sys.stdout.flush()  # the summary above, then the problems, in that order

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
 from safetrade.certification.digest import sha256_hex
 from safetrade.errors import ConfigError
+from safetrade.paper.summary import PaperRequirement
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,6 +82,8 @@ class Policy:
     total_coverage_floor: float | None
     coverage_floors: tuple[tuple[str, float], ...]
     digest: str
+    # recorded in the predicate's own "paper" part, with the journal's summary
+    paper: PaperRequirement = attrs.field(factory=PaperRequirement)
 
     def to_json(self) -> dict[str, object]:
         """Return the policy as it is recorded in the signed predicate."""
@@ -125,7 +129,7 @@ def parse_policy(data: bytes) -> Policy:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError("certification policy is not valid TOML", why=str(exc), fix=fix) from exc
-    known = {"certificate", "scenarios", "coverage"}
+    known = {"certificate", "scenarios", "coverage", "paper"}
     if unknown := sorted(set(doc) - known):
         raise ConfigError(f"certification policy has unknown table(s) {unknown}", fix=fix)
     cert = _table(doc, "certificate")
@@ -157,6 +161,36 @@ def parse_policy(data: bytes) -> Policy:
         total_coverage_floor=None if total is None else _percent(total, "coverage.total_floor"),
         coverage_floors=floors,
         digest=sha256_hex(data),
+        paper=_paper(_table(doc, "paper"), fix),
+    )
+
+
+def _paper(table: Mapping[str, object], fix: str) -> PaperRequirement:
+    """``[paper]``: paper evidence of the certified code (safetrade.paper.summary)."""
+    known = {"min_days", "min_round_trips", "max_rejections", "max_bare_seconds"}
+    if unknown := sorted(set(table) - known):
+        raise ConfigError(f"policy [paper] has unknown key(s) {unknown}", fix=fix)
+
+    def number(key: str, *, whole: bool) -> object:
+        value = table.get(key)
+        kinds = (int,) if whole else (int, float)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, kinds) or value < 0
+        ):
+            kind = "a whole number >= 0" if whole else "a number >= 0"
+            raise ConfigError(f"policy paper.{key} must be {kind}, got {value!r}", fix=fix)
+        return value
+
+    def decimal(value: object) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    return PaperRequirement(
+        min_days=decimal(number("min_days", whole=False)) or Decimal(0),
+        min_round_trips=int(number("min_round_trips", whole=True) or 0),  # type: ignore[call-overload]
+        max_rejections=None
+        if (rejections := number("max_rejections", whole=True)) is None
+        else int(rejections),  # type: ignore[call-overload]
+        max_bare_seconds=decimal(number("max_bare_seconds", whole=False)),
     )
 
 

@@ -710,8 +710,55 @@ PREDICATE_KEYS = (
     "files",
     "environment",
     "conformance",
+    "paper",
     "reports",
 )
+
+
+@attrs.frozen
+class PaperRecord:
+    """The paper evidence certify read: the policy's requirement and the journal's summary.
+
+    ``summary`` is ``PaperSummary.to_json()`` of exactly the certified code (None: no journal);
+    ``journal`` is the path certify read, as given.
+    """
+
+    requirement: Mapping[str, Any]
+    journal: str | None
+    summary: Mapping[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as certify writes it."""
+        return {
+            "requirement": dict(self.requirement),
+            "journal": self.journal,
+            "summary": None if self.summary is None else dict(self.summary),
+        }
+
+    def line(self) -> str:
+        """One line on the paper evidence, for the console and the reports."""
+        summary, wanted = self.summary, self.requirement
+        asked = f"required {wanted.get('minDays')} days, {wanted.get('minRoundTrips')} round trips"
+        if summary is None:
+            return f"no paper journal at {self.journal} ({asked})"
+        rejections = summary.get("rejections")
+        count = sum(rejections.values()) if isinstance(rejections, Mapping) else 0
+        return (
+            f"{summary.get('days')} days, {summary.get('roundTrips')} round trips, {count} "
+            f"rejections, longest bare {summary.get('longestBareSeconds')} s by this code "
+            f"({asked})"
+        )
+
+    @classmethod
+    def from_json(cls, data: object, where: str = "predicate.paper") -> PaperRecord:
+        """Inverse of :meth:`to_json`."""
+        d = _obj(data, where, ("requirement", "journal", "summary"))
+        summary = d["summary"]
+        return cls(
+            requirement=_obj(d["requirement"], f"{where}.requirement"),
+            journal=_opt_str(d["journal"], f"{where}.journal"),
+            summary=None if summary is None else _obj(summary, f"{where}.summary"),
+        )
 
 
 @attrs.frozen
@@ -799,6 +846,11 @@ class PredicateParts:
         value = self.raw.get("conformance")
         return None if value is None else ConformanceRecord.from_json(value)
 
+    def paper(self) -> PaperRecord | None:
+        """The paper evidence read; None in an artifact from before paper evidence existed."""
+        value = self.raw.get("paper")
+        return None if value is None else PaperRecord.from_json(value)
+
     def reports(self) -> tuple[ReportDigest, ...]:
         """Reports and evidence files bound by digest."""
         rows = _list(self._get("reports"), "predicate.reports")
@@ -826,6 +878,7 @@ class Predicate:
     files: Files
     environment: Environment
     conformance: ConformanceRecord | None
+    paper: PaperRecord | None
     reports: tuple[ReportDigest, ...]
 
     @property
@@ -851,6 +904,7 @@ class Predicate:
             "files": self.files.to_json(),
             "environment": self.environment.to_json(),
             "conformance": None if self.conformance is None else self.conformance.to_json(),
+            "paper": None if self.paper is None else self.paper.to_json(),
             "reports": [r.to_json() for r in self.reports],
         }
 
@@ -884,5 +938,6 @@ class Predicate:
             files=files,
             environment=environment,
             conformance=parts.conformance(),
+            paper=parts.paper(),
             reports=parts.reports(),
         )

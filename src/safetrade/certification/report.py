@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from safetrade.certification.policy import deviations
-from safetrade.certification.predicate import ConformanceRecord, Predicate
+from safetrade.certification.predicate import ConformanceRecord, PaperRecord, Predicate
 from safetrade.certification.statement import format_time
 
 if TYPE_CHECKING:
@@ -139,6 +139,32 @@ def _conformance_markdown(conformance: ConformanceRecord | None) -> list[str]:
     return out
 
 
+def _paper_facts(record: PaperRecord | None) -> list[str]:
+    if record is None:
+        return ["This artifact predates paper evidence."]
+    facts = [record.line()]
+    summary = record.summary
+    if summary is not None:
+        codes = dict(summary.get("rejections") or {})
+        facts += [
+            f"orders {summary.get('orders')}, fills {summary.get('fills')}, realised P&L "
+            f"{summary.get('pnl')} (fees included)",
+            "rejections by KuCoin code: "
+            + (", ".join(f"{c}: {n}" for c, n in sorted(codes.items())) or "none"),
+            f"journal: {summary.get('journalProblem') or 'hash chain intact'}",
+        ]
+    return facts
+
+
+def _paper_markdown(record: PaperRecord | None) -> list[str]:
+    return ["## Paper trading of this code", "", *(f"- {_md(f)}" for f in _paper_facts(record)), ""]
+
+
+def _paper_html(record: PaperRecord | None) -> list[str]:
+    items = "".join(f"<li>{_e(f)}</li>" for f in _paper_facts(record))
+    return [f"<h2>Paper trading of this code</h2><ul>{items}</ul>"]
+
+
 def _conformance_html(conformance: ConformanceRecord | None) -> list[str]:
     parts = [
         "<h2>The bot under certification</h2>",
@@ -195,6 +221,7 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
     if p.problems:
         out += ["## Problems", ""] + [f"- {_md(x)}" for x in p.problems] + [""]
     out += _conformance_markdown(p.conformance)
+    out += _paper_markdown(p.paper)
     out += [
         "## Library controls matrix (safetrade's own suite)",
         "",
@@ -366,6 +393,7 @@ def render_html(statement: Mapping[str, Any]) -> str:
         parts += [f"<li>{_e(x)}</li>" for x in p.problems]
         parts.append("</ul>")
     parts += _conformance_html(p.conformance)
+    parts += _paper_html(p.paper)
     parts.append("<h2>Library controls matrix (safetrade's own suite)</h2><table><thead>")
     parts.append(
         _html_row(

@@ -240,12 +240,15 @@ def build_statement(
     now: datetime,
     conformance: Mapping[str, Any] | None,
     reports: Mapping[str, str] | None = None,
+    paper: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the Statement; ``result`` is PASSED exactly when ``problems`` is empty.
 
     ``conformance`` is the bot's conformance run (``ConformanceResult.to_json()``): what the
     bot named by the bot subject did against the fake KuCoin. None records that the bot was
     never exercised, which the live gate refuses.
+
+    ``paper`` is the paper evidence read (``PaperRecord.to_json()``), None when not read.
 
     ``reports`` maps file names to the sha256 of the report and evidence files bound into the
     statement; it is empty for the copy the reports themselves are rendered from.
@@ -319,6 +322,7 @@ def build_statement(
             # what safetrade and the bot run on, by version (the gate names any difference)
             "environment": {"distributions": dict(running.distributions)},
             "conformance": None if conformance is None else dict(conformance),
+            "paper": None if paper is None else dict(paper),
             "reports": [
                 {"name": n, "digest": {"sha256": d}} for n, d in sorted((reports or {}).items())
             ],

@@ -12,12 +12,33 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from safetrade.paper.digests import code_digests
-from safetrade.paper.source import PublicKucoin, Quote
 from safetrade.paper.status import read_summary
 from safetrade.paper.store import JournalEntry, PaperStore
 from safetrade.paper.summary import PaperRequirement, PaperSummary, summarize
-from safetrade.paper.venue import PaperVenue
+
+if TYPE_CHECKING:
+    from safetrade.paper.source import PublicKucoin, Quote
+    from safetrade.paper.venue import PaperVenue
+
+# the venue pulls in httpx, respx and the fake's engine: loaded on first use, so the
+# certification policy and the live gate can read paper summaries without them
+_LAZY = {
+    "PaperVenue": "safetrade.paper.venue",
+    "PublicKucoin": "safetrade.paper.source",
+    "Quote": "safetrade.paper.source",
+}
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - module attribute hook
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    msg = f"module 'safetrade.paper' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __all__ = [
     "JournalEntry",

@@ -16,12 +16,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from safetrade.errors import ConfigError
-from safetrade.testing._state import Balance, Execution, Order, StopOrder
+
+if TYPE_CHECKING:
+    # importing safetrade.testing loads the whole fake (httpx, respx): only the venue needs it
+    from safetrade.testing._state import Balance, Execution, Order, StopOrder
 
 __all__ = ["JournalEntry", "PaperStore", "SavedState"]
 
@@ -63,21 +66,21 @@ def _encode(record: object) -> str:
     )
 
 
+_DECIMAL_FIELDS: dict[type, frozenset[str]] = {}
+
+
 def _decimal_fields(cls: type) -> frozenset[str]:
-    attrs.resolve_types(cls)
-    return frozenset(
-        f.name for f in attrs.fields(cls) if f.type in (Decimal, Decimal | None, "Decimal")
-    )
-
-
-_DECIMALS: dict[type, frozenset[str]] = {
-    cls: _decimal_fields(cls) for cls in (Order, StopOrder, Execution)
-}
+    if cls not in _DECIMAL_FIELDS:
+        attrs.resolve_types(cls)
+        _DECIMAL_FIELDS[cls] = frozenset(
+            f.name for f in attrs.fields(cls) if f.type in (Decimal, Decimal | None)
+        )
+    return _DECIMAL_FIELDS[cls]
 
 
 def _decode(cls: type[T], text: str) -> T:
     raw = json.loads(text)
-    decimals = _DECIMALS[cls]
+    decimals = _decimal_fields(cls)
     return cls(**{k: Decimal(v) if k in decimals and v is not None else v for k, v in raw.items()})
 
 
@@ -191,6 +194,8 @@ class PaperStore:
         sequence = self.meta("sequence")
         if sequence is None:
             return None
+        from safetrade.testing._state import Balance, Execution, Order, StopOrder  # noqa: PLC0415
+
         db = self._db
         balances = {
             c: Balance(Decimal(a), Decimal(h))

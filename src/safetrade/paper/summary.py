@@ -179,6 +179,8 @@ class PaperRequirement:
         if not self.required and self.max_rejections is None and self.max_bare_seconds is None:
             return []
         if summary is None:
+            if not self.required:
+                return []  # nothing paper-traded, nothing to judge, nothing asked for
             return [
                 f"paper: no paper journal found; the policy requires {self.min_days} days and "
                 f"{self.min_round_trips} round trips of paper trading by this code"
