@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "trust a signer's public key (an explicit act, showing its fingerprint)",
     ),
     "preflight": ("safetrade.preflight", "run every live go/no-go check and print a table"),
+    "paper": ("safetrade.paper.cli", "paper status: days, round trips, rejections, bare time"),
 }
 
 

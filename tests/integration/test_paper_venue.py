@@ -18,7 +18,9 @@ import pytest
 
 import safetrade as st
 from safetrade.certification.contract import Signal
+from safetrade.cli import main
 from safetrade.paper import PaperRequirement, PaperStore, PaperVenue, PublicKucoin, read_summary
+from safetrade.reference_bot import ReferenceBot
 from safetrade.testing import FakeKucoin, PricePath
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "bots"
@@ -58,13 +60,13 @@ def _settings(tmp_path: Path, **extra: str) -> st.Settings:
     })  # fmt: skip
 
 
-def _start(settings: st.Settings, public: FakeKucoin, alerts: list[st.Alert]) -> st.Trader:
-    return st.Trader.start(settings, symbol=SOL, bot_package=BOT, paper_source=_source(public),
-                           alert=alerts.append, sleep=lambda _s: None)  # fmt: skip
+def _start(settings: st.Settings, public: FakeKucoin, alerts: list[st.Alert]) -> ReferenceBot:
+    return ReferenceBot.start(settings, symbol=SOL, bot_package=BOT, paper_source=_source(public),
+                              alert=alerts.append, sleep=lambda _s: None)  # fmt: skip
 
 
 def test_a_paper_run_trades_on_public_prices_survives_a_restart_and_is_journaled(
-    tmp_path: Path, public: FakeKucoin
+    tmp_path: Path, public: FakeKucoin, capsys: pytest.CaptureFixture[str]
 ) -> None:
     alerts: list[st.Alert] = []
     settings = _settings(tmp_path)
@@ -105,6 +107,12 @@ def test_a_paper_run_trades_on_public_prices_survives_a_restart_and_is_journaled
     assert summary.bare_windows == 1
     assert summary.longest_bare_seconds < 5
     assert summary.journal_problem is None
+    assert main(["paper", "status", "--db", str(settings.paper_db), "--bot", BOT]) == 0
+    status = capsys.readouterr().out
+    assert "round trips: 1" in status
+    assert "rejections by KuCoin code: none" in status
+    assert "positions left bare: 1 time(s)" in status
+    assert "hash chain intact" in status
     kinds = [e.kind for e in PaperStore(settings.paper_db).journal()]
     assert kinds.count("start") == 2
     assert "protection" in kinds

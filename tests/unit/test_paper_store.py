@@ -1,0 +1,120 @@
+"""The paper database: records survive a reopen exactly; the journal is append-only and chained."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from safetrade.errors import ConfigError
+from safetrade.paper import PaperStore
+from safetrade.testing._engine import Engine
+from safetrade.testing._rules import DEFAULT_MARKETS
+from safetrade.testing._state import Balance, FillPolicy
+
+
+def _engine() -> Engine:
+    return Engine(DEFAULT_MARKETS, lambda: 1_700_000_000_000, FillPolicy())
+
+
+def _traded(engine: Engine) -> Engine:
+    engine.set_balance("USDT", Decimal(123))
+    engine.set_price("SOL-USDT", Decimal("87.36"))
+    engine.create_order({"clientOid": "e1", "symbol": "SOL-USDT", "side": "buy",
+                         "type": "market", "size": "0.6396"}, hf=False)  # fmt: skip
+    engine.create_stop_order({"clientOid": "s1", "symbol": "SOL-USDT", "side": "sell",
+                              "type": "market", "size": "0.6396", "stop": "loss",
+                              "stopPrice": "85.61"})  # fmt: skip
+    engine.create_order({"clientOid": "l1", "symbol": "SOL-USDT", "side": "buy",
+                         "type": "limit", "price": "80.00", "size": "0.1"}, hf=False)  # fmt: skip
+    return engine
+
+
+def _save(store: PaperStore, engine: Engine) -> None:
+    store.save(balances=engine.balances, orders=engine.orders, stop_orders=engine.stop_orders,
+               executions=engine.fills, sequence=engine.sequence)  # fmt: skip
+
+
+def test_records_survive_a_reopen_and_the_engine_continues_where_it_stopped(
+    tmp_path: Path,
+) -> None:
+    before = _traded(_engine())
+    store = PaperStore(tmp_path / "p.db")
+    _save(store, before)
+    store.close()
+    saved = PaperStore(tmp_path / "p.db").load()
+    assert saved is not None
+    after = _engine()
+    after.restore(balances=saved.balances, orders=saved.orders, stop_orders=saved.stop_orders,
+                  fills=saved.executions, sequence=saved.sequence)  # fmt: skip
+    assert after.balances == before.balances
+    assert after.orders == before.orders
+    assert after.stop_orders == before.stop_orders
+    assert after.fills == before.fills
+    assert all(isinstance(o.deal_funds, Decimal) for o in after.orders.values())
+    # the resting limit order and the waiting stop are live again: a price move reaches both
+    after.set_price("SOL-USDT", Decimal("85.00"))
+    assert after.stop_orders[next(iter(after.stop_orders))].status == "TRIGGERED"
+    after.set_price("SOL-USDT", Decimal("80.00"))
+    assert not any(o.is_active for o in after.orders.values())
+    # new ids come after every saved one
+    assert len(set(after.orders)) == len(after.orders) == len(before.orders) + 1
+    assert after.balance("USDT").holds == 0
+
+
+def test_restore_needs_an_empty_engine() -> None:
+    engine = _traded(_engine())
+    with pytest.raises(ValueError, match="without orders"):
+        engine.restore(balances={}, orders=(), stop_orders=(), fills=(), sequence=0)
+
+
+def test_saving_again_writes_only_what_changed_and_keeps_balances(tmp_path: Path) -> None:
+    engine = _traded(_engine())
+    store = PaperStore(tmp_path / "p.db")
+    _save(store, engine)
+    engine.set_balance("BTC", Decimal("0.5"))
+    _save(store, engine)
+    saved = store.load()
+    assert saved is not None
+    assert saved.balances["BTC"] == Balance(Decimal("0.5"))
+    assert len(saved.executions) == len(engine.fills)
+
+
+def _append(store: PaperStore, at: int, kind: str = "heartbeat") -> None:
+    store.append(at_ms=at, kind=kind, symbol=None, code=None, detail={"n": at},
+                 safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
+
+
+def test_the_journal_refuses_updates_and_deletes(tmp_path: Path) -> None:
+    store = PaperStore(tmp_path / "p.db")
+    for at in range(3):
+        _append(store, at)
+    db = sqlite3.connect(tmp_path / "p.db")
+    for statement in ("UPDATE journal SET kind = 'x'", "DELETE FROM journal WHERE seq = 2"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute(statement)
+    assert store.verify_journal() is None
+    assert [e.detail for e in store.journal()] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_a_deleted_or_rewritten_entry_breaks_the_chain(tmp_path: Path) -> None:
+    store = PaperStore(tmp_path / "p.db")
+    for at in range(3):
+        _append(store, at)
+    db = sqlite3.connect(tmp_path / "p.db")
+    db.execute("DROP TRIGGER journal_no_delete")
+    db.execute("DELETE FROM journal WHERE seq = 2")
+    db.commit()
+    assert store.verify_journal() == "journal entry 2 is missing"
+
+
+def test_a_file_that_is_not_a_paper_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    PaperStore(path).set_meta("schema", "999")
+    with pytest.raises(ConfigError, match="schema 999"):
+        PaperStore(path)
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(ConfigError, match="cannot open the paper database"):
+        PaperStore(tmp_path / "dir.db")
