@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -94,6 +95,7 @@ class Settings:
         trusted_keys: Path of the trusted public keys file.
         kill_switch_file: Path of the persistent kill switch, or ``None`` for in-memory.
         paper_db: Paper mode: the paper account's sqlite file (``None`` in live mode).
+        paper_market_data_url: Paper mode: base URL of KuCoin's public API (``None``: KuCoin).
         live_with_developer_key: The owner accepted live trading under a certificate signed
             with an unreviewed developer key (SAFETRADE_LIVE_WITH_DEVELOPER_KEY).
         sources: Where each key came from (``"env"`` or the ``.env`` path), for messages.
@@ -174,6 +176,14 @@ class Settings:
              paper_default=Path(".safetrade/paper.sqlite3"), live_default=None,
              description="paper mode: the paper account's sqlite file (balances, orders, "
              "journal); it survives restarts and certify reads its journal"),
+        default=None,
+    )  # fmt: skip
+    paper_market_data_url: str | None = _setting(
+        _Key(name="SAFETRADE_PAPER_MARKET_DATA_URL", kind="url", live_required=False,
+             paper_default=None, live_default=None,
+             description="paper mode: where KuCoin's public market data is read (default "
+             "https://api.kucoin.com), e.g. a `safetrade fake-kucoin` replaying a price path; "
+             "public endpoints only, nothing is signed"),
         default=None,
     )  # fmt: skip
     live_with_developer_key: bool = _setting(
@@ -500,6 +510,19 @@ def _parse_path(key: _Key, text: str, where: str) -> Path:
         ) from None
 
 
+def _parse_url(key: _Key, text: str, where: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where} is not an http(s) URL",
+                          fix=f"e.g. {key.name}=http://127.0.0.1:8088")  # fmt: skip
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{where} carries credentials, a query or a fragment",
+            fix=f"give {key.name} as scheme://host[:port] only (public data needs no keys)",
+        )
+    return text.rstrip("/")
+
+
 _PARSERS: dict[str, Callable[[_Key, str, str], object]] = {
     "decimal": _parse_decimal,
     "percent": _parse_percent,
@@ -507,4 +530,5 @@ _PARSERS: dict[str, Callable[[_Key, str, str], object]] = {
     "secret": _parse_text,
     "path": _parse_path,
     "consent": _parse_consent,
+    "url": _parse_url,
 }

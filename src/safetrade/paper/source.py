@@ -79,6 +79,17 @@ class PublicKucoin:
             )
         self._client = client
 
+    @classmethod
+    def at(cls, base_url: str | None) -> PublicKucoin:
+        """KuCoin's public API at ``base_url`` (every ccxt API group), or the real one for None."""
+        if base_url is None:
+            return cls()
+        import ccxt  # noqa: PLC0415 - ccxt is heavy
+
+        client = ccxt.kucoin({"enableRateLimit": False})
+        client.urls["api"] = dict.fromkeys(client.urls["api"], base_url)
+        return cls(client)
+
     @property
     def hosts(self) -> tuple[str, ...]:
         """Where this client sends requests (for logs: the public data's origin)."""

@@ -134,7 +134,8 @@ class PaperVenue:
             symbols: Markets the bot trades.
             bot_package: The bot's importable package (its digest stamps the journal, so
                 certify counts paper time of exactly this code).
-            source: Public market data; default KuCoin's (``https://api.kucoin.com``).
+            source: Public market data; default ``SAFETRADE_PAPER_MARKET_DATA_URL``, else
+                KuCoin's (``https://api.kucoin.com``).
             clock: Epoch milliseconds.
 
         Raises:
@@ -156,7 +157,7 @@ class PaperVenue:
         safetrade_digest, bot_digest = code_digests(bot_package)
         return cls(
             store=PaperStore(settings.paper_db or Path(".safetrade/paper.sqlite3")),
-            source=source or PublicKucoin(),
+            source=source or PublicKucoin.at(settings.paper_market_data_url),
             symbols=symbols,
             starting_balance=settings.account_balance_usd,
             safetrade_digest=safetrade_digest,
