@@ -7,6 +7,7 @@ Imported as ``tests.strategies``: the root ``conftest.py`` puts the repository r
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from decimal import Decimal
 from typing import Any
@@ -98,6 +99,11 @@ def sol_usdt() -> MarketSpec:
 NAMED_INCREMENTS = ("0.05", "0.0001", "5", "1E-8", "0.01", "0.25", "1", "0.5", "0.001", "10")
 
 
+# Strategies are immutable values: each helper builds its strategy once and hands out the same
+# object on every call (tests call them inside composite strategies, once per example). The
+# examples drawn are the same; only hypothesis's per-object set-up (validation, labels) is paid
+# once instead of per draw.
+@functools.cache
 def increments() -> st.SearchStrategy[Decimal]:
     """Positive increments: the named ones, and ``d * 10**e`` for d in 1..9, e in -8..2."""
     scaled = st.builds(
@@ -108,6 +114,7 @@ def increments() -> st.SearchStrategy[Decimal]:
     return st.one_of(st.sampled_from([Decimal(s) for s in NAMED_INCREMENTS]), scaled)
 
 
+@functools.cache
 def decimals(low: str, high: str, places: int = 8) -> st.SearchStrategy[Decimal]:
     """Finite Decimals in ``[low, high]`` with at most ``places`` decimal places."""
     return st.decimals(
@@ -119,9 +126,14 @@ def decimals(low: str, high: str, places: int = 8) -> st.SearchStrategy[Decimal]
     )
 
 
+@functools.cache
 def positive_decimals(high: str = "1e9", places: int = 8) -> st.SearchStrategy[Decimal]:
     """Strictly positive finite Decimals up to ``high``."""
     return decimals("1e-8", high, places).filter(lambda d: d > 0)
+
+
+_MIN_NOTIONALS = st.none() | st.sampled_from([Decimal("0.1"), Decimal(1), Decimal(10)])
+_TAKER_FEES = st.sampled_from([Decimal(0), Decimal("0.001"), Decimal("0.0025")])
 
 
 @st.composite
@@ -133,7 +145,7 @@ def markets(draw: st.DrawFn, *, with_minimums: bool = True) -> MarketSpec:
     min_notional = None
     if with_minimums:
         min_amount = draw(st.none() | st.sampled_from([amount_inc, amount_inc * 10]))
-        min_notional = draw(st.none() | st.sampled_from([Decimal("0.1"), Decimal(1), Decimal(10)]))
+        min_notional = draw(_MIN_NOTIONALS)
     return MarketSpec(
         symbol="BASE/QUOTE",
         market_id="BASE-QUOTE",
@@ -143,7 +155,7 @@ def markets(draw: st.DrawFn, *, with_minimums: bool = True) -> MarketSpec:
         amount_increment=amount_inc,
         min_amount=min_amount,
         min_notional=min_notional,
-        taker_fee=draw(st.sampled_from([Decimal(0), Decimal("0.001"), Decimal("0.0025")])),
+        taker_fee=draw(_TAKER_FEES),
     )
 
 
