@@ -28,6 +28,7 @@ from features.steps.assertions import *  # noqa: E402, F403
 from features.steps.bot import *  # noqa: E402, F403
 from features.steps.certification import *  # noqa: E402, F403
 from features.steps.exchange import *  # noqa: E402, F403
+from features.steps.paper import *  # noqa: E402, F403
 
 
 def pytest_bdd_apply_tag(tag, function):
