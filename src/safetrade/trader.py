@@ -239,7 +239,7 @@ class Trader:
         else:
             run = None
         paper = None
-        if gateway_factory is None and run is None:
+        if gateway_factory is None and not settings.is_live:
             from safetrade.paper import PaperVenue  # noqa: PLC0415 - paper mode only
 
             # paper mode trades on the local venue; the settings' keys are never used
@@ -529,6 +529,10 @@ class Trader:
         :meth:`recover` protects any coins no stop-loss covers (skipped while the last look
         found the account flat and nothing was sent since).
         """
+        if self.paper is not None:
+            # a flat bot sends nothing on a tick: the venue still mirrors prices (its stops)
+            # and journals that it runs (paper time counts only while it does)
+            self.paper.refresh_if_due()
         if not self._synced:
             try:
                 self.sync()

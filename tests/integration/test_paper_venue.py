@@ -184,3 +184,17 @@ def test_the_incident_is_rejected_in_paper_as_kucoin_rejected_it_live(
     assert later.longest_bare_seconds >= 60
     assert PaperRequirement(max_bare_seconds=Decimal(10)).problems(later)
     venue.close()
+
+
+def test_a_flat_paper_bot_still_mirrors_prices_and_runs_on_every_tick(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    trader = _start(_settings(tmp_path), public, [])
+    assert trader.paper is not None
+    trader.paper.refresh_interval_ms = 0
+    before = len(public.requests)
+    public.step(SOL)
+    trader.tick()  # nothing held, nothing sent by the bot itself
+    assert [r.endpoint for r in public.requests[before:]] == ["level1", "order_book", "candles"]
+    assert trader.gateway.last_price(SOL) == Decimal("87.40")
+    trader.paper.close()

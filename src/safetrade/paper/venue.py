@@ -105,7 +105,8 @@ class PaperVenue:
         self.source = source
         self.clock = clock
         self.digests = (safetrade_digest, bot_digest)
-        self._refresh_ms = int(refresh_seconds * 1000)
+        # public: a test (or an impatient user) may refresh on every request with 0
+        self.refresh_interval_ms = int(refresh_seconds * 1000)
         self._last_refresh: int | None = None
         self._last_heartbeat: int | None = None
         markets = source.markets(symbols)
@@ -223,7 +224,7 @@ class PaperVenue:
     def refresh_if_due(self) -> None:
         """Refresh the market data unless the last refresh is recent."""
         now = self.clock()
-        if self._last_refresh is None or now - self._last_refresh >= self._refresh_ms:
+        if self._last_refresh is None or now - self._last_refresh >= self.refresh_interval_ms:
             self.refresh()
 
     def refresh(self) -> None:
