@@ -1,4 +1,4 @@
-@incident-2026-02-06
+@incident-2026-02-06 @control-paper-venue
 Feature: Paper mode rejects what KuCoin rejected on February 6
   Incident: Paper trading did not catch: account balance variable mismatch, stop-loss/take-profit API parameter errors, position/price rounding issues
 

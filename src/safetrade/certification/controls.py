@@ -94,6 +94,18 @@ CONTROLS: dict[str, Control] = {
             ("RTS 6 art. 8 predefined limits", "Knight Capital 2012: repurposed flag"),
         ),
         Control(
+            "paper-venue",
+            "testing",
+            "Paper mode trades on a local venue with KuCoin's rules and error codes on KuCoin's "
+            "public prices; nothing is signed or sent to the exchange; orders, rejections and "
+            "bare positions are journaled with the code digest, and certify can require paper "
+            "time of the same code.",
+            (
+                "RTS 6 art. 7 testing environment separated from production",
+                "RTS 6 art. 5(4) tests before deployment",
+            ),
+        ),
+        Control(
             "code-binding",
             "governance",
             "Live mode starts only with a signed certification matching the running code and "
