@@ -32,7 +32,7 @@ from safetrade._decimal import MONEY, to_positive
 from safetrade._validate import require_member
 from safetrade.errors import OrderBuildError
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, PricePurpose, is_on_grid, round_amount, round_price
+from safetrade.rounder import PositionSide, PricePurpose, _side, round_amount, round_price
 
 __all__ = [
     "OrderIntent",
@@ -57,6 +57,20 @@ class OrderPurpose(enum.Enum):
     FLATTEN = "flatten"
 
 
+# Members as module constants: `x is _LONG` is a plain identity test, while `PositionSide.LONG`
+# is an attribute lookup through the enum's metaclass, several times the cost of the test.
+_LONG = PositionSide.LONG
+_SHORT = PositionSide.SHORT
+_ENTRY = OrderPurpose.ENTRY
+_STOP_LOSS = OrderPurpose.STOP_LOSS
+_TAKE_PROFIT = OrderPurpose.TAKE_PROFIT
+_FLATTEN = OrderPurpose.FLATTEN
+_PRICE_ENTRY = PricePurpose.ENTRY
+_PRICE_STOP_LOSS = PricePurpose.STOP_LOSS
+_PRICE_TAKE_PROFIT = PricePurpose.TAKE_PROFIT
+_ZERO = Decimal(0)
+
+
 def _client_oid(inst: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not _CLIENT_OID.match(value):
         raise OrderBuildError(
@@ -64,6 +78,12 @@ def _client_oid(inst: object, attribute: attrs.Attribute[str], value: object) ->
             why="KuCoin accepts 1-40 letters, digits, '_' or '-'",
             fix="use safetrade.builder.new_client_oid()",
         )
+
+
+def _check_symbol(symbol: object) -> None:
+    """Refuse what the symbol validator refuses, where a discarded order used to be built."""
+    if not isinstance(symbol, str) or not symbol:
+        _symbol(None, attrs.fields(OrderIntent).symbol, symbol)
 
 
 def _one_of(*allowed: str) -> Callable[[object, attrs.Attribute[Any], object], None]:
@@ -195,16 +215,38 @@ def new_client_oid(purpose: OrderPurpose) -> str:
 
 
 def _exit_side(side: PositionSide) -> str:
-    return "sell" if side is PositionSide.LONG else "buy"
+    return "sell" if side is _LONG else "buy"
 
 
 def _entry_side(side: PositionSide) -> str:
-    return "buy" if side is PositionSide.LONG else "sell"
+    return "buy" if side is _LONG else "sell"
 
 
-def _amount(market: MarketSpec, amount: Decimal, reference: Decimal, what: str) -> Decimal:
-    amount = to_positive(amount, f"{what} amount")
-    if not is_on_grid(amount, market.amount_increment):
+def _positive(value: object) -> bool:
+    """Whether to_positive would return ``value`` itself (its fast path).
+
+    Callers build the value's name, and the error text, only for values that fail this.
+    """
+    return (
+        type(value) is Decimal
+        and value.is_finite()
+        and -31 < value.adjusted() < 15
+        and value > _ZERO
+    )
+
+
+def _amount(market: MarketSpec, amount: object, reference: Decimal, what: str) -> Decimal:
+    amount = _checked_amount(market, amount, what)
+    _check_notional(market, amount, reference, what)
+    return amount
+
+
+def _checked_amount(market: MarketSpec, amount: object, what: str) -> Decimal:
+    """The price-independent checks of an order's amount: positive, on the grid, in limits."""
+    amount = amount if _positive(amount) else to_positive(amount, f"{what} amount")
+    assert isinstance(amount, Decimal)  # noqa: S101 - for type checkers: checked just above
+    # at most 1e15 on a step of at least 1e-30: never too wide for the grid
+    if not market._amount_grid.on_grid(amount):
         raise OrderBuildError(
             f"{what} amount {amount} is not a multiple of {market.symbol}'s increment "
             f"{market.amount_increment}",
@@ -222,21 +264,29 @@ def _amount(market: MarketSpec, amount: Decimal, reference: Decimal, what: str) 
             f"{what} amount {amount} {market.base} is above {market.symbol}'s maximum "
             f"{market.max_amount}"
         )
+    return amount
+
+
+def _check_notional(market: MarketSpec, amount: Decimal, reference: Decimal, what: str) -> None:
+    """The minimum order value of ``amount`` at ``reference`` (an entry or trigger price)."""
+    min_notional = market.min_notional
+    if min_notional is None:
+        return
     notional = MONEY.multiply(amount, reference)  # exact, whatever the caller's context
-    if market.min_notional is not None and notional < market.min_notional:
+    if notional < min_notional:
         raise OrderBuildError(
             f"{what} value {notional} {market.quote} ({amount} at {reference}) is below "
             f"{market.symbol}'s minimum order value {market.min_notional}",
             why="KuCoin rejects it, for stop orders only when triggered, leaving no protection",
             fix="skip the trade or size a larger position deliberately",
         )
-    return amount
 
 
 def _rounded(
-    market: MarketSpec, price: Decimal, purpose: PricePurpose, side: PositionSide
+    market: MarketSpec, price: object, purpose: PricePurpose, side: PositionSide
 ) -> tuple[Decimal, tuple[str, ...]]:
-    raw = to_positive(price, f"{purpose.value} price")
+    raw = price if _positive(price) else to_positive(price, f"{purpose.value} price")
+    assert isinstance(raw, Decimal)  # noqa: S101 - for type checkers: checked just above
     rounded = round_price(raw, market, purpose=purpose, side=side)
     if rounded == raw:
         return rounded, ()
@@ -268,16 +318,20 @@ def entry_order(
         OrderBuildError: If the amount is off-grid or outside the market's limits.
         InvalidValue: For non-finite, zero or negative inputs.
     """
-    side = require_member(side, PositionSide, "side")
-    reference = to_positive(reference_price, "reference price")
+    side = _side(side)
+    reference = (
+        reference_price
+        if _positive(reference_price)
+        else to_positive(reference_price, "reference price")
+    )
     notes: tuple[str, ...] = ()
     limit = None
     if limit_price is not None:
-        limit, notes = _rounded(market, limit_price, PricePurpose.ENTRY, side)
+        limit, notes = _rounded(market, limit_price, _PRICE_ENTRY, side)
         reference = limit
     return OrderIntent(
         symbol=market.symbol,
-        purpose=OrderPurpose.ENTRY,
+        purpose=_ENTRY,
         side=_entry_side(side),
         order_type="market" if limit is None else "limit",
         amount=_amount(market, amount, reference, "entry"),
@@ -297,13 +351,30 @@ def _protective(
     entry_price: Decimal,
     client_oid: str,
 ) -> OrderIntent:
-    side = require_member(side, PositionSide, "side")
-    entry = to_positive(entry_price, "entry price")
-    price_purpose = (
-        PricePurpose.STOP_LOSS if purpose is OrderPurpose.STOP_LOSS else PricePurpose.TAKE_PROFIT
-    )
+    side = _side(side)
+    entry = entry_price if _positive(entry_price) else to_positive(entry_price, "entry price")
+    price_purpose = _PRICE_STOP_LOSS if purpose is _STOP_LOSS else _PRICE_TAKE_PROFIT
     trigger_price, notes = _rounded(market, price, price_purpose, side)
-    below_entry = (purpose is OrderPurpose.STOP_LOSS) == (side is PositionSide.LONG)
+    below_entry = _check_trigger(purpose, side, trigger_price, entry)
+    # "loss" fires at or below the trigger, "entry" at or above: below-entry triggers are "loss".
+    return OrderIntent(
+        symbol=market.symbol,
+        purpose=purpose,
+        side=_exit_side(side),
+        order_type="market",
+        amount=_amount(market, amount, trigger_price, purpose.value),
+        trigger_price=trigger_price,
+        trigger="loss" if below_entry else "entry",
+        client_oid=client_oid,
+        notes=notes,
+    )
+
+
+def _check_trigger(
+    purpose: OrderPurpose, side: PositionSide, trigger_price: Decimal, entry: Decimal
+) -> bool:
+    """Refuse a protective trigger on the wrong side of the entry; whether it is below it."""
+    below_entry = (purpose is _STOP_LOSS) == (side is _LONG)
     if below_entry and trigger_price >= entry:
         raise OrderBuildError(
             f"{purpose.value} {trigger_price} for a {side.value} entered at {entry} is not "
@@ -318,18 +389,7 @@ def _protective(
             why="it would fire at once or protect nothing",
             fix=f"place the {purpose.value} above {entry}",
         )
-    # "loss" fires at or below the trigger, "entry" at or above: below-entry triggers are "loss".
-    return OrderIntent(
-        symbol=market.symbol,
-        purpose=purpose,
-        side=_exit_side(side),
-        order_type="market",
-        amount=_amount(market, amount, trigger_price, purpose.value),
-        trigger_price=trigger_price,
-        trigger="loss" if below_entry else "entry",
-        client_oid=client_oid,
-        notes=notes,
-    )
+    return below_entry
 
 
 def stop_loss_order(
@@ -352,7 +412,7 @@ def stop_loss_order(
     """
     return _protective(
         market,
-        purpose=OrderPurpose.STOP_LOSS,
+        purpose=_STOP_LOSS,
         side=side,
         amount=amount,
         price=stop_price,
@@ -381,7 +441,7 @@ def take_profit_order(
     """
     return _protective(
         market,
-        purpose=OrderPurpose.TAKE_PROFIT,
+        purpose=_TAKE_PROFIT,
         side=side,
         amount=amount,
         price=target_price,
@@ -398,10 +458,10 @@ def flatten_order(
     The minimum checks are skipped on purpose: an emergency exit must be attempted even for a
     dust-sized remainder; the exchange has the last word.
     """
-    side = require_member(side, PositionSide, "side")
+    side = _side(side)
     return OrderIntent(
         symbol=market.symbol,
-        purpose=OrderPurpose.FLATTEN,
+        purpose=_FLATTEN,
         side=_exit_side(side),
         order_type="market",
         amount=round_amount(amount, market),

@@ -30,12 +30,16 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from safetrade._decimal import MONEY, to_decimal, to_nonnegative, to_positive
+from safetrade._grid import StepGrid
 from safetrade._validate import require_instance
 from safetrade.errors import GuardRefused, InvalidValue
 from safetrade.plan import TradePlan
 from safetrade.rounder import is_on_grid
 
 __all__ = ["AccountState", "Check", "Decision", "GuardLimits", "check"]
+
+_getcontext = decimal.getcontext
+_setcontext = decimal.setcontext
 
 
 def _number(value: object, name: str) -> Decimal:
@@ -360,13 +364,21 @@ def _max_value(plan: TradePlan, account: AccountState, limits: GuardLimits) -> s
     return None
 
 
+def _on_grid(value: object, grid: StepGrid) -> bool:
+    # the market's precomputed grid for a finite Decimal; anything else gets is_on_grid's own
+    # refusal (a plan built by hand can hold any value)
+    if type(value) is Decimal and value.is_finite():
+        return grid.on_grid(value)
+    return is_on_grid(value, grid.step)  # type: ignore[arg-type]  # refuses it by name
+
+
 def _validity(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
     market, entry = plan.market, plan.entry
     problems = []
-    if not is_on_grid(entry.amount, market.amount_increment):
+    if not _on_grid(entry.amount, market._amount_grid):
         problems.append(f"amount {entry.amount} off the {market.amount_increment} grid")
     for name, price in (("stop", plan.stop_loss_price), ("target", plan.take_profit_price)):
-        if price is not None and not is_on_grid(price, market.price_increment):
+        if price is not None and not _on_grid(price, market._price_grid):
             problems.append(f"{name} {price} off the {market.price_increment} tick")
     if market.min_amount is not None and entry.amount < market.min_amount:
         problems.append(f"amount {entry.amount} below minimum {market.min_amount}")
@@ -390,6 +402,8 @@ _CHECKS: tuple[tuple[str, _CheckFn], ...] = (
 
 # A passed check carries nothing specific to the trade: one frozen value per control, reused.
 _PASSED = {control: Check(control=control, passed=True, detail="ok") for control, _ in _CHECKS}
+_ALL_PASSED = tuple(_PASSED[control] for control, _ in _CHECKS)
+_CHECK_FNS = tuple(fn for _, fn in _CHECKS)
 
 
 def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decision:
@@ -403,18 +417,28 @@ def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decisi
     Returns:
         A :class:`Decision`; ``allowed`` only if every check passed.
     """
-    plan = require_instance(plan, TradePlan, "plan", "pass the plan safetrade.plan_trade made")
-    account = require_instance(account, AccountState, "account", "pass a safetrade.AccountState")
-    limits = require_instance(limits, GuardLimits, "limits", "pass a safetrade.GuardLimits")
-    checks = []
-    allowed = True
-    # the caller's decimal context must not round a cost or a limit across its threshold
-    with decimal.localcontext(MONEY):
-        for control, fn in _CHECKS:
-            problem = fn(plan, account, limits)
-            if problem is None:
-                checks.append(_PASSED[control])
-            else:
-                allowed = False
-                checks.append(Check(control=control, passed=False, detail=problem))
-    return Decision(allowed=allowed, checks=tuple(checks), plan=plan)
+    if type(plan) is not TradePlan:  # a subclass takes the full check, and passes it
+        require_instance(plan, TradePlan, "plan", "pass the plan safetrade.plan_trade made")
+    if type(account) is not AccountState:
+        require_instance(account, AccountState, "account", "pass a safetrade.AccountState")
+    if type(limits) is not GuardLimits:
+        require_instance(limits, GuardLimits, "limits", "pass a safetrade.GuardLimits")
+    # The caller's decimal context must not round a cost or a limit across its threshold, nor
+    # shape a message: the checks run in MONEY. MONEY itself becomes the thread's context for
+    # the duration (no copy, unlike localcontext: it is only read, and its flags are already
+    # shared by every explicit MONEY call), and the caller's is put back whatever happens.
+    callers = _getcontext()
+    _setcontext(MONEY)
+    try:
+        problems = [fn(plan, account, limits) for fn in _CHECK_FNS]
+    finally:
+        _setcontext(callers)
+    if problems.count(None) == len(problems):
+        return Decision(allowed=True, checks=_ALL_PASSED, plan=plan)
+    checks = tuple(
+        _PASSED[control]
+        if problem is None
+        else Check(control=control, passed=False, detail=problem)
+        for (control, _), problem in zip(_CHECKS, problems, strict=True)
+    )
+    return Decision(allowed=False, checks=checks, plan=plan)

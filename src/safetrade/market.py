@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from safetrade._decimal import EXACT, MIN_INCREMENT, to_decimal
+from safetrade._grid import StepGrid
 from safetrade.errors import InvalidValue, MarketSpecError
 
 __all__ = ["MarketSpec"]
@@ -97,6 +98,15 @@ class MarketSpec:
     max_notional: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
     quote_increment: Decimal | None = attrs.field(default=None, validator=_optional_nonnegative)
     taker_fee: Decimal = attrs.field(default=DEFAULT_TAKER_FEE, validator=_fee_rate)
+    # Derived once from the increments (not arguments, not compared, not shown): what rounding
+    # on this market needs about each step, so an order's prices and amounts skip that work.
+    _price_grid: StepGrid = attrs.field(init=False, repr=False, eq=False)
+    _amount_grid: StepGrid = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        # the validators have run: both increments are positive finite Decimals >= 1e-30
+        object.__setattr__(self, "_price_grid", StepGrid(self.price_increment))
+        object.__setattr__(self, "_amount_grid", StepGrid(self.amount_increment))
 
     @classmethod
     def from_ccxt(cls, market: Mapping[str, Any], *, precision_mode: int = TICK_SIZE) -> MarketSpec:

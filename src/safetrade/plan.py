@@ -11,23 +11,35 @@ from decimal import Decimal
 
 import attrs
 
-from safetrade._decimal import to_decimal, to_positive
-from safetrade._validate import MARKET_FIX, member_validator, require_instance, require_member
+from safetrade._decimal import to_decimal, to_nonnegative, to_positive
+from safetrade._validate import MARKET_FIX, member_validator, require_instance
 from safetrade.builder import (
+    _ENTRY,
+    _LONG,
+    _PRICE_STOP_LOSS,
+    _PRICE_TAKE_PROFIT,
+    _STOP_LOSS,
+    _TAKE_PROFIT,
     OrderIntent,
-    OrderPurpose,
+    _check_notional,
+    _check_symbol,
+    _check_trigger,
+    _checked_amount,
     _entry_side,
+    _positive,
     _rounded,
-    entry_order,
-    stop_loss_order,
-    take_profit_order,
 )
 from safetrade.errors import OrderBuildError
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, PricePurpose
-from safetrade.sizer import PositionSize, size_position
+from safetrade.rounder import PositionSide, _side
+from safetrade.sizer import PositionSize, _size
 
 __all__ = ["TradePlan", "plan_trade"]
+
+# the orders' names in error messages, read once (an enum's .value is a descriptor call)
+_TAKE_PROFIT_NAME = _TAKE_PROFIT.value
+_STOP_LOSS_NAME = _STOP_LOSS.value
+_ENTRY_NAME = _ENTRY.value
 
 
 @attrs.frozen(kw_only=True)
@@ -58,7 +70,7 @@ class TradePlan:
         # attrs.evolve after sizing) would send an order nobody checked
         size, entry = self.size, self.entry
         wrong = []
-        if entry.purpose is not OrderPurpose.ENTRY:
+        if entry.purpose is not _ENTRY:
             wrong.append(f"the entry order's purpose is {entry.purpose.value}")
         if not entry.symbol == size.symbol == self.market.symbol:
             wrong.append(
@@ -76,7 +88,7 @@ class TradePlan:
             )
         limit = entry.limit_price
         if limit is not None and (
-            limit > size.entry_price if self.side is PositionSide.LONG else limit < size.entry_price
+            limit > size.entry_price if self.side is _LONG else limit < size.entry_price
         ):
             wrong.append(
                 f"the entry limit {limit} is worse than the sized entry {size.entry_price}"
@@ -115,47 +127,55 @@ def plan_trade(
         InvalidValue: For unusable numbers (including a NaN, infinite or float signal), or a
             ``side`` that is not a :class:`PositionSide`.
     """
-    market = require_instance(market, MarketSpec, "market", MARKET_FIX)
-    side = require_member(side, PositionSide, "side")
-    entry = to_positive(entry_price, "entry price")
+    if type(market) is not MarketSpec:  # a subclass takes the full check, and passes it
+        require_instance(market, MarketSpec, "market", MARKET_FIX)
+    side = _side(side)
+    entry = entry_price if _positive(entry_price) else to_positive(entry_price, "entry price")
     signal = None if signal_strength is None else to_decimal(signal_strength, "signal strength")
-    stop, _ = _rounded(market, stop_price, PricePurpose.STOP_LOSS, side)
-    size = size_position(
-        market=market,
-        side=side,
-        free_balance=free_balance,
-        entry_price=entry,
-        stop_price=stop,
-        risk_percent=risk_percent,
-        balance_cap=balance_cap,
-        max_order_value=max_order_value,
+    stop, _ = _rounded(market, stop_price, _PRICE_STOP_LOSS, side)
+    # size_position's own checks of the market, side, entry and stop have just been made
+    size = _size(
+        market,
+        side,
+        to_nonnegative(free_balance, "free balance"),
+        entry,
+        stop,
+        risk_percent,
+        balance_cap,
+        max_order_value,
+        None,
     )
+    amount = size.amount
+    # Every check the take-profit, stop-loss and entry orders would make, in their order, once:
+    # the amount's own checks do not depend on the price, so they run for the first order only;
+    # the minimum value runs at each order's price. Only the entry is built.
     target = None
     if take_profit_price is not None:
-        # validates the side and the minimums with the real amount before anything is sent
-        target = take_profit_order(
-            market,
-            side=side,
-            amount=size.amount,
-            target_price=take_profit_price,
-            entry_price=entry,
-            client_oid="plan-check",
-        ).trigger_price
-    # validates the stop with the real amount (minimum value at the stop price) before sending
-    stop_loss_order(
-        market,
-        side=side,
-        amount=size.amount,
-        stop_price=stop,
-        entry_price=entry,
-        client_oid="plan-check",
-    )
+        target, _ = _rounded(market, take_profit_price, _PRICE_TAKE_PROFIT, side)
+        _check_trigger(_TAKE_PROFIT, side, target, entry)
+        _checked_amount(market, amount, _TAKE_PROFIT_NAME)
+        _check_notional(market, amount, target, _TAKE_PROFIT_NAME)
+        _check_symbol(market.symbol)
+    # the stop is on the grid already (rounding it again changes nothing) and below a long's
+    # entry (the sizer refused it otherwise), so what can fail is its minimum value
+    _check_trigger(_STOP_LOSS, side, stop, entry)
+    if target is None:
+        _checked_amount(market, amount, _STOP_LOSS_NAME)
+    _check_notional(market, amount, stop, _STOP_LOSS_NAME)
+    if target is None:
+        _check_symbol(market.symbol)
+    _check_notional(market, amount, entry, _ENTRY_NAME)
     return TradePlan(
         market=market,
         side=side,
         size=size,
-        entry=entry_order(
-            market, side=side, amount=size.amount, reference_price=entry, client_oid=client_oid
+        entry=OrderIntent(
+            symbol=market.symbol,
+            purpose=_ENTRY,
+            side=_entry_side(side),
+            order_type="market",
+            amount=amount,
+            client_oid=client_oid,
         ),
         stop_loss_price=stop,
         take_profit_price=target,

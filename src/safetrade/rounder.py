@@ -26,6 +26,7 @@ import enum
 from decimal import Decimal
 
 from safetrade._decimal import EXACT, MIN_INCREMENT, to_positive
+from safetrade._grid import MAX_GRID_DIGITS, grid_too_wide
 from safetrade._validate import MARKET_FIX, require_instance, require_member
 from safetrade.errors import InvalidValue, RoundingError
 from safetrade.market import MarketSpec
@@ -40,12 +41,13 @@ __all__ = [
     "round_price",
 ]
 
-# Grid arithmetic is done on integers (the value in units of the step's last digit), so it is
-# exact for any number of digits. EXACT only changes exponents and quantizes here, and never
-# rounds: MAX_PREC digits, and _MAX_GRID_DIGITS bounds the size of every integer involved.
-# A value at most 1e15 on a step of at least 1e-30 needs 46 digits; the sizer's unrounded
-# amounts (at most 1e15 / 1e-30) need 76. Anything wider is not a price or an amount.
-_MAX_GRID_DIGITS = 100
+# The generic path (any step) works on integers: the value in units of the step's last digit,
+# exact for any number of digits. A MarketSpec's own increments go through the StepGrid it
+# built once (safetrade._grid); the property tests check both agree digit for digit.
+_MAX_GRID_DIGITS = MAX_GRID_DIGITS
+_FLOOR = decimal.ROUND_FLOOR
+_CEILING = decimal.ROUND_CEILING
+_ZERO = Decimal(0)
 
 
 class PositionSide(enum.Enum):
@@ -63,25 +65,37 @@ class PricePurpose(enum.Enum):
     TAKE_PROFIT = "take-profit"
 
 
+# Members as module constants: `x is _LONG` is a plain identity test, while the attribute
+# lookup `PositionSide.LONG` goes through the enum's metaclass (~4x the cost of the test).
+_LONG = PositionSide.LONG
+_SHORT = PositionSide.SHORT
+_ENTRY = PricePurpose.ENTRY
+_STOP_LOSS = PricePurpose.STOP_LOSS
+_TAKE_PROFIT = PricePurpose.TAKE_PROFIT
+
+# Which way each price rounds (the module docstring's table): up exactly when the side is long
+# and the price is a stop-loss, or the side is short and it is not.
 _ROUND_UP = {
-    (PricePurpose.ENTRY, PositionSide.LONG): False,
-    (PricePurpose.ENTRY, PositionSide.SHORT): True,
-    (PricePurpose.STOP_LOSS, PositionSide.LONG): True,
-    (PricePurpose.STOP_LOSS, PositionSide.SHORT): False,
-    (PricePurpose.TAKE_PROFIT, PositionSide.LONG): False,
-    (PricePurpose.TAKE_PROFIT, PositionSide.SHORT): True,
+    (purpose, side): (side is _LONG) == (purpose is _STOP_LOSS)
+    for purpose in PricePurpose
+    for side in PositionSide
 }
+
+
+def _side(side: object) -> PositionSide:
+    """``side`` if it is a PositionSide; otherwise :func:`require_member`'s InvalidValue."""
+    if side is _LONG:
+        return _LONG
+    if side is _SHORT:
+        return _SHORT
+    return require_member(side, PositionSide, "side")
 
 
 def _to_step(value: Decimal, step: Decimal, *, up: bool) -> Decimal:
     # value and step are finite Decimals and step >= MIN_INCREMENT (checked by the caller)
     if value.adjusted() - step.adjusted() >= _MAX_GRID_DIGITS:
-        raise RoundingError(
-            f"value {value} is more than 1e{_MAX_GRID_DIGITS} steps of {step}",
-            why="no price or amount is that many increments; the units are wrong",
-            fix=f"check the units of the value and that the step is at least {MIN_INCREMENT}",
-        )
-    rounding = decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR
+        raise grid_too_wide(value, step)
+    rounding = _CEILING if up else _FLOOR
     _, digits, finite_exponent = step.as_tuple()
     if digits == (1,):
         # a power of ten (0.01, 1E-8, ...), like nearly every exchange increment: its
@@ -150,11 +164,24 @@ def round_amount(amount: Decimal, market: MarketSpec) -> Decimal:
         InvalidValue: If ``amount`` is not a positive finite Decimal.
         RoundingError: If the amount is smaller than one increment (it would round to zero).
     """
-    market = require_instance(market, MarketSpec, "market", MARKET_FIX)
-    amount = to_positive(amount, "amount")
-    # both already checked: a positive finite Decimal and a MarketSpec increment (>= 1e-30)
-    result = _to_step(amount, market.amount_increment, up=False)
-    if result <= 0:
+    if type(market) is not MarketSpec:  # a subclass takes the full check, and passes it
+        require_instance(market, MarketSpec, "market", MARKET_FIX)
+    if not (
+        type(amount) is Decimal
+        and amount.is_finite()
+        and -31 < amount.adjusted() < 15
+        and amount > _ZERO
+    ):
+        amount = to_positive(amount, "amount")
+    grid = market._amount_grid
+    # a positive amount of at most 1e15 on a step of at least 1e-30: at most 45 digits wide,
+    # so the grid's width check cannot fail and is skipped
+    result = (
+        amount.quantize(grid.step, _FLOOR, EXACT)
+        if grid.power_of_ten
+        else grid.to_step_off_ten(amount, False)
+    )
+    if not result:  # a positive amount floors to zero or more: zero is the only failure
         raise RoundingError(
             f"amount {amount} {market.base} is below one increment "
             f"({market.amount_increment}) of {market.symbol}",
@@ -177,16 +204,45 @@ def round_price(
             ``side`` is not a :class:`PricePurpose` / :class:`PositionSide` member.
         RoundingError: If the price rounds to zero.
     """
-    market = require_instance(market, MarketSpec, "market", MARKET_FIX)
-    purpose = require_member(purpose, PricePurpose, "purpose")
-    side = require_member(side, PositionSide, "side")
-    price = to_positive(price, f"{purpose.value} price")
-    step = market.price_increment
-    # both already checked: a positive finite Decimal and a MarketSpec increment (>= 1e-30)
-    result = _to_step(price, step, up=_ROUND_UP[(purpose, side)])
-    if result <= 0:
+    if type(market) is not MarketSpec:  # a subclass takes the full check, and passes it
+        require_instance(market, MarketSpec, "market", MARKET_FIX)
+    # checked in this order (market, purpose, side, price), so the first problem is reported
+    if purpose is not _STOP_LOSS and purpose is not _ENTRY and purpose is not _TAKE_PROFIT:
+        purpose = require_member(purpose, PricePurpose, "purpose")
+    if side is _LONG:
+        up = purpose is _STOP_LOSS
+    elif side is _SHORT:
+        up = purpose is not _STOP_LOSS
+    else:
+        side = require_member(side, PositionSide, "side")
+        up = _ROUND_UP[(purpose, side)]
+    if not (
+        type(price) is Decimal
+        and price.is_finite()
+        and -31 < price.adjusted() < 15
+        and price > _ZERO
+    ):
+        price = to_positive(price, f"{purpose.value} price")
+    grid = market._price_grid
+    # a positive price of at most 1e15 on a tick of at least 1e-30: at most 45 digits wide,
+    # so the grid's width check cannot fail and is skipped
+    rounding = _CEILING if up else _FLOOR
+    if grid.power_of_ten:
+        result = price.quantize(grid.step, rounding, EXACT)
+    elif grid.scale is not None:
+        # StepGrid.to_step_off_ten's scaled path, written out: ticks like 0.05 are common
+        # enough that the method call is worth saving (the property tests compare the two)
+        result = (
+            price.fma(grid.scale, _ZERO, EXACT)
+            .quantize(grid.quantum, rounding, EXACT)
+            .fma(grid.inverse, grid.zero, EXACT)
+        )
+    else:
+        result = grid.to_step_off_ten(price, up)
+    if not result:  # a positive price rounds to zero or more: zero is the only failure
         raise RoundingError(
-            f"{purpose.value} price {price} rounds to zero on {market.symbol} (tick {step})",
+            f"{purpose.value} price {price} rounds to zero on {market.symbol} "
+            f"(tick {market.price_increment})",
             fix="check the price's units",
         )
     return result

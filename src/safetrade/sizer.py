@@ -27,10 +27,10 @@ from decimal import Decimal
 import attrs
 
 from safetrade._decimal import EXACT, to_nonnegative, to_positive
-from safetrade._validate import MARKET_FIX, member_validator, require_instance, require_member
+from safetrade._validate import MARKET_FIX, member_validator, require_instance
 from safetrade.errors import InvalidValue, SizingError
 from safetrade.market import MarketSpec
-from safetrade.rounder import PositionSide, floor_to_step
+from safetrade.rounder import PositionSide, _side
 
 __all__ = ["PositionSize", "size_position"]
 
@@ -42,6 +42,8 @@ _FLOOR.prec = 80
 _FLOOR.rounding = decimal.ROUND_FLOOR
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
+_LONG = PositionSide.LONG
+_SHORT = PositionSide.SHORT
 
 
 @attrs.frozen(kw_only=True)
@@ -125,44 +127,69 @@ def size_position(
         SizingError: If the largest valid size is below the market's minimum amount or
             minimum order value after rounding.
     """
-    market = require_instance(market, MarketSpec, "market", MARKET_FIX)
-    side = require_member(side, PositionSide, "side")
+    if type(market) is not MarketSpec:  # a subclass takes the full check, and passes it
+        require_instance(market, MarketSpec, "market", MARKET_FIX)
+    side = _side(side)
     free = to_nonnegative(free_balance, "free balance")
     entry = to_positive(entry_price, "entry price")
     stop = to_positive(stop_price, "stop price")
+    return _size(
+        market, side, free, entry, stop, risk_percent, balance_cap, max_order_value, fee_rate
+    )
+
+
+def _size(  # noqa: PLR0917 - internal, called twice with every argument in order
+    market: MarketSpec,
+    side: PositionSide,
+    free: Decimal,
+    entry: Decimal,
+    stop: Decimal,
+    risk_percent: object,
+    balance_cap: object,
+    max_order_value: object,
+    fee_rate: object,
+) -> PositionSize:
+    # size_position after its market, side, free balance, entry and stop checks; plan_trade
+    # comes in here with those already checked (in the same order, so the same first error)
     risk_pct = to_positive(risk_percent, "risk percent")
-    if risk_pct > 100:
+    if risk_pct > _HUNDRED:
         raise InvalidValue(f"risk percent is {risk_pct}", fix="use a percent between 0 and 100")
     cap = None if balance_cap is None else to_nonnegative(balance_cap, "balance cap")
     max_value = None if max_order_value is None else to_positive(max_order_value, "max value")
     fee = market.taker_fee if fee_rate is None else to_nonnegative(fee_rate, "fee rate")
-    if fee >= 1:
+    if fee >= _ONE:
         raise InvalidValue(f"fee rate is {fee}", fix="give the fee as a fraction: 0.001 = 0.1 %")
-    _check_geometry(side, entry, stop)
+    if (stop >= entry) if side is _LONG else (stop <= entry):
+        _check_geometry(side, entry, stop)  # raises, with the side's own message
 
-    spendable = free if cap is None else min(free, cap)
+    # min(free, cap) without the builtin's overhead: the same value, free on a tie
+    spendable = free if cap is None or not cap < free else cap
     exact = EXACT
     budget = _FLOOR.divide(exact.multiply(spendable, risk_pct), _HUNDRED)
     per_unit_risk = exact.add(
-        exact.abs(exact.subtract(entry, stop)), exact.multiply(fee, exact.add(entry, stop))
+        exact.subtract(entry, stop).copy_abs(), exact.multiply(fee, exact.add(entry, stop))
     )
     per_unit_cost = exact.multiply(entry, exact.add(_ONE, fee))
-    bounds = {
-        "risk budget": _FLOOR.divide(budget, per_unit_risk),
-        "free balance": _FLOOR.divide(spendable, per_unit_cost),
-    }
-    if market.max_amount is not None:
-        bounds["max amount"] = market.max_amount
-    value_ceiling = (
-        min(v for v in (max_value, market.max_notional) if v is not None)
-        if (max_value is not None or market.max_notional is not None)
-        else None
+    # the smallest bound decides, the first named on a tie (as min() over them in this order)
+    limited_by = "risk budget"
+    unrounded = _FLOOR.divide(budget, per_unit_risk)
+    by_balance = _FLOOR.divide(spendable, per_unit_cost)
+    if by_balance < unrounded:
+        limited_by, unrounded = "free balance", by_balance
+    max_amount = market.max_amount
+    if max_amount is not None and max_amount < unrounded:
+        limited_by, unrounded = "max amount", max_amount
+    max_notional = market.max_notional
+    ceiling = (
+        max_value
+        if max_notional is None or (max_value is not None and not max_notional < max_value)
+        else max_notional
     )
-    if value_ceiling is not None:
-        bounds["max order value"] = _FLOOR.divide(value_ceiling, entry)
-    limited_by = min(bounds, key=lambda k: bounds[k])
-    unrounded = bounds[limited_by]
-    amount = floor_to_step(unrounded, market.amount_increment) if unrounded > 0 else Decimal(0)
+    if ceiling is not None:
+        by_value = _FLOOR.divide(ceiling, entry)
+        if by_value < unrounded:
+            limited_by, unrounded = "max order value", by_value
+    amount = market._amount_grid.to_step(unrounded, False) if unrounded > 0 else Decimal(0)
 
     notional = exact.multiply(amount, entry)
     result = PositionSize(
@@ -186,13 +213,13 @@ def size_position(
 
 
 def _check_geometry(side: PositionSide, entry: Decimal, stop: Decimal) -> None:
-    if side is PositionSide.LONG and stop >= entry:
+    if side is _LONG and stop >= entry:
         raise InvalidValue(
             f"long stop-loss {stop} is not below entry {entry}",
             why="a long's stop must sit below its entry or the position has unbounded risk",
             fix="place the stop below the entry price",
         )
-    if side is PositionSide.SHORT and stop <= entry:
+    if side is _SHORT and stop <= entry:
         raise InvalidValue(
             f"short stop-loss {stop} is not above entry {entry}",
             why="a short's stop must sit above its entry",
