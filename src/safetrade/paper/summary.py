@@ -45,6 +45,7 @@ class PaperSummary:
             is placed, so this is never 0 after a trade).
         protection_events: Alerts the bot raised about protection (e.g. a failed stop-loss).
         journal_problem: What is wrong with the journal's hash chain, if anything.
+        other_entries: Journal entries written by other code (not counted here).
     """
 
     safetrade_digest: str
@@ -62,6 +63,7 @@ class PaperSummary:
     longest_bare_seconds: Decimal = Decimal(0)
     protection_events: int = 0
     journal_problem: str | None = None
+    other_entries: int = 0
 
     @property
     def rejection_count(self) -> int:
@@ -86,6 +88,7 @@ class PaperSummary:
             "longestBareSeconds": str(self.longest_bare_seconds),
             "protectionEvents": self.protection_events,
             "journalProblem": self.journal_problem,
+            "otherEntries": self.other_entries,
         }
 
     def lines(self) -> list[str]:
@@ -101,6 +104,7 @@ class PaperSummary:
             f"protection events: {self.protection_events}",
             f"P&L (realised, fees included): {self.pnl}",
             f"journal: {self.journal_problem or 'hash chain intact'}",
+            f"entries of other code (not counted): {self.other_entries}",
         ]
 
 
@@ -121,6 +125,7 @@ def summarize(
         journal_problem: :meth:`PaperStore.verify_journal`'s answer.
         bare_now_seconds: How long coins have been bare right now, if they are.
     """
+    entries = list(entries)
     mine = [
         e for e in entries if e.safetrade_digest == safetrade_digest and e.bot_digest == bot_digest
     ]
@@ -149,6 +154,7 @@ def summarize(
         longest_bare_seconds=max(bare, default=Decimal(0)),
         protection_events=kinds["protection"],
         journal_problem=journal_problem,
+        other_entries=len(entries) - len(mine),
     )
 
 
