@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
@@ -26,6 +27,12 @@ def b64_hmac(secret: str, message: str) -> str:
     """Return ``base64(HMAC_SHA256(secret, message))``, KuCoin's signature encoding."""
     digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
+
+
+@functools.lru_cache(maxsize=64)
+def _passphrase_v2(secret: str, passphrase: str) -> str:
+    """The passphrase as API key version 2 sends it (the same for every request of a key)."""
+    return b64_hmac(secret, passphrase)
 
 
 @attrs.frozen
@@ -74,7 +81,7 @@ def verify(
     expected_passphrase = (
         credentials.passphrase
         if version == "1"
-        else b64_hmac(credentials.api_secret, credentials.passphrase)
+        else _passphrase_v2(credentials.api_secret, credentials.passphrase)
     )
     if not hmac.compare_digest(headers["KC-API-PASSPHRASE"], expected_passphrase):
         raise BAD_PASSPHRASE.error()

@@ -7,6 +7,7 @@ authentication on private endpoints, call the handler, wrap its result in KuCoin
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -14,7 +15,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
-import httpx
 import respx
 
 from safetrade.testing._auth import Credentials, verify
@@ -33,6 +33,7 @@ from safetrade.testing._wire import (
     ok,
     parameter_error,
 )
+from safetrade.testing.bridge import Unanswered, WireApp, WireRequest
 
 _COID = r"(?P<client_oid>[^/]+)"
 # KuCoin's own sub-resources under the order paths; none of them is ever read as an order id
@@ -114,13 +115,45 @@ def _route_table() -> tuple[tuple[respx.Route, str, bool], ...]:
 _ROUTES = _route_table()
 
 
-def route_of(request: httpx.Request) -> tuple[str, bool, dict[str, str | None]]:
-    """The endpoint name, whether it is private, and the path's named groups."""
+def _by_method() -> dict[str, tuple[tuple[re.Pattern[str], str, bool], ...]]:
+    """The compiled patterns of each route, grouped by HTTP method, in table order.
+
+    A route's pattern is ``Method & Path(regex)``; respx matches them as ``method ==`` and
+    ``regex.search(url.path)``, and so does :func:`route_of`, on the patterns respx compiled.
+    """
+    table: dict[str, list[tuple[re.Pattern[str], str, bool]]] = {}
     for route, name, private in _ROUTES:
-        match = route.pattern.match(request)
-        if match:
-            return name, private, dict(match.context)
-    return "unknown", False, {}
+        parts = {type(p).__name__: p.value for p in route.pattern}
+        table.setdefault(parts["Method"], []).append((parts["Path"], name, private))
+    return {method: tuple(routes) for method, routes in table.items()}
+
+
+_BY_METHOD = _by_method()
+_ROUTE_CACHE: dict[tuple[str, str], tuple[str, bool, dict[str, str | None]]] = {}
+_ROUTE_CACHE_SIZE = 4096  # distinct (method, path) pairs remembered; ids make paths vary
+
+
+def route_of(method: str, path: str) -> tuple[str, bool, dict[str, str | None]]:
+    """The endpoint name, whether it is private, and the path's named groups.
+
+    Args:
+        method: Upper-case HTTP method.
+        path: The URL path, percent-decoded (what respx matches: ``httpx.URL.path``).
+    """
+    key = (method, path)
+    found = _ROUTE_CACHE.get(key)
+    if found is None:
+        found = "unknown", False, {}
+        for regex, name, private in _BY_METHOD.get(method, ()):
+            match = regex.search(path)
+            if match:
+                found = name, private, match.groupdict()
+                break
+        if len(_ROUTE_CACHE) >= _ROUTE_CACHE_SIZE:
+            _ROUTE_CACHE.clear()
+        _ROUTE_CACHE[key] = found
+    name, private, groups = found
+    return name, private, dict(groups)  # a caller may keep its groups; the cache keeps its own
 
 
 @attrs.frozen
@@ -135,13 +168,6 @@ class Call:
     def hf(self) -> bool:
         """Whether the HF twin of the endpoint was called."""
         return bool(self.groups.get("hf"))
-
-
-def _response(status: int, payload: object) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(payload), headers=_JSON)
-
-
-_JSON = {"Content-Type": "application/json"}
 
 
 def _fault_name(fault: Fault | Rejection | None) -> str | None:
@@ -161,8 +187,11 @@ def _rejection_for(fault: Fault | Rejection | None) -> Rejection | None:
     return None
 
 
-class Api(TradingHandlers, MarketDataHandlers):
-    """Request pipeline plus one handler per endpoint (``_<endpoint name>``)."""
+class Api(WireApp, TradingHandlers, MarketDataHandlers):
+    """Request pipeline plus one handler per endpoint (``_<endpoint name>``).
+
+    ``dispatch`` (from :class:`WireApp`) answers an ``httpx.Request`` through :meth:`answer`.
+    """
 
     def __init__(
         self,
@@ -183,21 +212,19 @@ class Api(TradingHandlers, MarketDataHandlers):
         self.dropped = 0  # records trimmed so far; recorded[i] has sequence dropped + i
         self.lock = threading.RLock()
 
-    def dispatch(self, request: httpx.Request) -> httpx.Response:
-        """Route ``request`` through the shared respx table to this fake's handlers."""
-        name, private, groups = route_of(request)
-        return self.handle(name, private, request, groups)
+    def answer(self, request: WireRequest) -> tuple[int, bytes]:
+        """Run the pipeline for one request and return KuCoin's status and JSON body.
 
-    def handle(
-        self, name: str, private: bool, request: httpx.Request, groups: dict[str, str | None]
-    ) -> httpx.Response:
-        """Run the pipeline for one request and return KuCoin's response.
+        The route is looked up in the shared respx table, then: record the request, play an
+        injected fault, check authentication on private endpoints, call the handler, wrap its
+        result in KuCoin's envelope.
 
         Raises:
-            httpx.ReadTimeout: for an injected ``TIMEOUT`` or ``RESPONSE_LOST``.
+            Unanswered: for an injected ``TIMEOUT`` or ``RESPONSE_LOST``.
         """
-        raw_body = request.content.decode()
-        query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        name, private, groups = route_of(request.method, request.path)
+        raw_body = request.body.decode()
+        query = dict(parse_qsl(request.query, keep_blank_values=True))
         with self.lock:
             fault = self.faults.take(name) if name != "unknown" else None
             try:
@@ -207,8 +234,8 @@ class Api(TradingHandlers, MarketDataHandlers):
             record = RecordedRequest(
                 endpoint=name,
                 method=request.method,
-                host=request.url.host,
-                path=request.url.path,
+                host=request.host,
+                path=request.path,
                 query=query,
                 body=body if raw_body else None,
                 fault=_fault_name(fault),
@@ -221,18 +248,17 @@ class Api(TradingHandlers, MarketDataHandlers):
             index = len(self.recorded)
             self.recorded.append(record)
             if fault is Fault.TIMEOUT:
-                raise httpx.ReadTimeout("fake KuCoin: injected timeout", request=request)
+                raise Unanswered("fake KuCoin: injected timeout")
             rejection = _rejection_for(fault)
             if rejection is None:
                 try:
                     if private:
-                        target = request.url.raw_path.decode()
                         verify(
                             self.credentials,
                             self.clock,
                             headers=request.headers,
                             method=request.method,
-                            raw_target=target,
+                            raw_target=request.raw_target,
                             body=raw_body,
                         )
                     if not isinstance(body, dict):
@@ -241,17 +267,18 @@ class Api(TradingHandlers, MarketDataHandlers):
                     data = handler(Call(query, body, groups))
                 except KucoinError as exc:
                     rejection = exc.rejection
+            payload: object
             if rejection is not None:
-                response = _response(rejection.status, rejection.body())
+                status, payload = rejection.status, rejection.body()
                 answer = attrs.evolve(record, code=rejection.code, msg=rejection.msg)
             else:
-                response = _response(200, ok(data))
+                status, payload = 200, ok(data)
                 answer = attrs.evolve(record, code=OK_CODE)
             # what the exchange answered is part of what it saw (conformance judges by it)
             self.recorded[index] = answer
             if fault is Fault.RESPONSE_LOST:
-                raise httpx.ReadTimeout("fake KuCoin: response lost", request=request)
-            return response
+                raise Unanswered("fake KuCoin: response lost")
+            return status, json.dumps(payload).encode()
 
     # --- public / load_markets -------------------------------------------------------------
 

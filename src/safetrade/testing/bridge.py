@@ -9,19 +9,108 @@ Transport errors are translated into the ``requests`` exceptions ccxt already ma
 ``httpx.TimeoutException`` becomes ``requests.exceptions.Timeout`` (ccxt ``RequestTimeout``) and
 any other ``httpx.TransportError`` becomes ``requests.exceptions.ConnectionError``
 (ccxt ``NetworkError``).
+
+When the transport is an ``httpx.MockTransport`` answering with a :class:`WireApp`'s own
+``dispatch`` (the fake KuCoin's request pipeline), the session skips httpx altogether: the
+``requests.PreparedRequest`` becomes a :class:`WireRequest` and the app's :meth:`WireApp.answer`
+is called directly. ``dispatch`` is ``answer`` behind the same conversion from an
+``httpx.Request``, so both paths get the same answer; the direct one builds no httpx objects
+(in-process, that plumbing cost more than the fake's own work).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from http import HTTPStatus
+from urllib.parse import unquote, urlsplit
 
+import attrs
 import httpx
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-__all__ = ["HttpxTransportAdapter", "session_over"]
+__all__ = [
+    "DirectAdapter",
+    "HttpxTransportAdapter",
+    "Unanswered",
+    "WireApp",
+    "WireRequest",
+    "session_over",
+    "wire_request",
+]
+
+
+@attrs.frozen
+class WireRequest:
+    """One HTTP request as an in-process app reads it, whatever client library sent it.
+
+    Attributes:
+        method: Upper-case HTTP method.
+        host: Host the client addressed (lower case).
+        path: URL path, percent-decoded (``httpx.URL.path``).
+        raw_target: Path plus ``?query`` exactly as sent, not re-encoded.
+        query: The raw query string, without ``?``.
+        headers: Case-insensitive request headers.
+        body: The body's bytes (``b""`` when absent).
+    """
+
+    method: str
+    host: str
+    path: str
+    raw_target: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def wire_request(request: httpx.Request) -> WireRequest:
+    """The :class:`WireRequest` of an ``httpx.Request``."""
+    url = request.url
+    return WireRequest(
+        method=request.method,
+        host=url.host,
+        path=url.path,
+        raw_target=url.raw_path.decode("ascii"),
+        query=url.query.decode("ascii"),
+        headers=request.headers,
+        body=request.content,
+    )
+
+
+class Unanswered(Exception):
+    """The app answers nothing (a timeout, or a response lost after it was processed)."""
+
+
+class WireApp(ABC):
+    """An in-process HTTP app with a fast path for bridged ``requests`` sessions."""
+
+    @abstractmethod
+    def answer(self, request: WireRequest) -> tuple[int, bytes]:
+        """Return the status and JSON body for ``request``.
+
+        Raises:
+            Unanswered: The client must see a timeout.
+        """
+
+    def dispatch(self, request: httpx.Request) -> httpx.Response:
+        """Answer an ``httpx.Request`` (``httpx.MockTransport``, a loopback server).
+
+        Raises:
+            httpx.ReadTimeout: :meth:`answer` gave no answer.
+        """
+        try:
+            status, payload = self.answer(wire_request(request))
+        except Unanswered as exc:
+            raise httpx.ReadTimeout(str(exc), request=request) from None
+        return httpx.Response(status, content=payload, headers=_JSON)
+
+
+_JSON = {"Content-Type": "application/json"}
+_JSON_ENCODING = get_encoding_from_headers(CaseInsensitiveDict(_JSON))
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
 class HttpxTransportAdapter(BaseAdapter):
@@ -86,6 +175,72 @@ class HttpxTransportAdapter(BaseAdapter):
         self._transport.close()
 
 
+class DirectAdapter(HttpxTransportAdapter):
+    """The in-process fast path: a ``requests`` adapter that calls a :class:`WireApp` directly.
+
+    Args:
+        transport: A ``httpx.MockTransport`` whose handler is ``app.dispatch`` (kept, so the
+            session says where it goes exactly as an :class:`HttpxTransportAdapter` does).
+        app: The app that answers.
+    """
+
+    def __init__(self, transport: httpx.MockTransport, app: WireApp) -> None:
+        super().__init__(transport)
+        self._app = app
+
+    def send(  # noqa: PLR0917 - requests' BaseAdapter.send signature
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Answer ``request`` in-process and return the ``requests.Response``."""
+        del stream, timeout, verify, cert, proxies  # nothing goes over a network
+        url = request.url or ""
+        parts = urlsplit(url)
+        raw_path = parts.path or "/"
+        body = request.body
+        wire = WireRequest(
+            method=request.method or "GET",
+            host=parts.hostname or "",
+            path=unquote(raw_path),
+            raw_target=f"{raw_path}?{parts.query}" if parts.query else raw_path,
+            query=parts.query,
+            headers=request.headers,
+            body=body.encode("utf-8") if isinstance(body, str) else body or b"",
+        )
+        try:
+            status, payload = self._app.answer(wire)
+        except Unanswered as exc:
+            raise requests.exceptions.Timeout(str(exc), request=request) from exc
+        response = requests.Response()
+        response.status_code = status
+        response.reason = _REASONS.get(status, "")
+        response.headers = CaseInsensitiveDict(
+            {"Content-Type": "application/json", "Content-Length": str(len(payload))}
+        )
+        response._content = payload
+        response.encoding = _JSON_ENCODING
+        response.url = url
+        response.request = request
+        return response
+
+
+def _direct_app(transport: httpx.BaseTransport) -> WireApp | None:
+    """The app a MockTransport answers with through its own ``dispatch``, if it is one."""
+    if not isinstance(transport, httpx.MockTransport):
+        return None
+    handler = transport.handler
+    app = getattr(handler, "__self__", None)
+    # only the plain conversion: an app that overrides dispatch must be called through it
+    if isinstance(app, WireApp) and getattr(handler, "__func__", None) is WireApp.dispatch:
+        return app
+    return None
+
+
 def session_over(transport: httpx.BaseTransport) -> requests.Session:
     """Return a ``requests.Session`` whose http and https traffic goes to ``transport``.
 
@@ -97,7 +252,10 @@ def session_over(transport: httpx.BaseTransport) -> requests.Session:
     """
     session = requests.Session()
     session.trust_env = False
-    adapter = HttpxTransportAdapter(transport)
+    app = _direct_app(transport)
+    adapter = (
+        HttpxTransportAdapter(transport) if app is None else DirectAdapter(transport, app)  # type: ignore[arg-type] # a MockTransport
+    )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
