@@ -461,51 +461,69 @@ def rounding_rows(rounds: int) -> None:
 _TIMED_IMPORT = (
     "import time; start = time.perf_counter_ns(); {stmt}; "
     "end = time.perf_counter_ns(); import sys; "
-    "assert 'ccxt' not in sys.modules; print((end - start) / 1e6)"
+    "assert 'ccxt' not in sys.modules; print(end - start)"
 )
+
+
+def _import_timer(stmt: str, env: dict[str, str]) -> Callable[[], float]:
+    """ns of ``stmt`` in a fresh interpreter, timed inside it (start-up excluded)."""
+    code = _TIMED_IMPORT.format(stmt=stmt)
+
+    def run() -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
+        )
+        return float(out.stdout)
+
+    return run
+
+
+def _wall_timer(stmt: str) -> Callable[[], float]:
+    """ns of a whole ``python -c stmt`` (start-up included), in this environment as it is."""
+
+    def run() -> float:
+        start = time.perf_counter_ns()
+        subprocess.run([sys.executable, "-c", stmt], check=True)
+        return time.perf_counter_ns() - start
+
+    return run
 
 
 def import_row(runs: int) -> None:
     """``import safetrade`` vs ``import attrs; import decimal``, each in a fresh interpreter.
 
-    Timed inside the interpreter (start-up excluded, which would dilute the ratio), with a
-    bytecode cache as any installed package has one: a private PYTHONPYCACHEPREFIX, written
-    by a warm-up run, so an environment with PYTHONDONTWRITEBYTECODE does not make both sides
-    compile from source.
+    The target row is timed inside the interpreter (start-up excluded, which would dilute the
+    ratio), with a bytecode cache as any installed package has one: a private
+    PYTHONPYCACHEPREFIX written by a warm-up run, so an environment with
+    PYTHONDONTWRITEBYTECODE does not make both sides compile from source.
     """
+    baseline_stmt = "import attrs; import decimal"
     with tempfile.TemporaryDirectory(prefix="safetrade-bench-pyc-") as cache:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = cache
-
-        def timed(stmt: str) -> Callable[[], float]:
-            code = _TIMED_IMPORT.format(stmt=stmt)
-
-            def run() -> float:
-                out = subprocess.run(
-                    [sys.executable, "-c", code],
-                    check=True,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                )
-                return float(out.stdout) * 1e6  # ns, like the other rows
-
-            return run
-
-        baseline = timed("import attrs; import decimal")
-        safetrade = timed("import safetrade")
+        baseline = _import_timer(baseline_stmt, env)
         row(
             "import safetrade (fresh interpreter)",
-            "import attrs; import decimal",
-            paired(baseline, safetrade, runs),
+            baseline_stmt,
+            paired(baseline, _import_timer("import safetrade", env), runs),
             IMPORT_TARGET,
         )
-        first_use = timed("import safetrade; safetrade.Settings; safetrade.KillSwitch")
+        # what the names that load on first use add (all but the network parts, which
+        # import ccxt): the settings, the kill switch, the retry policy, the wire encoding
+        first_use = "import safetrade; safetrade.Settings, safetrade.KillSwitch, "
+        first_use += "safetrade.RetryPolicy, safetrade.to_ccxt"
         info_row(
-            "  import + Settings + KillSwitch loaded",
-            "import attrs; import decimal",
-            paired(baseline, first_use, runs),
+            "  + Settings, KillSwitch, RetryPolicy, to_ccxt",
+            baseline_stmt,
+            paired(baseline, _import_timer(first_use, env), runs),
         )
+    # the whole `python -c`, with whatever bytecode caching this environment has (a dev venv
+    # with PYTHONDONTWRITEBYTECODE compiles attrs and safetrade from source every time)
+    info_row(
+        "  python -c 'import safetrade' wall, as is",
+        f"python -c '{baseline_stmt}'",
+        paired(_wall_timer(baseline_stmt), _wall_timer("import safetrade"), max(runs // 2, 3)),
+    )
 
 
 def main() -> None:

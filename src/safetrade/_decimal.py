@@ -11,6 +11,7 @@ from __future__ import annotations
 import decimal
 import re
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from safetrade.errors import InvalidValue
 
@@ -25,12 +26,33 @@ __all__ = [
     "to_positive",
 ]
 
+_PLAIN_NUMBER_TEXT = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+# The patterns are compiled on first use (settings, or a number given as text), by the module
+# __getattr__ below: import safetrade compiles no regex.
+_PATTERNS = {
+    "PLAIN_NUMBER": _PLAIN_NUMBER_TEXT,
+    "NUMBER_TEXT": _PLAIN_NUMBER_TEXT + r"([eE][+-]?[0-9]+)?",
+}
+if TYPE_CHECKING:
+    #: A number as settings accept it: ASCII digits, one optional sign and point, no exponent.
+    PLAIN_NUMBER: re.Pattern[str]
+    #: A number as the library accepts it as text: a plain number, optionally with an exponent
+    #: (``str(Decimal)`` writes one), ASCII digits only.
+    NUMBER_TEXT: re.Pattern[str]
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    compiled = globals().get(name)  # this module's own calls come here every time
+    if compiled is not None:
+        return compiled  # type: ignore[no-any-return]  # one of the patterns, set below
+    text = _PATTERNS.get(name)
+    if text is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    pattern = globals()[name] = re.compile(text)  # compiled once, then a plain global
+    return pattern
+
+
 # Anything larger is a unit or typing mistake, not a trade (1e15 USDT is ~10x world GDP).
-#: A number as settings accept it: ASCII digits, one optional sign and point, no exponent.
-PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
-#: A number as the library accepts it as text: a plain number, optionally with an exponent
-#: (``str(Decimal)`` writes one), ASCII digits only.
-NUMBER_TEXT = re.compile(PLAIN_NUMBER.pattern + r"([eE][+-]?[0-9]+)?")
 MAX_MAGNITUDE = Decimal("1e15")
 # Anything nonzero but smaller is a unit or typing mistake too (no asset trades in steps below
 # 1e-18), and dividing by it could overflow Decimal's exponent range (1e15 / 1e-999999).
@@ -95,7 +117,7 @@ def _convert(value: object, name: str) -> Decimal:
             why="floats cannot represent exchange increments exactly",
             fix=hint,
         )
-    if isinstance(value, str) and not NUMBER_TEXT.fullmatch(value.strip()):
+    if isinstance(value, str) and not __getattr__("NUMBER_TEXT").fullmatch(value.strip()):
         # Decimal() reads any script's digits ('١٢٣' is 123) and '_' separators; settings
         # refuse those, and so does every other entry point: one rule for number text
         raise InvalidValue(

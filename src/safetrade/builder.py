@@ -20,6 +20,7 @@ can both cover the same amount; :mod:`safetrade.protector` cancels the survivor 
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -44,8 +45,12 @@ __all__ = [
     "take_profit_order",
 ]
 
-# KuCoin: letters, digits, "_" and "-", at most 40 characters.
-_CLIENT_OID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+# KuCoin: letters, digits, "_" and "-", at most 40 characters. Compiled on first use, so
+# import safetrade compiles no regex.
+@functools.cache
+def _client_oid_pattern() -> re.Pattern[str]:
+    return re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 class OrderPurpose(enum.Enum):
@@ -72,7 +77,7 @@ _ZERO = Decimal(0)
 
 
 def _client_oid(inst: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not _CLIENT_OID.match(value):
+    if not isinstance(value, str) or not _client_oid_pattern().match(value):
         raise OrderBuildError(
             f"client order id {value!r} is invalid",
             why="KuCoin accepts 1-40 letters, digits, '_' or '-'",
