@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -67,6 +67,17 @@ class Evidence:
     tested_files: Mapping[str, str] | None = None
     #: the same measured when the session finished: a change during the run shows here
     tested_files_at_end: Mapping[str, str] | None = None
+    #: set when ``safetrade suite`` reused a signed earlier passing run of exactly these inputs
+    #: instead of running the suite (suite_cache.py): cache key, when and where it ran, signer
+    reused: Mapping[str, Any] | None = None
+
+
+def _reused(value: object) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise TypeError("reused is not an object")
+    return dict(value)
 
 
 def _files(value: object) -> Mapping[str, str] | None:
@@ -110,6 +121,7 @@ def parse_evidence(data: bytes) -> Evidence:
             args=tuple(str(a) for a in doc.get("args", [])),
             tested_files=_files(doc.get("testedFiles")),
             tested_files_at_end=_files(doc.get("testedFilesAtEnd")),
+            reused=_reused(doc.get("reused")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise EvidenceError(

@@ -354,6 +354,8 @@ class SuiteRecord:
     hypothesis_profile: str | None
     pytest_args: tuple[str, ...]
     scenarios: tuple[ScenarioResult, ...]
+    #: the signed earlier passing run the evidence was reused from (None: it ran now)
+    reused: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the suite as recorded."""
@@ -364,6 +366,7 @@ class SuiteRecord:
             "hypothesisProfile": self.hypothesis_profile,
             "pytestArgs": list(self.pytest_args),
             "scenarios": [s.to_json() for s in self.scenarios],
+            **({"reused": dict(self.reused)} if self.reused is not None else {}),
         }
 
     @classmethod
@@ -385,6 +388,7 @@ class SuiteRecord:
             scenarios=tuple(
                 _scenario(s, f"{where}.scenarios[{i}]") for i, s in enumerate(scenarios)
             ),
+            reused=None if d.get("reused") is None else dict(_obj(d["reused"], f"{where}.reused")),
         )
 
 

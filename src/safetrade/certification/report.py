@@ -64,11 +64,27 @@ def _header_facts(p: Predicate) -> list[tuple[str, str]]:
             + f" ({versions.get('implementation')})",
         ),
         ("Hypothesis profile", str(p.suite.hypothesis_profile)),
+        ("Library suite", _suite_run(p.suite.reused)),
         (
             "Scenarios",
             ", ".join(f"{k} {v}" for k, v in p.suite.counts.to_json().items()),
         ),
     ]
+
+
+def _suite_run(reused: Mapping[str, Any] | None) -> str:
+    """Whether safetrade's own suite ran in this certification or was reused (from where)."""
+    if reused is None:
+        return "ran in this certification"
+    run = reused.get("run") or {}
+    commit = run.get("gitCommit") or "no git"
+    dirty = " (dirty)" if run.get("dirty") else ""
+    return (
+        f"REUSED: not run again; the signed passing run of {reused.get('ranAt')} in "
+        f"{run.get('projectRoot')} (commit {str(commit)[:12]}{dirty}) with identical inputs, "
+        f"cache key {str(reused.get('cacheKey'))[:16]}…, "
+        f"entry signed by {str(reused.get('signer'))[:16]}…"
+    )
 
 
 def _bot_line(conformance: ConformanceRecord | None) -> str:

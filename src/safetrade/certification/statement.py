@@ -305,6 +305,8 @@ def build_statement(
                 "hypothesisProfile": evidence.hypothesis_profile,
                 "pytestArgs": list(evidence.args),
                 "scenarios": [s.to_json() for s in suite.scenarios],
+                # a signed earlier passing run of exactly these inputs (suite_cache.py)
+                **({"reused": dict(evidence.reused)} if evidence.reused is not None else {}),
             },
             "controls": controls_matrix(suite, policy),
             "coverage": None

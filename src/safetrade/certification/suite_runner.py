@@ -8,6 +8,11 @@ cores the covered work no longer waits for one core. Each process writes its own
 they are merged into the one ``evidence.json`` certify checks. A process that dies or never
 writes its evidence leaves no merged evidence, so certification fails; the scenario inventory
 is still reconciled exactly, since every scenario runs in the first process.
+
+Before running anything, the suite's inputs are measured (:mod:`safetrade.certification.
+suite_cache`): when exactly this suite already passed on this machine, its signed outputs are
+verified and reused, and the evidence says so; otherwise the suite runs, and a passing run is
+signed into the cache for next time.
 """
 
 from __future__ import annotations
@@ -16,11 +21,18 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from safetrade.certification import suite_cache
+from safetrade.errors import SafetradeError
+
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
+
+    from safetrade.certification.keys import SigningKey
 
 __all__ = ["configure", "merge_evidence", "run"]
 
@@ -39,6 +51,12 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     del name
     parser.add_argument("--out", type=Path, default=Path("certification/out"))
     parser.add_argument("--project-root", type=Path, default=Path())
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="always run the suite (no reuse of a signed earlier passing run; "
+        f"{suite_cache.ENV_CACHE}=off does the same)",
+    )
 
 
 def merge_evidence(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -75,15 +93,48 @@ def merge_evidence(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def run(args: argparse.Namespace, name: str) -> int:
-    """Run both processes, then write ``coverage.json`` and the merged ``evidence.json``."""
-    del name
-    out: Path = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    root: Path = args.project_root.resolve()
+def _measure_safetrade() -> dict[str, str]:
+    """The installed safetrade tree, as the test processes record it (``testedFiles``)."""
+    import safetrade  # noqa: PLC0415 -- the package under test, wherever it is installed
+    from safetrade.certification.digest import tree_files  # noqa: PLC0415
+
+    return dict(tree_files(Path(safetrade.__file__).parent))
+
+
+def _signing_key() -> SigningKey | None:
+    from safetrade.certification.keys import load_signing_key  # noqa: PLC0415
+
+    try:
+        return load_signing_key(os.environ, Path.home())
+    except SafetradeError as exc:
+        print(f"suite cache: off, no signing key ({exc})", file=sys.stderr)
+        return None
+
+
+def _run_info(root: Path) -> dict[str, Any]:
+    from safetrade.certification.provenance import git_state  # noqa: PLC0415
+
+    git = git_state(root)
+    return {"projectRoot": str(root), "gitCommit": git.commit, "dirty": git.dirty}
+
+
+def _reuse(out: Path, found: suite_cache.Lookup) -> None:
+    """Write the reused outputs; the evidence names the run it comes from."""
+    assert found.outputs is not None  # noqa: S101 -- a hit carries its outputs
+    for name in suite_cache.OUTPUTS:
+        data = found.outputs[name]
+        if name == "evidence.json":
+            doc = json.loads(data)
+            doc["reused"] = dict(found.reused or {})
+            data = (json.dumps(doc, indent=1) + "\n").encode("utf-8")
+        (out / name).write_bytes(data)
+
+
+def _run_suite(out: Path, root: Path) -> tuple[int, ...] | None:
+    """Run the three processes; None when no merged evidence could be written."""
     plugin = ["-p", "safetrade.certification.evidence_plugin"]
     evidence = [out / f"evidence-{part}.json" for part in ("covered", "covered-2", "property")]
-    for stale in (*evidence, out / "evidence.json"):
+    for stale in evidence:
         stale.unlink(missing_ok=True)
     data = Path(os.environ.get("COVERAGE_FILE") or ".coverage")
     data = data if data.is_absolute() else root / data
@@ -120,10 +171,76 @@ def run(args: argparse.Namespace, name: str) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         # no merged evidence: certify then refuses, naming the missing file
         print(f"safetrade suite: evidence not merged ({exc})", file=sys.stderr)
-        return 1
+        return None
     (out / "evidence.json").write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
     print(
         f"suite: {len(merged['items'])} tests in 3 processes (covered: pytest exit "
         f"{statuses[0]} and {statuses[1]}, property tests without coverage: exit {statuses[2]})"
     )
+    return statuses
+
+
+def _key(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    return suite_cache.measure_key(project_root=root, safetrade_files=_measure_safetrade(), env=env)
+
+
+def run(args: argparse.Namespace, name: str) -> int:
+    """Reuse a signed passing run of exactly these inputs, or run the suite (and sign it).
+
+    Writes ``evidence.json``, ``coverage.json`` and ``cucumber.json`` into ``--out``.
+    """
+    del name
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    root: Path = args.project_root.resolve()
+    for stale in suite_cache.OUTPUTS:
+        (out / stale).unlink(missing_ok=True)
+    folder = None if args.no_cache else suite_cache.cache_dir(os.environ, Path.home())
+    signing_key = None if folder is None else _signing_key()
+    key: dict[str, Any] | None = None
+    if folder is not None and signing_key is not None:
+        key = _key(root, os.environ)
+        found = suite_cache.lookup(folder, key=key, signing_key=signing_key, now=datetime.now(UTC))
+        if found.hit:
+            _reuse(out, found)
+            reused = found.reused or {}
+            where = reused.get("run", {}).get("projectRoot")
+            print(
+                f"suite: not run again: {found.reason} in {where} (signed entry "
+                f"{reused.get('entry')}, key {str(reused.get('cacheKey'))[:16]}); "
+                f"{suite_cache.ENV_CACHE}=off runs it"
+            )
+            return 0
+        print(f"suite: running it ({found.reason})")
+    statuses = _run_suite(out, root)
+    if statuses is None:
+        return 1
+    if key is not None and signing_key is not None and not any(statuses):
+        _remember(out, root, key, signing_key, folder)
     return max(statuses)
+
+
+def _remember(
+    out: Path, root: Path, key: dict[str, Any], signing_key: SigningKey, folder: Path | None
+) -> None:
+    """Sign the passing run's outputs into the cache, if its inputs did not change meanwhile."""
+    assert folder is not None  # noqa: S101 -- only called with a cache folder
+    if _key(root, os.environ) != key:
+        print("suite cache: inputs changed while the suite ran; this run is not kept")
+        return
+    try:
+        outputs = {n: (out / n).read_bytes() for n in suite_cache.OUTPUTS}
+    except OSError as exc:
+        print(f"suite cache: not kept ({exc})", file=sys.stderr)
+        return
+    now = datetime.now(UTC)
+    try:
+        path = suite_cache.store(
+            folder, key=key, outputs=outputs, run=_run_info(root),
+            signing_key=signing_key, now=now,
+        )  # fmt: skip
+        suite_cache.prune(folder, now)
+    except OSError as exc:
+        print(f"suite cache: not kept ({exc})", file=sys.stderr)
+        return
+    print(f"suite cache: this passing run is signed into {path}")

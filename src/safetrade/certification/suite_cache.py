@@ -1,0 +1,356 @@
+"""Signed reuse of safetrade's own suite evidence, keyed by everything that could change it.
+
+``tox -e certify`` always runs the bot's conformance scenarios; the library suite it runs next
+(features + tests under coverage, property tests) depends only on safetrade, its tests, its
+dependencies and the interpreter, not on the bot. When exactly that suite already passed on
+this machine, ``safetrade suite`` may reuse its outputs instead of running it again:
+
+* The **key** names every input that could change the suite's result: the digest of the
+  installed safetrade tree (what the test processes import and record as ``testedFiles``),
+  the digest of the project tree the suite reads (tests, features, examples, README, policy,
+  ``pyproject.toml``, ``tox.ini``, ``conftest.py``, ... - every file outside ignored output,
+  cache and environment folders), the interpreter (version, implementation, platform), every
+  installed distribution with its version, and the environment variables that steer Python,
+  pytest, hypothesis, coverage, locale, time zone and safetrade (secrets excluded).
+* An **entry** holds the outputs certify reads (``evidence.json``, ``coverage.json``,
+  ``cucumber.json``), the key, and where and when the run happened. It is stored only for a
+  run in which every suite process exited 0, as a DSSE envelope signed with the same local
+  signing key that signs certificates (:mod:`safetrade.certification.keys`), under its own
+  payload type, so an entry can never pass for a certificate.
+* It is **reused** only when its signature verifies under the current signing key, its key
+  equals the key measured now (a mismatch names the inputs that changed), and it is at most
+  :data:`MAX_AGE` old. Anything else runs the suite. A reused ``evidence.json`` carries a
+  ``reused`` block (cache key, when the run happened, from which checkout and commit, signer),
+  which certify records in the signed statement and the reports.
+
+Certify judges reused evidence exactly as fresh evidence: the current policy, the scenario
+inventory of the current features, coverage floors, and the code measured now against the
+evidence's ``testedFiles``. A cache folder on a writable disk can be deleted (the suite runs)
+but not edited into passing evidence without the signing key, and whoever holds that key can
+sign certificates anyway.
+
+The folder is ``~/.safetrade/suite-cache`` unless ``SAFETRADE_SUITE_CACHE`` names another one;
+``SAFETRADE_SUITE_CACHE=off`` (or ``safetrade suite --no-cache``) always runs the suite.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from safetrade.certification.digest import canonical_json, sha256_hex, tree_digest
+from safetrade.certification.dsse import (
+    EnvelopeFormatError,
+    parse_envelope,
+    sign_envelope,
+    verify_signatures,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from safetrade.certification.keys import SigningKey
+
+__all__ = [
+    "CACHE_FORMAT",
+    "ENV_CACHE",
+    "MAX_AGE",
+    "OUTPUTS",
+    "PAYLOAD_TYPE",
+    "Lookup",
+    "cache_dir",
+    "entry_path",
+    "key_digest",
+    "lookup",
+    "measure_key",
+    "project_files",
+    "prune",
+    "store",
+]
+
+CACHE_FORMAT = "safetrade-suite-cache/1"
+PAYLOAD_TYPE = "application/vnd.safetrade.suite-cache+json"
+ENV_CACHE = "SAFETRADE_SUITE_CACHE"
+MAX_AGE = timedelta(days=7)
+KEEP = 8  # entries kept (each is ~1.5 MB); a new key per edit would otherwise pile up
+#: the suite's outputs certify reads, as written into the output folder
+OUTPUTS = ("evidence.json", "coverage.json", "cucumber.json")
+
+# Folders of the project that hold outputs, caches, virtual environments or VCS data (the
+# .gitignore of the project, plus .git): never inputs of the suite.
+_SKIP_DIRS = frozenset({
+    ".git", ".tox", ".tox-bootstrap", ".venv", "venv", "__pycache__", ".hypothesis",
+    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".safetrade", "build", "dist",
+})  # fmt: skip
+_SKIP_PATHS = frozenset({"certification/out"})
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".pem", ".key", ".egg-info")
+_SKIP_NAMES = frozenset({".coverage", ".venv"})
+# Environment variables that can change what the suite does. Secrets are left out entirely.
+_ENV_PREFIXES = ("PYTHON", "PYTEST", "HYPOTHESIS", "COVERAGE", "SAFETRADE_", "LC_")
+_ENV_NAMES = frozenset({"LANG", "TZ"})
+# where the coverage data file goes, and how the cache itself is configured, change no result
+_ENV_IGNORED = frozenset({
+    "COVERAGE_FILE", ENV_CACHE, "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",
+    "SAFETRADE_CERT_KEY", "SAFETRADE_CERT_KEY_PASSPHRASE",
+})  # fmt: skip
+
+
+def cache_dir(env: Mapping[str, str], home: Path) -> Path | None:
+    """The cache folder, or None when caching is off (``SAFETRADE_SUITE_CACHE=off``)."""
+    configured = env.get(ENV_CACHE, "").strip()
+    if configured.lower() in {"off", "0", "no", "false"}:
+        return None
+    return Path(configured).expanduser() if configured else home / ".safetrade" / "suite-cache"
+
+
+def _skipped(rel: str, name: str, is_dir: bool) -> bool:
+    if name in _SKIP_DIRS if is_dir else name in _SKIP_NAMES or name.startswith(".coverage."):
+        return True
+    return rel in _SKIP_PATHS or name.endswith(_SKIP_SUFFIXES)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, Path]]:
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder)
+        prefix = base.relative_to(root).as_posix()
+        prefix = "" if prefix == "." else prefix + "/"
+        dirs[:] = sorted(d for d in dirs if not _skipped(prefix + d, d, is_dir=True))
+        for name in files:
+            if not _skipped(prefix + name, name, is_dir=False):
+                yield prefix + name, base / name
+
+
+def project_files(root: Path) -> dict[str, str]:
+    """Every input file of the suite under ``root`` (relative POSIX path -> sha256).
+
+    Symlinks are digested by their target's content (a dangling one by its target text).
+    """
+    files: dict[str, str] = {}
+    for rel, path in _walk(root):
+        try:
+            files[rel] = sha256_hex(path.read_bytes())
+        except OSError:  # a dangling link or an unreadable file: still part of the key
+            files[rel] = "unreadable:" + (os.readlink(path) if path.is_symlink() else "")
+    return files
+
+
+def _distributions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found[str(name).lower()] = str(dist.version)
+    return dict(sorted(found.items()))
+
+
+def _environment(env: Mapping[str, str]) -> dict[str, str]:
+    return {
+        k: env[k]
+        for k in sorted(env)
+        if (k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)) and k not in _ENV_IGNORED
+    }
+
+
+def measure_key(
+    *, project_root: Path, safetrade_files: Mapping[str, str], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """Everything the suite's result depends on, as one JSON object."""
+    return {
+        "format": CACHE_FORMAT,
+        "safetrade": tree_digest(safetrade_files),
+        "project": tree_digest(project_files(project_root)),
+        "python": {
+            "version": sys.version,
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+        },
+        "distributions": _distributions(),
+        "environment": _environment(env),
+    }
+
+
+def key_digest(key: Mapping[str, Any]) -> str:
+    """The sha256 that names an entry (over the canonical JSON of ``key``)."""
+    return sha256_hex(canonical_json(key))
+
+
+def entry_path(folder: Path, key: Mapping[str, Any]) -> Path:
+    """Where the entry for ``key`` lives."""
+    return folder / f"{key_digest(key)}.dsse.json"
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def store(
+    folder: Path,
+    *,
+    key: Mapping[str, Any],
+    outputs: Mapping[str, bytes],
+    run: Mapping[str, Any],
+    signing_key: SigningKey,
+    now: datetime,
+) -> Path:
+    """Sign and write the entry for a passing suite run; return its path.
+
+    Args:
+        folder: The cache folder (created, owner-only, if missing).
+        key: :func:`measure_key` taken before the run.
+        outputs: The files of :data:`OUTPUTS` as written by the run (UTF-8 JSON text).
+        run: Where the run happened (checkout, git commit, dirty flag), recorded as is.
+        signing_key: The local signing key (the one certify signs with).
+        now: When the run finished.
+    """
+    payload = {
+        "format": CACHE_FORMAT,
+        "keyDigest": key_digest(key),
+        "key": dict(key),
+        "createdAt": _format_time(now),
+        "run": dict(run),
+        "outputs": {n: outputs[n].decode("utf-8") for n in sorted(outputs)},
+    }
+    envelope = sign_envelope(canonical_json(payload), signing_key.private, PAYLOAD_TYPE)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = entry_path(folder, key)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_bytes(envelope.to_json())
+    partial.replace(path)  # readers see the old entry or the new one, never half of one
+    return path
+
+
+@attrs.frozen
+class Lookup:
+    """The answer of :func:`lookup`: reusable outputs, or why the suite must run."""
+
+    outputs: Mapping[str, bytes] | None
+    reason: str
+    reused: Mapping[str, Any] | None = None
+
+    @property
+    def hit(self) -> bool:
+        """True when the outputs may be reused."""
+        return self.outputs is not None
+
+
+def _miss(reason: str) -> Lookup:
+    return Lookup(None, reason)
+
+
+def _changed(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> str:
+    names = []
+    for part in sorted(set(recorded) | set(current)):
+        if recorded.get(part) == current.get(part):
+            continue
+        old, new = recorded.get(part), current.get(part)
+        if isinstance(old, dict) and isinstance(new, dict):
+            inner = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            names.append(f"{part} ({', '.join(inner[:5])}{', ...' if len(inner) > 5 else ''})")
+        else:
+            names.append(part)
+    return ", ".join(names) or "nothing"
+
+
+def lookup(
+    folder: Path, *, key: Mapping[str, Any], signing_key: SigningKey, now: datetime
+) -> Lookup:
+    """The reusable outputs for ``key``, or the reason they cannot be reused.
+
+    Only an entry whose signature verifies under ``signing_key``'s public key, whose recorded
+    key equals ``key``, and which is at most :data:`MAX_AGE` old is reused.
+    """
+    path = entry_path(folder, key)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        others = list(folder.glob("*.dsse.json")) if folder.is_dir() else []
+        newest = _newest_key(others, signing_key)
+        if newest is None:
+            return _miss(f"no earlier passing run on this machine ({folder})")
+        return _miss(
+            f"the suite's inputs changed since the last passing run: {_changed(newest, key)}"
+        )
+    except OSError as exc:
+        return _miss(f"cache entry unreadable ({exc})")
+    try:
+        envelope = parse_envelope(raw)
+    except EnvelopeFormatError as exc:
+        return _miss(f"cache entry {path.name} is not a signed envelope ({exc})")
+    if envelope.payload_type != PAYLOAD_TYPE:
+        return _miss(f"cache entry {path.name} has payload type {envelope.payload_type!r}")
+    check = verify_signatures(envelope, [signing_key.public])
+    if not check.ok:
+        return _miss(f"cache entry {path.name} not signed by this machine's key: {check.reason}")
+    try:
+        payload = json.loads(envelope.payload)
+        recorded_key = payload["key"]
+        created = datetime.strptime(payload["createdAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        outputs = {str(n): str(v).encode("utf-8") for n, v in payload["outputs"].items()}
+        run = dict(payload["run"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return _miss(f"cache entry {path.name} is malformed ({exc})")
+    if payload.get("format") != CACHE_FORMAT or recorded_key != dict(key):
+        return _miss(
+            f"cache entry {path.name} was made for other inputs: {_changed(recorded_key, key)}"
+        )
+    if payload.get("keyDigest") != key_digest(key):
+        return _miss(f"cache entry {path.name} names another key digest")
+    age = now - created
+    if age > MAX_AGE or age < -timedelta(minutes=5):
+        return _miss(f"cache entry {path.name} is from {payload['createdAt']}: older than "
+                     f"{MAX_AGE.days} days (or from the future)")  # fmt: skip
+    if missing := [n for n in OUTPUTS if n not in outputs]:
+        return _miss(f"cache entry {path.name} lacks {', '.join(missing)}")
+    reused = {
+        "cacheKey": key_digest(key),
+        "ranAt": payload["createdAt"],
+        "run": run,
+        "signer": signing_key.public.keyid,
+        "entry": str(path),
+    }
+    return Lookup(outputs, f"reused the passing run of {payload['createdAt']}", reused)
+
+
+def _newest_key(paths: list[Path], signing_key: SigningKey) -> Mapping[str, Any] | None:
+    """The key of the newest verifiable entry (to say what changed since), if any."""
+    best: tuple[str, Mapping[str, Any]] | None = None
+    for path in paths:
+        try:
+            envelope = parse_envelope(path.read_bytes())
+            if envelope.payload_type != PAYLOAD_TYPE:
+                continue
+            if not verify_signatures(envelope, [signing_key.public]).ok:
+                continue
+            payload = json.loads(envelope.payload)
+            created, key = str(payload["createdAt"]), payload["key"]
+        except (OSError, EnvelopeFormatError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(key, dict) and (best is None or created > best[0]):
+            best = created, key
+    return None if best is None else best[1]
+
+
+def prune(folder: Path, now: datetime, keep: int = KEEP) -> None:
+    """Delete entries older than :data:`MAX_AGE`, and all but the ``keep`` newest."""
+    if not folder.is_dir():
+        return
+    cutoff = (now - MAX_AGE).timestamp()
+    dated = []
+    for path in folder.glob("*.dsse.json"):
+        try:
+            dated.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    dated.sort(reverse=True)
+    for rank, (mtime, path) in enumerate(dated):
+        if rank >= keep or mtime < cutoff:
+            path.unlink(missing_ok=True)

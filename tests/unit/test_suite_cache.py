@@ -1,0 +1,352 @@
+"""Signed reuse of the library suite's outputs: reused only for identical inputs and a valid
+signature by this machine's key; recorded as reused; certify judges it like fresh evidence."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from safetrade.certification import suite_cache, suite_runner
+from safetrade.certification.certify import CertifyInputs, certify
+from safetrade.certification.dsse import parse_envelope, sign_envelope
+from safetrade.certification.keys import SigningKey
+from safetrade.certification.predicate import Predicate
+from safetrade.certification.statement import statement_bytes
+from tests.conformance_runs import conformance_result, floor_policy
+from tests.unit.test_certify_inputs import FEATURE, KEY, NOW, RUNNING, _coverage_doc, _evidence_doc
+
+OTHER_KEY = SigningKey(Ed25519PrivateKey.generate(), "other key", developer=False)
+FILES = {"a.py": "0" * 64}
+ENV = {"HYPOTHESIS_PROFILE": "certify", "PATH": "/bin", "COVERAGE_FILE": "/x/.coverage"}
+
+
+def _tree(root: Path) -> Path:
+    for rel, text in {
+        "tests/test_a.py": "def test_a(): pass\n",
+        "features/a.feature": "Feature: A\n",
+        "pyproject.toml": "[project]\n",
+        "README.md": "readme\n",
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def _key(root: Path, env: dict[str, str] | None = None, files: dict[str, str] | None = None):
+    return suite_cache.measure_key(
+        project_root=root, safetrade_files=files or FILES, env=env if env is not None else ENV
+    )
+
+
+OUTPUTS = {
+    "evidence.json": json.dumps(_evidence_doc()).encode(),
+    "coverage.json": json.dumps(_coverage_doc(95.0)).encode(),
+    "cucumber.json": b"[]",
+}
+RUN = {"projectRoot": "/somewhere/else", "gitCommit": "abc123", "dirty": False}
+
+
+def _store(folder: Path, key: dict[str, Any], *, signing_key: SigningKey = KEY, now=NOW) -> Path:
+    return suite_cache.store(
+        folder, key=key, outputs=OUTPUTS, run=RUN, signing_key=signing_key, now=now
+    )
+
+
+# --- the key ----------------------------------------------------------------------------------
+
+
+def test_the_key_is_stable_and_ignores_outputs_caches_and_environments(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    before = _key(root)
+    for rel in (
+        "certification/out/evidence.json", "tests/__pycache__/x.pyc", ".tox/certify/x.py",
+        ".hypothesis/examples/x", ".coverage", ".coverage.host.1", ".venv", "dev.pem",
+        ".git/HEAD", "src/safetrade.egg-info/PKG-INFO",
+    ):  # fmt: skip
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("generated", encoding="utf-8")
+    assert _key(root) == before
+    assert _key(root, {**ENV, "COVERAGE_FILE": "/elsewhere", "SAFETRADE_SUITE_CACHE": "/c"}) == (
+        before
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["test file", "new feature", "policy", "safetrade code", "hypothesis profile",
+     "pytest options", "time zone"],
+)  # fmt: skip
+def test_every_input_that_could_change_the_result_changes_the_key(
+    tmp_path: Path, change: str
+) -> None:
+    root = _tree(tmp_path)
+    before = _key(root)
+    env, files = dict(ENV), dict(FILES)
+    if change == "test file":
+        (root / "tests/test_a.py").write_text("def test_a(): assert 0\n", encoding="utf-8")
+    elif change == "new feature":
+        (root / "features/b.feature").write_text("Feature: B\n", encoding="utf-8")
+    elif change == "policy":
+        (root / "certification").mkdir()
+        (root / "certification/policy.toml").write_text("[coverage]\n", encoding="utf-8")
+    elif change == "safetrade code":
+        files["a.py"] = "1" * 64
+    elif change == "hypothesis profile":
+        env["HYPOTHESIS_PROFILE"] = "dev"
+    elif change == "pytest options":
+        env["PYTEST_ADDOPTS"] = "-k nothing"
+    else:
+        env["TZ"] = "Asia/Tokyo"
+    assert _key(root, env, files) != before
+
+
+def test_the_key_records_interpreter_and_distributions_but_no_secret(tmp_path: Path) -> None:
+    key = _key(_tree(tmp_path), {**ENV, "SAFETRADE_CERT_KEY": "-----BEGIN PRIVATE KEY-----"})
+    assert key["python"]["version"]
+    assert "pytest" in key["distributions"]
+    assert "SAFETRADE_CERT_KEY" not in key["environment"]
+    assert "COVERAGE_FILE" not in key["environment"]
+
+
+# --- store and look up ------------------------------------------------------------------------
+
+
+def test_a_stored_passing_run_is_reused_for_the_same_inputs(tmp_path: Path) -> None:
+    key = _key(_tree(tmp_path / "p"))
+    folder = tmp_path / "cache"
+    _store(folder, key)
+    found = suite_cache.lookup(folder, key=key, signing_key=KEY, now=NOW + timedelta(hours=1))
+    assert found.hit
+    assert found.outputs == OUTPUTS
+    assert found.reused is not None
+    assert found.reused["ranAt"] == "2026-03-01T12:00:00Z"
+    assert found.reused["run"] == RUN
+    assert found.reused["cacheKey"] == suite_cache.key_digest(key)
+    assert found.reused["signer"] == KEY.public.keyid
+
+
+def test_nothing_stored_is_a_miss(tmp_path: Path) -> None:
+    found = suite_cache.lookup(tmp_path, key=_key(_tree(tmp_path)), signing_key=KEY, now=NOW)
+    assert not found.hit
+    assert "no earlier passing run" in found.reason
+
+
+def test_changed_inputs_are_a_miss_naming_what_changed(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p")
+    folder = tmp_path / "cache"
+    _store(folder, _key(root))
+    (root / "tests/test_a.py").write_text("changed\n", encoding="utf-8")
+    found = suite_cache.lookup(
+        folder, key=_key(root, {**ENV, "HYPOTHESIS_PROFILE": "dev"}), signing_key=KEY, now=NOW
+    )
+    assert not found.hit
+    assert "project" in found.reason
+    assert "environment (HYPOTHESIS_PROFILE)" in found.reason
+
+
+def _rewrite_payload(path: Path, edit: Any) -> None:
+    envelope = parse_envelope(path.read_bytes())
+    payload = json.loads(envelope.payload)
+    edit(payload)
+    forged = attrs.evolve(envelope, payload=json.dumps(payload).encode())
+    path.write_bytes(forged.to_json())
+
+
+def test_an_edited_entry_is_not_reused(tmp_path: Path) -> None:
+    key = _key(_tree(tmp_path / "p"))
+    path = _store(tmp_path / "cache", key)
+
+    def fail_a_test(payload: dict[str, Any]) -> None:
+        payload["outputs"]["coverage.json"] = json.dumps(_coverage_doc(100.0))
+
+    _rewrite_payload(path, fail_a_test)
+    found = suite_cache.lookup(tmp_path / "cache", key=key, signing_key=KEY, now=NOW)
+    assert not found.hit
+    assert "not signed by this machine's key" in found.reason
+
+
+def test_an_entry_signed_by_another_key_is_not_reused(tmp_path: Path) -> None:
+    key = _key(_tree(tmp_path / "p"))
+    _store(tmp_path / "cache", key, signing_key=OTHER_KEY)
+    found = suite_cache.lookup(tmp_path / "cache", key=key, signing_key=KEY, now=NOW)
+    assert not found.hit
+    assert "not signed by this machine's key" in found.reason
+
+
+def test_a_signed_envelope_of_another_type_is_not_reused(tmp_path: Path) -> None:
+    key = _key(_tree(tmp_path / "p"))
+    path = _store(tmp_path / "cache", key)
+    payload = parse_envelope(path.read_bytes()).payload
+    path.write_bytes(sign_envelope(payload, KEY.private).to_json())  # a certificate's type
+    found = suite_cache.lookup(tmp_path / "cache", key=key, signing_key=KEY, now=NOW)
+    assert not found.hit
+    assert "payload type" in found.reason
+
+
+def test_an_entry_filed_under_another_key_is_not_reused(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p")
+    old, new = _key(root), _key(root, {**ENV, "HYPOTHESIS_PROFILE": "dev"})
+    path = _store(tmp_path / "cache", old)
+    path.rename(suite_cache.entry_path(tmp_path / "cache", new))
+    found = suite_cache.lookup(tmp_path / "cache", key=new, signing_key=KEY, now=NOW)
+    assert not found.hit
+    assert "made for other inputs" in found.reason
+
+
+def test_an_old_entry_is_not_reused(tmp_path: Path) -> None:
+    key = _key(_tree(tmp_path / "p"))
+    _store(tmp_path / "cache", key)
+    later = NOW + suite_cache.MAX_AGE + timedelta(minutes=1)
+    found = suite_cache.lookup(tmp_path / "cache", key=key, signing_key=KEY, now=later)
+    assert not found.hit
+    assert "older than" in found.reason
+
+
+def test_prune_keeps_the_newest_entries(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p")
+    folder = tmp_path / "cache"
+    for i in range(4):
+        _store(folder, _key(root, {**ENV, "HYPOTHESIS_PROFILE": f"p{i}"}))
+    suite_cache.prune(folder, datetime.now(UTC), keep=2)
+    assert len(list(folder.glob("*.dsse.json"))) == 2
+
+
+def test_the_cache_folder_can_be_moved_or_switched_off(tmp_path: Path) -> None:
+    assert suite_cache.cache_dir({}, tmp_path) == tmp_path / ".safetrade" / "suite-cache"
+    assert suite_cache.cache_dir({"SAFETRADE_SUITE_CACHE": str(tmp_path)}, Path()) == tmp_path
+    assert suite_cache.cache_dir({"SAFETRADE_SUITE_CACHE": "off"}, tmp_path) is None
+
+
+# --- safetrade suite --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """``safetrade suite`` with a fake three-process run that writes passing outputs."""
+    root = _tree(tmp_path / "project")
+    state: dict[str, Any] = {"runs": 0, "statuses": (0, 0, 0), "root": root}
+    monkeypatch.setenv("SAFETRADE_SUITE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(suite_runner, "_measure_safetrade", lambda: dict(FILES))
+    monkeypatch.setattr(suite_runner, "_signing_key", lambda: KEY)
+
+    def fake_run(out: Path, _root: Path) -> tuple[int, ...]:
+        state["runs"] += 1
+        for name, data in OUTPUTS.items():
+            (out / name).write_bytes(data)
+        return state["statuses"]
+
+    monkeypatch.setattr(suite_runner, "_run_suite", fake_run)
+    return state
+
+
+def _suite_args(state: dict[str, Any], out: Path, *, no_cache: bool = False) -> argparse.Namespace:
+    return argparse.Namespace(out=out, project_root=state["root"], no_cache=no_cache)
+
+
+def test_the_second_identical_suite_is_reused_and_says_from_where(
+    suite: dict[str, Any], tmp_path: Path
+) -> None:
+    assert suite_runner.run(_suite_args(suite, tmp_path / "out1"), "suite") == 0
+    assert suite_runner.run(_suite_args(suite, tmp_path / "out2"), "suite") == 0
+    assert suite["runs"] == 1
+    evidence = json.loads((tmp_path / "out2" / "evidence.json").read_text(encoding="utf-8"))
+    assert evidence["reused"]["run"]["projectRoot"] == str(suite["root"])
+    assert evidence["items"] == json.loads(OUTPUTS["evidence.json"])["items"]
+    for name in ("coverage.json", "cucumber.json"):
+        assert (tmp_path / "out2" / name).read_bytes() == OUTPUTS[name]
+    assert "reused" not in json.loads((tmp_path / "out1" / "evidence.json").read_text("utf-8"))
+
+
+def test_a_failing_suite_is_never_kept(suite: dict[str, Any], tmp_path: Path) -> None:
+    suite["statuses"] = (0, 1, 0)
+    assert suite_runner.run(_suite_args(suite, tmp_path / "out"), "suite") == 1
+    suite["statuses"] = (0, 0, 0)
+    assert suite_runner.run(_suite_args(suite, tmp_path / "out"), "suite") == 0
+    assert suite["runs"] == 2
+
+
+def test_no_cache_always_runs(suite: dict[str, Any], tmp_path: Path) -> None:
+    for _ in range(2):
+        suite_runner.run(_suite_args(suite, tmp_path / "out", no_cache=True), "suite")
+    assert suite["runs"] == 2
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_changed_test_runs_the_suite_again(suite: dict[str, Any], tmp_path: Path) -> None:
+    suite_runner.run(_suite_args(suite, tmp_path / "out"), "suite")
+    (suite["root"] / "tests" / "test_a.py").write_text("edited\n", encoding="utf-8")
+    suite_runner.run(_suite_args(suite, tmp_path / "out"), "suite")
+    assert suite["runs"] == 2
+
+
+# --- certify with reused evidence -------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A finished certification run's folder, as in test_certify_inputs."""
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "collar.feature").write_text(FEATURE, encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(floor_policy(total_floor=90), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "coverage.json").write_text(json.dumps(_coverage_doc(95.0)), encoding="utf-8")
+    (out / "conformance.json").write_bytes(conformance_result(RUNNING).dumps())
+    return tmp_path
+
+
+def _reuse_into(out: Path, evidence: dict[str, Any]) -> dict[str, Any]:
+    reused = {"cacheKey": "c" * 64, "ranAt": "2026-03-01T11:00:00Z", "run": RUN,
+              "signer": KEY.public.keyid, "entry": "/cache/x.dsse.json"}  # fmt: skip
+    (out / "evidence.json").write_text(json.dumps({**evidence, "reused": reused}), "utf-8")
+    return reused
+
+
+def _inputs(root: Path) -> CertifyInputs:
+    return CertifyInputs.in_folder(root, root / "out", root / "policy.toml", cucumber=False)
+
+
+def test_reused_evidence_is_recorded_in_the_statement_and_the_reports(project: Path) -> None:
+    reused = _reuse_into(project / "out", _evidence_doc())
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert outcome.certified, outcome.problems
+    assert outcome.statement["predicate"]["suite"]["reused"] == reused
+    predicate = Predicate.from_json(outcome.statement["predicate"])
+    assert predicate.suite.reused == reused
+    statement = json.loads(statement_bytes(outcome.statement))
+    assert predicate.to_json() == statement["predicate"]
+    for report in outcome.reports:
+        assert "REUSED: not run again" in report.read_text(encoding="utf-8")
+
+
+def test_fresh_evidence_says_it_ran(project: Path) -> None:
+    (project / "out" / "evidence.json").write_text(json.dumps(_evidence_doc()), "utf-8")
+    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert outcome.certified, outcome.problems
+    assert "reused" not in outcome.statement["predicate"]["suite"]
+    assert "ran in this certification" in outcome.reports[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("outcome", ["failed", "skipped", "missing"])
+def test_reused_evidence_is_judged_like_fresh_evidence(project: Path, outcome: str) -> None:
+    doc = _evidence_doc("passed" if outcome == "missing" else outcome)
+    if outcome == "missing":
+        doc["items"] = []  # type: ignore[index]
+    _reuse_into(project / "out", doc)
+    result = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not result.certified
+    assert result.artifact is None
+
+
+def test_reused_coverage_below_a_floor_is_not_certified(project: Path) -> None:
+    _reuse_into(project / "out", _evidence_doc())
+    (project / "out" / "coverage.json").write_text(json.dumps(_coverage_doc(50.0)), "utf-8")
+    result = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not result.certified
