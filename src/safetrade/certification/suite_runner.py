@@ -211,7 +211,7 @@ def run(args: argparse.Namespace, name: str) -> int:
                 f"{suite_cache.ENV_CACHE}=off runs it"
             )
             return 0
-        print(f"suite: running it ({found.reason})")
+        print(f"suite: running it ({found.reason})", flush=True)
     statuses = _run_suite(out, root)
     if statuses is None:
         return 1
