@@ -509,9 +509,15 @@ def import_row(runs: int) -> None:
             IMPORT_TARGET,
         )
         # what the names that load on first use add (all but the network parts, which
-        # import ccxt): the settings, the kill switch, the retry policy, the wire encoding
-        first_use = "import safetrade; safetrade.Settings, safetrade.KillSwitch, "
-        first_use += "safetrade.RetryPolicy, safetrade.to_ccxt"
+        # import ccxt): the guard, then also the settings, kill switch, retry policy and wire
+        first_use = "import safetrade; safetrade.check"
+        info_row(
+            "  + the guard: the whole decision core",
+            baseline_stmt,
+            paired(baseline, _import_timer(first_use, env), runs),
+        )
+        first_use += ", safetrade.Settings, safetrade.KillSwitch, safetrade.RetryPolicy"
+        first_use += ", safetrade.to_ccxt"
         info_row(
             "  + Settings, KillSwitch, RetryPolicy, to_ccxt",
             baseline_stmt,

@@ -1,14 +1,14 @@
 """safetrade: keeps automated crypto trading bots from hurting their owners.
 
-The pure core that decides an order (market, rounder, sizer, builder, plan, guard and the
-errors) is imported eagerly and is cheap. Everything else loads on first attribute access
-(``safetrade.Settings``, ``from safetrade import Trader``): the settings, the kill switch and
-the retry policy, whose imports (logging, pathlib, json, datetime, difflib) cost more than the
-core itself, and the parts at the ccxt boundary or on the network (the wire encoding, gateway,
-fills, protector, alerts), so ``import safetrade`` never imports ccxt. Type checkers see every
-name through the ``TYPE_CHECKING`` imports below.
+What sizes and builds an order (market, rounder, sizer, builder, plan) and the errors are
+imported eagerly and are cheap. Everything else loads on first attribute access
+(``safetrade.check``, ``from safetrade import Trader``): the guard; the settings, the kill
+switch and the retry policy, whose imports (logging, pathlib, json, datetime, difflib) cost
+more than the core itself; and the parts at the ccxt boundary or on the network (the wire
+encoding, gateway, fills, protector, alerts), so ``import safetrade`` never imports ccxt.
+Type checkers see every name through the ``TYPE_CHECKING`` imports below.
 
-To export a name: import it in the eager block (pure core) or add it to the
+To export a name: import it in the eager block (order building only) or add it to the
 ``TYPE_CHECKING`` block and ``_LAZY``; then to ``__all__`` (sorted).
 """
 
@@ -40,10 +40,6 @@ from safetrade.errors import OrderRejected as OrderRejected
 from safetrade.errors import RoundingError as RoundingError
 from safetrade.errors import SafetradeError as SafetradeError
 from safetrade.errors import SizingError as SizingError
-from safetrade.guard import AccountState as AccountState
-from safetrade.guard import Decision as Decision
-from safetrade.guard import GuardLimits as GuardLimits
-from safetrade.guard import check as check
 from safetrade.market import MarketSpec as MarketSpec
 from safetrade.plan import TradePlan as TradePlan
 from safetrade.plan import plan_trade as plan_trade
@@ -67,6 +63,10 @@ if TYPE_CHECKING:  # type checkers see the real types; at run time these load on
     from safetrade.fills import Fill as Fill
     from safetrade.gateway import Gateway as Gateway
     from safetrade.gateway import OrderStatus as OrderStatus
+    from safetrade.guard import AccountState as AccountState
+    from safetrade.guard import Decision as Decision
+    from safetrade.guard import GuardLimits as GuardLimits
+    from safetrade.guard import check as check
     from safetrade.killswitch import KillSwitch as KillSwitch
     from safetrade.protector import Flattened as Flattened
     from safetrade.protector import Halted as Halted
@@ -80,12 +80,15 @@ if TYPE_CHECKING:  # type checkers see the real types; at run time these load on
 
 # Loaded on first access: name -> module (the TYPE_CHECKING block above, at run time).
 _LAZY: dict[str, str] = {
+    "AccountState": "safetrade.guard",
     "Alert": "safetrade.alerts",
     "CcxtOrderCall": "safetrade.wire",
+    "Decision": "safetrade.guard",
     "EntryResult": "safetrade.entry",
     "Fill": "safetrade.fills",
     "Flattened": "safetrade.protector",
     "Gateway": "safetrade.gateway",
+    "GuardLimits": "safetrade.guard",
     "Halted": "safetrade.protector",
     "KillSwitch": "safetrade.killswitch",
     "Mode": "safetrade.config",
@@ -97,6 +100,7 @@ _LAZY: dict[str, str] = {
     "TradeResult": "safetrade.trader",
     "Trader": "safetrade.trader",
     "WebhookAlerter": "safetrade.alerts",
+    "check": "safetrade.guard",
     "execute_entry": "safetrade.entry",
     "load_settings": "safetrade.config",
     "to_ccxt": "safetrade.wire",

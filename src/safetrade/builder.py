@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from safetrade._decimal import MONEY, to_positive
+from safetrade._fast import new, slot_setters
 from safetrade._validate import require_member
 from safetrade.errors import OrderBuildError
 from safetrade.market import MarketSpec
@@ -212,6 +213,64 @@ class OrderIntent:
         return f"{self.purpose.value} {self.side} {self.amount} {self.symbol}{price}"
 
 
+_INTENT_FIELDS = attrs.fields(OrderIntent)
+_INTENT_SETTERS = slot_setters(
+    OrderIntent,
+    "symbol",
+    "purpose",
+    "side",
+    "order_type",
+    "amount",
+    "limit_price",
+    "trigger_price",
+    "trigger",
+    "client_oid",
+    "notes",
+)
+
+
+def _intent(
+    *,
+    symbol: object,
+    purpose: OrderPurpose,
+    side: str,
+    order_type: str,
+    amount: Decimal,
+    limit_price: Decimal | None,
+    trigger_price: Decimal | None,
+    trigger: str | None,
+    client_oid: object,
+    notes: tuple[str, ...],
+) -> OrderIntent:
+    """``OrderIntent(...)`` for a factory's values (see :mod:`safetrade._fast`).
+
+    The factory has checked the amount and the prices and chosen the purpose, side, type and
+    trigger consistently with each other; what it passes on unchecked, the market's symbol and
+    the caller's client order id, is checked here by those fields' own validators, in field
+    order, so the errors are the constructor's.
+    """
+    if type(symbol) is not str or not symbol:
+        _symbol(None, _INTENT_FIELDS.symbol, symbol)
+    if type(client_oid) is not str or not _client_oid_pattern().match(client_oid):
+        _client_oid(None, _INTENT_FIELDS.client_oid, client_oid)
+    intent = new(OrderIntent)
+    (
+        set_symbol, set_purpose, set_side, set_order_type, set_amount, set_limit_price,
+        set_trigger_price, set_trigger, set_client_oid, set_notes,
+    ) = _INTENT_SETTERS  # fmt: skip
+    set_symbol(intent, symbol)
+    set_purpose(intent, purpose)
+    set_side(intent, side)
+    set_order_type(intent, order_type)
+    set_amount(intent, amount)
+    set_limit_price(intent, limit_price)
+    set_trigger_price(intent, trigger_price)
+    set_trigger(intent, trigger)
+    set_client_oid(intent, client_oid)
+    set_notes(intent, notes)
+    return intent
+
+
 def new_client_oid(purpose: OrderPurpose) -> str:
     """A fresh client order id, e.g. ``st-stop-loss-3f2a...`` (at most 40 characters)."""
     purpose = require_member(purpose, OrderPurpose, "purpose")
@@ -334,13 +393,15 @@ def entry_order(
     if limit_price is not None:
         limit, notes = _rounded(market, limit_price, _PRICE_ENTRY, side)
         reference = limit
-    return OrderIntent(
+    return _intent(
         symbol=market.symbol,
         purpose=_ENTRY,
         side=_entry_side(side),
         order_type="market" if limit is None else "limit",
         amount=_amount(market, amount, reference, "entry"),
         limit_price=limit,
+        trigger_price=None,
+        trigger=None,
         client_oid=client_oid,
         notes=notes,
     )
@@ -362,12 +423,13 @@ def _protective(
     trigger_price, notes = _rounded(market, price, price_purpose, side)
     below_entry = _check_trigger(purpose, side, trigger_price, entry)
     # "loss" fires at or below the trigger, "entry" at or above: below-entry triggers are "loss".
-    return OrderIntent(
+    return _intent(
         symbol=market.symbol,
         purpose=purpose,
         side=_exit_side(side),
         order_type="market",
         amount=_amount(market, amount, trigger_price, purpose.value),
+        limit_price=None,
         trigger_price=trigger_price,
         trigger="loss" if below_entry else "entry",
         client_oid=client_oid,

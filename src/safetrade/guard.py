@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from safetrade._decimal import MONEY, to_decimal, to_nonnegative, to_positive
+from safetrade._fast import new, slot_setters
 from safetrade._grid import StepGrid
 from safetrade._validate import require_instance
 from safetrade.errors import GuardRefused, InvalidValue
@@ -434,11 +435,24 @@ def check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> Decisi
     finally:
         _setcontext(callers)
     if problems.count(None) == len(problems):
-        return Decision(allowed=True, checks=_ALL_PASSED, plan=plan)
+        return _decision(True, _ALL_PASSED, plan)
     checks = tuple(
         _PASSED[control]
         if problem is None
         else Check(control=control, passed=False, detail=problem)
         for (control, _), problem in zip(_CHECKS, problems, strict=True)
     )
-    return Decision(allowed=False, checks=checks, plan=plan)
+    return _decision(False, checks, plan)
+
+
+_DECISION_SETTERS = slot_setters(Decision, "allowed", "checks", "plan")
+
+
+def _decision(allowed: bool, checks: tuple[Check, ...], plan: TradePlan) -> Decision:
+    # Decision(...) without the generated __init__'s cost (safetrade._fast; no validators)
+    decision = new(Decision)
+    set_allowed, set_checks, set_plan = _DECISION_SETTERS
+    set_allowed(decision, allowed)
+    set_checks(decision, checks)
+    set_plan(decision, plan)
+    return decision

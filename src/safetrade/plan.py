@@ -12,6 +12,7 @@ from decimal import Decimal
 import attrs
 
 from safetrade._decimal import to_decimal, to_nonnegative, to_positive
+from safetrade._fast import new, slot_setters
 from safetrade._validate import MARKET_FIX, member_validator, require_instance
 from safetrade.builder import (
     _ENTRY,
@@ -26,6 +27,7 @@ from safetrade.builder import (
     _check_trigger,
     _checked_amount,
     _entry_side,
+    _intent,
     _positive,
     _rounded,
 )
@@ -102,6 +104,43 @@ class TradePlan:
             )
 
 
+_PLAN_SETTERS = slot_setters(
+    TradePlan,
+    "market",
+    "side",
+    "size",
+    "entry",
+    "stop_loss_price",
+    "take_profit_price",
+    "signal_strength",
+)
+
+
+def _plan(
+    *,
+    market: MarketSpec,
+    side: PositionSide,
+    size: PositionSize,
+    entry: OrderIntent,
+    stop_loss_price: Decimal,
+    take_profit_price: Decimal | None,
+    signal_strength: Decimal | None,
+) -> TradePlan:
+    plan = new(TradePlan)
+    (
+        set_market, set_side, set_size, set_entry, set_stop_loss_price, set_take_profit_price,
+        set_signal_strength,
+    ) = _PLAN_SETTERS  # fmt: skip
+    set_market(plan, market)
+    set_side(plan, side)
+    set_size(plan, size)
+    set_entry(plan, entry)
+    set_stop_loss_price(plan, stop_loss_price)
+    set_take_profit_price(plan, take_profit_price)
+    set_signal_strength(plan, signal_strength)
+    return plan
+
+
 def plan_trade(
     market: MarketSpec,
     *,
@@ -165,17 +204,23 @@ def plan_trade(
     if target is None:
         _check_symbol(market.symbol)
     _check_notional(market, amount, entry, _ENTRY_NAME)
-    return TradePlan(
+    # TradePlan(...) for parts made to agree just above (see safetrade._fast): its consistency
+    # checks cannot fail here (one symbol, the sized side, amount and stop, no limit)
+    return _plan(
         market=market,
         side=side,
         size=size,
-        entry=OrderIntent(
+        entry=_intent(
             symbol=market.symbol,
             purpose=_ENTRY,
             side=_entry_side(side),
             order_type="market",
             amount=amount,
+            limit_price=None,
+            trigger_price=None,
+            trigger=None,
             client_oid=client_oid,
+            notes=(),
         ),
         stop_loss_price=stop,
         take_profit_price=target,

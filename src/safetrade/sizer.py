@@ -27,6 +27,7 @@ from decimal import Decimal
 import attrs
 
 from safetrade._decimal import EXACT, to_nonnegative, to_positive
+from safetrade._fast import new, slot_setters
 from safetrade._validate import MARKET_FIX, member_validator, require_instance
 from safetrade.errors import InvalidValue, SizingError
 from safetrade.market import MarketSpec
@@ -90,6 +91,25 @@ class PositionSize:
             f"(risk {self.risk_amount} of budget {self.risk_budget}; spendable {self.spendable} "
             f"of free {self.free_balance}; limited by {self.limited_by})"
         )
+
+
+_SIZE_SETTERS = slot_setters(
+    PositionSize,
+    "symbol",
+    "side",
+    "amount",
+    "entry_price",
+    "stop_price",
+    "notional",
+    "fee_reserve",
+    "risk_amount",
+    "risk_budget",
+    "free_balance",
+    "balance_cap",
+    "spendable",
+    "limited_by",
+    "unrounded_amount",
+)
 
 
 def size_position(
@@ -192,22 +212,27 @@ def _size(  # noqa: PLR0917 - internal, called twice with every argument in orde
     amount = market._amount_grid.to_step(unrounded, False) if unrounded > 0 else Decimal(0)
 
     notional = exact.multiply(amount, entry)
-    result = PositionSize(
-        symbol=market.symbol,
-        side=side,
-        amount=amount,
-        entry_price=entry,
-        stop_price=stop,
-        notional=notional,
-        fee_reserve=exact.multiply(notional, fee),
-        risk_amount=exact.multiply(amount, per_unit_risk),
-        risk_budget=budget,
-        free_balance=free,
-        balance_cap=cap,
-        spendable=spendable,
-        limited_by=limited_by,
-        unrounded_amount=unrounded,
-    )
+    # PositionSize(...) for values checked above (side is a member): see safetrade._fast
+    result = new(PositionSize)
+    (
+        set_symbol, set_side, set_amount, set_entry_price, set_stop_price, set_notional,
+        set_fee_reserve, set_risk_amount, set_risk_budget, set_free_balance, set_balance_cap,
+        set_spendable, set_limited_by, set_unrounded_amount,
+    ) = _SIZE_SETTERS  # fmt: skip
+    set_symbol(result, market.symbol)
+    set_side(result, side)
+    set_amount(result, amount)
+    set_entry_price(result, entry)
+    set_stop_price(result, stop)
+    set_notional(result, notional)
+    set_fee_reserve(result, exact.multiply(notional, fee))
+    set_risk_amount(result, exact.multiply(amount, per_unit_risk))
+    set_risk_budget(result, budget)
+    set_free_balance(result, free)
+    set_balance_cap(result, cap)
+    set_spendable(result, spendable)
+    set_limited_by(result, limited_by)
+    set_unrounded_amount(result, unrounded)
     _check_minimums(result, market)
     return result
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import attrs
 
+from safetrade._fast import new, slot_setters
 from safetrade.builder import OrderIntent
 from safetrade.errors import OrderBuildError
 
@@ -39,6 +40,9 @@ class CcxtOrderCall:
         return (self.symbol, self.type, self.side, self.amount, self.price, dict(self.params))
 
 
+_CALL_SETTERS = slot_setters(CcxtOrderCall, "symbol", "type", "side", "amount", "price", "params")
+
+
 def _plain(value: Decimal) -> str:
     # str(Decimal("9E-7")) is "9E-7"; format "f" keeps every digit and never uses an exponent
     return format(value, "f")
@@ -59,13 +63,16 @@ def to_ccxt(intent: OrderIntent) -> CcxtOrderCall:
             raise OrderBuildError(f"{intent.describe()} has a trigger price but no trigger kind")
         params["stopPrice"] = _plain(intent.trigger_price)
         params["stop"] = intent.trigger
-    if intent.order_type == "limit" and intent.limit_price is None:
+    limit_price = intent.limit_price
+    if limit_price is None and intent.order_type == "limit":
         raise OrderBuildError(f"{intent.describe()} is a limit order without a price")
-    return CcxtOrderCall(
-        symbol=intent.symbol,
-        type=intent.order_type,
-        side=intent.side,
-        amount=_plain(intent.amount),
-        price=None if intent.limit_price is None else _plain(intent.limit_price),
-        params=params,
-    )
+    # CcxtOrderCall(...) without the generated __init__'s cost (safetrade._fast; no validators)
+    call = new(CcxtOrderCall)
+    set_symbol, set_type, set_side, set_amount, set_price, set_params = _CALL_SETTERS
+    set_symbol(call, intent.symbol)
+    set_type(call, intent.order_type)
+    set_side(call, intent.side)
+    set_amount(call, format(intent.amount, "f"))  # _plain, without its call: hot path
+    set_price(call, None if limit_price is None else format(limit_price, "f"))
+    set_params(call, params)
+    return call
