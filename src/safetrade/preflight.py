@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 
 from safetrade.config import Settings, load_settings
-from safetrade.errors import SafetradeError
+from safetrade.errors import ConfigError, SafetradeError
 from safetrade.gateway import Gateway
 from safetrade.killswitch import KillSwitch
 
@@ -158,6 +158,13 @@ def run(args: argparse.Namespace, name: str) -> int:
     settings = load_settings(dotenv_path=args.env_file)
 
     def factory() -> Gateway:
+        if not settings.is_live:
+            # paper mode signs nothing: the keys must not reach KuCoin, not even to read
+            raise ConfigError(
+                "TRADING_MODE=paper: preflight does not contact KuCoin in paper mode (nothing "
+                "is signed); the paper account is checked by `safetrade paper status`",
+                fix="run preflight with the .env you will go live with (TRADING_MODE=live)",
+            )
         return Gateway.kucoin(
             api_key=settings.api_key or "",
             api_secret=settings.api_secret or "",

@@ -274,7 +274,12 @@ class Trader:
                     "or a served fake on 127.0.0.1); real money needs TRADING_MODE=live and "
                     "a valid certification",
                 )
-        kill_switch.hold_instance_lock()
+        try:
+            kill_switch.hold_instance_lock()
+        except ConfigError:
+            if paper is not None:
+                paper.close()
+            raise
         bot = cls(
             settings,
             gateway,
@@ -415,7 +420,7 @@ class Trader:
                 self.paper.journal("refusal", self.symbol, None, {"reasons": result.refusal})
             for outcome in (result.bare, result.outcome):
                 if outcome is not None:
-                    self.paper.journal("protection", self.symbol, type(outcome).__name__,
+                    self.paper.journal("outcome", self.symbol, type(outcome).__name__,
                                        {"outcome": str(outcome)})  # fmt: skip
         return result
 

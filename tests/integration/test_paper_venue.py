@@ -113,9 +113,10 @@ def test_a_paper_run_trades_on_public_prices_survives_a_restart_and_is_journaled
     assert "rejections by KuCoin code: none" in status
     assert "positions left bare: 1 time(s)" in status
     assert "hash chain intact" in status
-    kinds = [e.kind for e in PaperStore(settings.paper_db).journal()]
+    with PaperStore(settings.paper_db, read_only=True) as store:
+        kinds = [e.kind for e in store.journal()]
     assert kinds.count("start") == 2
-    assert "protection" in kinds
+    assert "outcome" in kinds
     assert "cancel" in kinds
 
 
@@ -164,7 +165,7 @@ def test_the_incident_is_rejected_in_paper_as_kucoin_rejected_it_live(
     bot.on_signal(Signal(symbol=SOL, side=st.PositionSide.LONG, strength=Decimal("0.5"),
                          entry_price=Decimal("87.36"), stop_loss=Decimal("85.61"),
                          take_profit=Decimal("90.1353")))  # fmt: skip
-    journal = PaperStore(tmp_path / "p.sqlite3").journal()
+    journal = venue.store.journal()
     rejected = [(e.code, e.detail["msg"], e.detail.get("price")) for e in journal
                 if e.kind == "rejection"]  # fmt: skip
     # bug 1 + 4: 4.5101 SOL ($394) sized from the 10000 default on a $123 account; the market

@@ -158,3 +158,21 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     cert = next(r for r in rows if r.name == "certification")
     assert (cert.passed, cert.detail) == (True, "valid")
     assert render(rows).endswith("preflight: GO")
+
+
+def test_the_command_in_paper_mode_never_sends_the_keys_to_kucoin(tmp_path, monkeypatch, capsys):
+    """Paper mode signs nothing: not even preflight's read-only look at the account."""
+    from safetrade.cli import main
+
+    def kucoin(**_kwargs):
+        raise AssertionError("preflight built a KuCoin gateway in paper mode")
+
+    monkeypatch.setattr(Gateway, "kucoin", staticmethod(kucoin))
+    env = tmp_path / ".env"
+    env.write_text("TRADING_MODE=paper\nACCOUNT_BALANCE_USD=123\nKUCOIN_API_KEY=real-looking\n"
+                   "KUCOIN_API_SECRET=real-secret\nKUCOIN_API_PASSPHRASE=real-pass\n")  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert main(["preflight", "--env-file", str(env)]) == 1
+    out = capsys.readouterr().out
+    assert "preflight does not contact KuCoin in paper mode" in out
+    assert "real-secret" not in out

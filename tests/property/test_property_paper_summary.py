@@ -9,43 +9,72 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from safetrade.paper import JournalEntry, PaperRequirement, summarize
-from safetrade.paper.summary import MAX_GAP_MS
 
 CODE, OTHER = ("s" * 64, "b" * 64), ("s" * 64, "c" * 64)
-GAPS = st.lists(st.integers(min_value=0, max_value=3 * MAX_GAP_MS), max_size=40)
+DAY_MS = 86_400_000
+HOUR = 3_600_000
+# sessions: (gap before it, its entries' gaps); a gap between sessions is time the bot was down
+SESSIONS = st.lists(
+    st.tuples(st.integers(0, 30 * DAY_MS), st.lists(st.integers(0, 5 * HOUR), max_size=8)),
+    max_size=6,
+)
 
 
-def _entries(gaps: list[int], code: tuple[str, str] = CODE, kind: str = "heartbeat",
-             start: int = 1_700_000_000_000) -> list[JournalEntry]:  # fmt: skip
+def _journal(sessions: list[tuple[int, list[int]]], code: tuple[str, str] = CODE,
+             start: int = 1_700_000_000_000, seq: int = 0) -> list[JournalEntry]:  # fmt: skip
     at, entries = start, []
-    for i, gap in enumerate([0, *gaps]):
-        at += gap
-        entries.append(JournalEntry(i + 1, at, kind, None, None, {}, *code))
+    for down, gaps in sessions:
+        at += down
+        seq += 1
+        session = seq
+        entries.append(JournalEntry(seq, session, at, "start", None, None, {}, *code))
+        for gap in gaps:
+            at += gap
+            seq += 1
+            entries.append(JournalEntry(seq, session, at, "heartbeat", None, None, {}, *code))
     return entries
 
 
-@given(GAPS)
-def test_paper_time_is_the_sum_of_the_gaps_the_venue_was_running(gaps: list[int]) -> None:
-    summary = summarize(_entries(gaps), safetrade_digest=CODE[0], bot_digest=CODE[1])
-    running = sum(g for g in gaps if g <= MAX_GAP_MS)
-    assert summary.days == (Decimal(running) / 86_400_000).quantize(Decimal("0.01"))
-    assert summary.entries == len(gaps) + 1
+def _days(ms: int) -> Decimal:
+    return (Decimal(ms) / DAY_MS).quantize(Decimal("0.01"), rounding="ROUND_FLOOR")
+
+
+@given(SESSIONS)
+def test_paper_time_is_the_time_sessions_ran_and_never_the_time_between(
+    sessions: list[tuple[int, list[int]]],
+) -> None:
+    summary = summarize(_journal(sessions), safetrade_digest=CODE[0], bot_digest=CODE[1])
+    assert summary.days == _days(sum(sum(gaps) for _, gaps in sessions))
+    assert summary.entries == sum(1 + len(g) for _, g in sessions)
     assert summary.days >= 0
 
 
-@given(GAPS, GAPS)
-def test_entries_of_other_code_add_nothing(mine: list[int], theirs: list[int]) -> None:
-    alone = summarize(_entries(mine), safetrade_digest=CODE[0], bot_digest=CODE[1])
-    mixed = sorted(_entries(mine) + _entries(theirs, OTHER), key=lambda e: e.at_ms)
+@given(SESSIONS, SESSIONS)
+def test_sessions_of_other_code_add_nothing(
+    mine: list[tuple[int, list[int]]], theirs: list[tuple[int, list[int]]]
+) -> None:
+    alone = summarize(_journal(mine), safetrade_digest=CODE[0], bot_digest=CODE[1])
+    # the other code's sessions run in between, with their own session numbers
+    other = _journal(theirs, OTHER, seq=10_000)
+    mixed = sorted(_journal(mine) + other, key=lambda e: (e.at_ms, e.seq))
     together = summarize(mixed, safetrade_digest=CODE[0], bot_digest=CODE[1])
-    assert together == attrs.evolve(alone, other_entries=len(theirs) + 1)
+    assert together == attrs.evolve(alone, other_entries=len(other))
 
 
-@given(GAPS, st.integers(min_value=0, max_value=MAX_GAP_MS))
-def test_more_running_time_never_lowers_paper_time(gaps: list[int], extra: int) -> None:
-    before = summarize(_entries(gaps), safetrade_digest=CODE[0], bot_digest=CODE[1])
-    after = summarize(_entries([*gaps, extra]), safetrade_digest=CODE[0], bot_digest=CODE[1])
+@given(SESSIONS, st.integers(0, 5 * HOUR))
+def test_more_running_time_never_lowers_paper_time(
+    sessions: list[tuple[int, list[int]]], extra: int
+) -> None:
+    before = summarize(_journal(sessions), safetrade_digest=CODE[0], bot_digest=CODE[1])
+    longer = [*sessions[:-1], (sessions[-1][0], [*sessions[-1][1], extra])] if sessions else []
+    after = summarize(_journal(longer), safetrade_digest=CODE[0], bot_digest=CODE[1])
     assert after.days >= before.days
+
+
+@given(st.integers(0, 10 * DAY_MS))
+def test_paper_days_are_rounded_down(ms: int) -> None:
+    summary = summarize(_journal([(0, [ms])]), safetrade_digest=CODE[0], bot_digest=CODE[1])
+    assert summary.days * DAY_MS <= ms < (summary.days + Decimal("0.01")) * DAY_MS
 
 
 @given(
@@ -57,13 +86,11 @@ def test_more_running_time_never_lowers_paper_time(gaps: list[int], extra: int) 
 def test_the_requirement_is_met_exactly_when_nothing_is_short(
     days: Decimal, required: Decimal, trips: int, required_trips: int
 ) -> None:
-    day_ms = int(days * 86_400_000)
-    # one long run cut into heartbeat-sized pieces, plus the round trips at its end
-    pieces = [MAX_GAP_MS] * (day_ms // MAX_GAP_MS) + [day_ms % MAX_GAP_MS]
-    entries = _entries(pieces)
+    entries = _journal([(0, [int(days * DAY_MS)])])
     end = entries[-1].at_ms
-    entries += [JournalEntry(len(entries) + i + 1, end, "round_trip", None, None, {"pnl": "1"},
-                             *CODE) for i in range(trips)]  # fmt: skip
+    entries += [JournalEntry(len(entries) + i + 1, 1, end, "round_trip", None, None,
+                             {"pnl": "1", "opened_by": list(CODE)}, *CODE)
+                for i in range(trips)]  # fmt: skip
     summary = summarize(entries, safetrade_digest=CODE[0], bot_digest=CODE[1])
     assert summary.days == days
     assert summary.round_trips == trips
@@ -71,3 +98,14 @@ def test_the_requirement_is_met_exactly_when_nothing_is_short(
     assert (problems == []) == (days >= required and trips >= required_trips)
     if days < required:
         assert f"paper: {days} of {required} days of paper trading by this code" in problems
+
+
+@given(st.integers(0, 5))
+def test_a_round_trip_opened_by_other_code_is_not_this_codes(trips: int) -> None:
+    entries = _journal([(0, [HOUR])])
+    entries += [JournalEntry(100 + i, 1, entries[-1].at_ms, "round_trip", None, None,
+                             {"pnl": "5", "opened_by": list(OTHER)}, *CODE)
+                for i in range(trips)]  # fmt: skip
+    summary = summarize(entries, safetrade_digest=CODE[0], bot_digest=CODE[1])
+    assert summary.round_trips == 0
+    assert summary.pnl == 0

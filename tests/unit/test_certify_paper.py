@@ -31,17 +31,23 @@ END_MS = int(NOW.timestamp() * 1000)
 
 def _journal(path: Path, *, days: float, round_trips: int = 0, rejections: int = 0,
              code: tuple[str, str] = THIS_CODE) -> Path:  # fmt: skip
+    """One paper session of ``days``, heartbeats hourly, as a running venue writes it."""
     store = PaperStore(path)
     start = END_MS - int(days * DAY_MS)
+    session: list[int] = []
 
     def add(at: int, kind: str, detail: dict[str, object], error: str | None = None) -> None:
-        store.append(at_ms=at, kind=kind, symbol="SOL-USDT", code=error, detail=detail,
-                     safetrade_digest=code[0], bot_digest=code[1])  # fmt: skip
+        entry = store.append(at_ms=at, kind=kind, symbol="SOL-USDT", code=error, detail=detail,
+                             safetrade_digest=code[0], bot_digest=code[1],
+                             session=session[0] if session else None)  # fmt: skip
+        session.append(entry.session)
 
-    for at in range(start, END_MS + 1, HEARTBEAT_MS):
+    add(start, "start", {})
+    for at in range(start + HEARTBEAT_MS, END_MS, HEARTBEAT_MS):
         add(at, "heartbeat", {})
+    add(END_MS, "heartbeat", {})
     for i in range(round_trips):
-        add(END_MS - i, "round_trip", {"pnl": "-1.5"})
+        add(END_MS - i, "round_trip", {"pnl": "-1.5", "opened_by": list(code)})
     for _ in range(rejections):
         add(END_MS, "rejection", {"msg": "Price increment invalid."}, "400100")
     store.close()

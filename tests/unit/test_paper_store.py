@@ -44,7 +44,8 @@ def test_records_survive_a_reopen_and_the_engine_continues_where_it_stopped(
     store = PaperStore(tmp_path / "p.db")
     _save(store, before)
     store.close()
-    saved = PaperStore(tmp_path / "p.db").load()
+    with PaperStore(tmp_path / "p.db") as reopened:
+        saved = reopened.load()
     assert saved is not None
     after = _engine()
     after.restore(balances=saved.balances, orders=saved.orders, stop_orders=saved.stop_orders,
@@ -77,13 +78,14 @@ def test_saving_again_writes_only_what_changed_and_keeps_balances(tmp_path: Path
     engine.set_balance("BTC", Decimal("0.5"))
     _save(store, engine)
     saved = store.load()
+    store.close()
     assert saved is not None
     assert saved.balances["BTC"] == Balance(Decimal("0.5"))
     assert len(saved.executions) == len(engine.fills)
 
 
 def _append(store: PaperStore, at: int, kind: str = "heartbeat") -> None:
-    store.append(at_ms=at, kind=kind, symbol=None, code=None, detail={"n": at},
+    store.append(at_ms=at, kind=kind, symbol=None, code=None, detail={"n": at}, session=1,
                  safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
 
 
@@ -95,8 +97,10 @@ def test_the_journal_refuses_updates_and_deletes(tmp_path: Path) -> None:
     for statement in ("UPDATE journal SET kind = 'x'", "DELETE FROM journal WHERE seq = 2"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute(statement)
+    db.close()
     assert store.verify_journal() is None
     assert [e.detail for e in store.journal()] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    store.close()
 
 
 def test_a_deleted_or_rewritten_entry_breaks_the_chain(tmp_path: Path) -> None:
@@ -108,12 +112,35 @@ def test_a_deleted_or_rewritten_entry_breaks_the_chain(tmp_path: Path) -> None:
     db.execute("DELETE FROM journal WHERE seq = 2")
     db.commit()
     assert store.verify_journal() == "journal entry 2 is missing"
+    db.execute("DELETE FROM journal WHERE seq = 3")  # now the chain 1 is intact, but short
+    db.commit()
+    db.close()
+    assert store.verify_journal() == (
+        "the journal ends at entry 1 but its head says 3: entries were removed or the head edited"
+    )
+    store.close()
+
+
+def test_one_writer_at_a_time_and_readers_never_write(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    with PaperStore(path):
+        with pytest.raises(ConfigError, match="another paper venue has"):
+            PaperStore(path)
+        with PaperStore(path, read_only=True) as reader:  # readers take no lock
+            assert reader.journal() == []
+    foreign = tmp_path / "other.sqlite3"
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(ConfigError, match="is not a paper database"):
+        PaperStore(foreign, read_only=True)
+    tables = sqlite3.connect(foreign).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("t",)]  # nothing was written into it
 
 
 def test_a_file_that_is_not_a_paper_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
-    PaperStore(path).set_meta("schema", "999")
-    with pytest.raises(ConfigError, match="schema 999"):
+    with PaperStore(path) as store:
+        store.set_meta("schema", "999")
+    with pytest.raises(ConfigError, match="its schema: 999"):
         PaperStore(path)
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(ConfigError, match="cannot open the paper database"):

@@ -62,9 +62,8 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument(
             "--paper-journal",
             type=Path,
-            default=Path(os.environ.get("SAFETRADE_PAPER_DB") or ".safetrade/paper.sqlite3"),
             help="the paper account whose journal the policy's [paper] section is checked "
-            "against (default $SAFETRADE_PAPER_DB or .safetrade/paper.sqlite3)",
+            "against (default $SAFETRADE_PAPER_DB, else PROJECT_ROOT/.safetrade/paper.sqlite3)",
         )
         parser.add_argument(
             "--conformance",
@@ -149,7 +148,10 @@ def _certify(args: argparse.Namespace) -> int:
         coverage=args.coverage or standard.coverage,
         cucumber=args.cucumber or standard.cucumber,
         conformance=args.conformance or standard.conformance,
-        paper_journal=args.paper_journal,
+        paper_journal=args.paper_journal
+        or Path(
+            os.environ.get("SAFETRADE_PAPER_DB") or args.project_root / ".safetrade/paper.sqlite3"
+        ),
     )
     outcome = certify(inputs, signing_key=key, now=datetime.now(UTC))
     predicate = Predicate.from_json(outcome.statement["predicate"])

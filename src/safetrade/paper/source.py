@@ -141,37 +141,42 @@ class PublicKucoin:
             return [], []
 
         def levels(key: str) -> list[Level]:
-            return [
-                (_decimal(p, "book price"), _decimal(s, "book size"))
-                for p, s in data.get(key) or ()
-            ]
+            try:
+                return [
+                    (_decimal(p, "book price"), _decimal(s, "book size"))
+                    for p, s in data.get(key) or ()
+                ]
+            except (TypeError, ValueError) as exc:
+                raise ExchangeError(
+                    f"KuCoin's public order book is not in the expected shape: {exc}",
+                    fix="retry later; if it persists the market data format changed",
+                ) from exc
 
         return levels("bids"), levels("asks")
 
-    def candles(self, symbol: str, *, since_s: int) -> list[Candle]:
-        """One-minute candles starting at or after ``since_s``, oldest first (at most 1500)."""
-        rows = _data(
-            self._call(
-                "publicGetMarketCandles",
-                {"symbol": _symbol(symbol), "type": "1min", "startAt": since_s},
-            ),
-            "candles",
-        )
-        candles = []
-        # KuCoin's rows: [time, open, close, high, low, volume, turnover], newest first
-        for row in rows or ():
-            when, opened, close, high, low, volume = row[:6]
-            candles.append(
-                Candle(
-                    int(when),
-                    _decimal(opened, "open"),
-                    _decimal(high, "high"),
-                    _decimal(low, "low"),
-                    _decimal(close, "close"),
-                    _decimal(volume, "volume"),
-                )
-            )
-        return sorted((c for c in candles if c.time >= since_s), key=lambda c: c.time)
+    def candles(self, symbol: str, *, since_s: int, now_s: int | None = None) -> list[Candle]:
+        """One-minute candles from ``since_s`` on, oldest first.
+
+        KuCoin answers at most 1500 candles per request: a longer span up to ``now_s`` (a
+        venue closed for days) is read page by page, so no minute is skipped; the newest page
+        is asked without an end.
+        """
+        found: dict[int, Candle] = {}
+        start = since_s
+        while True:
+            params: dict[str, object] = {"symbol": _symbol(symbol), "type": "1min",
+                                         "startAt": start}  # fmt: skip
+            last_page = now_s is None or start + _PAGE_S >= now_s
+            if not last_page:
+                params["endAt"] = start + _PAGE_S
+            rows = _data(self._call("publicGetMarketCandles", params), "candles")
+            for candle in _parse_candles(rows):
+                if candle.time >= since_s:
+                    found[candle.time] = candle
+            if last_page:
+                break
+            start += _PAGE_S
+        return [found[t] for t in sorted(found)]
 
     def _call(self, method: str, params: Mapping[str, object]) -> object:
         import ccxt  # noqa: PLC0415 - ccxt is heavy
@@ -183,6 +188,26 @@ class PublicKucoin:
                 f"reading KuCoin's public market data failed: {type(exc).__name__}: {exc}",
                 fix="check the network; the paper venue keeps its last prices meanwhile",
             ) from exc
+
+
+_PAGE_S = 1500 * 60  # KuCoin's most candles per answer, one minute each
+
+
+def _parse_candles(rows: object) -> list[Candle]:
+    """KuCoin's rows ``[time, open, close, high, low, volume, turnover]``, newest first."""
+    candles = []
+    try:
+        for row in rows or ():  # type: ignore[attr-defined]
+            when, opened, close, high, low, volume = row[:6]
+            candles.append(Candle(int(when), _decimal(opened, "open"), _decimal(high, "high"),
+                                  _decimal(low, "low"), _decimal(close, "close"),
+                                  _decimal(volume, "volume")))  # fmt: skip
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ExchangeError(
+            f"KuCoin's public candles are not in the expected shape: {exc}",
+            fix="retry later; if it persists the market data format changed",
+        ) from exc
+    return candles
 
 
 def _rules(item: Mapping[str, object]) -> MarketRules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def read_summary(
     path = Path(path)
     if not path.is_file():
         return None
-    store = PaperStore(path)
+    store = PaperStore(path, read_only=True)
     try:
         entries = store.journal()
         if not entries:
@@ -42,9 +43,9 @@ def read_summary(
         bare_now = None
         if now_ms is not None:
             for symbol in {e.symbol for e in entries if e.symbol}:
-                position = store.meta(f"position:{symbol}") or ""
-                since = position.split(",")[-1] if position else ""
-                if since:
+                position = json.loads(store.meta(f"position:{symbol}") or "{}")
+                since, by = position.get("bare_since"), position.get("bare_by")
+                if since is not None and by == [safetrade_digest, bot_digest]:
                     seconds = Decimal(now_ms - int(since)) / 1000
                     bare_now = max(bare_now or Decimal(0), seconds)
         return summarize(

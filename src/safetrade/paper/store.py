@@ -3,8 +3,13 @@
 The exchange records (balances, orders, stop orders, executions) are saved after every request
 that could change them, in one transaction, so a paper run survives a crash or a restart. The
 journal is append-only (sqlite triggers refuse UPDATE and DELETE) and hash-chained: each entry
-stores the SHA-256 of the previous entry and of itself, so an edited or removed entry is found
-by :meth:`PaperStore.verify_journal`.
+stores the SHA-256 of the previous entry and of itself, and the newest entry's number and hash
+are kept beside it, so an edited, removed or truncated entry is found by
+:meth:`PaperStore.verify_journal`. This catches accidents and casual edits, not an owner who
+rewrites the whole file (who also holds the signing key certify uses).
+
+One process at a time: a writer holds an exclusive lock on ``<file>.lock`` (two venues on one
+account would hand out the same order ids and overwrite each other's records).
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JournalEntry", "PaperStore", "SavedState"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _GENESIS = "0" * 64
 
 _SCHEMA = """
@@ -40,6 +46,7 @@ CREATE TABLE IF NOT EXISTS stop_orders (id TEXT PRIMARY KEY, record TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS executions (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
     at_ms INTEGER NOT NULL,
     kind TEXT NOT NULL,
     symbol TEXT,
@@ -101,6 +108,7 @@ class JournalEntry:
 
     Attributes:
         seq: Position in the journal (1 = first).
+        session: The ``seq`` of the ``start`` entry of the venue (process) that wrote it.
         at_ms: Venue time, epoch milliseconds.
         kind: ``start``, ``order``, ``rejection``, ``fill``, ``cancel``, ``bare``,
             ``round_trip``, ``protection`` or ``refusal``.
@@ -112,6 +120,7 @@ class JournalEntry:
     """
 
     seq: int
+    session: int
     at_ms: int
     kind: str
     symbol: str | None
@@ -128,35 +137,64 @@ def _entry_hash(prev: str, row: tuple[object, ...]) -> str:
 class PaperStore:
     """One paper account's sqlite database (created when missing).
 
+    Args:
+        path: The database file.
+        read_only: Open an existing database for reading only (``paper status``, certify):
+            nothing is created or written, and no lock is taken.
+
     Raises:
-        ConfigError: The file cannot be opened, or was written by an unknown schema.
+        ConfigError: The file cannot be opened, is not a paper database of this schema, or
+            (for a writer) another process has it open.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self._lock: IO[str] | None = None
+        fix = "set SAFETRADE_PAPER_DB to a writable file path"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # autocommit off: every save is one explicit transaction
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.executescript(_SCHEMA)
+            if read_only:
+                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                           check_same_thread=False)  # fmt: skip
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock = _exclusive_lock(self.path)
+                # autocommit off: every save is one explicit transaction
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._db.executescript(_SCHEMA)
+            version = self.meta("schema")
         except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
-                f"cannot open the paper database {self.path}: {exc}",
-                fix="set SAFETRADE_PAPER_DB to a writable file path",
-            ) from exc
-        version = self.meta("schema")
-        if version is None:
+            self._release()
+            raise ConfigError(f"cannot open the paper database {self.path}: {exc}",
+                              fix=fix) from exc  # fmt: skip
+        # a store dropped without close() (a bot that just exits) still lets go of its files
+        self._finalizer = weakref.finalize(self, _close_quietly, self._db, self._lock)
+        if version is None and not read_only:
             self.set_meta("schema", SCHEMA_VERSION)
         elif version != SCHEMA_VERSION:
+            self.close()
             raise ConfigError(
-                f"the paper database {self.path} has schema {version}, this safetrade reads "
-                f"{SCHEMA_VERSION}",
+                f"{self.path} is not a paper database of schema {SCHEMA_VERSION} "
+                f"(its schema: {version})",
                 fix="point SAFETRADE_PAPER_DB at a new file, or use the safetrade that wrote it",
             )
 
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
     def close(self) -> None:
-        """Close the database."""
+        """Close the database and let another process open it."""
+        self._finalizer.detach()
         self._db.close()
+        self._release()
+
+    def __enter__(self) -> PaperStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -172,7 +210,10 @@ class PaperStore:
 
     def meta(self, key: str) -> str | None:
         """A stored setting (e.g. the starting balance), or None."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None  # no meta table: not a paper database
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str | None) -> None:
@@ -265,38 +306,55 @@ class PaperStore:
         detail: Mapping[str, Any],
         safetrade_digest: str,
         bot_digest: str,
+        session: int | None,
     ) -> JournalEntry:
-        """Append one entry to the journal (chained to the previous one)."""
+        """Append one entry to the journal (chained to the previous one).
+
+        Args:
+            at_ms: When it happened (venue time).
+            kind: What happened (see :class:`JournalEntry`).
+            symbol: The market, if any.
+            code: KuCoin's code, the outcome or the alert's event, if any.
+            detail: The rest (JSON-able).
+            safetrade_digest: Digest of the safetrade code that produced it.
+            bot_digest: Digest of the bot code that produced it.
+            session: The session's ``start`` entry; None for a ``start`` entry itself.
+        """
         text = json.dumps(dict(detail), sort_keys=True, default=str)
         with self._transaction() as db:
             last = db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (1, _GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-            row = (seq, at_ms, kind, symbol, code, text, safetrade_digest, bot_digest)
+            own = seq if session is None else session
+            row = (seq, own, at_ms, kind, symbol, code, text, safetrade_digest, bot_digest)
+            digest = _entry_hash(prev, row)
             db.execute(
-                "INSERT INTO journal (seq, at_ms, kind, symbol, code, detail, safetrade_digest, "
-                "bot_digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, prev, _entry_hash(prev, row)),
+                "INSERT INTO journal (seq, session, at_ms, kind, symbol, code, detail, "
+                "safetrade_digest, bot_digest, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, prev, digest),
             )
-        return JournalEntry(seq, at_ms, kind, symbol, code, json.loads(text), safetrade_digest,
-                            bot_digest)  # fmt: skip
+            # the head: removing the newest entries leaves a chain that is intact but short
+            self._put_meta(db, "journal_head", f"{seq}:{digest}")
+        return JournalEntry(seq, own, at_ms, kind, symbol, code, json.loads(text),
+                            safetrade_digest, bot_digest)  # fmt: skip
 
     def journal(self) -> list[JournalEntry]:
         """Every journal entry, oldest first."""
         rows = self._db.execute(
-            "SELECT seq, at_ms, kind, symbol, code, detail, safetrade_digest, bot_digest "
-            "FROM journal ORDER BY seq"
+            "SELECT seq, session, at_ms, kind, symbol, code, detail, safetrade_digest, "
+            "bot_digest FROM journal ORDER BY seq"
         )
         return [
-            JournalEntry(seq, at, kind, sym, code, json.loads(detail), sd, bd)
-            for seq, at, kind, sym, code, detail, sd, bd in rows
+            JournalEntry(seq, session, at, kind, sym, code, json.loads(detail), sd, bd)
+            for seq, session, at, kind, sym, code, detail, sd, bd in rows
         ]
 
     def verify_journal(self) -> str | None:
         """None when the chain is intact, else what is wrong (the first broken entry)."""
         prev, expected_seq = _GENESIS, 1
         rows = self._db.execute(
-            "SELECT seq, at_ms, kind, symbol, code, detail, safetrade_digest, bot_digest, "
-            "prev_hash, hash FROM journal ORDER BY seq"
+            "SELECT seq, session, at_ms, kind, symbol, code, detail, safetrade_digest, "
+            "bot_digest, prev_hash, hash FROM journal ORDER BY seq"
         )
         for *row, prev_hash, digest in rows:
             seq = int(row[0])
@@ -305,4 +363,38 @@ class PaperStore:
             if prev_hash != prev or digest != _entry_hash(prev, tuple(row)):
                 return f"journal entry {seq} was changed after it was written"
             prev, expected_seq = str(digest), seq + 1
+        head = self.meta("journal_head")
+        last = f"{expected_seq - 1}:{prev}" if expected_seq > 1 else None
+        if head != last:
+            return (
+                f"the journal ends at entry {expected_seq - 1} but its head says "
+                f"{(head or 'none').partition(':')[0]}: entries were removed or the head edited"
+            )
         return None
+
+
+def _close_quietly(db: sqlite3.Connection, lock: IO[str] | None) -> None:
+    db.close()
+    if lock is not None:
+        lock.close()
+
+
+def _exclusive_lock(path: Path) -> IO[str] | None:
+    """Hold ``<path>.lock`` exclusively, or refuse: one process per paper account."""
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:  # pragma: no cover - Windows: documented, not enforced
+        return None
+    lock_path = path.with_name(path.name + ".lock")
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ConfigError(
+            f"another paper venue has {path} open ({lock_path} is locked)",
+            why="two venues on one paper account would hand out the same order ids and "
+            "overwrite each other's records",
+            fix="stop the other bot, or give this one its own SAFETRADE_PAPER_DB",
+        ) from None
+    return handle

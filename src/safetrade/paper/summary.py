@@ -1,27 +1,28 @@
 """What a paper journal shows about one version of the code, and whether it is enough to go live.
 
-Paper *time* is the time the venue was in use: the sum of the gaps between consecutive journal
-entries of that code, leaving out gaps longer than :data:`MAX_GAP_MS` (the bot was not
-running). A running venue writes a heartbeat entry every hour, so an idle but running bot
-still accrues time, and a bot started twice a week apart does not get the week.
+Paper *time* is the time a paper venue of that code was open: each venue (one process) writes a
+``start`` entry, and its entries carry that entry's number (its *session*); a session lasts
+from its start to its last entry. A running venue journals a heartbeat at least hourly while
+the bot calls it (``Trader.tick`` does), so a crash costs at most the time since the last
+entry, and the time between two sessions (the bot was not running) never counts, nor does a
+session of other code.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
 from safetrade.paper.store import JournalEntry
 
-__all__ = ["HEARTBEAT_MS", "MAX_GAP_MS", "PaperRequirement", "PaperSummary", "summarize"]
+__all__ = ["HEARTBEAT_MS", "PaperRequirement", "PaperSummary", "summarize"]
 
 HEARTBEAT_MS = 3_600_000  # a running venue journals at least hourly
-MAX_GAP_MS = 2 * HEARTBEAT_MS  # a longer silence means the venue was not running
 _DAY_MS = Decimal(86_400_000)
+_CENT_DAY = Decimal("0.01")
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +45,7 @@ class PaperSummary:
         longest_bare_seconds: The longest such time (an entry is bare until its stop-loss
             is placed, so this is never 0 after a trade).
         protection_events: Alerts the bot raised about protection (e.g. a failed stop-loss).
+        outcomes: What became of entries: ``Protected``, ``Flattened``, ``Halted`` -> count.
         journal_problem: What is wrong with the journal's hash chain, if anything.
         other_entries: Journal entries written by other code (not counted here).
     """
@@ -62,6 +64,7 @@ class PaperSummary:
     bare_windows: int = 0
     longest_bare_seconds: Decimal = Decimal(0)
     protection_events: int = 0
+    outcomes: Mapping[str, int] = attrs.field(factory=dict)
     journal_problem: str | None = None
     other_entries: int = 0
 
@@ -87,6 +90,7 @@ class PaperSummary:
             "bareWindows": self.bare_windows,
             "longestBareSeconds": str(self.longest_bare_seconds),
             "protectionEvents": self.protection_events,
+            "outcomes": dict(sorted(self.outcomes.items())),
             "journalProblem": self.journal_problem,
             "otherEntries": self.other_entries,
         }
@@ -101,7 +105,8 @@ class PaperSummary:
             f"rejections by KuCoin code: {codes}",
             f"positions left bare: {self.bare_windows} time(s), longest "
             f"{self.longest_bare_seconds} s",
-            f"protection events: {self.protection_events}",
+            f"protection events (alerts): {self.protection_events}; outcomes: "
+            + (", ".join(f"{k} {n}" for k, n in sorted(self.outcomes.items())) or "none"),
             f"P&L (realised, fees included): {self.pnl}",
             f"journal: {self.journal_problem or 'hash chain intact'}",
             f"entries of other code (not counted): {self.other_entries}",
@@ -131,28 +136,36 @@ def summarize(
     ]
     kinds = Counter(e.kind for e in mine)
     rejections = Counter(e.code or "?" for e in mine if e.kind == "rejection")
-    gaps = [b.at_ms - a.at_ms for a, b in itertools.pairwise(mine)]
-    active_ms = sum(g for g in gaps if 0 <= g <= MAX_GAP_MS)
+    sessions: dict[int, tuple[int, int]] = {}
+    for e in mine:
+        first, last = sessions.get(e.session, (e.at_ms, e.at_ms))
+        sessions[e.session] = (min(first, e.at_ms), max(last, e.at_ms))
+    running_ms = sum(last - first for first, last in sessions.values())
     bare = [Decimal(str(e.detail.get("seconds", 0))) for e in mine if e.kind == "bare"]
     if bare_now_seconds is not None:
         bare.append(bare_now_seconds)
-    pnl = sum((Decimal(str(e.detail.get("pnl", 0))) for e in mine if e.kind == "round_trip"),
-              Decimal(0))  # fmt: skip
+    # a round trip counts for the code that opened *and* closed the position
+    trips = [e for e in mine if e.kind == "round_trip"
+             and e.detail.get("opened_by", [safetrade_digest, bot_digest])
+             == [safetrade_digest, bot_digest]]  # fmt: skip
+    pnl = sum((Decimal(str(e.detail.get("pnl", 0))) for e in trips), Decimal(0))
     return PaperSummary(
         safetrade_digest=safetrade_digest,
         bot_digest=bot_digest,
         entries=len(mine),
         first_ms=mine[0].at_ms if mine else None,
         last_ms=mine[-1].at_ms if mine else None,
-        days=(Decimal(active_ms) / _DAY_MS).quantize(Decimal("0.01")),
+        # rounded down: 6.995 days are not 7
+        days=(Decimal(running_ms) / _DAY_MS).quantize(_CENT_DAY, rounding=ROUND_FLOOR),
         orders=kinds["order"],
         fills=kinds["fill"],
-        round_trips=kinds["round_trip"],
+        round_trips=len(trips),
         pnl=pnl,
         rejections=dict(rejections),
         bare_windows=len(bare),
         longest_bare_seconds=max(bare, default=Decimal(0)),
         protection_events=kinds["protection"],
+        outcomes=dict(Counter(e.code or "?" for e in mine if e.kind == "outcome")),
         journal_problem=journal_problem,
         other_entries=len(entries) - len(mine),
     )

@@ -7,10 +7,16 @@ reads are KuCoin's public, unsigned market-data endpoints (:class:`PublicKucoin`
 client the bot gets carries fake credentials, never the settings' keys.
 
 Prices are refreshed from KuCoin at most every ``refresh_seconds`` before a request of the bot
-is answered. Stops trigger from those prices: the last price at each refresh, and each
-completed one-minute candle's low and high (a wick inside the current minute is seen when the
-minute closes, so a trigger can be up to a minute late; KuCoin triggers on each trade). Market
-orders walk KuCoin's real order book (100 levels a side), within ``priceLimitRate``.
+is answered (and on every ``Trader.tick``). Stops and resting orders see the last price at
+each refresh and, once a minute has closed, that minute's low and high, but only if they were
+placed before the minute opened: KuCoin matches an order against trades after it arrived, and
+the candle does not say when within the minute its extremes traded. A wick inside the minute an
+order was placed is therefore missed, and a trigger can come up to a minute late; minutes that
+passed while the venue was closed are replayed when it opens again, as KuCoin's own stops would
+have seen them. A stop triggered by a past minute's price fills against a book generated around
+that price (the real book of that moment is gone); other market orders walk KuCoin's real
+order book (100 levels a side) as last mirrored, within ``priceLimitRate``. The mirrored book is
+not depleted by the bot's own orders between refreshes.
 
 Every request that could change the account is followed by one sqlite transaction (the
 records) and journal entries (orders, rejections by KuCoin code, fills, cancels, positions left
@@ -19,6 +25,7 @@ without a stop-loss, round trips), each stamped with the digests of the code tha
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -30,10 +37,10 @@ import attrs
 import httpx
 
 from safetrade.alerts import Alert, AlertHook
-from safetrade.errors import ConfigError
+from safetrade.errors import ConfigError, ExchangeError
 from safetrade.gateway import Gateway
 from safetrade.paper.source import PublicKucoin
-from safetrade.paper.store import PaperStore
+from safetrade.paper.store import PaperStore, SavedState
 from safetrade.paper.summary import HEARTBEAT_MS
 from safetrade.testing._auth import Credentials
 from safetrade.testing._engine import Engine
@@ -53,7 +60,7 @@ _CANCEL_ENDPOINTS = frozenset({
     "cancel_stop_order_by_client_oid", "cancel_all_orders", "cancel_all_hf_orders",
     "cancel_all_stop_orders",
 })  # fmt: skip
-_FIRST_HISTORY_S = 1500 * 60  # KuCoin answers at most 1500 candles per request
+_FIRST_HISTORY_S = 1500 * 60  # the candles a new venue serves as history (one KuCoin page)
 _BODY_FIELDS = ("clientOid", "side", "type", "size", "price", "funds", "stop", "stopPrice")
 
 
@@ -64,22 +71,53 @@ def wall_clock_ms() -> int:
 
 @attrs.define
 class _Position:
-    """A paper position between its first buy and the sale that ends it (for round trips)."""
+    """A paper position between its first buy and the sale that ends it (for round trips).
+
+    ``opened_by`` and ``bare_by`` are the ``(safetrade, bot)`` digests of the code that opened
+    the position and of the code that left it without a stop-loss: a round trip or a bare
+    window is that code's record, not the record of the code that happens to close it.
+    """
 
     opened_at: int | None = None
     flow: Decimal = ZERO  # quote received minus quote paid, fees included
+    sold: bool = False
     bare_since: int | None = None
+    opened_by: tuple[str, str] | None = None
+    bare_by: tuple[str, str] | None = None
+
+    def dumps(self) -> str | None:
+        if self.opened_at is None and self.bare_since is None and not self.flow:
+            return None
+        return json.dumps({
+            "opened_at": self.opened_at, "flow": str(self.flow), "sold": self.sold,
+            "bare_since": self.bare_since,
+            "opened_by": None if self.opened_by is None else list(self.opened_by),
+            "bare_by": None if self.bare_by is None else list(self.bare_by),
+        })  # fmt: skip
+
+    @classmethod
+    def loads(cls, text: str) -> _Position:
+        raw = json.loads(text)
+
+        def pair(key: str) -> tuple[str, str] | None:
+            value = raw.get(key)
+            return None if value is None else (str(value[0]), str(value[1]))
+
+        return cls(raw.get("opened_at"), Decimal(raw.get("flow", "0")), bool(raw.get("sold")),
+                   raw.get("bare_since"), pair("opened_by"), pair("bare_by"))  # fmt: skip
 
 
 class PaperVenue:
     """A local KuCoin for paper trading (see the module docstring).
 
-    Use :meth:`open` (from settings); the constructor is for tests that inject parts.
+    Use :meth:`open` (from settings); the constructor is for tests that inject parts. One
+    venue per database at a time (the store locks it).
 
     Args:
-        store: The paper account's database.
+        store: The paper account's database (opened for writing).
         source: Where public market data comes from.
-        symbols: Markets traded (``SOL/USDT``); their rules come from ``source``.
+        symbols: Markets traded (``SOL/USDT``); their rules come from ``source``. Markets on
+            which the saved account still holds orders or coins are mirrored too.
         starting_balance: Quote currency credited when the account is new.
         safetrade_digest: Digest of the safetrade code running (stamped on the journal).
         bot_digest: Digest of the bot package running.
@@ -109,14 +147,20 @@ class PaperVenue:
         self.refresh_interval_ms = int(refresh_seconds * 1000)
         self._last_refresh: int | None = None
         self._last_heartbeat: int | None = None
-        markets = source.markets(symbols)
+        # the time a request arrived: KuCoin checks its signature's timestamp then, not after
+        # a slow refresh of the public data
+        self._arrival: int | None = None
+        saved = store.load()
+        wanted = {s.replace("/", "-") for s in symbols} | _symbols_in_use(saved)
+        markets = source.markets(sorted(wanted))
         self._symbols = tuple(m.symbol for m in markets)
-        self.engine = Engine(markets, clock, FillPolicy())
-        self._api = Api(self.engine, Credentials(_KEY, _SECRET, _PASSPHRASE), clock, hf=False)
+        self.engine = Engine(markets, self._now, FillPolicy())
+        self._api = Api(self.engine, Credentials(_KEY, _SECRET, _PASSPHRASE), self._now, hf=False)
         self._transport = httpx.MockTransport(self.handle)
         self._done_candle: dict[str, int] = {}
         self._positions = {s: _Position() for s in self._symbols}
-        self._restore(starting_balance)
+        self._session: int | None = None
+        self._restore(saved, starting_balance)
 
     @classmethod
     def open(
@@ -140,7 +184,9 @@ class PaperVenue:
             clock: Epoch milliseconds.
 
         Raises:
-            ConfigError: Live mode, no starting balance, or the database cannot be opened.
+            ConfigError: Live mode, no starting balance, the database cannot be opened or
+                another process has it open.
+            ExchangeError: KuCoin's public market data cannot be read.
         """
         from safetrade.paper.digests import code_digests  # noqa: PLC0415 - hashing is slow-ish
 
@@ -156,15 +202,23 @@ class PaperVenue:
                 "(the balance you would trade live, e.g. ACCOUNT_BALANCE_USD=123)",
             )
         safetrade_digest, bot_digest = code_digests(bot_package)
-        return cls(
-            store=PaperStore(settings.paper_db or Path(".safetrade/paper.sqlite3")),
-            source=source or PublicKucoin.at(settings.paper_market_data_url),
-            symbols=symbols,
-            starting_balance=settings.account_balance_usd,
-            safetrade_digest=safetrade_digest,
-            bot_digest=bot_digest,
-            clock=clock,
-        )
+        store = PaperStore(settings.paper_db or Path(".safetrade/paper.sqlite3"))
+        try:
+            return cls(
+                store=store,
+                source=source or PublicKucoin.at(settings.paper_market_data_url),
+                symbols=symbols,
+                starting_balance=settings.account_balance_usd,
+                safetrade_digest=safetrade_digest,
+                bot_digest=bot_digest,
+                clock=clock,
+            )
+        except BaseException:
+            store.close()
+            raise
+
+    def _now(self) -> int:
+        return self.clock() if self._arrival is None else self._arrival
 
     # --- the bot's side -------------------------------------------------------------------
 
@@ -184,11 +238,14 @@ class PaperVenue:
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request of the bot: refresh prices if due, then KuCoin's rules."""
         with self._api.lock:
+            arrival = self.clock()
             self.refresh_if_due()
             seen, filled = len(self._api.recorded), len(self.engine.fills)
+            self._arrival = arrival
             try:
                 return self._api.dispatch(request)
             finally:
+                self._arrival = None
                 self._after(self._api.recorded[seen:], filled)
                 # the log is only needed for this request's journal entries
                 del self._api.recorded[:]
@@ -197,27 +254,45 @@ class PaperVenue:
         """A hook that journals each alert (protection events) and then calls ``forward``."""
 
         def hook(alert: Alert) -> None:
-            with self._api.lock:
-                self.journal("protection", alert.symbol, alert.event,
-                             {"level": alert.level, "message": alert.message,
-                              "exchange_message": alert.exchange_message})  # fmt: skip
+            self.journal("protection", alert.symbol, alert.event,
+                         {"level": alert.level, "message": alert.message,
+                          "exchange_message": alert.exchange_message})  # fmt: skip
             forward(alert)
 
         return hook
 
     def journal(
-        self, kind: str, symbol: str | None, code: str | None, detail: dict[str, Any]
+        self,
+        kind: str,
+        symbol: str | None,
+        code: str | None,
+        detail: dict[str, Any],
+        *,
+        by: tuple[str, str] | None = None,
     ) -> None:
-        """Append one entry to the journal, stamped with the running code's digests."""
-        self.store.append(
-            at_ms=self.clock(),
-            kind=kind,
-            symbol=None if symbol is None else symbol.replace("/", "-"),
-            code=code,
-            detail=detail,
-            safetrade_digest=self.digests[0],
-            bot_digest=self.digests[1],
-        )
+        """Append one entry to the journal, stamped with the running code's digests.
+
+        Args:
+            kind: What happened (see :class:`~safetrade.paper.store.JournalEntry`).
+            symbol: The market, if any.
+            code: KuCoin's code, the outcome, the alert's event.
+            detail: The rest.
+            by: Other code's digests (a bare window that code left), default the running code.
+        """
+        safetrade_digest, bot_digest = by or self.digests
+        with self._api.lock:
+            entry = self.store.append(
+                at_ms=self.clock(),
+                kind=kind,
+                symbol=None if symbol is None else symbol.replace("/", "-"),
+                code=code,
+                detail=detail,
+                safetrade_digest=safetrade_digest,
+                bot_digest=bot_digest,
+                session=self._session,
+            )
+            if self._session is None:
+                self._session = entry.seq
 
     # --- market data ----------------------------------------------------------------------
 
@@ -233,8 +308,6 @@ class PaperVenue:
         A failed read keeps the previous data (logged): the bot's requests are still
         answered, at the last known prices.
         """
-        from safetrade.errors import ExchangeError  # noqa: PLC0415
-
         with self._api.lock:
             now = self.clock()
             self._last_refresh = now
@@ -246,7 +319,7 @@ class PaperVenue:
                     log.warning("paper venue: %s kept at its last price: %s", symbol, exc)
             self._after((), filled)
             if self._last_heartbeat is None or now - self._last_heartbeat >= HEARTBEAT_MS:
-                # paper time counts only while the venue runs (safetrade.paper.summary)
+                # paper time lasts until a session's last entry (safetrade.paper.summary)
                 self._last_heartbeat = now
                 self.journal("heartbeat", None, None, {})
 
@@ -255,34 +328,36 @@ class PaperVenue:
         bids, asks = self.source.book(symbol)
         done = self._done_candle.get(symbol)
         since = now // 1000 - _FIRST_HISTORY_S if done is None else done
-        candles = self.source.candles(symbol, since_s=since)
+        candles = self.source.candles(symbol, since_s=since, now_s=now // 1000)
         for candle in candles:
             self.engine.history.put(symbol, candle)
-        if bids or asks:
-            self.engine.mirrored_books[symbol] = (bids, asks)
         # the newest candle is still forming: its range is visited once it is complete
         completed = candles[:-1]
         if done is not None:
+            # a past minute's prices: the book of that moment is gone, a generated one
+            # around each price stands in for it
+            self.engine.mirrored_books.pop(symbol, None)
             for candle in completed:
                 if candle.time > done:
                     for price in candle.visits():
-                        self.engine.visit_price(symbol, price)
+                        self.engine.visit_price(symbol, price, placed_before=candle.time * 1000)
         if completed:
             self._done_candle[symbol] = completed[-1].time
         elif done is None:
             self._done_candle[symbol] = since
+        if bids or asks:
+            self.engine.mirrored_books[symbol] = (bids, asks)
         self.engine.visit_price(symbol, quote.last)
 
     # --- records and journal --------------------------------------------------------------
 
-    def _restore(self, starting_balance: Decimal) -> None:
-        saved = self.store.load()
+    def _restore(self, saved: SavedState | None, starting_balance: Decimal) -> None:
         if saved is None:
             quote = self._symbols[0].partition("-")[2]
             self.engine.set_balance(quote, starting_balance)
-            self._save({"starting_balance": str(starting_balance), "quote": quote})
             self.journal("start", None, "new",
                          {"starting_balance": str(starting_balance), "quote": quote})  # fmt: skip
+            self._save({"starting_balance": str(starting_balance), "quote": quote})
             return
         self.engine.restore(
             balances=saved.balances,
@@ -291,13 +366,23 @@ class PaperVenue:
             fills=saved.executions,
             sequence=saved.sequence,
         )
+        counts = {"orders": len(saved.orders), "stop_orders": len(saved.stop_orders)}
+        self.journal("start", None, "restored", counts)
+        now = self.clock()
         for symbol in self._symbols:
-            position = self.store.meta(f"position:{symbol}")
-            if position:
-                opened, flow, bare = position.split(",")
-                self._positions[symbol] = _Position(
-                    int(opened) if opened else None, Decimal(flow), int(bare) if bare else None
-                )
+            done = self.store.meta(f"candle:{symbol}")
+            if done is not None:
+                # replay the minutes that passed while the venue was closed
+                self._done_candle[symbol] = int(done)
+            text = self.store.meta(f"position:{symbol}")
+            if text:
+                position = _Position.loads(text)
+                if position.bare_since is not None and position.bare_by != self.digests:
+                    # the code that left it bare owns the window up to now; from now on the
+                    # running code leaves it bare
+                    self._close_bare(symbol, position, now)
+                    position.bare_since, position.bare_by = now, self.digests
+                self._positions[symbol] = position
         stored = self.store.meta("starting_balance")
         if stored is not None and Decimal(stored) != starting_balance:
             log.warning(
@@ -305,24 +390,19 @@ class PaperVenue:
                 "account is kept; point SAFETRADE_PAPER_DB at a new file to start over)",
                 self.store.path, stored, starting_balance,
             )  # fmt: skip
-        counts = {"orders": len(saved.orders), "stop_orders": len(saved.stop_orders)}
-        self.journal("start", None, "restored", counts)
 
     def _save(self, meta: dict[str, str | None] | None = None) -> None:
         engine = self.engine
-        positions = {
-            f"position:{s}": None
-            if p.opened_at is None and p.bare_since is None
-            else f"{p.opened_at or ''},{p.flow},{p.bare_since or ''}"
-            for s, p in self._positions.items()
-        }
+        state: dict[str, str | None] = {f"position:{s}": p.dumps()
+                                        for s, p in self._positions.items()}  # fmt: skip
+        state |= {f"candle:{s}": str(t) for s, t in self._done_candle.items()}
         self.store.save(
             balances=engine.balances,
             orders=engine.orders,
             stop_orders=engine.stop_orders,
             executions=engine.fills,
             sequence=engine.sequence,
-            meta={**positions, **(meta or {})},
+            meta={**state, **(meta or {})},
         )
 
     def _after(self, records: Sequence[RecordedRequest], filled: int) -> None:
@@ -339,7 +419,8 @@ class PaperVenue:
 
     def _journal_request(self, record: RecordedRequest) -> None:
         body = record.body if isinstance(record.body, dict) else {}
-        symbol = body.get("symbol") or record.query.get("symbol")
+        raw_symbol = body.get("symbol") or record.query.get("symbol")
+        symbol = raw_symbol if isinstance(raw_symbol, str) else None
         terms = {k: str(body[k]) for k in _BODY_FIELDS if body.get(k) is not None}
         if record.code not in (None, "200000"):
             self.journal("rejection", symbol, record.code,
@@ -349,6 +430,13 @@ class PaperVenue:
         elif record.endpoint in _CANCEL_ENDPOINTS:
             self.journal("cancel", symbol, record.endpoint, {"path": record.path, **terms})
 
+    def _close_bare(self, symbol: str, position: _Position, now: int) -> None:
+        assert position.bare_since is not None  # noqa: S101 - callers check
+        self.journal("bare", symbol, None, {
+            "since_ms": position.bare_since, "until_ms": now,
+            "seconds": (now - position.bare_since) / 1000,
+        }, by=position.bare_by)  # fmt: skip
+
     def _track_positions(self, filled: int) -> None:
         now = self.clock()
         for fill in self.engine.fills[filled:]:
@@ -357,8 +445,9 @@ class PaperVenue:
                 continue
             paid = fill.funds + fill.fee if fill.side == "buy" else -(fill.funds - fill.fee)
             position.flow -= paid
+            position.sold = position.sold or fill.side == "sell"
             if position.opened_at is None and fill.side == "buy":
-                position.opened_at = fill.created_at
+                position.opened_at, position.opened_by = fill.created_at, self.digests
         for symbol, position in self._positions.items():
             market = self.engine.markets[symbol]
             held = self.engine.balance(market.base).total
@@ -369,19 +458,19 @@ class PaperVenue:
             )  # fmt: skip
             bare = held - covered >= market.base_min_size
             if bare and position.bare_since is None:
-                position.bare_since = now
+                position.bare_since, position.bare_by = now, self.digests
             elif not bare and position.bare_since is not None:
-                self.journal("bare", symbol, None, {
-                    "since_ms": position.bare_since, "until_ms": now,
-                    "seconds": (now - position.bare_since) / 1000,
-                })  # fmt: skip
+                self._close_bare(symbol, position, now)
                 position.bare_since = None
-            if held < market.base_min_size and position.opened_at is not None:
+            if held < market.base_min_size and position.opened_at is not None and position.sold:
+                # a round trip: bought, then sold down to dust (a buy that filled only dust
+                # is not one: nothing was sold)
                 self.journal("round_trip", symbol, None, {
                     "opened_ms": position.opened_at, "closed_ms": now,
                     "pnl": str(position.flow), "quote": market.quote,
+                    "opened_by": list(position.opened_by or self.digests),
                 })  # fmt: skip
-                position.opened_at, position.flow = None, ZERO
+                position.opened_at, position.flow, position.sold = None, ZERO, False
 
     def balance(self, currency: str) -> Balance:
         """The paper account's balance of ``currency``."""
@@ -389,7 +478,20 @@ class PaperVenue:
             return self.engine.balance(currency)
 
     def close(self) -> None:
-        """Save and close the database."""
+        """Save, journal the end of this session and close the database."""
         with self._api.lock:
             self._save()
+            self.journal("stop", None, None, {})
             self.store.close()
+
+
+def _symbols_in_use(saved: SavedState | None) -> set[str]:
+    """Markets on which a saved account still has resting orders, waiting stops or coins."""
+    if saved is None:
+        return set()
+    used = {o.symbol for o in saved.orders if o.is_active}
+    used |= {s.symbol for s in saved.stop_orders if s.status == "NEW"}
+    held = {c for c, b in saved.balances.items() if b.total > 0}
+    # a coin is in use on a market only if some order of the account traded it there
+    used |= {o.symbol for o in saved.orders if o.symbol.partition("-")[0] in held}
+    return used

@@ -101,6 +101,7 @@ class Engine:
         # a paper venue's books mirrored from KuCoin (bids, asks, best first); a symbol
         # without one gets the generated book
         self.mirrored_books: dict[str, tuple[list[Level], list[Level]]] = {}
+        self._placed_before: int | None = None  # see visit_price
 
     # --- ids, lookups --------------------------------------------------------------------
 
@@ -142,15 +143,26 @@ class Engine:
             self._record_trade(symbol, price, market.base_min_size, side, volume=False)
         self._execute_crossed(market, price)
 
-    def visit_price(self, symbol: str, price: Decimal) -> None:
+    def visit_price(self, symbol: str, price: Decimal, *, placed_before: int | None = None) -> None:
         """A last price seen elsewhere (a paper venue's mirror): orders and stops see it.
 
         Unlike :meth:`set_price` no trade is recorded here: the mirrored candles already
         have it.
+
+        Args:
+            symbol: KuCoin symbol.
+            price: The price traded.
+            placed_before: Only orders and stops created before this time (epoch ms) see the
+                price: it was traded then (a past candle's low or high), and KuCoin matches an
+                order only against trades after it arrived.
         """
         market = self.market(symbol)
-        self._move(market, price)
-        self._execute_crossed(market, price)
+        self._placed_before = placed_before
+        try:
+            self._move(market, price)
+            self._execute_crossed(market, price)
+        finally:
+            self._placed_before = None
 
     def _move(self, market: MarketRules, price: Decimal) -> None:
         symbol = market.symbol
@@ -162,13 +174,17 @@ class Engine:
         # at most 200 resting orders and 20 untriggered stops per pair (KuCoin's limits)
         # the lists are snapshots, and a fill can move the price and re-enter here (a stop's
         # market sell walking the book): skip what an inner pass already executed
+        before = self._placed_before
         for order in list(self.resting(market.symbol)):
             assert order.price is not None  # noqa: S101 - only limit orders rest
+            if before is not None and order.created_at >= before:
+                continue  # placed after this price traded
             crossed = price <= order.price if order.side == "buy" else price >= order.price
             if crossed and order.is_active:
                 self._fill_resting(order, market)
         for stop in list(self.waiting(market.symbol)):
-            self._maybe_trigger(stop, price)
+            if before is None or stop.created_at < before:
+                self._maybe_trigger(stop, price)
 
     def resting(self, symbol: str | None) -> list[Order]:
         """Active (resting) regular orders, of ``symbol`` or of every market, oldest first."""
