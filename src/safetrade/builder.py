@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -286,7 +286,7 @@ def _entry_side(side: PositionSide) -> str:
     return "buy" if side is _LONG else "sell"
 
 
-def _positive(value: object) -> bool:
+def _positive(value: object) -> TypeGuard[Decimal]:
     """Whether to_positive would return ``value`` itself (its fast path).
 
     Callers build the value's name, and the error text, only for values that fail this.
@@ -308,7 +308,6 @@ def _amount(market: MarketSpec, amount: object, reference: Decimal, what: str) -
 def _checked_amount(market: MarketSpec, amount: object, what: str) -> Decimal:
     """The price-independent checks of an order's amount: positive, on the grid, in limits."""
     amount = amount if _positive(amount) else to_positive(amount, f"{what} amount")
-    assert isinstance(amount, Decimal)  # noqa: S101 - for type checkers: checked just above
     # at most 1e15 on a step of at least 1e-30: never too wide for the grid
     if not market._amount_grid.on_grid(amount):
         raise OrderBuildError(
@@ -350,7 +349,6 @@ def _rounded(
     market: MarketSpec, price: object, purpose: PricePurpose, side: PositionSide
 ) -> tuple[Decimal, tuple[str, ...]]:
     raw = price if _positive(price) else to_positive(price, f"{purpose.value} price")
-    assert isinstance(raw, Decimal)  # noqa: S101 - for type checkers: checked just above
     rounded = round_price(raw, market, purpose=purpose, side=side)
     if rounded == raw:
         return rounded, ()

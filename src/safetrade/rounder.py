@@ -48,6 +48,8 @@ _MAX_GRID_DIGITS = MAX_GRID_DIGITS
 _FLOOR = decimal.ROUND_FLOOR
 _CEILING = decimal.ROUND_CEILING
 _ZERO = Decimal(0)
+_divmod = EXACT.divmod
+_divide_int = EXACT.divide_int
 
 
 class PositionSide(enum.Enum):
@@ -226,19 +228,16 @@ def round_price(
     grid = market._price_grid
     # a positive price of at most 1e15 on a tick of at least 1e-30: at most 45 digits wide,
     # so the grid's width check cannot fail and is skipped
-    rounding = _CEILING if up else _FLOOR
+    step = grid.step
     if grid.power_of_ten:
-        result = price.quantize(grid.step, rounding, EXACT)
-    elif grid.scale is not None:
-        # StepGrid.to_step_off_ten's scaled path, written out: ticks like 0.05 are common
-        # enough that the method call is worth saving (the property tests compare the two)
-        result = (
-            price.fma(grid.scale, _ZERO, EXACT)
-            .quantize(grid.quantum, rounding, EXACT)
-            .fma(grid.inverse, grid.zero, EXACT)
-        )
+        result = price.quantize(step, _CEILING if up else _FLOOR, EXACT)
+    elif up:
+        # StepGrid.to_step_off_ten for a positive price, written out: ticks like 0.05 are
+        # common enough that the method call is worth saving (the property tests compare)
+        quotient, remainder = _divmod(price, step)
+        result = quotient.fma(step, step if remainder else grid.zero, EXACT)
     else:
-        result = grid.to_step_off_ten(price, up)
+        result = _divide_int(price, step).fma(step, grid.zero, EXACT)
     if not result:  # a positive price rounds to zero or more: zero is the only failure
         raise RoundingError(
             f"{purpose.value} price {price} rounds to zero on {market.symbol} "

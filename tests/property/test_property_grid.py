@@ -2,7 +2,7 @@
 generic floor_to_step / ceil_to_step path, digit for digit and exponent for exponent.
 
 The generic path (integers in units of the step's last digit) is the reference; the grid's
-quantize and scaled-quantize paths are the fast ones the market's prices and amounts use.
+quantize and integer-quotient paths are the fast ones the market's prices and amounts use.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from safetrade.rounder import ceil_to_step, floor_to_step, is_on_grid
 from tests.property.support import ROUNDS_UP, is_multiple, steps_between
 from tests.strategies import decimals, increments, positive_decimals
 
-# every kind of step: powers of ten, divisors of a power of ten (0.05, 0.25, 0.5E+1, 0.50 with
-# its trailing zero, 125), others (0.03, 7, 0.3), down to the documented bound and up to 1e6
+# every kind of step: powers of ten, others with a trailing zero or a positive exponent (0.50,
+# 5E+1), short and long coefficients (0.05, 0.25, 125, 0.03, 7, 1.6), from the documented
+# bound (1e-30) up to 1e6
 STEPS = st.one_of(
     increments(),
     st.builds(lambda d, e: Decimal(d).scaleb(e), st.integers(1, 999), st.integers(-30, 6)),
@@ -119,8 +120,8 @@ def test_a_market_builds_its_grids_once_from_its_own_increments():
     market = _market(Decimal("0.05"), Decimal("0.0001"))
     assert market._price_grid.step is market.price_increment
     assert market._amount_grid.step is market.amount_increment
-    assert market._price_grid.scale == 2  # 0.05 = 0.1 / 2: the scaled path
-    assert market._amount_grid.power_of_ten
+    assert not market._price_grid.power_of_ten  # 0.05: integer quotient times the step
+    assert market._amount_grid.power_of_ten  # 0.0001: one quantize
     # not part of the value: equal markets compare and hash alike, and repr does not show them
     assert market == _market(Decimal("0.05"), Decimal("0.0001"))
     assert "grid" not in repr(market)
