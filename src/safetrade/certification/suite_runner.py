@@ -37,12 +37,14 @@ if TYPE_CHECKING:
 __all__ = ["configure", "merge_evidence", "run"]
 
 PROPERTY_TESTS = "tests/property"
-# the second covered process: unit tests and the files whose time goes to subprocesses
+# The second covered process: unit tests and the files whose time goes to subprocesses.
+# Balanced by measurement (junit durations under coverage, certify profile): features +
+# integration ~92 s, this shard ~61 s, the uncovered property tests ~95 s; with the fault
+# matrix here this shard took 187 s of a 202 s suite while the others idled from 129-145 s.
 SECOND_SHARD = (
     "tests/unit",
     "tests/integration/test_conformance.py",
     "tests/integration/test_certify_cli.py",
-    "tests/integration/test_fault_matrix.py",
 )
 
 
