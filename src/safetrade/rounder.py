@@ -215,9 +215,8 @@ def round_price(
         up = purpose is _STOP_LOSS
     elif side is _SHORT:
         up = purpose is not _STOP_LOSS
-    else:
-        side = require_member(side, PositionSide, "side")
-        up = _ROUND_UP[(purpose, side)]
+    else:  # not a member: require_member refuses it by name
+        up = _ROUND_UP[(purpose, require_member(side, PositionSide, "side"))]
     if not (
         type(price) is Decimal
         and price.is_finite()

@@ -268,3 +268,16 @@ def test_a_maker_that_misses_a_field_fails_at_import():
         slot_setters(PositionSize, *names[:-1])
     with pytest.raises(TypeError, match="the maker must store every field"):
         slot_setters(PositionSize, *reversed(names))
+
+
+@pytest.mark.parametrize("target", [None, D("90.1353")])
+def test_plan_trade_refuses_an_empty_symbol_as_the_orders_it_checks_did(target):
+    """plan_trade no longer builds the take-profit and stop-loss orders it checks, so the
+    symbol check they made is made where they were built: the same error, at the same point."""
+    market = attrs.evolve(sol_usdt(), symbol="")
+    with pytest.raises(OrderBuildError, match="order symbol must be a non-empty str, got ''"):
+        plan_trade(
+            market, side=PositionSide.LONG, free_balance=D(123), entry_price=D("87.36"),
+            stop_price=D("85.61"), take_profit_price=target, risk_percent=D(1),
+            client_oid="not a valid id",  # the symbol is refused first, as in field order
+        )  # fmt: skip

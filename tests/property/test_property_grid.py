@@ -7,6 +7,7 @@ quantize and integer-quotient paths are the fast ones the market's prices and am
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -125,3 +126,36 @@ def test_a_market_builds_its_grids_once_from_its_own_increments():
     # not part of the value: equal markets compare and hash alike, and repr does not show them
     assert market == _market(Decimal("0.05"), Decimal("0.0001"))
     assert "grid" not in repr(market)
+
+
+def test_a_value_too_wide_for_the_grid_is_refused_like_the_generic_path():
+    grid = StepGrid(Decimal("1E-30"))
+    with pytest.raises(RoundingError) as generic:
+        floor_to_step(Decimal("1E+80"), Decimal("1E-30"))
+    for up in (False, True):
+        with pytest.raises(RoundingError) as fast:
+            grid.to_step(Decimal("1E+80"), up)
+        assert str(fast.value) == str(generic.value)
+    assert repr(grid) == "StepGrid(Decimal('1E-30'))"
+
+
+def test_the_guard_refuses_a_hand_built_plan_price_that_is_no_decimal_by_name():
+    """The guard's grid check takes the market's grid for Decimals and is_on_grid's own
+    refusal for anything else a hand-built plan can hold."""
+    import attrs
+
+    from safetrade import AccountState, GuardLimits, InvalidValue, check, plan_trade
+
+    market = _market(Decimal("0.01"), Decimal("0.0001"))
+    plan = plan_trade(
+        market, side=PositionSide.LONG, free_balance=Decimal(123), entry_price=Decimal("87.36"),
+        stop_price=Decimal("85.61"), risk_percent=Decimal(1), client_oid="st-1",
+    )  # fmt: skip
+    stop = 85.61  # a float, consistent in size and plan so the plan itself accepts it
+    plan = attrs.evolve(plan, stop_loss_price=stop, size=attrs.evolve(plan.size, stop_price=stop))
+    account = AccountState(
+        free_quote=Decimal(123), configured_balance=None, open_positions=0,
+        last_price=Decimal("87.36"), kill_switch_reason=None, open_position_value=Decimal(0),
+    )  # fmt: skip
+    with pytest.raises(InvalidValue, match=re.escape("value must be a finite Decimal, got 85.61")):
+        check(plan, account, GuardLimits(risk_percent=Decimal(1), max_open_positions=1))
