@@ -1,9 +1,9 @@
 """How fast the pure core decides one order, and how fast ``import safetrade`` is.
 
 Every row is printed next to its baseline, measured in the same run and interleaved with it
-(round by round: baseline batch, safetrade batch, ...), so machine load moves both alike; the
-ratio is the median of the per-round ratios. On a shared 2-core machine absolute times move
-~2x with load; the ratios hold.
+(round by round: a baseline batch and a safetrade batch, in alternating order), so machine
+load moves both alike; the ratio is the median of the per-round ratios. On a shared 2-core
+machine absolute times move ~2x with load; the ratios hold.
 
 Rows (targets from issue 14):
 
@@ -14,7 +14,9 @@ Rows (targets from issue 14):
 * ``round_amount`` / ``round_price`` (0.01 and 0.05 ticks) against one idiomatic
   ``value.quantize(step, rounding=...)``: <= 2.5x; ccxt's own ``amount_to_precision`` /
   ``price_to_precision`` on the same values, against the same quantize, for comparison;
-* ``import safetrade`` in a fresh interpreter against ``import attrs; import decimal``: <= 1.3x.
+* ``import safetrade`` in a fresh interpreter against ``import attrs; import decimal``: <= 1.3x;
+  then, for information, what the names that load on first use add, and the whole
+  ``python -c`` wall time as this environment runs it.
 
 The numbers are the incident's ($123 free, 1 % risk, SOL/USDT entry 87.36, stop 85.61,
 take-profit 90.1353 on KuCoin's real SOL-USDT grid). Not a timed test: it prints numbers.
@@ -270,9 +272,14 @@ def paired(
         baseline()
         candidate()
     base, cand, ratios = [], [], []
-    for _ in range(rounds):
-        b = baseline()
-        c = candidate()
+    for i in range(rounds):
+        # alternate which goes first, so neither always runs on the warmer machine state
+        if i % 2:
+            c = candidate()
+            b = baseline()
+        else:
+            b = baseline()
+            c = candidate()
         base.append(b)
         cand.append(c)
         ratios.append(c / b)
