@@ -41,6 +41,8 @@ from safetrade.wire import to_ccxt
 
 if TYPE_CHECKING:
     from safetrade.certification.gate import CertifiedRun
+    from safetrade.config import Settings
+    from safetrade.paper import PaperVenue, PublicKucoin
 
 __all__ = ["Gateway", "OrderStatus"]
 
@@ -187,6 +189,8 @@ class Gateway:
         self._errors = _ccxt_errors()
         self._markets_loaded = False
         self._read_only = read_only
+        # the paper venue this gateway trades on (Gateway.for_settings in paper mode)
+        self.paper: PaperVenue | None = None
 
     @classmethod
     def kucoin(
@@ -226,6 +230,52 @@ class Gateway:
         }
         config.update(options or {})
         return cls(ccxt.kucoin(config), read_only=certified is None)
+
+    @classmethod
+    def for_settings(
+        cls,
+        settings: Settings,
+        *,
+        symbol: str,
+        bot_package: str,
+        certified: CertifiedRun | None,
+        paper_source: PublicKucoin | None = None,
+    ) -> Gateway:
+        """The gateway these settings call for: the one obvious way to build it.
+
+        Live mode: KuCoin with the settings' keys, trading only with the ``certified`` run
+        :func:`~safetrade.certification.require_valid` returned (None: read-only). Paper mode:
+        the local paper venue (:class:`safetrade.paper.PaperVenue`, its state in
+        ``SAFETRADE_PAPER_DB``; :attr:`paper` is it); the keys are not used and nothing is
+        signed for KuCoin.
+
+        Args:
+            settings: Validated settings.
+            symbol: The market the bot trades (the paper venue mirrors it).
+            bot_package: The bot's importable package (paper evidence is stamped with its
+                digest).
+            certified: Live mode's certification, or None.
+            paper_source: Paper mode's public market data; default
+                ``SAFETRADE_PAPER_MARKET_DATA_URL``, else KuCoin's.
+
+        Raises:
+            CertificationError: ``certified`` is not a run the gate issued, or it expired.
+            ConfigError: The paper venue cannot be opened (see ``PaperVenue.open``).
+            ExchangeError: Paper mode cannot read KuCoin's public market data.
+        """
+        if settings.is_live:
+            return cls.kucoin(
+                api_key=settings.api_key or "",
+                api_secret=settings.api_secret or "",
+                api_passphrase=settings.api_passphrase or "",
+                certified=certified,
+            )
+        from safetrade.paper import PaperVenue  # noqa: PLC0415 - paper mode only
+
+        venue = PaperVenue.open(
+            settings, symbols=[symbol], bot_package=bot_package, source=paper_source
+        )
+        return venue.gateway()
 
     @property
     def read_only(self) -> bool:

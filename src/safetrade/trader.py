@@ -238,32 +238,9 @@ class Trader:
             log.info("live mode: %s", run.summary())
         else:
             run = None
-        paper = None
-        if gateway_factory is None and not settings.is_live:
-            from safetrade.paper import PaperVenue  # noqa: PLC0415 - paper mode only
-
-            # paper mode trades on the local venue; the settings' keys are never used
-            paper = PaperVenue.open(
-                settings,
-                symbols=[symbol],
-                bot_package=bot_package,
-                source=paper_source,
-            )
-            gateway = paper.gateway()
-            kwargs["alert"] = paper.alert_hook(kwargs.pop("alert", log_alert))  # type: ignore[arg-type]
-            log.warning(
-                "paper mode: trading on the local paper venue %s (KuCoin's rules, public prices "
-                "from %s); no order leaves this machine",
-                paper.store.path,
-                ", ".join(paper.source.hosts),
-            )
-        elif gateway_factory is None:
-            gateway = Gateway.kucoin(
-                api_key=settings.api_key or "",
-                api_secret=settings.api_secret or "",
-                api_passphrase=settings.api_passphrase or "",
-                certified=run,
-            )
+        if gateway_factory is None:
+            gateway = Gateway.for_settings(settings, symbol=symbol, bot_package=bot_package,
+                                           certified=run, paper_source=paper_source)  # fmt: skip
         else:
             gateway = gateway_factory()
             if not settings.is_live and gateway.can_trade_real_money():
@@ -274,6 +251,15 @@ class Trader:
                     "or a served fake on 127.0.0.1); real money needs TRADING_MODE=live and "
                     "a valid certification",
                 )
+        paper = gateway.paper
+        if paper is not None:
+            kwargs["alert"] = paper.alert_hook(kwargs.pop("alert", log_alert))  # type: ignore[arg-type]
+            log.warning(
+                "paper mode: trading on the local paper venue %s (KuCoin's rules, public prices "
+                "from %s); no order leaves this machine",
+                paper.store.path,
+                ", ".join(paper.source.hosts),
+            )
         try:
             kill_switch.hold_instance_lock()
         except ConfigError:

@@ -232,8 +232,14 @@ class PaperVenue:
         })  # fmt: skip
 
     def gateway(self) -> Gateway:
-        """A trading gateway on this venue (it cannot reach a real exchange)."""
-        return Gateway(self.ccxt_client())
+        """A trading gateway on this venue (it cannot reach a real exchange).
+
+        Its :attr:`~safetrade.Gateway.paper` is this venue, so ``Trader`` journals its
+        refusals and outcomes here.
+        """
+        gateway = Gateway(self.ccxt_client())
+        gateway.paper = self
+        return gateway
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request of the bot: refresh prices if due, then KuCoin's rules."""
