@@ -111,7 +111,11 @@ def __getattr__(name: str) -> Any:  # noqa: ANN401 - lazily loaded names vary in
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'safetrade' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    # from now on a plain attribute, as an eager import would be: st.check(...) in a trading
+    # loop must not pay an import lookup (1.5 us) per call
+    globals()[name] = value
+    return value
 
 
 __all__ = [
