@@ -23,6 +23,7 @@ from typing import IO
 
 import attrs
 
+from safetrade._filelock import exclusive_lock
 from safetrade.errors import ConfigError
 
 __all__ = ["KillSwitch", "KillSwitchState", "release_instance_locks"]
@@ -118,23 +119,15 @@ class KillSwitch:
         lock_path = self._lock_path()
         if lock_path is None or lock_path in _HELD:
             return  # in memory, or this process holds it already
-        try:
-            import fcntl  # noqa: PLC0415 - POSIX only
-        except ImportError:  # pragma: no cover - Windows: documented, not enforced
-            return
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock_path.open("a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise ConfigError(
-                f"another bot process holds {lock_path}",
-                why="two bots on one account can both enter: MAX_OPEN_POSITIONS would not hold",
-                fix="stop the other bot, or give each bot its own account and "
-                "SAFETRADE_KILL_SWITCH_FILE",
-            ) from None
-        _HELD[lock_path] = handle
+        handle = exclusive_lock(
+            lock_path,
+            what=f"another bot process holds {lock_path}",
+            why="two bots on one account can both enter: MAX_OPEN_POSITIONS would not hold",
+            fix="stop the other bot, or give each bot its own account and "
+            "SAFETRADE_KILL_SWITCH_FILE",
+        )
+        if handle is not None:
+            _HELD[lock_path] = handle
 
     def release_instance_lock(self) -> None:
         """Let another bot process start on this kill switch (this bot has stopped)."""

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
 import ccxt
@@ -86,6 +87,18 @@ def _venue(tmp_path: Path, public: FakeKucoin, **kwargs: object) -> PaperVenue:
     return venue
 
 
+def _client(venue: PaperVenue) -> Any:
+    client = venue.ccxt_client()
+    client.load_markets()
+    return client
+
+
+def _long_with_stop(client: Any) -> None:
+    """Buy 1 SOL at market and protect it with a stop-loss at 86."""
+    client.create_order(SOL, "market", "buy", 1)
+    client.create_order(SOL, "market", "sell", 1, None, {"stopPrice": 86, "stop": "loss"})
+
+
 def test_the_public_client_must_carry_no_credentials() -> None:
     with pytest.raises(ConfigError, match="carries API credentials"):
         PublicKucoin(ccxt.kucoin({"apiKey": "k", "secret": "s"}))
@@ -118,10 +131,8 @@ def test_a_stop_triggers_on_a_completed_minutes_wick_not_on_the_forming_one(
     tmp_path: Path, public: FakeKucoin
 ) -> None:
     venue = _venue(tmp_path, public)
-    client = venue.ccxt_client()
-    client.load_markets()
-    client.create_order(SOL, "market", "buy", 1)
-    client.create_order(SOL, "market", "sell", 1, None, {"stopPrice": 86, "stop": "loss"})
+    client = _client(venue)
+    _long_with_stop(client)
     public.step(SOL)  # the current minute (the stop was placed in it), flat
     public.step(SOL)  # the next minute: the wick to 85.00, still forming on the next look
     venue.refresh()
@@ -140,11 +151,9 @@ def test_a_wick_never_reaches_orders_placed_in_its_minute(
 ) -> None:
     """The minute's low may have traded before the orders arrived: KuCoin would not match it."""
     venue = _venue(tmp_path, public_wick_now)
-    client = venue.ccxt_client()
-    client.load_markets()
+    client = _client(venue)
     public_wick_now.step(SOL)  # the wick, in the minute the orders below are placed
-    client.create_order(SOL, "market", "buy", 1)
-    client.create_order(SOL, "market", "sell", 1, None, {"stopPrice": 86, "stop": "loss"})
+    _long_with_stop(client)
     client.create_order(SOL, "limit", "buy", 0.3, 85.5)
     public_wick_now.step(SOL)
     public_wick_now.step(SOL)
@@ -156,8 +165,7 @@ def test_a_wick_never_reaches_orders_placed_in_its_minute(
 def test_market_orders_walk_the_mirrored_book(tmp_path: Path, public: FakeKucoin) -> None:
     public.set_book(BookShape(spread_ticks=4, level_size=Decimal("0.5")))
     venue = _venue(tmp_path, public)
-    client = venue.ccxt_client()
-    client.load_markets()
+    client = _client(venue)
     order = client.create_order(SOL, "market", "buy", 1)
     trades = client.fetch_my_trades(SOL)
     # best ask two ticks above 87.36, 0.5 a level: 0.5 at 87.38 and 0.5 at 87.39
@@ -170,8 +178,7 @@ def test_a_failed_refresh_keeps_the_last_prices_and_the_venue_answering(
     tmp_path: Path, public: FakeKucoin, caplog: pytest.LogCaptureFixture
 ) -> None:
     venue = _venue(tmp_path, public)
-    client = venue.ccxt_client()
-    client.load_markets()
+    client = _client(venue)
     public.inject("level1", Fault.SERVER_ERROR)
     venue.refresh()
     assert "kept at its last price" in caplog.text
@@ -209,10 +216,8 @@ def test_minutes_that_passed_while_the_venue_was_closed_reach_its_stops(
 ) -> None:
     """KuCoin's stops live on the exchange: a wick while the bot was down still fires them."""
     venue = _venue(tmp_path, public)
-    client = venue.ccxt_client()
-    client.load_markets()
-    client.create_order(SOL, "market", "buy", 1)
-    client.create_order(SOL, "market", "sell", 1, None, {"stopPrice": 86, "stop": "loss"})
+    client = _client(venue)
+    _long_with_stop(client)
     _OPEN.remove(venue)
     venue.close()
     for _ in range(3):  # down: the current minute, the wick's minute, one after it
@@ -273,8 +278,7 @@ def test_a_bare_position_is_the_record_of_the_code_that_left_it(
     tmp_path: Path, public: FakeKucoin
 ) -> None:
     old = _venue_of(tmp_path, public, "old-bot")
-    client = old.ccxt_client()
-    client.load_markets()
+    client = _client(old)
     client.create_order(SOL, "market", "buy", 1)  # and no stop-loss: the old code's bug
     _reopen(old)
     new = _venue_of(tmp_path, public, "new-bot")
@@ -290,8 +294,7 @@ def test_a_bare_position_is_the_record_of_the_code_that_left_it(
 
 def test_a_buy_that_fills_only_dust_is_no_round_trip(tmp_path: Path, public: FakeKucoin) -> None:
     venue = _venue_of(tmp_path, public, "bot", usdt="0.5")
-    client = venue.ccxt_client()
-    client.load_markets()
+    client = _client(venue)
     client.create_order(SOL, "market", "buy", 1)  # 0.5 USDT pays for 0.0057 SOL: dust
     assert Decimal(0) < venue.balance("SOL").total < Decimal("0.01")
     assert [e for e in venue.store.journal() if e.kind == "round_trip"] == []
@@ -301,10 +304,8 @@ def test_reopening_for_another_market_keeps_the_first_markets_stops_alive(
     tmp_path: Path, public: FakeKucoin
 ) -> None:
     first = _venue_of(tmp_path, public, "bot")
-    client = first.ccxt_client()
-    client.load_markets()
-    client.create_order(SOL, "market", "buy", 1)
-    client.create_order(SOL, "market", "sell", 1, None, {"stopPrice": 86, "stop": "loss"})
+    client = _client(first)
+    _long_with_stop(client)
     _reopen(first)
     public.set_price("BTC/USDT", Decimal(70000))
     second = _venue_of(tmp_path, public, "bot", symbols=["BTC/USDT"])
@@ -320,8 +321,7 @@ def test_an_odd_symbol_is_rejected_and_journaled_not_a_crash(
     tmp_path: Path, public: FakeKucoin
 ) -> None:
     venue = _venue_of(tmp_path, public, "bot")
-    client = venue.ccxt_client()
-    client.load_markets()
+    client = _client(venue)
     with pytest.raises(ccxt.BaseError):
         client.private_post_orders({"clientOid": "x1", "symbol": 123, "side": "buy",
                                     "type": "market", "size": "1"})  # fmt: skip

@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from safetrade._filelock import exclusive_lock
 from safetrade.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -381,20 +382,10 @@ def _close_quietly(db: sqlite3.Connection, lock: IO[str] | None) -> None:
 
 def _exclusive_lock(path: Path) -> IO[str] | None:
     """Hold ``<path>.lock`` exclusively, or refuse: one process per paper account."""
-    try:
-        import fcntl  # noqa: PLC0415 - POSIX only
-    except ImportError:  # pragma: no cover - Windows: documented, not enforced
-        return None
-    lock_path = path.with_name(path.name + ".lock")
-    handle = lock_path.open("a+")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise ConfigError(
-            f"another paper venue has {path} open ({lock_path} is locked)",
-            why="two venues on one paper account would hand out the same order ids and "
-            "overwrite each other's records",
-            fix="stop the other bot, or give this one its own SAFETRADE_PAPER_DB",
-        ) from None
-    return handle
+    return exclusive_lock(
+        path.with_name(path.name + ".lock"),
+        what=f"another paper venue has {path} open",
+        why="two venues on one paper account would hand out the same order ids and "
+        "overwrite each other's records",
+        fix="stop the other bot, or give this one its own SAFETRADE_PAPER_DB",
+    )
