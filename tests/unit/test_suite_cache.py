@@ -82,6 +82,40 @@ def test_the_key_is_stable_and_ignores_outputs_caches_and_environments(tmp_path:
 
 
 @pytest.mark.parametrize(
+    "rel",
+    ["tests/build/test_b.py", "tests/fixtures/dist/data.json", "examples/venv/bot.py",
+     "tests/fixtures/trusted.pem", "tests/fixtures/signing.key"],
+)  # fmt: skip
+def test_folders_and_files_named_like_outputs_below_the_root_are_inputs(
+    tmp_path: Path, rel: str
+) -> None:
+    root = _tree(tmp_path)
+    before = _key(root)
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text("an input", encoding="utf-8")
+    assert _key(root) != before
+
+
+def test_what_a_symlinked_folder_holds_is_an_input(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "project")
+    elsewhere = tmp_path / "shared-features"
+    elsewhere.mkdir()
+    (elsewhere / "b.feature").write_text("Feature: B\n", encoding="utf-8")
+    (root / "features" / "shared").symlink_to(elsewhere, target_is_directory=True)
+    (root / "features" / "loop").symlink_to(root / "features", target_is_directory=True)
+    before = _key(root)
+    (elsewhere / "b.feature").write_text("Feature: B, edited\n", encoding="utf-8")
+    assert _key(root) != before
+
+
+def test_the_key_names_the_ccxt_code(tmp_path: Path) -> None:
+    from safetrade.certification.closure import ccxt_files
+    from safetrade.certification.digest import tree_digest
+
+    assert _key(_tree(tmp_path))["ccxt"] == tree_digest(ccxt_files())
+
+
+@pytest.mark.parametrize(
     "change",
     ["test file", "new feature", "policy", "safetrade code", "hypothesis profile",
      "pytest options", "time zone"],

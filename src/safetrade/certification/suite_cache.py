@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from safetrade.certification.closure import ccxt_files
 from safetrade.certification.digest import canonical_json, sha256_hex, tree_digest
 from safetrade.certification.dsse import (
     EnvelopeFormatError,
@@ -84,14 +85,18 @@ KEEP = 8  # entries kept (each is ~1.5 MB); a new key per edit would otherwise p
 #: the suite's outputs certify reads, as written into the output folder
 OUTPUTS = ("evidence.json", "coverage.json", "cucumber.json")
 
-# Folders of the project that hold outputs, caches, virtual environments or VCS data (the
-# .gitignore of the project, plus .git): never inputs of the suite.
+# Folders of the project root that hold outputs, virtual environments or VCS data (the
+# project's .gitignore, plus .git): never inputs of the suite. Only at the root: a tests/build/
+# or fixtures/dist/ folder is an input like any other.
+_SKIP_ROOT_DIRS = frozenset({
+    ".git", ".tox", ".tox-bootstrap", ".venv", "venv", ".safetrade", "build", "dist",
+})  # fmt: skip
+# tool caches, wherever they are
 _SKIP_DIRS = frozenset({
-    ".git", ".tox", ".tox-bootstrap", ".venv", "venv", "__pycache__", ".hypothesis",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".safetrade", "build", "dist",
+    "__pycache__", ".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 })  # fmt: skip
 _SKIP_PATHS = frozenset({"certification/out"})
-_SKIP_SUFFIXES = (".pyc", ".pyo", ".pem", ".key", ".egg-info")
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 _SKIP_NAMES = frozenset({".coverage", ".venv"})
 # Environment variables that can change what the suite does. Secrets are left out entirely.
 _ENV_PREFIXES = ("PYTHON", "PYTEST", "HYPOTHESIS", "COVERAGE", "SAFETRADE_", "LC_")
@@ -114,14 +119,28 @@ def cache_dir(env: Mapping[str, str], home: Path) -> Path | None:
 
 
 def _skipped(rel: str, name: str, is_dir: bool) -> bool:
-    if name in _SKIP_DIRS if is_dir else name in _SKIP_NAMES or name.startswith(".coverage."):
+    if is_dir:
+        if name in _SKIP_DIRS or ("/" not in rel and name in _SKIP_ROOT_DIRS):
+            return True
+    elif ("/" not in rel and (name in _SKIP_NAMES or name.endswith((".pem", ".key")))) or (
+        name.startswith(".coverage.")
+    ):
+        # keys kept at the root are the .gitignore's (*.pem, *.key): signing material, not
+        # inputs; a key file among the tests' fixtures is one
         return True
     return rel in _SKIP_PATHS or name.endswith(_SKIP_SUFFIXES)
 
 
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:
-    for folder, dirs, files in os.walk(root):
+    # symlinked folders are followed (what they hold is an input too), each real folder once
+    seen: set[Path] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
         base = Path(folder)
+        real = base.resolve()
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
         prefix = base.relative_to(root).as_posix()
         prefix = "" if prefix == "." else prefix + "/"
         dirs[:] = sorted(d for d in dirs if not _skipped(prefix + d, d, is_dir=True))
@@ -149,7 +168,9 @@ def _distributions() -> dict[str, str]:
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
         if name:
-            found[str(name).lower()] = str(dist.version)
+            # an editable or path install is named by where it comes from, not just a version
+            origin = dist.read_text("direct_url.json")
+            found[str(name).lower()] = str(dist.version) + (f" {origin}" if origin else "")
     return dict(sorted(found.items()))
 
 
@@ -176,6 +197,8 @@ def measure_key(
             "machine": platform.machine(),
         },
         "distributions": _distributions(),
+        # the ccxt code itself (an in-place edit keeps its version): the certificate binds it
+        "ccxt": tree_digest(ccxt_files()),
         "environment": _environment(env),
     }
 
