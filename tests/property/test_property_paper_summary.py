@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from safetrade.paper import JournalEntry, PaperRequirement, summarize
+from safetrade.paper.summary import MAX_GAP_MS
 
 CODE, OTHER = ("s" * 64, "b" * 64), ("s" * 64, "c" * 64)
 DAY_MS = 86_400_000
@@ -44,7 +45,9 @@ def test_paper_time_is_the_time_sessions_ran_and_never_the_time_between(
     sessions: list[tuple[int, list[int]]],
 ) -> None:
     summary = summarize(_journal(sessions), safetrade_digest=CODE[0], bot_digest=CODE[1])
-    assert summary.days == _days(sum(sum(gaps) for _, gaps in sessions))
+    # a silence longer than MAX_GAP_MS is a bot that was not calling: it adds only that much
+    running = sum(min(g, MAX_GAP_MS) for _, gaps in sessions for g in gaps)
+    assert summary.days == _days(running)
     assert summary.entries == sum(1 + len(g) for _, g in sessions)
     assert summary.days >= 0
 
@@ -71,10 +74,28 @@ def test_more_running_time_never_lowers_paper_time(
     assert after.days >= before.days
 
 
+def _running(ms: int) -> list[int]:
+    """``ms`` of running time as a venue journals it: a heartbeat every hour."""
+    return [HOUR] * (ms // HOUR) + [ms % HOUR]
+
+
 @given(st.integers(0, 10 * DAY_MS))
 def test_paper_days_are_rounded_down(ms: int) -> None:
-    summary = summarize(_journal([(0, [ms])]), safetrade_digest=CODE[0], bot_digest=CODE[1])
+    summary = summarize(_journal([(0, _running(ms))]), safetrade_digest=CODE[0],
+                        bot_digest=CODE[1])  # fmt: skip
     assert summary.days * DAY_MS <= ms < (summary.days + Decimal("0.01")) * DAY_MS
+
+
+@given(st.integers(MAX_GAP_MS, 30 * DAY_MS), st.integers(0, 10 * DAY_MS))
+def test_a_silence_or_a_future_stamp_adds_no_more_than_a_running_venue_could(
+    silence: int, ahead: int
+) -> None:
+    """Two entries a week apart are not a week of paper trading; nor is a clock run ahead."""
+    entries = _journal([(0, [silence])])
+    now = entries[0].at_ms + ahead
+    summary = summarize(entries, safetrade_digest=CODE[0], bot_digest=CODE[1], now_ms=now)
+    counted = MAX_GAP_MS if entries[-1].at_ms <= now else 0
+    assert summary.days == _days(counted)
 
 
 @given(
@@ -86,7 +107,7 @@ def test_paper_days_are_rounded_down(ms: int) -> None:
 def test_the_requirement_is_met_exactly_when_nothing_is_short(
     days: Decimal, required: Decimal, trips: int, required_trips: int
 ) -> None:
-    entries = _journal([(0, [int(days * DAY_MS)])])
+    entries = _journal([(0, _running(int(days * DAY_MS)))])
     end = entries[-1].at_ms
     entries += [JournalEntry(len(entries) + i + 1, 1, end, "round_trip", None, None,
                              {"pnl": "1", "opened_by": list(CODE)}, *CODE)

@@ -145,3 +145,31 @@ def test_a_file_that_is_not_a_paper_database_is_refused(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(ConfigError, match="cannot open the paper database"):
         PaperStore(tmp_path / "dir.db")
+
+
+def test_a_symlink_to_an_open_account_is_refused_too(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    (tmp_path / "alias.db").symlink_to(path)
+    with PaperStore(path), pytest.raises(ConfigError, match="another paper venue has"):
+        PaperStore(tmp_path / "alias.db")
+
+
+def test_a_read_sees_one_state_of_the_file_while_the_venue_writes(tmp_path: Path) -> None:
+    """Rows and head read in one transaction: an append cannot land between them."""
+    path = tmp_path / "p.db"
+    writer = PaperStore(path)
+    _append(writer, 0, "start")
+    writer._db.execute("PRAGMA busy_timeout = 0")  # refused at once instead of waiting
+    reader = PaperStore(path, read_only=True)
+    try:
+        with reader.snapshot():
+            rows = reader.journal()
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                _append(writer, 1)  # a venue writing now waits for the read to end
+            assert reader.verify_journal() is None
+            assert reader.journal() == rows
+        _append(writer, 1)
+        assert len(reader.journal()) == 2
+    finally:
+        reader.close()
+        writer.close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+from safetrade.errors import ConfigError
 from safetrade.paper.store import PaperStore
 from safetrade.paper.summary import PaperSummary, summarize
 
@@ -26,34 +28,44 @@ def read_summary(
         None when the database does not exist or has no journal entries.
 
     Raises:
-        ConfigError: The file exists but is not a paper database of this schema.
+        ConfigError: The file exists but is not a paper database of this schema, or cannot
+            be read.
     """
     path = Path(path)
     if not path.is_file():
         return None
     store = PaperStore(path, read_only=True)
     try:
-        entries = store.journal()
-        if not entries:
-            return None
-        safetrade_digest, bot_digest = digests or (
-            entries[-1].safetrade_digest,
-            entries[-1].bot_digest,
-        )
-        bare_now = None
-        if now_ms is not None:
-            for symbol in {e.symbol for e in entries if e.symbol}:
-                position = json.loads(store.meta(f"position:{symbol}") or "{}")
-                since, by = position.get("bare_since"), position.get("bare_by")
-                if since is not None and by == [safetrade_digest, bot_digest]:
-                    seconds = Decimal(now_ms - int(since)) / 1000
-                    bare_now = max(bare_now or Decimal(0), seconds)
-        return summarize(
-            entries,
-            safetrade_digest=safetrade_digest,
-            bot_digest=bot_digest,
-            journal_problem=store.verify_journal(),
-            bare_now_seconds=bare_now,
-        )
+        # one read transaction: a venue appending meanwhile cannot make rows and head disagree
+        with store.snapshot():
+            entries = store.journal()
+            if not entries:
+                return None
+            safetrade_digest, bot_digest = digests or (
+                entries[-1].safetrade_digest,
+                entries[-1].bot_digest,
+            )
+            bare_now = None
+            if now_ms is not None:
+                for symbol in {e.symbol for e in entries if e.symbol}:
+                    position = json.loads(store.meta(f"position:{symbol}") or "{}")
+                    since, by = position.get("bare_since"), position.get("bare_by")
+                    if since is not None and by == [safetrade_digest, bot_digest]:
+                        seconds = Decimal(now_ms - int(since)) / 1000
+                        bare_now = max(bare_now or Decimal(0), seconds)
+            problem = store.verify_journal()
+    except sqlite3.Error as exc:
+        raise ConfigError(
+            f"cannot read the paper journal {path}: {exc}",
+            fix="retry; if the bot is writing a lot right now, read it again in a moment",
+        ) from exc
     finally:
         store.close()
+    return summarize(
+        entries,
+        safetrade_digest=safetrade_digest,
+        bot_digest=bot_digest,
+        journal_problem=problem,
+        bare_now_seconds=bare_now,
+        now_ms=now_ms,
+    )

@@ -156,6 +156,7 @@ class PaperStore:
         try:
             if read_only:
                 self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                           isolation_level=None,
                                            check_same_thread=False)  # fmt: skip
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,14 +199,26 @@ class PaperStore:
         self.close()
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read inside one transaction: every read sees the same state of the file."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # a failed COMMIT (a reader held the file past the busy timeout) leaves the
+            # transaction open: roll it back, or every later write would fail too
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     # --- meta ----------------------------------------------------------------------------
 
@@ -381,9 +394,14 @@ def _close_quietly(db: sqlite3.Connection, lock: IO[str] | None) -> None:
 
 
 def _exclusive_lock(path: Path) -> IO[str] | None:
-    """Hold ``<path>.lock`` exclusively, or refuse: one process per paper account."""
+    """Hold ``<real path>.lock`` exclusively, or refuse: one process per paper account.
+
+    The real path (symlinks resolved) names the lock, so every way to the file meets it; the
+    lock is a separate file so it never interferes with sqlite's own locks on the database.
+    """
+    real = path.resolve()
     return exclusive_lock(
-        path.with_name(path.name + ".lock"),
+        real.with_name(real.name + ".lock"),
         what=f"another paper venue has {path} open",
         why="two venues on one paper account would hand out the same order ids and "
         "overwrite each other's records",

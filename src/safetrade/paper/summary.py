@@ -1,11 +1,12 @@
 """What a paper journal shows about one version of the code, and whether it is enough to go live.
 
-Paper *time* is the time a paper venue of that code was open: each venue (one process) writes a
-``start`` entry, and its entries carry that entry's number (its *session*); a session lasts
-from its start to its last entry. A running venue journals a heartbeat at least hourly while
-the bot calls it (``Trader.tick`` does), so a crash costs at most the time since the last
-entry, and the time between two sessions (the bot was not running) never counts, nor does a
-session of other code.
+Paper *time* is the time a paper venue of that code was running: each venue (one process) writes
+a ``start`` entry, and its entries carry that entry's number (its *session*). Within a session
+the gaps between consecutive entries count, each up to :data:`MAX_GAP_MS`: a running venue
+journals a heartbeat at least hourly while the bot calls it (``Trader.tick`` does), so a longer
+silence is a bot that was suspended, hung or not calling, and counts only that much. The time
+between sessions never counts, nor does a session of other code, nor an entry stamped after
+"now".
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import attrs
 
 from safetrade.paper.store import JournalEntry
 
-__all__ = ["HEARTBEAT_MS", "PaperRequirement", "PaperSummary", "summarize"]
+__all__ = ["HEARTBEAT_MS", "MAX_GAP_MS", "PaperRequirement", "PaperSummary", "summarize"]
 
 HEARTBEAT_MS = 3_600_000  # a running venue journals at least hourly
+MAX_GAP_MS = 2 * HEARTBEAT_MS  # the most one silence between two entries can add
 _DAY_MS = Decimal(86_400_000)
 _CENT_DAY = Decimal("0.01")
 
@@ -120,6 +122,7 @@ def summarize(
     bot_digest: str,
     journal_problem: str | None = None,
     bare_now_seconds: Decimal | None = None,
+    now_ms: int | None = None,
 ) -> PaperSummary:
     """Summarise the journal entries of exactly this code.
 
@@ -129,6 +132,7 @@ def summarize(
         bot_digest: The bot code to count.
         journal_problem: :meth:`PaperStore.verify_journal`'s answer.
         bare_now_seconds: How long coins have been bare right now, if they are.
+        now_ms: Now: entries stamped later add no paper time.
     """
     entries = list(entries)
     mine = [
@@ -136,11 +140,15 @@ def summarize(
     ]
     kinds = Counter(e.kind for e in mine)
     rejections = Counter(e.code or "?" for e in mine if e.kind == "rejection")
-    sessions: dict[int, tuple[int, int]] = {}
+    last_seen: dict[int, int] = {}
+    running_ms = 0
     for e in mine:
-        first, last = sessions.get(e.session, (e.at_ms, e.at_ms))
-        sessions[e.session] = (min(first, e.at_ms), max(last, e.at_ms))
-    running_ms = sum(last - first for first, last in sessions.values())
+        if now_ms is not None and e.at_ms > now_ms:
+            continue  # stamped in the future: a clock that ran ahead proves nothing
+        previous = last_seen.get(e.session)
+        if previous is not None:
+            running_ms += min(max(e.at_ms - previous, 0), MAX_GAP_MS)
+        last_seen[e.session] = max(e.at_ms, previous or e.at_ms)
     bare = [Decimal(str(e.detail.get("seconds", 0))) for e in mine if e.kind == "bare"]
     if bare_now_seconds is not None:
         bare.append(bare_now_seconds)
