@@ -243,8 +243,8 @@ class PaperVenue:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request of the bot: refresh prices if due, then KuCoin's rules."""
+        arrival = self.clock()  # before waiting for another thread's request or refresh
         with self._api.lock:
-            arrival = self.clock()
             self.refresh_if_due()
             seen, filled = len(self._api.recorded), len(self.engine.fills)
             self._arrival = arrival
