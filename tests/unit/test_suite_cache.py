@@ -387,3 +387,13 @@ def test_reused_coverage_below_a_floor_is_not_certified(project: Path) -> None:
     (project / "out" / "coverage.json").write_text(json.dumps(_coverage_doc(50.0)), "utf-8")
     result = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
     assert not result.certified
+
+
+def test_an_editable_install_is_named_editable_not_by_its_checkout_path() -> None:
+    one = suite_cache._origin('{"url": "file:///a/clone", "dir_info": {"editable": true}}')
+    two = suite_cache._origin('{"url": "file:///b/clone", "dir_info": {"editable": true}}')
+    assert one == two == "editable"
+    wheel = suite_cache._origin('{"url": "file:///w/pkg.whl", "archive_info": {}}')
+    assert wheel is not None
+    assert "pkg.whl" in wheel
+    assert suite_cache._origin(None) is None

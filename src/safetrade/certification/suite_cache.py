@@ -168,10 +168,27 @@ def _distributions() -> dict[str, str]:
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
         if name:
-            # an editable or path install is named by where it comes from, not just a version
-            origin = dist.read_text("direct_url.json")
+            # a path or VCS install is named by where it comes from, not just a version; an
+            # editable one's code is digested elsewhere (safetrade: its tree; the bot: its
+            # conformance run), and its checkout path must not tell two clones apart
+            origin = _origin(dist.read_text("direct_url.json"))
             found[str(name).lower()] = str(dist.version) + (f" {origin}" if origin else "")
     return dict(sorted(found.items()))
+
+
+def _origin(direct_url: str | None) -> str | None:
+    """What a ``direct_url.json`` says about where a distribution came from (PEP 610)."""
+    if not direct_url:
+        return None
+    try:
+        data = json.loads(direct_url)
+    except ValueError:
+        return direct_url
+    if not isinstance(data, dict):
+        return direct_url
+    if isinstance(data.get("dir_info"), dict) and data["dir_info"].get("editable"):
+        return "editable"
+    return canonical_json(data).decode()
 
 
 def _environment(env: Mapping[str, str]) -> dict[str, str]:
