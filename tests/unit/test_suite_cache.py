@@ -389,11 +389,17 @@ def test_reused_coverage_below_a_floor_is_not_certified(project: Path) -> None:
     assert not result.certified
 
 
-def test_an_editable_install_is_named_editable_not_by_its_checkout_path() -> None:
-    one = suite_cache._origin('{"url": "file:///a/clone", "dir_info": {"editable": true}}')
-    two = suite_cache._origin('{"url": "file:///b/clone", "dir_info": {"editable": true}}')
-    assert one == two == "editable"
-    wheel = suite_cache._origin('{"url": "file:///w/pkg.whl", "archive_info": {}}')
-    assert wheel is not None
-    assert "pkg.whl" in wheel
-    assert suite_cache._origin(None) is None
+def test_an_install_is_named_by_its_kind_and_commit_never_by_its_checkout_path() -> None:
+    origin = suite_cache._origin
+    assert origin('{"url": "file:///a", "dir_info": {"editable": true}}') == "editable"
+    assert origin('{"url": "file:///b", "dir_info": {"editable": true}}') == "editable"
+    assert origin('{"url": "file:///a/.tox/p.whl", "archive_info": {}}') == origin(
+        '{"url": "file:///b/.tox/p.whl", "archive_info": {}}'
+    )
+    assert origin('{"url": "https://x/p.whl", "archive_info": {"hashes": {"sha256": "ab"}}}') != (
+        origin('{"url": "https://x/p.whl", "archive_info": {"hashes": {"sha256": "cd"}}}')
+    )
+    one = origin('{"url": "https://g/r", "vcs_info": {"vcs": "git", "commit_id": "1"}}')
+    two = origin('{"url": "https://g/r", "vcs_info": {"vcs": "git", "commit_id": "2"}}')
+    assert one != two
+    assert origin(None) is None

@@ -177,18 +177,30 @@ def _distributions() -> dict[str, str]:
 
 
 def _origin(direct_url: str | None) -> str | None:
-    """What a ``direct_url.json`` says about where a distribution came from (PEP 610)."""
+    """How a distribution was installed (PEP 610 ``direct_url.json``), without local paths.
+
+    A VCS install is named by its URL and commit, an archive by its hash when given; a local
+    folder or wheel only by its kind: its path is the checkout's (tox builds the project's own
+    wheel inside it) and would tell two clones of the same code apart. The code of safetrade
+    itself is digested file by file elsewhere in the key.
+    """
     if not direct_url:
         return None
     try:
         data = json.loads(direct_url)
     except ValueError:
-        return direct_url
+        return "unreadable direct_url.json"
     if not isinstance(data, dict):
-        return direct_url
-    if isinstance(data.get("dir_info"), dict) and data["dir_info"].get("editable"):
-        return "editable"
-    return canonical_json(data).decode()
+        return "unreadable direct_url.json"
+    if isinstance(data.get("vcs_info"), dict):
+        vcs = data["vcs_info"]
+        return f"vcs {data.get('url')} {vcs.get('commit_id')}"
+    if isinstance(data.get("archive_info"), dict):
+        hashes = data["archive_info"].get("hashes") or data["archive_info"].get("hash")
+        return f"archive {canonical_json(hashes).decode()}" if hashes else "archive"
+    if isinstance(data.get("dir_info"), dict):
+        return "editable" if data["dir_info"].get("editable") else "dir"
+    return "unknown origin"
 
 
 def _environment(env: Mapping[str, str]) -> dict[str, str]:
