@@ -152,6 +152,9 @@ class PaperStore:
         self.path = Path(path)
         self.read_only = read_only
         self._lock: IO[str] | None = None
+        # what the file holds, per table, as this writer last read or wrote it
+        self._saved: dict[str, dict[str, str]] = {}
+        self._saved_executions: int | None = None
         fix = "set SAFETRADE_PAPER_DB to a writable file path"
         try:
             if read_only:
@@ -280,33 +283,52 @@ class PaperStore:
         meta: Mapping[str, str | None] | None = None,
     ) -> None:
         """Write the records that changed since the last save, in one transaction."""
+        tables = {
+            "orders": self._changed("orders", {k: _encode(v) for k, v in orders.items()}),
+            "stop_orders": self._changed(
+                "stop_orders", {k: _encode(v) for k, v in stop_orders.items()}
+            ),
+        }
+        appended = executions[self._executions_saved() :]  # executions are only ever appended
         with self._transaction() as db:
             for currency, balance in balances.items():
                 db.execute(
                     "INSERT OR REPLACE INTO balances (currency, available, holds) VALUES (?, ?, ?)",
                     (currency, str(balance.available), str(balance.holds)),
                 )
-            self._upsert(db, "orders", {k: _encode(v) for k, v in orders.items()})
-            self._upsert(db, "stop_orders", {k: _encode(v) for k, v in stop_orders.items()})
-            (saved,) = db.execute("SELECT COUNT(*) FROM executions").fetchone()
-            # executions are only ever appended
+            for table, changed in tables.items():
+                # the table name is one of two literals above, never user input
+                db.executemany(
+                    f"INSERT OR REPLACE INTO {table} (id, record) VALUES (?, ?)",  # noqa: S608
+                    changed.items(),
+                )
             db.executemany(
                 "INSERT INTO executions (seq, record) VALUES (?, ?)",
-                [(e.seq, _encode(e)) for e in executions[int(saved) :]],
+                [(e.seq, _encode(e)) for e in appended],
             )
             self._put_meta(db, "sequence", str(sequence))
             for key, value in (meta or {}).items():
                 self._put_meta(db, key, value)
+        # committed: what the file now holds (this process holds the only writer's lock)
+        for table, changed in tables.items():
+            self._saved[table].update(changed)
+        self._saved_executions = len(executions)
 
-    @staticmethod
-    def _upsert(db: sqlite3.Connection, table: str, rows: Mapping[str, str]) -> None:
-        # the table name is one of two literals above, never user input
-        saved = dict(db.execute(f"SELECT id, record FROM {table}").fetchall())  # noqa: S608
-        changed = [(k, v) for k, v in rows.items() if saved.get(k) != v]
-        db.executemany(
-            f"INSERT OR REPLACE INTO {table} (id, record) VALUES (?, ?)",  # noqa: S608
-            changed,
-        )
+    def _changed(self, table: str, rows: Mapping[str, str]) -> dict[str, str]:
+        """The rows of ``table`` that differ from what the file holds."""
+        saved = self._saved.get(table)
+        if saved is None:
+            # read once per process; later saves are compared with the memory of the file
+            saved = self._saved[table] = dict(
+                self._db.execute(f"SELECT id, record FROM {table}").fetchall()  # noqa: S608
+            )
+        return {k: v for k, v in rows.items() if saved.get(k) != v}
+
+    def _executions_saved(self) -> int:
+        if self._saved_executions is None:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM executions").fetchone()
+            self._saved_executions = int(count)
+        return self._saved_executions
 
     # --- journal -------------------------------------------------------------------------
 
