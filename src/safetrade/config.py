@@ -39,6 +39,10 @@ __all__ = ["Mode", "Settings", "load_settings", "settings_schema"]
 
 log = logging.getLogger("safetrade.config")
 
+#: Where a paper account lives unless SAFETRADE_PAPER_DB says otherwise (relative to the
+#: working directory; certify reads it relative to the project root).
+DEFAULT_PAPER_DB = Path(".safetrade/paper.sqlite3")
+
 
 class Mode(enum.Enum):
     """Paper trades against a simulated balance; live sends real orders."""
@@ -173,7 +177,7 @@ class Settings:
     )  # fmt: skip
     paper_db: Path | None = _setting(
         _Key(name="SAFETRADE_PAPER_DB", kind="path", live_required=False,
-             paper_default=Path(".safetrade/paper.sqlite3"), live_default=None,
+             paper_default=DEFAULT_PAPER_DB, live_default=None,
              description="paper mode: the paper account's sqlite file (balances, orders, "
              "journal); it survives restarts and certify reads its journal"),
         default=None,

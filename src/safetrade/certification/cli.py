@@ -27,6 +27,7 @@ from safetrade.certification.keys import (
 from safetrade.certification.predicate import Predicate
 from safetrade.certification.report import trust_command, verify_command
 from safetrade.certification.statement import format_time
+from safetrade.config import DEFAULT_PAPER_DB
 
 if TYPE_CHECKING:
     import argparse
@@ -149,9 +150,7 @@ def _certify(args: argparse.Namespace) -> int:
         cucumber=args.cucumber or standard.cucumber,
         conformance=args.conformance or standard.conformance,
         paper_journal=args.paper_journal
-        or Path(
-            os.environ.get("SAFETRADE_PAPER_DB") or args.project_root / ".safetrade/paper.sqlite3"
-        ),
+        or Path(os.environ.get("SAFETRADE_PAPER_DB") or args.project_root / DEFAULT_PAPER_DB),
     )
     outcome = certify(inputs, signing_key=key, now=datetime.now(UTC))
     predicate = Predicate.from_json(outcome.statement["predicate"])

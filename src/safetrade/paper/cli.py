@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from safetrade.config import DEFAULT_PAPER_DB
 from safetrade.paper.status import read_summary
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def configure(parser: argparse.ArgumentParser, _name: str) -> None:
     parser.add_argument(
         "--db",
         type=Path,
-        default=Path(os.environ.get("SAFETRADE_PAPER_DB") or ".safetrade/paper.sqlite3"),
+        default=Path(os.environ.get("SAFETRADE_PAPER_DB") or DEFAULT_PAPER_DB),
         help="the paper database (default $SAFETRADE_PAPER_DB or .safetrade/paper.sqlite3)",
     )
     parser.add_argument(

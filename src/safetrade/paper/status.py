@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 from safetrade.errors import ConfigError
+from safetrade.paper.position import PaperPosition
 from safetrade.paper.store import PaperStore
 from safetrade.paper.summary import PaperSummary, summarize
 
@@ -48,10 +48,14 @@ def read_summary(
             bare_now = None
             if now_ms is not None:
                 for symbol in {e.symbol for e in entries if e.symbol}:
-                    position = json.loads(store.meta(f"position:{symbol}") or "{}")
-                    since, by = position.get("bare_since"), position.get("bare_by")
-                    if since is not None and by == [safetrade_digest, bot_digest]:
-                        seconds = Decimal(now_ms - int(since)) / 1000
+                    text = store.meta(f"position:{symbol}")
+                    position = None if text is None else PaperPosition.loads(text)
+                    if (
+                        position is not None
+                        and position.bare_since is not None
+                        and position.bare_by == (safetrade_digest, bot_digest)
+                    ):
+                        seconds = Decimal(now_ms - position.bare_since) / 1000
                         bare_now = max(bare_now or Decimal(0), seconds)
             problem = store.verify_journal()
     except sqlite3.Error as exc:

@@ -25,20 +25,18 @@ without a stop-loss, round trips), each stamped with the digests of the code tha
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import attrs
 import httpx
 
 from safetrade.alerts import Alert, AlertHook
 from safetrade.errors import ConfigError, ExchangeError
 from safetrade.gateway import Gateway
+from safetrade.paper.position import PaperPosition
 from safetrade.paper.source import PublicKucoin
 from safetrade.paper.store import PaperStore, SavedState
 from safetrade.paper.summary import HEARTBEAT_MS
@@ -67,44 +65,6 @@ _BODY_FIELDS = ("clientOid", "side", "type", "size", "price", "funds", "stop", "
 def wall_clock_ms() -> int:
     """Epoch milliseconds (ccxt signs with the same clock)."""
     return time.time_ns() // 1_000_000
-
-
-@attrs.define
-class _Position:
-    """A paper position between its first buy and the sale that ends it (for round trips).
-
-    ``opened_by`` and ``bare_by`` are the ``(safetrade, bot)`` digests of the code that opened
-    the position and of the code that left it without a stop-loss: a round trip or a bare
-    window is that code's record, not the record of the code that happens to close it.
-    """
-
-    opened_at: int | None = None
-    flow: Decimal = ZERO  # quote received minus quote paid, fees included
-    sold: bool = False
-    bare_since: int | None = None
-    opened_by: tuple[str, str] | None = None
-    bare_by: tuple[str, str] | None = None
-
-    def dumps(self) -> str | None:
-        if self.opened_at is None and self.bare_since is None and not self.flow:
-            return None
-        return json.dumps({
-            "opened_at": self.opened_at, "flow": str(self.flow), "sold": self.sold,
-            "bare_since": self.bare_since,
-            "opened_by": None if self.opened_by is None else list(self.opened_by),
-            "bare_by": None if self.bare_by is None else list(self.bare_by),
-        })  # fmt: skip
-
-    @classmethod
-    def loads(cls, text: str) -> _Position:
-        raw = json.loads(text)
-
-        def pair(key: str) -> tuple[str, str] | None:
-            value = raw.get(key)
-            return None if value is None else (str(value[0]), str(value[1]))
-
-        return cls(raw.get("opened_at"), Decimal(raw.get("flow", "0")), bool(raw.get("sold")),
-                   raw.get("bare_since"), pair("opened_by"), pair("bare_by"))  # fmt: skip
 
 
 class PaperVenue:
@@ -158,7 +118,7 @@ class PaperVenue:
         self._api = Api(self.engine, Credentials(_KEY, _SECRET, _PASSPHRASE), self._now, hf=False)
         self._transport = httpx.MockTransport(self.handle)
         self._done_candle: dict[str, int] = {}
-        self._positions = {s: _Position() for s in self._symbols}
+        self._positions = {s: PaperPosition() for s in self._symbols}
         self._session: int | None = None
         self._restore(saved, starting_balance)
 
@@ -202,7 +162,9 @@ class PaperVenue:
                 "(the balance you would trade live, e.g. ACCOUNT_BALANCE_USD=123)",
             )
         safetrade_digest, bot_digest = code_digests(bot_package)
-        store = PaperStore(settings.paper_db or Path(".safetrade/paper.sqlite3"))
+        from safetrade.config import DEFAULT_PAPER_DB  # noqa: PLC0415 - settings load lazily
+
+        store = PaperStore(settings.paper_db or DEFAULT_PAPER_DB)
         try:
             return cls(
                 store=store,
@@ -382,7 +344,7 @@ class PaperVenue:
                 self._done_candle[symbol] = int(done)
             text = self.store.meta(f"position:{symbol}")
             if text:
-                position = _Position.loads(text)
+                position = PaperPosition.loads(text)
                 if position.bare_since is not None and position.bare_by != self.digests:
                     # the code that left it bare owns the window up to now; from now on the
                     # running code leaves it bare
@@ -436,11 +398,11 @@ class PaperVenue:
         elif record.endpoint in _CANCEL_ENDPOINTS:
             self.journal("cancel", symbol, record.endpoint, {"path": record.path, **terms})
 
-    def _close_bare(self, symbol: str, position: _Position, now: int) -> None:
+    def _close_bare(self, symbol: str, position: PaperPosition, now: int) -> None:
         assert position.bare_since is not None  # noqa: S101 - callers check
         self.journal("bare", symbol, None, {
             "since_ms": position.bare_since, "until_ms": now,
-            "seconds": (now - position.bare_since) / 1000,
+            "seconds": str(Decimal(now - position.bare_since) / 1000),
         }, by=position.bare_by)  # fmt: skip
 
     def _track_positions(self, filled: int) -> None:
