@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import ccxt
 import pytest
 from pytest_bdd import given, then
 
@@ -30,10 +29,8 @@ def paper_account(
     request: pytest.FixtureRequest, public: FakeKucoin, tmp_path: Path, usdt: Decimal
 ) -> PaperVenue:
     """The paper venue, as ``exchange``: the raw-call steps send through its ccxt client."""
-    client = ccxt.kucoin({"enableRateLimit": False})
-    client.urls["api"] = dict.fromkeys(client.urls["api"], public.serve().base_url)
     venue = PaperVenue(store=PaperStore(tmp_path / "paper.sqlite3"),
-                       source=PublicKucoin(client), symbols=["SOL/USDT"],
+                       source=PublicKucoin.at(public.serve().base_url), symbols=["SOL/USDT"],
                        starting_balance=usdt, safetrade_digest="s" * 64,
                        bot_digest="b" * 64)  # fmt: skip
     request.addfinalizer(venue.close)

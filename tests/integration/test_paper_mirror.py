@@ -64,9 +64,7 @@ def public_wick_now() -> Iterator[FakeKucoin]:
 
 
 def _source(fake: FakeKucoin) -> PublicKucoin:
-    client = ccxt.kucoin({"enableRateLimit": False})
-    client.urls["api"] = dict.fromkeys(client.urls["api"], fake.serve().base_url)
-    return PublicKucoin(client)
+    return PublicKucoin.at(fake.serve().base_url)
 
 
 _OPEN: list[PaperVenue] = []

@@ -13,7 +13,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import ccxt
 import pytest
 
 import safetrade as st
@@ -45,11 +44,8 @@ def public() -> Iterator[FakeKucoin]:
 
 
 def _source(fake: FakeKucoin) -> PublicKucoin:
-    client = ccxt.kucoin({"enableRateLimit": False})
-    client.urls["api"] = dict.fromkeys(
-        client.urls["api"], fake.ccxt_client_over_loopback().urls["api"]["public"]
-    )
-    return PublicKucoin(client)
+    # the fixture's server (serve() would start another one)
+    return PublicKucoin.at(str(fake.ccxt_client_over_loopback().urls["api"]["public"]))
 
 
 def _settings(tmp_path: Path, **extra: str) -> st.Settings:

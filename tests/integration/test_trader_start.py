@@ -42,10 +42,9 @@ def test_paper_mode_without_a_venue_trades_on_the_paper_venue_never_on_kucoin(
         SAFETRADE_PAPER_DB=str(tmp_path / "paper.sqlite3"),
     )  # fmt: skip
     with FakeKucoin(prices={"SOL/USDT": "87.36"}) as public:
-        client = ccxt.kucoin()
-        client.urls["api"] = dict.fromkeys(client.urls["api"], public.serve().base_url)
+        source = PublicKucoin.at(public.serve().base_url)
         trader = st.Trader.start(settings, symbol="SOL/USDT", bot_package="safetrade.reference_bot",
-                                 paper_source=PublicKucoin(client))  # fmt: skip
+                                 paper_source=source)  # fmt: skip
         assert trader.paper is not None
         assert not trader.gateway.can_trade_real_money()
         assert trader.gateway.free_balance("USDT") == 123  # the paper account's start
