@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, cast
 
 import attrs
 
-from safetrade.certification.closure import normalise
+from safetrade.certification import installed
 from safetrade.certification.contract import ENTRY_POINT_GROUP
+from safetrade.certification.installed import normalise
 from safetrade.errors import BotContractError
 
 if TYPE_CHECKING:
@@ -82,18 +83,11 @@ def _package_of(module: str) -> str:
 def _distribution_of(package: str) -> tuple[str | None, str | None]:
     top = package.split(".", maxsplit=1)[0]
     if top == "safetrade":  # an editable install is not listed by packages_distributions()
-        return "safetrade", _version("safetrade")
-    names = importlib.metadata.packages_distributions().get(top, [])
+        return "safetrade", installed.version_of("safetrade")
+    names = installed.owners_of(top)
     if not names:
         return None, None
-    return names[0], _version(names[0])
-
-
-def _version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    return names[0], installed.version_of(names[0])
 
 
 def _entry_points(spec: str) -> list[importlib.metadata.EntryPoint]:

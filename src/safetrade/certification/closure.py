@@ -9,16 +9,20 @@ in the certify environment and not in a live one, and must not make every deploy
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
+from typing import TYPE_CHECKING
 
+from safetrade.certification import installed
 from safetrade.certification.digest import TreeError, package_location, sha256_hex, tree_files
+from safetrade.certification.installed import normalise
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "CCXT_PARTS",
     "ccxt_files",
     "describe_differences",
-    "normalise",
     "runtime_distributions",
 ]
 
@@ -47,15 +51,10 @@ def ccxt_files() -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def normalise(name: str) -> str:
-    """A distribution name as packaging compares it (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _requirements(dist: importlib.metadata.Distribution) -> list[tuple[str, bool]]:
+def _requirements(requires: tuple[str, ...]) -> list[tuple[str, bool]]:
     """``(name, conditional)`` of each run-time requirement (extras are not run time)."""
     names = []
-    for requirement in dist.requires or []:
+    for requirement in requires:
         marker = requirement.split(";", 1)[1] if ";" in requirement else ""
         if "extra" in marker:
             continue  # an optional extra is not installed because of this distribution
@@ -65,27 +64,30 @@ def _requirements(dist: importlib.metadata.Distribution) -> list[tuple[str, bool
     return names
 
 
-def runtime_distributions(*roots: str) -> dict[str, str]:
+def runtime_distributions(
+    *roots: str, named: Mapping[str, installed.Installed] | None = None
+) -> dict[str, str]:
     """Name -> version of ``roots`` and everything they require at run time, as installed.
 
     A requirement that is not installed is recorded as ``"missing"``, unless it is
     conditional (``; python_version < "3.11"``, ``; sys_platform == "win32"``): markers are
     not evaluated, so an absent conditional requirement is taken as not needed here.
+    ``named`` is an :func:`installed.by_name` the caller already read.
     """
-    installed = {normalise(d.metadata["Name"] or ""): d for d in importlib.metadata.distributions()}
+    named = installed.by_name() if named is None else named
     seen: dict[str, str] = {}
     pending = [(normalise(r), False) for r in roots if r]
     while pending:
         name, conditional = pending.pop()
         if name in seen:
             continue
-        dist = installed.get(name)
+        dist = named.get(name)
         if dist is None:
             if not conditional:
                 seen[name] = "missing"
             continue
         seen[name] = dist.version
-        pending.extend(_requirements(dist))
+        pending.extend(_requirements(dist.requires))
     return dict(sorted(seen.items()))
 
 

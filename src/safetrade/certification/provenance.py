@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import shutil
 import subprocess
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from safetrade.certification import installed
 from safetrade.certification.bytecode import foreign_bytecode
 from safetrade.certification.closure import ccxt_files, runtime_distributions
 from safetrade.certification.digest import (
@@ -59,12 +59,7 @@ class RunningCode:
 
 def versions() -> dict[str, str | None]:
     """Return python, safetrade and ccxt versions (None when a distribution is absent)."""
-
-    def dist(name: str) -> str | None:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return None
+    dist = installed.version_of
 
     return {
         "python": platform.python_version(),
@@ -141,7 +136,8 @@ def measure_running_code(
         digest, config_error = None, f"{type(exc).__name__}: {exc}"
     roots = ["safetrade"]
     top = bot_package.split(".", maxsplit=1)[0]
-    roots += importlib.metadata.packages_distributions().get(top, [])
+    named = installed.by_name()
+    roots += installed.owners_of(top, named)
     return RunningCode(
         own,
         bot_package,
@@ -150,7 +146,7 @@ def measure_running_code(
         bot_error,
         config_error,
         ccxt_files=ccxt_files(),
-        distributions=runtime_distributions(*roots),
+        distributions=runtime_distributions(*roots, named=named),
         bytecode_problems=_bytecode(root, bot_package, bot_error),
     )
 

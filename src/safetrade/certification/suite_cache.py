@@ -35,7 +35,6 @@ The folder is ``~/.safetrade/suite-cache`` unless ``SAFETRADE_SUITE_CACHE`` name
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import platform
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from safetrade.certification import installed
 from safetrade.certification.closure import ccxt_files
 from safetrade.certification.digest import canonical_json, sha256_hex, tree_digest
 from safetrade.certification.dsse import (
@@ -165,14 +165,12 @@ def project_files(root: Path) -> dict[str, str]:
 
 def _distributions() -> dict[str, str]:
     found: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            # a path or VCS install is named by where it comes from, not just a version; an
-            # editable one's code is digested elsewhere (safetrade: its tree; the bot: its
-            # conformance run), and its checkout path must not tell two clones apart
-            origin = _origin(dist.read_text("direct_url.json"))
-            found[str(name).lower()] = str(dist.version) + (f" {origin}" if origin else "")
+    for dist in installed.by_name().values():
+        # a path or VCS install is named by where it comes from, not just a version; an
+        # editable one's code is digested elsewhere (safetrade: its tree; the bot: its
+        # conformance run), and its checkout path must not tell two clones apart
+        origin = _origin(dist.direct_url)
+        found[dist.key] = dist.version + (f" {origin}" if origin else "")
     return dict(sorted(found.items()))
 
 

@@ -1,0 +1,100 @@
+"""The installed-distribution reader certification binds versions with (installed.py)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import TYPE_CHECKING
+
+from safetrade.certification import installed
+from safetrade.certification.closure import runtime_distributions
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+BODY = "\n\nA long description.\nVersion: 9.9.9\nRequires-Dist: not-a-header\n"
+
+
+def _dist(site: Path, name: str, version: str, *, requires: tuple[str, ...] = (),
+          record: tuple[str, ...] = (), top_level: str | None = None) -> Path:  # fmt: skip
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    headers = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    headers += [f"Requires-Dist: {r}" for r in requires]
+    (info / "METADATA").write_text("\n".join(headers) + BODY, encoding="utf-8")
+    (info / "RECORD").write_text("".join(f"{r},,\n" for r in record), encoding="utf-8")
+    if top_level is not None:
+        (info / "top_level.txt").write_text(top_level, encoding="utf-8")
+    return info
+
+
+def test_agrees_with_importlib_metadata_on_this_environment() -> None:
+    named = installed.by_name()
+    assert "safetrade" in named
+    assert "ccxt" in named
+    for dist in named.values():
+        assert dist.version == importlib.metadata.version(dist.name)
+        assert dist.requires == tuple(importlib.metadata.requires(dist.name) or ())
+    ours: dict[str, set[str]] = {}
+    for dist in named.values():
+        for top in dist.top_level:
+            ours.setdefault(top, set()).add(dist.name)
+    theirs = {k: set(v) for k, v in importlib.metadata.packages_distributions().items()}
+    assert ours == theirs
+
+
+def test_reads_headers_only_and_infers_packages_from_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = ("alpha/__init__.py", "alpha/sub/m.py", "alpha_mod.py", "../../bin/alpha")
+    _dist(tmp_path, "alpha_pkg", "1.0", requires=("beta>=1", 'gamma; extra == "x"'), record=record)
+    _dist(tmp_path, "beta", "2.5", top_level="beta\nbeta_extra\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    alpha = installed.by_name()["alpha-pkg"]
+    # the long description's "Version: 9.9.9" is body text, not a header
+    assert (alpha.version, alpha.requires) == ("1.0", ("beta>=1", 'gamma; extra == "x"'))
+    assert alpha.top_level == ("alpha", "alpha_mod")
+    assert installed.owners_of("alpha") == ["alpha_pkg"]
+    assert installed.owners_of("beta_extra") == ["beta"]
+    assert runtime_distributions("alpha-pkg") == {"alpha-pkg": "1.0", "beta": "2.5"}
+
+
+def test_an_edit_in_place_is_seen_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    info = _dist(tmp_path, "edited", "1.0")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert installed.version_of("edited") == "1.0"
+    metadata = info / "METADATA"
+    metadata.write_text(metadata.read_text().replace("1.0", "1.1"), encoding="utf-8")
+    assert installed.version_of("edited") == "1.1"
+    (info / "METADATA").unlink()
+    (info / "RECORD").unlink()
+    info.rmdir()
+    assert installed.version_of("edited") is None
+
+
+def test_the_first_on_the_path_wins_as_for_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _dist(tmp_path / "late", "twice", "1.0")
+    _dist(tmp_path / "early", "twice", "2.0")
+    monkeypatch.syspath_prepend(str(tmp_path / "late"))
+    monkeypatch.syspath_prepend(str(tmp_path / "early"))
+    assert [d.version for d in installed.distributions() if d.key == "twice"] == ["2.0", "1.0"]
+    assert installed.version_of("Twice") == "2.0"
+    assert runtime_distributions("twice") == {"twice": "2.0"}
+
+
+def test_an_egg_info_distribution_keeps_its_requirements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    egg = tmp_path / "old_style.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: old-style\nVersion: 0.3\n")
+    (egg / "requires.txt").write_text("beta\n\n[extra]\ngamma\n")
+    (egg / "top_level.txt").write_text("old_style\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    dist = installed.by_name()["old-style"]
+    assert dist.version == "0.3"
+    assert "beta" in dist.requires
+    assert runtime_distributions("old-style") == {"beta": "missing", "old-style": "0.3"}
