@@ -21,6 +21,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,7 +164,7 @@ def _run_suite(out: Path, root: Path) -> tuple[int, ...] | None:
             env=env,
         ),
     ]  # fmt: skip
-    statuses = tuple(process.wait() for process in processes)
+    statuses, seconds = _wait_all(processes)
     for command in (["combine"], ["json", "--fail-under=0", "-o", str(out / "coverage.json")]):
         subprocess.run(  # noqa: S603 -- our interpreter, fixed arguments
             [sys.executable, "-m", "coverage", *command], cwd=root, check=False
@@ -175,11 +177,30 @@ def _run_suite(out: Path, root: Path) -> tuple[int, ...] | None:
         print(f"safetrade suite: evidence not merged ({exc})", file=sys.stderr)
         return None
     (out / "evidence.json").write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+    took = ", ".join(f"{s:.0f} s" for s in seconds)
     print(
         f"suite: {len(merged['items'])} tests in 3 processes (covered: pytest exit "
-        f"{statuses[0]} and {statuses[1]}, property tests without coverage: exit {statuses[2]})"
+        f"{statuses[0]} and {statuses[1]}, property tests without coverage: exit {statuses[2]}; "
+        f"they took {took})"
     )
     return statuses
+
+
+def _wait_all(processes: list[subprocess.Popen[bytes]]) -> tuple[tuple[int, ...], list[float]]:
+    """Each process's exit status and how long it ran (to see how evenly the work is split)."""
+    started = time.monotonic()
+    seconds = [0.0] * len(processes)
+
+    def wait(index: int) -> None:
+        processes[index].wait()
+        seconds[index] = time.monotonic() - started
+
+    waiters = [threading.Thread(target=wait, args=(i,)) for i in range(len(processes))]
+    for waiter in waiters:
+        waiter.start()
+    for waiter in waiters:
+        waiter.join()
+    return tuple(int(p.returncode) for p in processes), seconds
 
 
 def _key(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
