@@ -211,3 +211,79 @@ class TestEnumArguments:
         """round_price(side="long") raised a bare KeyError; now an InvalidValue naming it."""
         with pytest.raises(InvalidValue, match=name):
             round_price(D("85.605"), sol_usdt(), purpose=purpose, side=side)
+
+
+def _on_ticks(tick: str, step: str = "0.0001") -> MarketSpec:
+    import attrs
+
+    return attrs.evolve(sol_usdt(), price_increment=D(tick), amount_increment=D(step))
+
+
+class TestStepsThatAreNotPowersOfTen:
+    """The market grid's own arithmetic for ticks like 0.05 (1/0.05 = 20 is a finite decimal,
+    so a ceiling counts steps) and 0.03 (1/0.03 is not: quotient and remainder)."""
+
+    @pytest.mark.parametrize(
+        ("tick", "raw", "stop", "take_profit"),
+        [
+            ("0.05", "90.1353", "90.15", "90.10"),  # between ticks: stop up, target down
+            ("0.05", "90.15", "90.15", "90.15"),  # on a tick: unchanged both ways
+            ("0.03", "90.1353", "90.15", "90.12"),  # 90.12 = 3004 x 0.03, 90.15 = 3005 x 0.03
+            ("0.03", "90.15", "90.15", "90.15"),
+            ("0.25", "0.3", "0.50", "0.25"),
+            ("5E+1", "87.37", "1.0E+2", "5E+1"),
+        ],
+    )
+    def test_a_long_stop_rounds_up_and_its_target_down_written_on_the_tick(
+        self, tick, raw, stop, take_profit
+    ):
+        market = _on_ticks(tick)
+        sl = round_price(D(raw), market, purpose=PricePurpose.STOP_LOSS, side=LONG)
+        tp = round_price(D(raw), market, purpose=PricePurpose.TAKE_PROFIT, side=LONG)
+        assert (str(sl), str(tp)) == (stop, take_profit)
+        assert sl.as_tuple().exponent == tp.as_tuple().exponent == D(tick).as_tuple().exponent
+
+    def test_a_price_below_one_tick_rounds_to_zero_and_is_refused(self):
+        market = _on_ticks("0.05")
+        with pytest.raises(RoundingError, match="rounds to zero"):
+            round_price(D("0.04"), market, purpose=PricePurpose.TAKE_PROFIT, side=LONG)
+        assert round_price(D("0.04"), market, purpose=PricePurpose.STOP_LOSS, side=LONG) == D(
+            "0.05"
+        )
+
+    def test_amounts_floor_on_a_half_step(self):
+        market = _on_ticks("0.01", step="0.5")
+        assert str(round_amount(D("4.9344"), market)) == "4.5"
+        with pytest.raises(RoundingError):
+            round_amount(D("0.4"), market)
+
+    @pytest.mark.parametrize(
+        ("value", "step", "down", "up"),
+        [
+            ("-0.001", "0.05", "-0.05", "0.00"),  # a small negative rounds up to +0.00
+            ("-0", "0.05", "0.00", "0.00"),
+            ("0", "0.03", "0.00", "0.00"),
+            ("-1.23", "0.05", "-1.25", "-1.20"),
+            ("-1.24", "0.03", "-1.26", "-1.23"),
+            ("1.23", "0.03", "1.23", "1.23"),
+            ("1.24", "0.03", "1.23", "1.26"),
+            ("1.23", "0.05", "1.20", "1.25"),
+            ("1.25", "0.05", "1.25", "1.25"),
+        ],
+    )
+    def test_the_grid_agrees_with_the_generic_path_for_signs_and_zeros(self, value, step, down, up):
+        from safetrade._grid import StepGrid
+
+        grid = StepGrid(D(step))
+        assert str(grid.to_step(D(value), False)) == down == str(floor_to_step(D(value), D(step)))
+        assert str(grid.to_step(D(value), True)) == up == str(ceil_to_step(D(value), D(step)))
+
+    def test_a_value_1e100_steps_wide_is_a_unit_mistake(self):
+        from safetrade._grid import StepGrid
+
+        with pytest.raises(RoundingError, match=r"steps of 0\.05"):
+            StepGrid(D("0.05")).to_step(D("1E+99"), False)
+
+    def test_a_step_below_the_smallest_increment_is_refused(self):
+        with pytest.raises(InvalidValue, match="smallest supported increment"):
+            floor_to_step(D(1), D("1E-31"))
