@@ -1,0 +1,381 @@
+"""Trader failure paths, one fault at a time: an account that cannot be read at start-up, on a
+tick or right after a lost entry; orphaned stop orders after a restart (cancelled, or not and
+then every entry refused); coins found bare at a trade; a refused plan; a rejected entry.
+
+The incident's numbers (123 USDT, SOL/USDT at 87.36, stop 85.61, take-profit 90.00) through the
+real ccxt client against the fake KuCoin; faults go in through ``fake.inject``; no wait sleeps.
+What matters is judged on the exchange: which orders were sent or cancelled, what is held and
+which stops are live, and which alert the bot raised.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import safetrade as st
+from safetrade.alerts import Alert
+from safetrade.gateway import Gateway
+from safetrade.protector import Halted, Protected, Protector
+from safetrade.retry import RetryPolicy
+from safetrade.testing import FakeKucoin, Fault, StopOrder
+
+SYMBOL = "SOL/USDT"
+LAST, STOP, TARGET = Decimal("87.36"), Decimal("85.61"), Decimal("90.00")
+RETRY = RetryPolicy(attempts=3, backoff=(0.0,))
+OUTAGE = 20  # calls: more than every retry of one step
+# requests that change orders on the exchange (everything else only reads)
+WRITES = frozenset(
+    {
+        "create_order",
+        "create_stop_order",
+        "cancel_order",
+        "cancel_order_by_client_oid",
+        "cancel_all_orders",
+        "cancel_all_hf_orders",
+        "cancel_stop_order",
+        "cancel_stop_order_by_client_oid",
+        "cancel_all_stop_orders",
+    }
+)
+
+
+class Bot:
+    """One bot process on the fake: a started Trader, its alerts and its waits."""
+
+    def __init__(self, fake: FakeKucoin, settings: st.Settings) -> None:
+        self.fake = fake
+        self.alerts: list[Alert] = []
+        self.sleeps: list[float] = []
+        counter = itertools.count(1)
+        self.trader = st.Trader.start(
+            settings,
+            lambda: Gateway(fake.ccxt_client()),
+            symbol=SYMBOL,
+            bot_package="mybot",
+            alert=self.alerts.append,
+            sleep=self.sleeps.append,
+            retry=RETRY,
+            new_oid=lambda purpose: f"t-{purpose.value}-{next(counter)}",
+        )
+
+    def trade(self) -> st.TradeResult:
+        return self.trader.trade(stop_price=STOP, take_profit_price=TARGET)
+
+    def events(self) -> list[tuple[str, str]]:
+        return [(a.level, a.event) for a in self.alerts]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> st.Settings:
+    return st.load_settings(
+        env={
+            "TRADING_MODE": "paper",
+            "ACCOUNT_BALANCE_USD": "123",
+            "RISK_PERCENT": "1",
+            "MAX_OPEN_POSITIONS": "1",
+            "SAFETRADE_KILL_SWITCH_FILE": str(tmp_path / "kill-switch.json"),
+        }
+    )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKucoin]:
+    with FakeKucoin(balances={"USDT": "123"}, prices={SYMBOL: str(LAST)}) as ex:
+        yield ex
+
+
+def _writes(fake: FakeKucoin) -> list[str]:
+    """Order-changing requests since the last ``forget_requests``."""
+    return [e for e in fake.endpoints_called() if e in WRITES]
+
+
+def _live(fake: FakeKucoin) -> list[StopOrder]:
+    return [s for s in fake.stop_orders.values() if s.status == "NEW" and s.side == "sell"]
+
+
+def _buys(fake: FakeKucoin) -> int:
+    return len([o for o in fake.orders.values() if o.side == "buy"])
+
+
+def _protected_trade(fake: FakeKucoin, settings: st.Settings) -> Bot:
+    """The incident trade, entered and protected: 0.6396 SOL, stop-loss 85.61, take-profit 90."""
+    bot = Bot(fake, settings)
+    result = bot.trade()
+    assert isinstance(result.outcome, Protected)
+    assert sorted(s.stop for s in _live(fake)) == ["entry", "loss"]
+    return bot
+
+
+# -- start-up and tick: the account cannot be read ---------------------------------------
+
+
+def test_start_that_cannot_read_the_account_alerts_and_sends_nothing(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    fake.inject("accounts", Fault.SERVER_ERROR)
+    bot = Bot(fake, settings)
+    [alert] = bot.alerts
+    assert (alert.level, alert.event) == ("error", "sync-failed")
+    assert alert.message == "could not read the account at start-up"
+    assert alert.exchange_message  # KuCoin's own words reach the human
+    assert _writes(fake) == []
+    assert bot.trader.positions == []
+
+
+def test_tick_after_a_failed_start_syncs_first_and_alerts_while_the_account_stays_unreadable(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    # coins left bare by the last process; the exchange is down at start-up and the next tick
+    fake.set_balance("SOL", Decimal("0.6396"))
+    fake.inject("accounts", Fault.SERVER_ERROR, times=3)
+    bot = Bot(fake, settings)
+    bot.trader.tick()
+    assert [(a.event, a.message) for a in bot.alerts] == [
+        ("sync-failed", "could not read the account at start-up"),
+        ("sync-failed", "could not read the account"),  # the tick's catch-up sync
+        ("sync-failed", "could not check for bare coins"),  # the tick's recover
+    ]
+    assert {a.level for a in bot.alerts} == {"error"}
+    assert _writes(fake) == []  # nothing decided on an account it could not read
+    assert _live(fake) == []
+    # the exchange is back: the very next tick protects the bare coins
+    bot.trader.tick()
+    [loss] = _live(fake)
+    assert (loss.stop, loss.size) == ("loss", Decimal("0.6396"))
+    assert loss.stop_price < LAST
+    assert ("error", "unprotected-position") in bot.events()
+
+
+def test_tick_that_cannot_check_for_bare_coins_alerts_and_keeps_watching(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    bot = _protected_trade(fake, settings)
+    fake.set_price(SYMBOL, LAST)  # the market trades at the entry price again: nothing fires
+    fake.forget_requests()
+    fake.inject("accounts", Fault.SERVER_ERROR)
+    bot.trader.tick()
+    [alert] = bot.alerts
+    assert (alert.level, alert.event) == ("error", "sync-failed")
+    assert alert.message == "could not check for bare coins"
+    assert _writes(fake) == []
+    assert len(bot.trader.positions) == 1  # still watched, both legs still live
+    assert sorted(s.stop for s in _live(fake)) == ["entry", "loss"]
+
+
+# -- restart: orphaned stop orders --------------------------------------------------------
+
+
+def test_orphan_take_profit_that_cannot_be_cancelled_blocks_every_entry(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    _protected_trade(fake, settings)
+    fake.set_price(SYMBOL, Decimal("85.00"))  # the stop-loss fires while the bot is down
+    fake.set_price(SYMBOL, LAST)
+    [orphan] = _live(fake)
+    assert orphan.stop == "entry"  # a take-profit alone: it would sell the next position
+    fake.forget_requests()
+    fake.inject("cancel_stop_order", Fault.SERVER_ERROR, times=2)
+    restarted = Bot(fake, settings)  # a restart in this process takes over the instance lock
+    result = restarted.trade()
+    assert result.sent is False
+    assert result.refusal is not None
+    assert "could not be cancelled" in result.refusal
+    assert orphan.id in result.refusal
+    assert result.sync is not None
+    assert result.sync.not_cancelled == (orphan.id,)
+    assert restarted.events() == [("error", "orphan-cancel-failed")] * 2  # start-up, trade
+    assert orphan.id in restarted.alerts[0].message
+    assert "no entry until it is gone" in restarted.alerts[0].message
+    assert _writes(fake) == ["cancel_stop_order"] * 2  # no entry was sent
+    assert _buys(fake) == 1
+    assert [s.id for s in _live(fake)] == [orphan.id]
+    # once the cancel goes through, the orphan is gone and the entry goes ahead
+    result = restarted.trade()
+    assert restarted.events()[-1] == ("error", "orphan-cancelled")
+    assert fake.stop_orders[orphan.id].status == "CANCELLED"
+    assert result.sent is True
+    assert isinstance(result.outcome, Protected)
+
+
+def test_stop_loss_left_after_its_take_profit_fired_is_cancelled_at_restart(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    _protected_trade(fake, settings)
+    fake.set_price(SYMBOL, TARGET)  # the take-profit fires while the bot is down
+    assert fake.balance("SOL").total == 0
+    [orphan] = _live(fake)
+    assert orphan.stop == "loss"  # 0.6396 SOL of stop-loss on no coins
+    fake.forget_requests()
+    restarted = Bot(fake, settings)
+    [alert] = restarted.alerts
+    assert (alert.level, alert.event) == ("error", "orphan-cancelled")
+    assert orphan.id in alert.message
+    assert "stop orders cover more than the 0" in alert.message
+    assert _writes(fake) == ["cancel_stop_order"]
+    assert fake.stop_orders[orphan.id].status == "CANCELLED"
+    assert restarted.trader.positions == []
+
+
+@pytest.mark.parametrize("cancel_fails", [False, True], ids=["cancelled", "cancel-fails"])
+def test_reconcile_on_a_flat_account_cancels_the_stop_left_from_a_closed_position(
+    fake: FakeKucoin, settings: st.Settings, *, cancel_fails: bool
+) -> None:
+    _protected_trade(fake, settings)
+    fake.set_price(SYMBOL, Decimal("85.00"))  # stop-loss fires: 0 SOL, the take-profit is left
+    [orphan] = _live(fake)
+    fake.forget_requests()
+    if cancel_fails:
+        fake.inject("cancel_stop_order", Fault.SERVER_ERROR)
+    # the README's restart step: a new process reconciles with the plan's levels
+    alerts: list[Alert] = []
+    protector = Protector(
+        Gateway(fake.ccxt_client()),
+        kill_switch=st.KillSwitch(),
+        alert=alerts.append,
+        retry=RETRY,
+        sleep=lambda _s: None,
+    )
+    assert protector.reconcile(SYMBOL, stop_price=STOP, take_profit_price=TARGET) is None
+    assert alerts[0].level == "error"
+    assert alerts[0].event == "orphan-cancelled"
+    assert orphan.id in alerts[0].message
+    assert _writes(fake) == ["cancel_stop_order"]  # nothing bought or placed on 0 SOL
+    if cancel_fails:
+        assert [(a.level, a.event) for a in alerts[1:]] == [("error", "cancel-failed")]
+        assert [s.id for s in _live(fake)] == [orphan.id]
+    else:
+        assert alerts[1:] == []
+        assert _live(fake) == []
+
+
+# -- trade: refused before sending, rejected, or lost --------------------------------------
+
+
+def test_trade_when_prices_cannot_be_read_is_refused_and_sends_nothing(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    bot = Bot(fake, settings)
+    fake.forget_requests()
+    fake.inject("ticker", Fault.SERVER_ERROR)
+    result = bot.trade()
+    assert result.sent is False
+    assert result.refusal is not None
+    assert result.refusal.startswith("exchange unavailable: ")
+    assert "outcome unknown" in result.refusal  # ccxt's ExchangeNotAvailable, translated
+    assert (result.plan, result.entry) == (None, None)
+    assert _writes(fake) == []
+
+
+def test_trade_with_a_stop_above_the_entry_is_refused_before_anything_is_sent(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    bot = Bot(fake, settings)
+    fake.forget_requests()
+    result = bot.trader.trade(stop_price=Decimal("88.00"), take_profit_price=TARGET)
+    assert result.sent is False
+    assert result.refusal is not None
+    assert "stop-loss 88" in result.refusal
+    assert "not below entry 87.36" in result.refusal
+    assert (result.plan, result.decision, result.entry) == (None, None, None)
+    assert _writes(fake) == []
+    assert bot.alerts == []
+
+
+def test_bare_coins_found_at_a_trade_get_its_levels_and_count_as_the_open_position(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    fake.set_balance("SOL", Decimal("0.6396"))  # left bare by the last process
+    fake.inject("accounts", Fault.SERVER_ERROR)  # so start-up could not protect them
+    bot = Bot(fake, settings)
+    fake.forget_requests()
+    result = bot.trade()
+    assert isinstance(result.bare, Protected)
+    assert sorted((s.stop, s.stop_price, s.size) for s in _live(fake)) == [
+        ("entry", TARGET, Decimal("0.6396")),
+        ("loss", STOP, Decimal("0.6396")),
+    ]
+    # MAX_OPEN_POSITIONS=1: the coins found are that position, so no second entry
+    assert result.sent is False
+    assert "open position" in (result.refusal or "")
+    assert "create_order" not in _writes(fake)
+    assert len(bot.trader.positions) == 1
+
+
+def test_bare_coins_and_a_stop_above_the_price_alert_and_send_nothing(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    fake.set_balance("SOL", Decimal("0.6396"))
+    fake.inject("accounts", Fault.SERVER_ERROR)
+    bot = Bot(fake, settings)
+    fake.forget_requests()
+    result = bot.trader.trade(stop_price=Decimal("88.00"), take_profit_price=TARGET)
+    assert result.sent is False
+    assert result.bare is None
+    assert "not below entry 87.36" in (result.refusal or "")
+    unprotected = [a for a in bot.alerts if a.event == "unprotected-position"]
+    assert {a.level for a in unprotected} == {"error"}
+    assert "do not bracket the last price 87.36" in unprotected[-1].message
+    assert _writes(fake) == []  # no odd stop-loss, no sale, no entry
+    # the next tick protects them RISK_PERCENT below the last price instead
+    bot.trader.tick()
+    [loss] = _live(fake)
+    assert (loss.stop, loss.size) == ("loss", Decimal("0.6396"))
+    assert loss.stop_price < LAST
+
+
+def test_rejected_entry_is_reported_and_nothing_is_protected_or_reconciled(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    bot = Bot(fake, settings)
+    fake.forget_requests()
+    fake.inject("create_order", Fault.reject("200004", "Balance insufficient!"))
+    result = bot.trade()
+    assert result.sent is True
+    assert result.entry is not None
+    assert result.entry.fill is None
+    assert not result.entry.outcome_unknown
+    assert "Balance insufficient!" in (result.entry.error or "")
+    assert result.outcome is None
+    assert _writes(fake) == ["create_order"]  # sent once, refused: no retry, no stop orders
+    assert fake.balance("SOL").total == 0
+    assert _live(fake) == []
+    assert bot.trader.positions == []
+    assert bot.trader.kill_switch.reason is None
+
+
+def test_entry_lost_in_an_outage_halts_alerts_and_is_protected_once_the_exchange_is_back(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    bot = Bot(fake, settings)
+    # the entry fills but its answer is lost; then the order lookups and the stop-order list
+    # stay down through every retry, reconcile and the sync after it
+    fake.inject("create_order", Fault.RESPONSE_LOST)
+    fake.inject("fetch_order_by_client_oid", Fault.SERVER_ERROR, times=OUTAGE)
+    fake.inject("list_stop_orders", Fault.SERVER_ERROR, times=OUTAGE)
+    result = bot.trade()
+    assert result.sent is True
+    assert result.entry is not None
+    assert result.entry.outcome_unknown
+    assert isinstance(result.outcome, Halted)
+    assert bot.trader.kill_switch.reason is not None
+    held = fake.balance("SOL").total
+    assert held == Decimal("0.6396")  # it did fill, once: nothing was sent twice
+    assert _buys(fake) == 1
+    assert _live(fake) == []
+    assert ("critical", "halted") in bot.events()  # bare coins are never silent
+    assert bot.events()[-1] == ("error", "sync-failed")
+    assert bot.alerts[-1].message == "could not read the account"
+    assert set(bot.sleeps) == {0.0}
+    # the exchange is back: the next tick syncs first, then protects the coins (halted or not)
+    fake.clear_faults()
+    bot.trader.tick()
+    [loss] = _live(fake)
+    assert (loss.stop, loss.size) == ("loss", held)
+    assert loss.stop_price < LAST
+    assert _buys(fake) == 1  # the kill switch still blocks entries
+    assert len(bot.trader.positions) == 1
