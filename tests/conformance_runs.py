@@ -27,7 +27,14 @@ def conformance_result(
         Finding(c, f"{c} judged", "an incident line", passed or c != "rounding", "numbers")
         for c in controls
     )
-    run = ScenarioRun("feb6-trade", "the trade", (), findings, (), (), (), 12, 0.1)
+    # what a run records: the orders the exchange saw, what was left live, what the bot raised
+    run = ScenarioRun(
+        "feb6-trade", "the trade", ("signal at 87.36",), findings,
+        sent=("buy market 1.4065 SOL", "stop-loss 1.4065 SOL @ 85.61"),
+        left_live=("stop-loss 1.4065 SOL @ 85.61",),
+        bot_errors=() if passed else ("InvalidOrder: Price increment invalid.",),
+        requests=12, seconds=0.1,
+    )  # fmt: skip
     return ConformanceResult(
         bot=BotIdentity(
             spec=running.bot_package,
@@ -103,3 +110,13 @@ def floor_coverage(total: float = 95.0) -> dict[str, object]:
         "files": {m: {"summary": {"percent_covered": total}} for m in modules},
         "totals": {"percent_covered": total},
     }
+
+
+def failed_findings(result: ConformanceResult) -> dict[str, list[str]]:
+    """Failed findings by control: ``{control: ["scenario: detail", ...]}``."""
+    failed: dict[str, list[str]] = {}
+    for scenario in result.scenarios:
+        for finding in scenario.findings:
+            if not finding.passed:
+                failed.setdefault(finding.control, []).append(f"{scenario.id}: {finding.detail}")
+    return failed

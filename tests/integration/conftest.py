@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from safetrade.testing import FakeKucoin
+
+FIXTURE_BOTS = Path(__file__).parents[1] / "fixtures" / "bots"
 
 
 @pytest.fixture
@@ -24,3 +28,13 @@ def client(ex: FakeKucoin) -> Any:
     kucoin = ex.ccxt_client()
     kucoin.load_markets()
     return kucoin
+
+
+@pytest.fixture
+def bot_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The fixture bots importable, as if installed; their modules forgotten afterwards."""
+    for folder in ("incident_bot", "broken_bots"):
+        monkeypatch.syspath_prepend(str(FIXTURE_BOTS / folder))
+    yield
+    for name in [m for m in sys.modules if m.split(".")[0] in ("incident_bot", "broken_bots")]:
+        del sys.modules[name]

@@ -187,6 +187,10 @@ def test_reports_share_data_and_show_verdict_fingerprint_scenarios_controls() ->
         assert "The bot under certification" in text
         assert "feb6-trade" in text
         assert "an incident line" in text
+        # each scenario shows what the exchange saw, what stayed live and what the bot raised
+        assert "buy market 1.4065 SOL" in text
+        assert "stop-loss 1.4065 SOL @ 85.61" in text
+        assert "bot raised: InvalidOrder: Price increment invalid." in text
     # self-contained: no scripts, no external resources
     assert "<script" not in page
     assert not re.search(r"""(src|href)=["']?https?:""", page)

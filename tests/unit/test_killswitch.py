@@ -217,3 +217,31 @@ def test_a_second_bot_process_on_the_same_kill_switch_is_refused(tmp_path):
     finally:
         holder.communicate(timeout=30)  # closing stdin ends it, releasing the lock
     KillSwitch(path).hold_instance_lock()  # free again: this process takes it
+
+
+def test_a_finished_scenario_releases_the_locks_in_its_folder_and_no_others(tmp_path):
+    """The conformance harness runs many bots in one process, each in its own folder."""
+    import fcntl
+
+    from safetrade.killswitch import release_instance_locks
+
+    done, running = tmp_path / "scenario-1", tmp_path / "scenario-2"
+    for folder in (done, running):
+        KillSwitch(folder / "kill-switch.json").hold_instance_lock()
+
+    def free(folder):
+        with (folder / "kill-switch.json.lock").open("a") as probe:
+            try:
+                fcntl.flock(probe.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(probe.fileno(), fcntl.LOCK_UN)
+            return True
+
+    assert not free(done)
+    assert not free(running)
+    release_instance_locks(done)
+    assert free(done)
+    assert not free(running)  # another scenario's bot still holds its own
+    release_instance_locks(running)
+    assert free(running)

@@ -1,0 +1,122 @@
+"""Certification of bots that must fail, and of a bot in its own folder, judged by the exchange.
+
+The incident bot and each broken bot must come out NOT CERTIFIED, naming their failures by
+control and incident line; an outside bot copied from examples/ must pass, and an edit after
+its certification must stop live start-up. These runs are evidence, not coverage: every line
+they reach is reached by tests/integration/test_conformance.py and the unit tests too, so the
+certification suite runs this file without coverage (safetrade.certification.suite_runner).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from safetrade.certification import require_valid
+from safetrade.certification.bots import load_bot
+from safetrade.certification.certify import ARTIFACT_NAME, certify
+from safetrade.certification.conformance import run_conformance
+from safetrade.certification.conformance.judges import INCIDENT
+from safetrade.certification.keys import SigningKey
+from safetrade.errors import CertificationError
+from tests.conformance_runs import failed_findings, passing_library_run
+
+ROOT = Path(__file__).parents[2]
+KEY = SigningKey(Ed25519PrivateKey.generate(), "test key", developer=False)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_bots(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.CRITICAL)
+
+
+def test_the_incident_bot_is_not_certified_and_each_feb6_failure_is_named(
+    bot_path: None, tmp_path: Path
+) -> None:
+    result = run_conformance(load_bot("incident_bot.certify:make_bot"))
+    failed = failed_findings(result)
+    assert not result.passed
+    # the four failures of February 6, each by its control
+    assert "ACCOUNT_BALANCE=123" in " ".join(
+        s.title for s in result.scenarios if s.id in "wrong-env-key"
+    )
+    assert any("costing 394.3963 USDT" in d for d in failed["balance-check"]), failed
+    assert any("0 SOL under live stop-loss" in d for d in failed["protective-orders"]), failed
+    assert any("price 90.1353" in d and "Price increment invalid" in d for d in failed["rounding"])
+    assert "config-strict" in failed
+    assert "code-binding" in failed  # it starts live with no certificate at all
+
+    inputs = passing_library_run(tmp_path, result)
+    outcome = certify(inputs, signing_key=KEY, now=datetime.now(UTC))
+    assert not outcome.certified
+    assert outcome.artifact is None
+    assert not (inputs.out_dir / ARTIFACT_NAME).exists()
+    report = (inputs.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Verdict: NOT CERTIFIED" in report
+    for control in ("config-strict", "balance-check", "protective-orders", "rounding"):
+        row = f"| **FAIL** | {control} | {INCIDENT[control].replace('|', chr(92) + '|')} |"
+        assert row in report, control
+    assert "**Certifies:** incident_bot; package incident_bot" in report
+    problems = " ".join(outcome.problems)
+    for control in ("config-strict", "balance-check", "protective-orders", "rounding"):
+        assert f"bot conformance: {control}: " in problems
+
+
+@pytest.mark.parametrize(
+    ("factory", "control", "evidence"),
+    [
+        ("broken_bots.no_stop:make_bot", "protective-orders", "0 SOL under live stop-loss"),
+        ("broken_bots.swallowed_stop:make_bot", "protective-orders", "0 SOL under live stop-loss"),
+        ("broken_bots.raw_take_profit:make_bot", "rounding", "price 90.1353"),
+    ],
+)
+def test_a_bot_with_one_protection_bug_is_not_certified(
+    bot_path: None, factory: str, control: str, evidence: str
+) -> None:
+    result = run_conformance(load_bot(factory))
+    assert not result.passed
+    failed = failed_findings(result)
+    assert any(evidence in d for d in failed[control]), failed
+    feb6 = next(f for f in result.failures() if "(scenario feb6-trade; incident: " in f)
+    assert feb6.startswith(f"{control}: ")
+
+
+def test_a_bot_in_its_own_folder_certifies_and_an_edit_after_certification_stops_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "mybot"
+    shutil.copytree(ROOT / "examples" / "mybot", folder)
+    monkeypatch.syspath_prepend(str(folder))
+    try:
+        result = run_conformance(load_bot("mybot.certify:make_bot"))
+        assert result.failures() == ()
+        assert (result.bot.package, result.bot.is_reference) == ("mybot", False)
+        outcome = certify(
+            passing_library_run(tmp_path / "run", result), signing_key=KEY, now=datetime.now(UTC)
+        )
+        assert outcome.certified, outcome.problems
+        statement = outcome.statement
+        assert "bot-package:mybot" in [s["name"] for s in statement["subject"]]
+        assert statement["predicate"]["conformance"]["result"] == "PASSED"
+        trusted = tmp_path / "trusted.txt"
+        trusted.write_text(KEY.public.hex + "\n", encoding="utf-8")
+        run = require_valid(outcome.artifact, trusted_keys=trusted, bot_package="mybot")
+        assert run.bot_package == "mybot"
+        # the reference bot's certificate is not mybot's, and mybot's is not the reference's
+        with pytest.raises(CertificationError, match="certified for bot package 'mybot'"):
+            require_valid(
+                outcome.artifact, trusted_keys=trusted, bot_package="safetrade.reference_bot"
+            )
+        strategy = folder / "mybot" / "strategy.py"
+        strategy.write_text(strategy.read_text().replace("fast: int = 3", "fast: int = 2"))
+        with pytest.raises(CertificationError, match=r"changed: strategy\.py"):
+            require_valid(outcome.artifact, trusted_keys=trusted, bot_package="mybot")
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "mybot"]:
+            del sys.modules[name]
