@@ -39,3 +39,68 @@ def test_parts_of_different_formats_are_refused() -> None:
     other = {**_part([]), "format": "something-else"}
     with pytest.raises(ValueError, match="disagree on their format"):
         merge_evidence([_part([]), other])
+
+
+def _runs(shard, path: str) -> bool:
+    def under(p: str) -> bool:
+        return path == p or path.startswith(p.rstrip("/") + "/")
+
+    return any(under(p) for p in shard.paths) and not any(under(i) for i in shard.ignores)
+
+
+def test_every_test_file_runs_in_exactly_one_process_and_every_named_path_exists() -> None:
+    from pathlib import Path
+
+    from safetrade.certification.suite_runner import SHARDS
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted(
+        p.relative_to(root).as_posix()
+        for folder in ("tests", "features")
+        for p in (root / folder).rglob("test_*.py")
+        if "fixtures" not in p.parts and "__pycache__" not in p.parts
+    )
+    assert len(files) > 50
+    placed = {f: [s.name for s in SHARDS if _runs(s, f)] for f in files}
+    assert {f: names for f, names in placed.items() if len(names) != 1} == {}
+    for shard in SHARDS:
+        for path in (*shard.paths, *shard.ignores):
+            assert (root / path).exists(), f"{shard.name} names {path}, which does not exist"
+    # the BDD scenarios, and only they, give cucumber.json: one process writes it
+    assert [s.name for s in SHARDS if s.writes_cucumber] == [
+        s.name for s in SHARDS if _runs(s, "features/test_incident.py")
+    ]
+    # the modules with coverage floors are tested under coverage by their own tests
+    covered = {s.name for s in SHARDS if s.covered}
+    for test in ("unit/test_sizer", "unit/test_rounder", "unit/test_guard", "unit/test_builder",
+                 "integration/test_protector", "unit/test_config"):  # fmt: skip
+        assert set(placed[f"tests/{test}.py"]) <= covered, test
+
+
+def test_lanes_run_their_processes_in_turn_and_keep_each_status() -> None:
+    import subprocess
+    import sys
+
+    from safetrade.certification.suite_runner import NEVER_RAN, _run_lanes
+
+    started: list[int] = []
+
+    def start(index: int) -> subprocess.Popen[bytes]:
+        started.append(index)
+        if index == 3:
+            raise OSError("no such interpreter")
+        return subprocess.Popen([sys.executable, "-c", f"raise SystemExit({index})"])  # noqa: S603
+
+    statuses, ended = _run_lanes(start, 4, lanes=2)
+    assert statuses == (0, 1, 2, NEVER_RAN)  # process 3 never started: not a pass
+    assert sorted(started) == [0, 1, 2, 3]
+    # a lane runs its processes one after the other: 2 starts after 0 ended, 3 after 1
+    assert started.index(2) > started.index(0)
+    assert started.index(3) > started.index(1)
+    assert ended[2] >= ended[0]
+    assert ended[3] >= ended[1]
+    # more lanes than processes, or none: every process still runs once
+    started.clear()
+    assert _run_lanes(start, 3, lanes=8)[0] == (0, 1, 2)
+    started.clear()
+    assert _run_lanes(start, 2, lanes=0)[0] == (0, 1)
