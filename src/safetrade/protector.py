@@ -349,7 +349,10 @@ class Protector:
             fill = Fill(
                 symbol=symbol, side=PositionSide.LONG, amount=Decimal(0), average_price=Decimal(1)
             )
-            return self._halt(fill, "could not read the account to reconcile", events)
+            # how much is held is exactly what could not be read: the alert must not say 0
+            return self._halt(
+                fill, "could not read the account to reconcile", events, amount_known=False
+            )
         market, held, stops, last = state
         sells = [o for o in stops if o.side == "sell"]
         if held < market.smallest_amount:
@@ -660,14 +663,21 @@ class Protector:
             return f"flattening sold only part of it ({last.filled} in the last order)"
         return "flattening failed too"
 
-    def _halt(self, fill: Fill, reason: str, events: list[str]) -> Halted:
+    def _halt(
+        self, fill: Fill, reason: str, events: list[str], *, amount_known: bool = True
+    ) -> Halted:
         self._kill_switch.engage(f"{fill.symbol}: {reason}")
         unsaved = self._kill_switch.write_error
+        amount = (
+            f"{fill.amount} {fill.symbol}"
+            if amount_known
+            else f"an unknown amount of {fill.symbol}"
+        )
         self._raise_alert(
             "critical",
             "halted",
             fill.symbol,
-            f"{fill.amount} {fill.symbol} may be UNPROTECTED: {reason}. Trading halted; check "
+            f"{amount} may be UNPROTECTED: {reason}. Trading halted; check "
             "the exchange and clear the kill switch by hand"
             + (f". {unsaved}: a restart would NOT be halted" if unsaved else ""),
         )

@@ -368,6 +368,9 @@ def test_entry_lost_in_an_outage_halts_alerts_and_is_protected_once_the_exchange
     assert _buys(fake) == 1
     assert _live(fake) == []
     assert ("critical", "halted") in bot.events()  # bare coins are never silent
+    [halted] = [a for a in bot.alerts if a.event == "halted"]
+    # the account could not be read: the alert says the amount is unknown, never "0 SOL"
+    assert halted.message.startswith("an unknown amount of SOL/USDT may be UNPROTECTED: ")
     assert bot.events()[-1] == ("error", "sync-failed")
     assert bot.alerts[-1].message == "could not read the account"
     assert set(bot.sleeps) == {0.0}
