@@ -53,7 +53,7 @@ UNCOVERED_EVIDENCE = (
 # first, with the features).
 PROPERTY_SECOND = tuple(
     f"{PROPERTY_TESTS}/test_property_{name}.py"
-    for name in ("builder", "guard", "paper_summary", "grid")
+    for name in ("builder", "guard", "paper_summary", "fast_makers", "grid")
 )
 # The second covered process; every test file named nowhere runs in the first.
 COVERED_SECOND = ("tests/unit", "tests/integration/test_conformance.py")
