@@ -98,3 +98,63 @@ def test_an_egg_info_distribution_keeps_its_requirements(
     assert dist.version == "0.3"
     assert "beta" in dist.requires
     assert runtime_distributions("old-style") == {"beta": "missing", "old-style": "0.3"}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+
+EDGE_SITE = {
+    # an empty top_level.txt: importlib infers the package from RECORD
+    "a_empty-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: a-empty\nVersion: 1.0\n",
+    "a_empty-1.0.dist-info/top_level.txt": "",
+    "a_empty-1.0.dist-info/RECORD": "aempty/__init__.py,,\n",
+    # compiled-only files (no .py): what importlib infers depends on the Python
+    "b_so-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: b-so\nVersion: 1.0\n",
+    "b_so-1.0.dist-info/RECORD": "bso/__init__.cpython-311-x86_64-linux-gnu.so,,\nfast.pyc,,\n",
+    # an egg without top_level.txt: its file lists say what it installs
+    "c_egg-1.0.egg-info/PKG-INFO": "Metadata-Version: 1.1\nName: c-egg\nVersion: 1.0\n",
+    "c_egg-1.0.egg-info/SOURCES.txt": "cegg/__init__.py\n",
+    "c_egg-1.0.egg-info/installed-files.txt": "../cegg/__init__.py\n",
+    # an empty METADATA next to a PKG-INFO
+    "d_x-1.0.dist-info/METADATA": "",
+    "d_x-1.0.dist-info/PKG-INFO": "Name: d-x\nVersion: 1.0\n",
+    # a folder whose name is not its Name header: importlib finds it by the folder
+    "e_dir-1.0.dist-info/METADATA": "Name: other\nVersion: 9\n",
+    # a one-file egg-info (distutils, Debian) required by a bot distribution
+    "fileegg-3.1.egg-info": "Metadata-Version: 1.1\nName: fileegg\nVersion: 3.1\n",
+    "fileegg/__init__.py": "",
+    "botdist-1.0.dist-info/METADATA": (
+        "Metadata-Version: 2.1\nName: botdist\nVersion: 1.0\nRequires-Dist: fileegg\n"
+    ),
+    "botdist-1.0.dist-info/top_level.txt": "",
+    "botdist-1.0.dist-info/RECORD": "mybot/__init__.py,,\n",
+}
+
+
+def test_odd_installs_are_read_as_importlib_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, EDGE_SITE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    theirs = importlib.metadata.packages_distributions()
+    for top in ("aempty", "bso", "fast", "cegg", "mybot", "fileegg"):
+        assert sorted(installed.owners_of(top)) == sorted(theirs.get(top, [])), top
+    assert installed.owners_of("aempty") == ["a-empty"]
+    assert installed.owners_of("cegg") == ["c-egg"]
+    assert installed.owners_of("mybot") == ["botdist"]
+    for name in ("a-empty", "b-so", "c-egg", "d-x", "e-dir", "other", "fileegg", "botdist"):
+        try:
+            expected: str | None = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            expected = None
+        assert installed.version_of(name) == expected, name
+    assert installed.version_of("d-x") == "1.0"
+    assert installed.version_of("e-dir") == "9"
+    # the bot's requirement is bound by its version: an edit of it is seen
+    assert runtime_distributions("botdist") == {"botdist": "1.0", "fileegg": "3.1"}
+    egg = tmp_path / "fileegg-3.1.egg-info"
+    egg.write_text(egg.read_text().replace("3.1", "9.9"), encoding="utf-8")
+    assert runtime_distributions("botdist") == {"botdist": "1.0", "fileegg": "9.9"}

@@ -10,14 +10,10 @@ in the certify environment and not in a live one, and must not make every deploy
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from safetrade.certification import installed
 from safetrade.certification.digest import TreeError, package_location, sha256_hex, tree_files
 from safetrade.certification.installed import normalise
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "CCXT_PARTS",
@@ -64,24 +60,21 @@ def _requirements(requires: tuple[str, ...]) -> list[tuple[str, bool]]:
     return names
 
 
-def runtime_distributions(
-    *roots: str, named: Mapping[str, installed.Installed] | None = None
-) -> dict[str, str]:
+def runtime_distributions(*roots: str) -> dict[str, str]:
     """Name -> version of ``roots`` and everything they require at run time, as installed.
 
     A requirement that is not installed is recorded as ``"missing"``, unless it is
     conditional (``; python_version < "3.11"``, ``; sys_platform == "win32"``): markers are
     not evaluated, so an absent conditional requirement is taken as not needed here.
-    ``named`` is an :func:`installed.by_name` the caller already read.
+    Each name is found as ``importlib.metadata.distribution`` finds it (first on the path).
     """
-    named = installed.by_name() if named is None else named
     seen: dict[str, str] = {}
     pending = [(normalise(r), False) for r in roots if r]
     while pending:
         name, conditional = pending.pop()
         if name in seen:
             continue
-        dist = named.get(name)
+        dist = installed.find(name)
         if dist is None:
             if not conditional:
                 seen[name] = "missing"

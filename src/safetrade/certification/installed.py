@@ -13,12 +13,11 @@ distribution shadowed by an earlier one on the path is not the code that runs.
 
 from __future__ import annotations
 
-import csv
 import email.parser
 import importlib.metadata
+import inspect
 import re
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import attrs
@@ -26,7 +25,15 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["Installed", "by_name", "distributions", "normalise", "owners_of", "version_of"]
+__all__ = [
+    "Installed",
+    "by_name",
+    "distributions",
+    "find",
+    "normalise",
+    "owners_of",
+    "version_of",
+]
 
 
 def normalise(name: str) -> str:
@@ -59,38 +66,51 @@ def _headers(text: str) -> tuple[str, str, tuple[str, ...]]:
     return str(message.get("Name") or ""), str(message.get("Version") or ""), requires
 
 
-@lru_cache(maxsize=4096)
-def _record_top_level(record: str) -> tuple[str, ...]:
-    # what packages_distributions() infers when top_level.txt is absent: the first part of
-    # each .py path listed in RECORD (a module at the top is named without its suffix)
-    names = set()
-    for row in csv.reader(record.splitlines()):
-        if not row:
-            continue
-        path = PurePosixPath(row[0])
-        if path.suffix == ".py":
-            names.add(path.parts[0] if len(path.parts) > 1 else path.stem)
-    return tuple(sorted(n for n in names if "." not in n))
+def _importable(name: str) -> bool:
+    return "." not in name
+
+
+def _top_level_inferred(dist: importlib.metadata.Distribution) -> set[str]:
+    """What ``packages_distributions()`` infers when ``top_level.txt`` names nothing."""
+    # the running Python's own rule (3.11: first part of each .py file; 3.12: of every file)
+    own = getattr(importlib.metadata, "_top_level_inferred", None)
+    if own is not None:
+        return set(own(dist))
+    names = set()  # 3.12's rule, should a later Python rename its helper
+    for path in dist.files or ():
+        top, *rest = path.parts
+        names.add(top if rest else (inspect.getmodulename(str(path)) or str(path)))
+    return set(filter(_importable, names))
+
+
+_INFERRED: dict[tuple[str | None, ...], tuple[str, ...]] = {}
+
+
+def _top_level(dist: importlib.metadata.Distribution) -> tuple[str, ...]:
+    declared = (dist.read_text("top_level.txt") or "").split()
+    if declared:
+        return tuple(declared)
+    # inferred from the files a distribution lists (RECORD, or an egg's file lists), parsed
+    # once per distinct listing
+    listing = tuple(dist.read_text(n) for n in ("RECORD", "installed-files.txt", "SOURCES.txt"))
+    if listing not in _INFERRED:
+        if len(_INFERRED) > 4096:  # bounded, like the header cache
+            _INFERRED.clear()
+        _INFERRED[listing] = tuple(sorted(_top_level_inferred(dist)))
+    return _INFERRED[listing]
 
 
 def _read(dist: importlib.metadata.Distribution) -> Installed | None:
-    text = dist.read_text("METADATA")
-    if text is None:
-        text = dist.read_text("PKG-INFO")  # an egg-info distribution
-        if text is None:
-            return None
-        name, version, _ = _headers(text)
-        requires = tuple(dist.requires or ())  # egg-info keeps them in requires.txt
-    else:
-        name, version, requires = _headers(text)
+    # the texts importlib.metadata reads, in its order (a one-file .egg-info is read as "")
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("")
+    if not text:
+        return None
+    name, version, requires = _headers(text)
     if not name:
         return None
-    declared = dist.read_text("top_level.txt")
-    if declared is not None:
-        top_level = tuple(declared.split())
-    else:
-        top_level = _record_top_level(dist.read_text("RECORD") or "")
-    return Installed(name, version, requires, top_level, dist.read_text("direct_url.json"))
+    if not requires and dist.read_text("requires.txt") is not None:
+        requires = tuple(dist.requires or ())  # an egg keeps them in requires.txt
+    return Installed(name, version, requires, _top_level(dist), dist.read_text("direct_url.json"))
 
 
 def distributions() -> tuple[Installed, ...]:
@@ -116,7 +136,16 @@ def owners_of(top_level: str, named: Mapping[str, Installed] | None = None) -> l
     return [d.name for d in named.values() if top_level in d.top_level]
 
 
+def find(name: str) -> Installed | None:
+    """The distribution ``name`` as ``importlib.metadata.distribution`` finds it, or None."""
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return _read(dist)
+
+
 def version_of(name: str) -> str | None:
     """The version of the distribution ``name`` imports would use (None: not installed)."""
-    dist = by_name().get(normalise(name))
+    dist = find(name)
     return None if dist is None else dist.version

@@ -136,8 +136,7 @@ def measure_running_code(
         digest, config_error = None, f"{type(exc).__name__}: {exc}"
     roots = ["safetrade"]
     top = bot_package.split(".", maxsplit=1)[0]
-    named = installed.by_name()
-    roots += installed.owners_of(top, named)
+    roots += installed.owners_of(top)
     return RunningCode(
         own,
         bot_package,
@@ -146,7 +145,7 @@ def measure_running_code(
         bot_error,
         config_error,
         ccxt_files=ccxt_files(),
-        distributions=runtime_distributions(*roots, named=named),
+        distributions=runtime_distributions(*roots),
         bytecode_problems=_bytecode(root, bot_package, bot_error),
     )
 
