@@ -43,9 +43,9 @@ def test_the_incident_bot_is_not_certified_and_each_feb6_failure_is_named(
     failed = failed_findings(result)
     assert not result.passed
     # the four failures of February 6, each by its control
-    assert "ACCOUNT_BALANCE=123" in " ".join(
-        s.title for s in result.scenarios if s.id in "wrong-env-key"
-    )
+    [wrong_key] = [s for s in result.scenarios if s.id == "wrong-env-key"]
+    assert "ACCOUNT_BALANCE=123" in wrong_key.title
+    assert not wrong_key.passed
     assert any("costing 394.3963 USDT" in d for d in failed["balance-check"]), failed
     assert any("0 SOL under live stop-loss" in d for d in failed["protective-orders"]), failed
     assert any("price 90.1353" in d and "Price increment invalid" in d for d in failed["rounding"])

@@ -104,3 +104,11 @@ def test_lanes_run_their_processes_in_turn_and_keep_each_status() -> None:
     assert _run_lanes(start, 3, lanes=8)[0] == (0, 1, 2)
     started.clear()
     assert _run_lanes(start, 2, lanes=0)[0] == (0, 1)
+
+
+def test_a_process_killed_by_a_signal_fails_the_suite() -> None:
+    from safetrade.certification.suite_runner import exit_status
+
+    assert exit_status((0, 0, 0, 0)) == 0
+    assert exit_status((0, -9, 0, 0)) == 1  # SIGKILL: evidence may exist, coverage not
+    assert exit_status((0, 2, 1, -15)) == 2

@@ -288,7 +288,16 @@ def run(args: argparse.Namespace, name: str) -> int:
         return 1
     if key is not None and signing_key is not None and not any(statuses):
         _remember(out, root, key, signing_key, folder)
-    return max(statuses)
+    return exit_status(statuses)
+
+
+def exit_status(statuses: tuple[int, ...]) -> int:
+    """The suite's exit status: 0 only if every process exited 0.
+
+    A process killed by a signal has a negative status (``-9``), which ``max`` would rank
+    below a pass.
+    """
+    return 0 if not any(statuses) else max(1, *statuses)
 
 
 def _remember(
