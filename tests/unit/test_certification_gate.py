@@ -1039,8 +1039,14 @@ def test_a_tampered_pyc_whose_header_matches_its_source_is_refused(
     assert clean.bytecode_problems == ()
     artifact = _sign(_statement(clean, signer=public_key_of(key)), key)
     (pyc,) = (package / "__pycache__").glob("rounder.*.pyc")
-    header = pyc.read_bytes()[:16]  # same mtime and size: Python will run it
+    original = pyc.read_bytes()
+    header = original[:16]  # same mtime and size: Python will run it
     evil = compile("UP = False\n", str(package / "rounder.py"), "exec")
+    pyc.write_bytes(header + marshal.dumps(evil))
+    # the same process checked the clean file a moment ago: its verdict is not reused
+    assert measure_running_code("pycbot").bytecode_problems != ()
+    pyc.write_bytes(original)
+    assert measure_running_code("pycbot").bytecode_problems == ()
     pyc.write_bytes(header + marshal.dumps(evil))
     (package / "__pycache__" / "extra.py").write_text("print('not digested')\n")
     tampered = measure_running_code("pycbot")
