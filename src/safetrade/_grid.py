@@ -16,7 +16,7 @@ from decimal import Decimal
 from safetrade._decimal import EXACT, MIN_INCREMENT
 from safetrade.errors import RoundingError
 
-__all__ = ["MAX_GRID_DIGITS", "StepGrid", "exact_reciprocal", "grid_too_wide"]
+__all__ = ["MAX_GRID_DIGITS", "StepGrid", "grid_too_wide"]
 
 # Grid arithmetic is exact for any number of digits: EXACT has MAX_PREC digits and only
 # quantizes, takes integer quotients and multiplies here. A value at most 1e15 on a step of at least
@@ -27,22 +27,11 @@ MAX_GRID_DIGITS = 100
 _FLOOR = decimal.ROUND_FLOOR
 _CEILING = decimal.ROUND_CEILING
 _ZERO = Decimal(0)
-_ONE = Decimal(1)
 # Context methods, not operators: an operator would round to the caller's context precision
 _multiply = EXACT.multiply
 _divide_int = EXACT.divide_int
-
-
-def exact_reciprocal(step: Decimal) -> Decimal | None:
-    """``1 / step`` when it is a finite decimal (steps like 0.05, 0.25, 0.5, 2), else None."""
-    _, digits, _ = step.as_tuple()
-    coefficient = int("".join(map(str, digits)))
-    for prime in (2, 5):
-        while coefficient % prime == 0:
-            coefficient //= prime
-    # only a coefficient of 2**a * 5**b has a terminating reciprocal; anything else would make
-    # EXACT (MAX_PREC digits, Inexact trapped) compute forever instead of refusing
-    return EXACT.divide(_ONE, step) if coefficient == 1 else None
+_divmod = EXACT.divmod
+_fma = EXACT.fma
 
 
 def grid_too_wide(value: Decimal, step: Decimal) -> RoundingError:
@@ -65,13 +54,13 @@ class StepGrid:
       (``divide_int`` / ``divmod`` in EXACT truncate toward zero), moved one step where the
       remainder says truncation went the wrong way, times the step; the last operation, an
       exact ``fma`` whose addend is at the step's exponent, puts the result on that exponent
-      and writes a zero as ``0.00``, never ``-0.00``. Two cheaper forms give the same
-      Decimal where they apply: a positive value's floor is the quotient times the step,
-      and when ``1 / step`` is a finite decimal a positive value's ceiling is its count of
-      steps (value times that reciprocal) rounded up, times the step.
+      and writes a zero as ``0.00``, never ``-0.00``. For a positive value the same
+      Decimal comes cheaper: its floor is the quotient times the step, its ceiling that
+      product plus one step when there is a remainder (context methods of EXACT, which cost
+      less than the Decimal methods).
     """
 
-    __slots__ = ("max_adjusted", "minus_step", "power_of_ten", "reciprocal", "step", "zero")
+    __slots__ = ("max_adjusted", "minus_step", "power_of_ten", "step", "zero")
 
     def __init__(self, step: Decimal) -> None:
         # step is a positive finite Decimal of at least MIN_INCREMENT (checked by the caller)
@@ -83,7 +72,6 @@ class StepGrid:
         self.power_of_ten = digits == (1,)
         self.minus_step = step.copy_negate()
         self.zero = Decimal((0, (0,), exponent))
-        self.reciprocal = None if self.power_of_ten else exact_reciprocal(step)
 
     def to_step(self, value: Decimal, up: bool) -> Decimal:
         """``value`` (a finite Decimal) rounded down, or up, to a multiple of the step.
@@ -104,11 +92,10 @@ class StepGrid:
             # truncation is the floor; the integer quotient (exponent 0) times the step has the
             # step's exponent, and a zero quotient gives 0.00 (-0 would give -0.00: below)
             return _multiply(_divide_int(value, step), step)
-        if up and value > _ZERO and self.reciprocal is not None:
-            # one exact multiply, a quantize to whole steps and a multiply back: cheaper than
-            # divmod + fma; the ceiling of a positive count is at least 1, never -0
-            steps = _multiply(value, self.reciprocal).quantize(_ONE, _CEILING, EXACT)
-            return _multiply(steps, step)
+        if up and value > _ZERO:
+            # a remainder means one step more: quotient * step + step in one exact fma
+            quotient, remainder = _divmod(value, step)
+            return _fma(quotient, step, step) if remainder else _multiply(quotient, step)
         quotient, remainder = EXACT.divmod(value, step)  # remainder has the value's sign
         if up:
             addend = step if remainder > _ZERO else self.zero

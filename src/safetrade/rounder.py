@@ -48,10 +48,10 @@ _MAX_GRID_DIGITS = MAX_GRID_DIGITS
 _FLOOR = decimal.ROUND_FLOOR
 _CEILING = decimal.ROUND_CEILING
 _ZERO = Decimal(0)
-_ONE = Decimal(1)
 _divmod = EXACT.divmod
 _divide_int = EXACT.divide_int
 _multiply = EXACT.multiply
+_fma = EXACT.fma
 
 
 class PositionSide(enum.Enum):
@@ -235,12 +235,8 @@ def round_price(
     elif up:
         # StepGrid.to_step_off_ten for a positive price, written out: ticks like 0.05 are
         # common enough that the method call is worth saving (the property tests compare)
-        reciprocal = grid.reciprocal
-        if reciprocal is not None:
-            result = _multiply(_multiply(price, reciprocal).quantize(_ONE, _CEILING, EXACT), step)
-        else:
-            quotient, remainder = _divmod(price, step)
-            result = quotient.fma(step, step if remainder else grid.zero, EXACT)
+        quotient, remainder = _divmod(price, step)
+        result = _fma(quotient, step, step) if remainder else _multiply(quotient, step)
     else:
         result = _multiply(_divide_int(price, step), step)
     if not result:  # a positive price rounds to zero or more: zero is the only failure

@@ -159,25 +159,3 @@ def test_the_guard_refuses_a_hand_built_plan_price_that_is_no_decimal_by_name():
     )  # fmt: skip
     with pytest.raises(InvalidValue, match=re.escape("value must be a finite Decimal, got 85.61")):
         check(plan, account, GuardLimits(risk_percent=Decimal(1), max_open_positions=1))
-
-
-@given(STEPS)
-@example(Decimal("0.05"))
-@example(Decimal("0.03"))
-@example(Decimal("5E+1"))
-def test_a_reciprocal_is_kept_exactly_when_one_over_the_step_is_a_finite_decimal(step):
-    from fractions import Fraction
-
-    from safetrade._grid import exact_reciprocal
-
-    denominator = (Fraction(1) / Fraction(step)).denominator
-    while denominator % 2 == 0:
-        denominator //= 2
-    while denominator % 5 == 0:
-        denominator //= 5
-    reciprocal = exact_reciprocal(step)
-    if denominator != 1:
-        assert reciprocal is None
-    else:
-        assert reciprocal is not None
-        assert Fraction(reciprocal) * Fraction(step) == 1
