@@ -403,3 +403,105 @@ def test_an_install_is_named_by_its_kind_and_commit_never_by_its_checkout_path()
     two = origin('{"url": "https://g/r", "vcs_info": {"vcs": "git", "commit_id": "2"}}')
     assert one != two
     assert origin(None) is None
+
+
+# --- the bot under certification -------------------------------------------------------------
+
+
+INFO = "mybot_dist-1.dist-info"
+
+
+def _bot_site(site: Path, version: str, **extra: str) -> None:
+    """An installed bot distribution ``mybot-dist`` providing package ``mybot``."""
+    info = site / "mybot_dist-1.dist-info"
+    files = {
+        "mybot/__init__.py": "",
+        "mybot_dist-1.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: mybot-dist\nVersion: {version}\n"
+        ),
+        "mybot_dist-1.dist-info/entry_points.txt": (
+            "[safetrade.bots]\nmybot = mybot:make_bot\n[console_scripts]\nmybot = mybot:main\n"
+        ),
+        **extra,
+    }
+    records = [rel for rel in files if not rel.startswith("mybot_dist-1.dist-info/RECORD")]
+    files["mybot_dist-1.dist-info/RECORD"] = "".join(f"{r},,\n" for r in records)
+    for rel, text in files.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text, encoding="utf-8")
+    assert info.is_dir()
+
+
+def test_a_new_version_of_the_bot_reuses_the_suite_when_nothing_of_it_runs_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path / "project")
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+    _bot_site(site, "1.0")
+
+    def key(bot: str | None) -> dict[str, Any]:
+        return suite_cache.measure_key(
+            project_root=root, safetrade_files=FILES, env=ENV, bot_distribution=bot
+        )
+
+    assert suite_cache.outside_the_suite("mybot-dist")
+    first, unnamed = key("mybot-dist"), key(None)
+    (site / "mybot_dist-1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: mybot-dist\nVersion: 1.1\n", encoding="utf-8"
+    )
+    assert key("mybot-dist") == first  # the bot is bound by its conformance run, not here
+    assert key(None) != unnamed  # any other distribution's version is an input
+
+
+@pytest.mark.parametrize(
+    ("case", "extra"),
+    [
+        (
+            "a pytest plugin",
+            {"mybot_dist-1.dist-info/entry_points.txt": "[pytest11]\nmy = mybot\n"},
+        ),
+        ("a .pth that runs code", {"mybot_hook.pth": "import mybot\n"}),
+        ("a package named like the suite's", {"tests/__init__.py": ""}),
+        ("a package named like another distribution's", {"attr/__init__.py": ""}),
+        ("a module named like a standard one", {"json.py": ""}),
+    ],
+)
+def test_a_bot_that_could_run_in_the_suite_stays_an_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, extra: dict[str, str]
+) -> None:
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+    _bot_site(site, "1.0", **extra)
+    assert not suite_cache.outside_the_suite("mybot-dist"), case
+
+
+def test_a_bot_other_distributions_require_stays_an_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+    _bot_site(site, "1.0")
+    (site / "user_dist-1.dist-info").mkdir()
+    (site / "user_dist-1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: user-dist\nVersion: 1\nRequires-Dist: mybot-dist>=1\n"
+    )
+    assert not suite_cache.outside_the_suite("mybot-dist")
+    assert not suite_cache.outside_the_suite("ccxt")  # safetrade requires it
+    assert not suite_cache.outside_the_suite("safetrade")
+    assert not suite_cache.outside_the_suite("not-installed")
+
+
+def test_an_editable_bot_whose_path_adds_only_its_own_package_is_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / "mybot").mkdir(parents=True)
+    (checkout / "mybot" / "__init__.py").write_text("")
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+    _bot_site(site, "1.0", **{"_editable_mybot.pth": f"{checkout}\n"})
+    assert suite_cache.outside_the_suite("mybot-dist")
+    (checkout / "conftest.py").write_text("")  # would be importable by the suite's name
+    assert not suite_cache.outside_the_suite("mybot-dist")

@@ -9,11 +9,9 @@ in the certify environment and not in a live one, and must not make every deploy
 
 from __future__ import annotations
 
-import re
-
 from safetrade.certification import installed
 from safetrade.certification.digest import TreeError, package_location, sha256_hex, tree_files
-from safetrade.certification.installed import normalise
+from safetrade.certification.installed import REQUIREMENT_NAME, normalise
 
 __all__ = [
     "CCXT_PARTS",
@@ -25,7 +23,6 @@ __all__ = [
 #: The parts of ccxt a KuCoin request goes through: the exchange class, its API table, and
 #: the shared base (signing, precision, errors, HTTP).
 CCXT_PARTS = ("__init__.py", "kucoin.py", "abstract/kucoin.py", "base")
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def ccxt_files() -> dict[str, str]:
@@ -54,7 +51,7 @@ def _requirements(requires: tuple[str, ...]) -> list[tuple[str, bool]]:
         marker = requirement.split(";", 1)[1] if ";" in requirement else ""
         if "extra" in marker:
             continue  # an optional extra is not installed because of this distribution
-        match = _NAME.match(requirement)
+        match = REQUIREMENT_NAME.match(requirement)
         if match:
             names.append((normalise(match.group(1)), bool(marker.strip())))
     return names

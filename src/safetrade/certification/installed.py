@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "REQUIREMENT_NAME",
     "Installed",
     "by_name",
     "distributions",
@@ -34,6 +35,10 @@ __all__ = [
     "owners_of",
     "version_of",
 ]
+
+
+#: The distribution name a requirement line starts with.
+REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def normalise(name: str) -> str:
@@ -55,6 +60,15 @@ class Installed:
     def key(self) -> str:
         """The name as packaging compares it."""
         return normalise(self.name)
+
+    @property
+    def required(self) -> frozenset[str]:
+        """Normalised names of everything it requires, under any marker or extra."""
+        return frozenset(
+            normalise(match.group(1))
+            for line in self.requires
+            if (match := REQUIREMENT_NAME.match(line))
+        )
 
 
 @lru_cache(maxsize=4096)

@@ -35,6 +35,7 @@ The folder is ``~/.safetrade/suite-cache`` unless ``SAFETRADE_SUITE_CACHE`` name
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -163,15 +164,67 @@ def project_files(root: Path) -> dict[str, str]:
     return files
 
 
-def _distributions() -> dict[str, str]:
+def _distributions(skip: str | None = None) -> dict[str, str]:
     found: dict[str, str] = {}
     for dist in installed.by_name().values():
+        if dist.key == skip:
+            continue
         # a path or VCS install is named by where it comes from, not just a version; an
         # editable one's code is digested elsewhere (safetrade: its tree; the bot: its
         # conformance run), and its checkout path must not tell two clones apart
         origin = _origin(dist.direct_url)
         found[dist.key] = dist.version + (f" {origin}" if origin else "")
     return dict(sorted(found.items()))
+
+
+# what safetrade's suite imports by name from its own checkout, besides installed packages
+_SUITE_NAMES = frozenset({"safetrade", "tests", "features", "conftest"})
+# entry points that run nothing inside a test process
+_HARMLESS_GROUPS = frozenset({"safetrade.bots", "console_scripts", "gui_scripts"})
+
+
+def outside_the_suite(name: str) -> bool:
+    """Whether nothing of the installed distribution ``name`` can run in safetrade's suite.
+
+    Then a bot author's new version need not re-run safetrade's own suite: the bot is bound
+    by its conformance run, which always runs. True only if the distribution is installed, is
+    not safetrade, is required by no other installed distribution (ccxt, attrs and the test
+    tools are), registers no entry point the test process loads (a pytest plugin), has no
+    ``.pth`` line that runs code (``import ...``), and every name it makes importable (its
+    packages, and what the folders its ``.pth`` files add hold) is new: no standard module, no
+    other distribution's package, nothing the suite imports from its checkout.
+    """
+    dist = installed.find(name)
+    if dist is None or dist.key == "safetrade":
+        return False
+    others = [d for d in installed.by_name().values() if d.key != dist.key]
+    if any(dist.key in other.required for other in others):
+        return False  # a dependency of something (ccxt, a test tool): the suite runs it
+    found = importlib.metadata.distribution(name)
+    if {ep.group for ep in found.entry_points} - _HARMLESS_GROUPS:
+        return False
+    provided = set(dist.top_level)
+    for path in found.files or ():
+        if path.suffix != ".pth":
+            continue
+        for line in _read_pth(found, path).splitlines():
+            entry = line.strip()
+            if entry.startswith(("import ", "import\t")):
+                return False  # executed at every interpreter start
+            if entry and not entry.startswith("#"):
+                folder = Path(entry)
+                provided |= {p.stem if p.suffix == ".py" else p.name
+                             for p in (folder.iterdir() if folder.is_dir() else ())}  # fmt: skip
+    taken = _SUITE_NAMES | {top for d in others for top in d.top_level}
+    taken |= set(sys.stdlib_module_names)
+    return not provided & taken
+
+
+def _read_pth(dist: importlib.metadata.Distribution, path: importlib.metadata.PackagePath) -> str:
+    try:
+        return Path(str(dist.locate_file(path))).read_text(encoding="utf-8")
+    except OSError:
+        return "import unreadable"  # cannot tell what it does: treat it as code
 
 
 def _origin(direct_url: str | None) -> str | None:
@@ -210,9 +263,20 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def measure_key(
-    *, project_root: Path, safetrade_files: Mapping[str, str], env: Mapping[str, str]
+    *,
+    project_root: Path,
+    safetrade_files: Mapping[str, str],
+    env: Mapping[str, str],
+    bot_distribution: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the suite's result depends on, as one JSON object."""
+    """Everything the suite's result depends on, as one JSON object.
+
+    ``bot_distribution``, the bot under certification, is left out when
+    :func:`outside_the_suite` says nothing of it can run in the suite.
+    """
+    skip = None
+    if bot_distribution and outside_the_suite(bot_distribution):
+        skip = installed.normalise(bot_distribution)
     return {
         "format": CACHE_FORMAT,
         "safetrade": tree_digest(safetrade_files),
@@ -223,7 +287,7 @@ def measure_key(
             "platform": platform.platform(),
             "machine": platform.machine(),
         },
-        "distributions": _distributions(),
+        "distributions": _distributions(skip),
         # the ccxt code itself (an in-place edit keeps its version): the certificate binds it
         "ccxt": tree_digest(ccxt_files()),
         "environment": _environment(env),

@@ -251,8 +251,23 @@ def _run_lanes(
     return tuple(statuses), ended
 
 
-def _key(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
-    return suite_cache.measure_key(project_root=root, safetrade_files=_measure_safetrade(), env=env)
+def _bot_distribution(out: Path) -> str | None:
+    """The distribution of the bot ``safetrade conformance`` just judged (its record in out)."""
+    try:
+        bot = json.loads((out / "conformance.json").read_text(encoding="utf-8"))["bot"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    name = bot.get("distribution") or bot.get("spec") if isinstance(bot, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _key(root: Path, env: Mapping[str, str], out: Path) -> dict[str, Any]:
+    return suite_cache.measure_key(
+        project_root=root,
+        safetrade_files=_measure_safetrade(),
+        env=env,
+        bot_distribution=_bot_distribution(out),
+    )
 
 
 def run(args: argparse.Namespace, name: str) -> int:
@@ -270,7 +285,7 @@ def run(args: argparse.Namespace, name: str) -> int:
     signing_key = None if folder is None else _signing_key()
     key: dict[str, Any] | None = None
     if folder is not None and signing_key is not None:
-        key = _key(root, os.environ)
+        key = _key(root, os.environ, out)
         found = suite_cache.lookup(folder, key=key, signing_key=signing_key, now=datetime.now(UTC))
         if found.hit:
             _reuse(out, found)
@@ -305,7 +320,7 @@ def _remember(
 ) -> None:
     """Sign the passing run's outputs into the cache, if its inputs did not change meanwhile."""
     assert folder is not None  # noqa: S101 -- only called with a cache folder
-    if _key(root, os.environ) != key:
+    if _key(root, os.environ, out) != key:
         print("suite cache: inputs changed while the suite ran; this run is not kept")
         return
     try:
