@@ -88,15 +88,16 @@ class StepGrid:
     def to_step_off_ten(self, value: Decimal, up: bool) -> Decimal:
         """:meth:`to_step` for a step that is not a power of ten (width already checked)."""
         step = self.step
-        if not up and value > _ZERO:
-            # truncation is the floor; the integer quotient (exponent 0) times the step has the
-            # step's exponent, and a zero quotient gives 0.00 (-0 would give -0.00: below)
-            return _multiply(_divide_int(value, step), step)
-        if up and value > _ZERO:
+        if value > _ZERO:
+            if not up:
+                # truncation is the floor; the integer quotient (exponent 0) times the step
+                # has the step's exponent, and a zero quotient gives 0.00 (-0 would give
+                # -0.00: below)
+                return _multiply(_divide_int(value, step), step)
             # a remainder means one step more: quotient * step + step in one exact fma
             quotient, remainder = _divmod(value, step)
             return _fma(quotient, step, step) if remainder else _multiply(quotient, step)
-        quotient, remainder = EXACT.divmod(value, step)  # remainder has the value's sign
+        quotient, remainder = _divmod(value, step)  # remainder has the value's sign
         if up:
             addend = step if remainder > _ZERO else self.zero
         else:
