@@ -18,12 +18,8 @@ import importlib.metadata
 import inspect
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import attrs
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "REQUIREMENT_NAME",
@@ -33,6 +29,7 @@ __all__ = [
     "find",
     "normalise",
     "owners_of",
+    "read",
     "version_of",
 ]
 
@@ -114,7 +111,8 @@ def _top_level(dist: importlib.metadata.Distribution) -> tuple[str, ...]:
     return _INFERRED[listing]
 
 
-def _read(dist: importlib.metadata.Distribution) -> Installed | None:
+def read(dist: importlib.metadata.Distribution) -> Installed | None:
+    """What certification needs of ``dist`` (None: it has no usable metadata)."""
     # the texts importlib.metadata reads, in its order (a one-file .egg-info is read as "")
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("")
     if not text:
@@ -129,7 +127,7 @@ def _read(dist: importlib.metadata.Distribution) -> Installed | None:
 
 def distributions() -> tuple[Installed, ...]:
     """Every installed distribution, in ``sys.path`` order (a name can appear twice)."""
-    found = (_read(dist) for dist in importlib.metadata.distributions())
+    found = (read(dist) for dist in importlib.metadata.distributions())
     return tuple(d for d in found if d is not None)
 
 
@@ -141,13 +139,9 @@ def by_name() -> dict[str, Installed]:
     return named
 
 
-def owners_of(top_level: str, named: Mapping[str, Installed] | None = None) -> list[str]:
-    """Names of the distributions that provide the top-level package ``top_level``.
-
-    ``named`` is a :func:`by_name` the caller already read.
-    """
-    named = by_name() if named is None else named
-    return [d.name for d in named.values() if top_level in d.top_level]
+def owners_of(top_level: str) -> list[str]:
+    """Names of the distributions that provide the top-level package ``top_level``."""
+    return [d.name for d in by_name().values() if top_level in d.top_level]
 
 
 def find(name: str) -> Installed | None:
@@ -156,7 +150,7 @@ def find(name: str) -> Installed | None:
         dist = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
         return None
-    return _read(dist)
+    return read(dist)
 
 
 def version_of(name: str) -> str | None:

@@ -194,13 +194,16 @@ def outside_the_suite(name: str) -> bool:
     packages, and what the folders its ``.pth`` files add hold) is new: no standard module, no
     other distribution's package, nothing the suite imports from its checkout.
     """
-    dist = installed.find(name)
+    try:
+        found = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    dist = installed.read(found)
     if dist is None or dist.key == "safetrade":
         return False
     others = [d for d in installed.by_name().values() if d.key != dist.key]
     if any(dist.key in other.required for other in others):
         return False  # a dependency of something (ccxt, a test tool): the suite runs it
-    found = importlib.metadata.distribution(name)
     if {ep.group for ep in found.entry_points} - _HARMLESS_GROUPS:
         return False
     provided = set(dist.top_level)
