@@ -505,3 +505,17 @@ def test_an_editable_bot_whose_path_adds_only_its_own_package_is_outside(
     assert suite_cache.outside_the_suite("mybot-dist")
     (checkout / "conftest.py").write_text("")  # would be importable by the suite's name
     assert not suite_cache.outside_the_suite("mybot-dist")
+
+
+def test_a_pth_line_is_a_folder_relative_to_the_site_it_sits_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    (site / "src" / "mybot").mkdir(parents=True)
+    (site / "src" / "tests").mkdir()  # the suite's own name, added by a relative line
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.chdir(tmp_path)  # not where the line is read from
+    _bot_site(site, "1.0", **{"_editable_mybot.pth": "src\n"})
+    assert not suite_cache.outside_the_suite("mybot-dist")
+    (site / "src" / "tests").rmdir()
+    assert suite_cache.outside_the_suite("mybot-dist")

@@ -215,7 +215,8 @@ def outside_the_suite(name: str) -> bool:
             if entry.startswith(("import ", "import\t")):
                 return False  # executed at every interpreter start
             if entry and not entry.startswith("#"):
-                folder = Path(entry)
+                # as the site module adds it: relative to the folder holding the .pth
+                folder = Path(str(found.locate_file(path))).parent / entry
                 provided |= {p.stem if p.suffix == ".py" else p.name
                              for p in (folder.iterdir() if folder.is_dir() else ())}  # fmt: skip
     taken = _SUITE_NAMES | {top for d in others for top in d.top_level}
