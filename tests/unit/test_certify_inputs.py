@@ -58,17 +58,23 @@ def _coverage_doc(total: float) -> dict[str, object]:
     return doc
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "features").mkdir()
-    (tmp_path / "features" / "collar.feature").write_text(FEATURE, encoding="utf-8")
-    (tmp_path / "policy.toml").write_text(floor_policy(total_floor=90), encoding="utf-8")
-    out = tmp_path / "out"
+def finished_run(root: Path, *, evidence: bool = True) -> Path:
+    """A finished certification run's folder: feature, policy, coverage, conformance."""
+    (root / "features").mkdir()
+    (root / "features" / "collar.feature").write_text(FEATURE, encoding="utf-8")
+    (root / "policy.toml").write_text(floor_policy(total_floor=90), encoding="utf-8")
+    out = root / "out"
     out.mkdir()
-    (out / "evidence.json").write_text(json.dumps(_evidence_doc()), encoding="utf-8")
+    if evidence:
+        (out / "evidence.json").write_text(json.dumps(_evidence_doc()), encoding="utf-8")
     (out / "coverage.json").write_text(json.dumps(_coverage_doc(95.0)), encoding="utf-8")
     (out / "conformance.json").write_bytes(conformance_result(RUNNING).dumps())
-    return tmp_path
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return finished_run(tmp_path)
 
 
 def _inputs(root: Path, *, cucumber: Path | None = None) -> CertifyInputs:

@@ -19,8 +19,14 @@ from safetrade.certification.dsse import parse_envelope, sign_envelope
 from safetrade.certification.keys import SigningKey
 from safetrade.certification.predicate import Predicate
 from safetrade.certification.statement import statement_bytes
-from tests.conformance_runs import conformance_result, floor_policy
-from tests.unit.test_certify_inputs import FEATURE, KEY, NOW, RUNNING, _coverage_doc, _evidence_doc
+from tests.unit.test_certify_inputs import (
+    KEY,
+    NOW,
+    RUNNING,
+    _coverage_doc,
+    _evidence_doc,
+    finished_run,
+)
 
 OTHER_KEY = SigningKey(Ed25519PrivateKey.generate(), "other key", developer=False)
 FILES = {"a.py": "0" * 64}
@@ -328,15 +334,8 @@ def test_a_changed_test_runs_the_suite_again(suite: dict[str, Any], tmp_path: Pa
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A finished certification run's folder, as in test_certify_inputs."""
-    (tmp_path / "features").mkdir()
-    (tmp_path / "features" / "collar.feature").write_text(FEATURE, encoding="utf-8")
-    (tmp_path / "policy.toml").write_text(floor_policy(total_floor=90), encoding="utf-8")
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "coverage.json").write_text(json.dumps(_coverage_doc(95.0)), encoding="utf-8")
-    (out / "conformance.json").write_bytes(conformance_result(RUNNING).dumps())
-    return tmp_path
+    """A finished certification run's folder whose evidence each test writes."""
+    return finished_run(tmp_path, evidence=False)
 
 
 def _reuse_into(out: Path, evidence: dict[str, Any]) -> dict[str, Any]:
