@@ -119,18 +119,33 @@ def test_orders_that_cannot_rest_or_take_are_cancelled(
 
 
 def test_too_many_active_orders_and_stops_per_pair() -> None:
+    # "maximum of 200 active orders per trading pair (including stop orders)", and at most 20
+    # untriggered stops (KuCoin place-order and stop-order docs)
+    with FakeKucoin(balances={"USDT": "100000", "SOL": "100"}, prices={"SOL/USDT": "100"}) as ex:
+        client = ex.ccxt_client()
+        for _ in range(20):
+            _stop(client)
+        with pytest.raises(ccxt.BaseError, match="Number of orders breached the limit"):
+            _stop(client)
+        for _ in range(180):
+            _order(client, type="limit", price="95", size="0.01")
+        with pytest.raises(ccxt.BaseError, match="Number of orders breached the limit"):
+            _order(client, type="limit", price="95", size="0.01")
+        assert len(ex.orders) == 180
+        assert len(ex.stop_orders) == 20
+
+
+def test_stop_orders_count_against_the_200_active_orders_of_a_pair() -> None:
     with FakeKucoin(balances={"USDT": "100000", "SOL": "100"}, prices={"SOL/USDT": "100"}) as ex:
         client = ex.ccxt_client()
         for _ in range(200):
             _order(client, type="limit", price="95", size="0.01")
         with pytest.raises(ccxt.BaseError, match="Number of orders breached the limit"):
-            _order(client, type="limit", price="95", size="0.01")
-        for _ in range(20):
             _stop(client)
-        with pytest.raises(ccxt.BaseError, match="Number of orders breached the limit"):
-            _stop(client)
-        assert len(ex.orders) == 200
-        assert len(ex.stop_orders) == 20
+        assert ex.stop_orders == {}
+        # another pair has its own 200
+        client.create_order("BTC/USDT", "limit", "buy", 0.0001, 50000)
+        assert len(ex.orders) == 201
 
 
 def test_market_order_worth_less_than_min_funds_is_refused() -> None:

@@ -58,7 +58,7 @@ def test_records_survive_a_reopen_and_the_engine_continues_where_it_stopped(
     # the resting limit order and the waiting stop are live again: a price move reaches both
     after.set_price("SOL-USDT", Decimal("85.00"))
     assert after.stop_orders[next(iter(after.stop_orders))].status == "TRIGGERED"
-    after.set_price("SOL-USDT", Decimal("80.00"))
+    after.set_price("SOL-USDT", Decimal("79.99"))  # traded beyond the limit buy at 80
     assert not any(o.is_active for o in after.orders.values())
     # new ids come after every saved one
     assert len(set(after.orders)) == len(after.orders) == len(before.orders) + 1

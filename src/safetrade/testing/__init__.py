@@ -59,20 +59,25 @@ Behaviour:
       to 1000 base fills at the last price set with :meth:`FakeKucoin.set_price`. A market buy the
       quote balance cannot pay for fills what it pays for and the rest is cancelled, as on KuCoin
       (Feb 6: 1.417 of 4.5 SOL); ``FillPolicy.strict_balance()`` rejects it with 200004 ``Balance
-      insufficient!`` instead. A market sell beyond the coins held is always 200004.
+      insufficient!`` instead. A market buy by ``funds`` beyond the quote available is 200004 (its
+      funds are held when placed), and so is a market sell beyond the coins held.
       :class:`FillPolicy` can also fill only a fraction; the unfilled rest is cancelled like on
       KuCoin (``cancelExist: true``, ccxt status ``canceled``). A market order on a symbol without a
       price is rejected with 400100 (ccxt ``BadRequest``).
-    * Limit orders that cross the last price fill at once at the last price (taker). Others rest
-      and hold funds (buy: price x size plus the larger fee rate, in quote; sell: size, in base)
-      until the price reaches them; they then fill at their limit price as maker. Cancelling
-      releases the hold. IOC/FOK and post-only orders that cannot rest are cancelled.
+    * A limit order that crosses the book takes it at once (taker), level by level at the levels'
+      own prices, up to its limit and only as much as the levels hold; the rest rests (IOC: is
+      cancelled; FOK: nothing fills unless all of it does; post-only: cancelled if it would take
+      anything). A resting order holds funds (buy: price x size plus the larger fee rate, in
+      quote; sell: size, in base) and fills at its limit price as maker once the last price
+      trades *beyond* it; a trade at exactly its price does not fill it (time priority: the
+      queue ahead is unknown). Cancelling releases the hold. At most 200 active orders per pair,
+      stop orders included, and at most 20 untriggered stops (200003).
     * Stop orders (``/api/v1/stop-order``) hold nothing while untriggered. ``stop: loss`` (the
       default) triggers when the last price is at or below ``stopPrice``, ``entry`` at or above;
       a stop whose condition already holds triggers when placed. A triggered stop becomes a
       regular order with a new id and the stop's clientOid (``stop``/``stopTriggered`` set;
-      ``ex.stop_orders[id].order_id`` names it) executed as above. If it cannot be paid for (or
-      breaks minFunds) at that moment it is cancelled, as on KuCoin: the order shows
+      ``ex.stop_orders[id].order_id`` names it) executed as above. If it cannot be paid for in
+      full (a market buy included) or breaks minFunds at that moment it is cancelled, as on KuCoin: the order shows
       ``cancelExist: true`` with the reason in ``remark``, and ``ex.stop_orders[id].failure``
       holds KuCoin's message. On a classic account ``GET``/``DELETE /api/v1/orders/{stop id}``
       read and cancel the stop order (ccxt PR 11824, what freqtrade relies on); HF order
@@ -97,6 +102,17 @@ Behaviour:
       processes the request and then drops the answer. In-process the client sees a read
       timeout (ccxt ``RequestTimeout``); over loopback the server hangs up instead (ccxt
       ``NetworkError``, the parent class).
+    * Rate limits (on unless ``FakeKucoin(rate_limits=False)``): KuCoin's VIP0 resource pools
+      (https://www.kucoin.com/docs-new/rate-limit), Spot 4000, Management 2000 and Public 2000
+      per 30 s window, which opens with the first request and resets 30 s later on the fake's
+      clock (:meth:`FakeKucoin.advance_clock` moves it). Each call deducts its endpoint's weight
+      from its pool, as documented on the endpoint's page (``safetrade.testing._ratelimit``);
+      the Public pool is the one client's (KuCoin: per IP), the others the API key's (KuCoin:
+      per UID); a private request counts once it has authenticated. A call that does not fit
+      is 429 ``429000`` ``Too Many Requests`` (ccxt ``RateLimitExceeded``) and changes nothing.
+      Every counted answer carries ``gw-ratelimit-limit``, ``gw-ratelimit-remaining`` and
+      ``gw-ratelimit-reset`` (ms to the reset). An injected ``RATE_LIMIT`` is KuCoin's
+      server-overload 429: no headers, nothing counted.
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ class Engine:
         low, high = self.price_range.get(symbol, (price, price))
         self.price_range[symbol] = (min(low, price), max(high, price))
 
-    def _execute_crossed(self, market: MarketRules, price: Decimal) -> None:
+    def _execute_crossed(self, market: MarketRules, price: Decimal, *, taker: str = "") -> None:
         # at most 200 resting orders and 20 untriggered stops per pair (KuCoin's limits)
         # the lists are snapshots, and a fill can move the price and re-enter here (a stop's
         # market sell walking the book): skip what an inner pass already executed
@@ -179,7 +179,13 @@ class Engine:
             assert order.price is not None  # noqa: S101 - only limit orders rest
             if before is not None and order.created_at >= before:
                 continue  # placed after this price traded
-            crossed = price <= order.price if order.side == "buy" else price >= order.price
+            if order.id == taker:
+                continue  # the order whose own fills made this price: its rest waits for others
+            # a trade *at* the limit price does not fill it: orders at one price fill in time
+            # priority ("stay in the open state until canceled or subsequently filled by new
+            # orders", KuCoin docs-new Terms Definitions), and the fake cannot know the queue
+            # ahead; a trade *beyond* it means every order at the limit price was taken first
+            crossed = price < order.price if order.side == "buy" else price > order.price
             if crossed and order.is_active:
                 self._fill_resting(order, market)
         for stop in list(self.waiting(market.symbol)):
@@ -370,6 +376,14 @@ class Engine:
             raise parameter_error("postOnly is invalid when timeInForce is IOC or FOK")
         return str(value)
 
+    def _active_count(self, symbol: str) -> int:
+        """Active orders of a pair as KuCoin counts them against its 200: stop orders included.
+
+        "maximum of 200 active orders per trading pair (including stop orders)" (classic
+        place-order docs, https://www.kucoin.com/docs/rest/spot-trading/orders/place-order).
+        """
+        return len(self._resting.get(symbol, ())) + len(self._waiting.get(symbol, ()))
+
     def orders_with_client_oid(self, client_oid: str) -> list[Order]:
         """Regular orders stored under ``client_oid``, oldest first."""
         return list(self._by_client_oid.get(client_oid, ()))
@@ -417,7 +431,7 @@ class Engine:
         time_in_force = self._time_in_force(body, kind)
         remark = self._remark(body, hf=hf)
         self._check_client_oid_unused(client_oid, hf=hf)
-        if len(self._resting.get(market.symbol, ())) >= MAX_ACTIVE_ORDERS:
+        if self._active_count(market.symbol) >= MAX_ACTIVE_ORDERS:
             raise TOO_MANY_ORDERS.error()
         if price is not None and kind == "market":
             price = None  # KuCoin ignores a price on market orders
@@ -462,7 +476,10 @@ class Engine:
             s.status == "NEW" for s in self._stops_by_client_oid.get(client_oid, ())
         ):
             raise CLASSIC_DUPLICATE_CLIENT_OID.error()
-        if len(self.waiting(market.symbol)) >= MAX_STOP_ORDERS:
+        if (
+            len(self._waiting.get(market.symbol, ())) >= MAX_STOP_ORDERS
+            or self._active_count(market.symbol) >= MAX_ACTIVE_ORDERS
+        ):
             raise TOO_MANY_ORDERS.error()
         order = StopOrder(
             id=f"vs8fake{self._next():017d}",
@@ -535,23 +552,54 @@ class Engine:
             if (buy and price > last + band) or (not buy and price < last - band):
                 raise PRICE_OUT_OF_RANGE.error()
         # buys freeze price x size plus the worst-case fee, so a later fill can always be paid
-        fee_reserve = price * size * max(market.taker_fee_rate, market.maker_fee_rate)
-        hold, currency = (price * size + fee_reserve, market.quote) if buy else (size, market.base)
+        fee_rate = max(market.taker_fee_rate, market.maker_fee_rate)
+        hold, currency = (price * size + price * size * fee_rate, market.quote) if buy else (
+            size, market.base)  # fmt: skip
         if hold > self.balance(currency).available:
             raise BALANCE_INSUFFICIENT.error()
-        marketable = last is not None and (last <= price if buy else last >= price)
+        # A limit order matches the resting orders it crosses, best price first, at *their*
+        # prices, and only as much as they hold; "a partial execution will put the remaining size
+        # of the order in the open state" (KuCoin ORDER LIFECYCLE, classic place-order docs).
+        # So the book is walked up to the limit, never the last price filled in full.
+        taken = self._crossing(order, market)
+        filled = sum((take for _, take in taken), ZERO)
         self._store(order)
-        if marketable and not order.post_only:
-            assert last is not None  # noqa: S101 - implied by marketable
-            self._apply_fill(order, market, last, size, "taker")
-            order.is_active = False
-        elif order.post_only or order.time_in_force in ("IOC", "FOK"):
-            # post-only would take, IOC/FOK cannot fill now: KuCoin cancels such orders
+        if taken and order.post_only:
+            # post-only would take liquidity: KuCoin cancels it
             order.is_active, order.cancel_exist = False, True
+            return
+        if order.time_in_force == "FOK" and filled < size:
+            # fill-or-kill: all of it at once, or nothing
+            order.is_active, order.cancel_exist = False, True
+            return
+        for fill_price, take in taken:
+            self._apply_fill(order, market, fill_price, take, "taker")
+        left = size - filled
+        if not left:
+            order.is_active = False
+        elif order.time_in_force in ("IOC", "FOK"):
+            order.is_active, order.cancel_exist = False, True  # the rest cannot fill now
         else:
-            order.hold, order.hold_currency = hold, currency
+            rest = left * price + left * price * fee_rate if buy else left
+            order.hold, order.hold_currency = rest, currency
             self._resting.setdefault(order.symbol, {})[order.id] = order
-            self._change(currency, available=-hold, holds=hold)
+            self._change(currency, available=-rest, holds=rest)
+        if taken and taken[-1][0] != last:
+            # taking liquidity moved the last price: other resting orders and stops see it
+            self._move(market, taken[-1][0])
+            self._execute_crossed(market, taken[-1][0], taker=order.id)
+
+    def _crossing(self, order: Order, market: MarketRules) -> tuple[Level, ...]:
+        """What a new limit order takes from the opposite side of the book, best first."""
+        assert order.price is not None  # noqa: S101 - a limit order
+        assert order.size is not None  # noqa: S101 - a limit order
+        limit = order.price
+        bids, asks = self.book(market.symbol, self.book_shape.levels)
+        if order.side == "buy":
+            levels = [lv for lv in asks if lv[0] <= limit]
+        else:
+            levels = [lv for lv in bids if lv[0] >= limit]
+        return walk(levels, size=order.size, funds=None, step=market.base_increment).takes
 
     def _submit_market(self, order: Order, market: MarketRules, last: Decimal | None) -> None:
         if last is None:
@@ -576,7 +624,15 @@ class Engine:
             # balance": shared/reference/kucoin-wire.md §4); the strict policy refuses a buy
             # the balance cannot pay for in full (the whole order, not the share that fills)
             budget = self.balance(market.quote).available
-            if not self.fill_policy.up_to_balance:
+            if order.funds is not None and order.funds > budget:
+                # "market with funds freezes funds" (kucoin-wire.md §4; classic docs HOLDS: the
+                # funds of a market order are held), so funds beyond the balance cannot be held
+                raise BALANCE_INSUFFICIENT.error()
+            # A triggered stop's order is cancelled when the balance cannot pay for it
+            # (KuCoin support, "In-depth Explanation for why stop orders are being canceled",
+            # scenario 1: insufficient funds): the fill-what-it-pays-for rule is a placed
+            # market order's only.
+            if not self.fill_policy.up_to_balance or order.stop_triggered:
                 payable = walk(levels, size=wanted, funds=None, step=step, fee_rate=rate,
                                budget=budget)  # fmt: skip
                 if payable.size < walk(levels, size=wanted, funds=None, step=step).size:
