@@ -36,12 +36,21 @@ def test_tree_digest_ignores_order_mtime_and_bytecode(tmp_path: Path) -> None:
     os.utime(second / "a.py", (1, 1))
     (second / "__pycache__").mkdir()
     (second / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\x00")
-    (second / "stray.pyc").write_bytes(b"\x00")
     assert tree_files(first) == tree_files(second)
     assert tree_digest(tree_files(first)) == tree_digest(tree_files(second))
     assert tree_digest(dict(reversed(list(tree_files(first).items())))) == tree_digest(
         tree_files(first)
     )
+
+
+def test_bytecode_outside_pycache_is_digested_since_python_runs_it_without_a_source(
+    tmp_path: Path,
+) -> None:
+    root = _tree(tmp_path / "one", {"a.py": "A\n"})
+    before = tree_files(root)
+    (root / "a").mkdir()
+    (root / "a" / "__init__.pyc").write_bytes(b"\x00")  # imported instead of a.py
+    assert diff_trees(before, tree_files(root)).added == ("a/__init__.pyc",)
 
 
 def test_tree_digest_matches_in_toto_dirhash_construction(tmp_path: Path) -> None:

@@ -5,7 +5,13 @@ The tree digests cover ``.py`` sources and skip ``__pycache__``. Python, however
 looking at the source again: a tampered ``rounder.*.pyc`` with a matching header changes
 behaviour while every digest still matches. So each cached file of this interpreter that
 Python *would* use is recompiled from its source and compared; anything else in
-``__pycache__`` that could be imported (a ``.py`` hidden there) is refused too.
+``__pycache__`` that could be imported (a ``.py`` hidden there) is refused too, and so is
+bytecode outside ``__pycache__`` (Python imports it with no source at all).
+
+:func:`shadowed_standard_modules` covers the other way to run unreviewed code under a checked
+name: a ``decimal.py`` in the working directory (``python -m bot`` puts it first on
+``sys.path``) is imported instead of the standard library's, and safetrade's money arithmetic
+is then somebody else's.
 """
 
 from __future__ import annotations
@@ -14,9 +20,18 @@ import hashlib
 import importlib.util
 import marshal
 import sys
+import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["foreign_bytecode"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import ModuleType
+
+__all__ = ["foreign_bytecode", "shadowed_standard_modules"]
+
+# setuptools replaces distutils on purpose (its distutils-precedence.pth), from site-packages
+_REPLACED_ON_PURPOSE = frozenset({"distutils"})
 
 _MAGIC = importlib.util.MAGIC_NUMBER
 _HEADER = 16
@@ -93,6 +108,12 @@ def foreign_bytecode(root: Path) -> list[str]:
         One line per problem, relative to ``root``; empty when all bytecode is the source's.
     """
     problems: list[str] = []
+    if root.is_file():
+        # a one-module bot: its cache sits in the __pycache__ beside it
+        cached = Path(importlib.util.cache_from_source(str(root)))
+        if cached.is_file() and (problem := _check(root, cached, root.parent)):
+            problems.append(problem)
+        return problems
     if not root.is_dir():
         return problems
     tag = sys.implementation.cache_tag
@@ -102,6 +123,14 @@ def foreign_bytecode(root: Path) -> list[str]:
         cached = Path(importlib.util.cache_from_source(str(source)))
         if cached.is_file() and (problem := _check(source, cached, root)):
             problems.append(problem)
+    for stray in sorted(root.rglob("*.py[co]")):
+        where = stray.relative_to(root)
+        if "__pycache__" not in where.parts:
+            # Python imports a .pyc outside __pycache__ without any source (a package
+            # ``rounder/__init__.pyc`` even shadows ``rounder.py``): code nobody can review
+            problems.append(
+                f"{where.as_posix()}: bytecode outside __pycache__ runs without a source file"
+            )
     for cache in sorted(root.rglob("__pycache__")):
         for path in sorted(cache.iterdir()):
             rel = path.relative_to(root).as_posix()
@@ -111,4 +140,34 @@ def foreign_bytecode(root: Path) -> list[str]:
                 source = cache.parent / (path.name.split(".", 1)[0] + ".py")
                 if not source.is_file():
                     problems.append(f"{rel}: bytecode without a source file (not digested)")
+    return problems
+
+
+def shadowed_standard_modules(modules: Mapping[str, ModuleType] | None = None) -> list[str]:
+    """Loaded modules named like a standard-library module but not loaded from it.
+
+    Args:
+        modules: The loaded modules (default ``sys.modules``).
+
+    Returns:
+        One line per module, naming the file that was imported instead.
+    """
+    loaded = sys.modules if modules is None else modules
+    paths = sysconfig.get_paths()
+    homes = {Path(paths[k]).resolve() for k in ("stdlib", "platstdlib")}
+    problems: list[str] = []
+    for name, module in sorted(loaded.items()):
+        top = name.partition(".")[0]
+        if top not in sys.stdlib_module_names or top in _REPLACED_ON_PURPOSE:
+            continue
+        where = getattr(module, "__file__", None)
+        if not isinstance(where, str):
+            continue  # built in or frozen: part of the interpreter
+        file = Path(where).resolve()
+        if not any(file.is_relative_to(home) for home in homes):
+            problems.append(
+                f"{name} was imported from {file}, not from the standard library "
+                f"({', '.join(sorted(map(str, homes)))}): a file named like it sits earlier "
+                "on sys.path (the working directory, the script's folder or PYTHONPATH)"
+            )
     return problems

@@ -486,7 +486,7 @@ def evaluate(
     add(
         "bytecode",
         "; ".join(running.bytecode_problems) or None,
-        "no cached bytecode other than the sources' own",
+        "no bytecode other than the sources' own, no shadowed standard module",
     )
     add(
         "bot conformance",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from safetrade.certification import installed
-from safetrade.certification.bytecode import foreign_bytecode
+from safetrade.certification.bytecode import foreign_bytecode, shadowed_standard_modules
 from safetrade.certification.closure import ccxt_files, runtime_distributions
 from safetrade.certification.digest import (
     TreeError,
@@ -53,7 +53,8 @@ class RunningCode:
     ccxt_files: Mapping[str, str] = attrs.field(factory=dict)
     #: name -> version of the distributions safetrade and the bot need at run time
     distributions: Mapping[str, str] = attrs.field(factory=dict)
-    #: cached bytecode Python would run instead of the digested sources (bytecode.py)
+    #: code Python would run instead of the digested sources: cached or sourceless bytecode,
+    #: a standard module shadowed by a file earlier on sys.path (bytecode.py)
     bytecode_problems: tuple[str, ...] = ()
 
 
@@ -152,16 +153,14 @@ def measure_running_code(
 
 def _bytecode(safetrade_root: Path, bot_package: str, bot_error: str | None) -> tuple[str, ...]:
     problems = [f"safetrade/{p}" for p in foreign_bytecode(safetrade_root)]
+    problems += shadowed_standard_modules()
     if bot_error is None:
         try:
             bot_root = package_location(bot_package)
         except TreeError:
             bot_root = None
         # the reference bot lives inside safetrade: checked above already
-        if (
-            bot_root is not None
-            and bot_root.is_dir()
-            and not bot_root.is_relative_to(safetrade_root)
-        ):
+        # (a one-module bot is checked too: its file's own cache)
+        if bot_root is not None and not bot_root.is_relative_to(safetrade_root):
             problems += [f"{bot_package}/{p}" for p in foreign_bytecode(bot_root)]
     return tuple(problems)

@@ -97,7 +97,6 @@ _SKIP_DIRS = frozenset({
     "__pycache__", ".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 })  # fmt: skip
 _SKIP_PATHS = frozenset({"certification/out"})
-_SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 _SKIP_NAMES = frozenset({".coverage", ".venv"})
 # Environment variables that can change what the suite does. Secrets are left out entirely.
 _ENV_PREFIXES = ("PYTHON", "PYTEST", "HYPOTHESIS", "COVERAGE", "SAFETRADE_", "LC_")
@@ -129,7 +128,12 @@ def _skipped(rel: str, name: str, is_dir: bool) -> bool:
         # keys kept at the root are the .gitignore's (*.pem, *.key): signing material, not
         # inputs; a key file among the tests' fixtures is one
         return True
-    return rel in _SKIP_PATHS or name.endswith(_SKIP_SUFFIXES)
+    # Bytecode outside __pycache__ is an input (Python imports it without a source), and so is
+    # an *.egg-info folder below tests/ (pytest collects a conftest.py there); setuptools'
+    # own, at the root or in src/, is build output.
+    if is_dir and name.endswith(".egg-info") and rel.count("/") <= 1:
+        return "/" not in rel or rel.startswith("src/")
+    return rel in _SKIP_PATHS
 
 
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:
