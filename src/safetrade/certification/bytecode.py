@@ -16,9 +16,11 @@ is then somebody else's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import marshal
+import os
 import sys
 import sysconfig
 from pathlib import Path
@@ -153,21 +155,32 @@ def shadowed_standard_modules(modules: Mapping[str, ModuleType] | None = None) -
         One line per module, naming the file that was imported instead.
     """
     loaded = sys.modules if modules is None else modules
-    paths = sysconfig.get_paths()
-    homes = {Path(paths[k]).resolve() for k in ("stdlib", "platstdlib")}
+    names = sys.stdlib_module_names
     problems: list[str] = []
     for name, module in sorted(loaded.items()):
         top = name.partition(".")[0]
-        if top not in sys.stdlib_module_names or top in _REPLACED_ON_PURPOSE:
+        if top not in names or top in _REPLACED_ON_PURPOSE:
             continue
         where = getattr(module, "__file__", None)
         if not isinstance(where, str):
             continue  # built in or frozen: part of the interpreter
-        file = Path(where).resolve()
-        if not any(file.is_relative_to(home) for home in homes):
+        if not _in_standard_library(where):
             problems.append(
-                f"{name} was imported from {file}, not from the standard library "
-                f"({', '.join(sorted(map(str, homes)))}): a file named like it sits earlier "
+                f"{name} was imported from {os.path.realpath(where)}, not from the standard "
+                f"library ({', '.join(_stdlib_homes())}): a file named like it sits earlier "
                 "on sys.path (the working directory, the script's folder or PYTHONPATH)"
             )
     return problems
+
+
+@functools.cache
+def _stdlib_homes() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(sorted({os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")}))
+
+
+# Resolving ~900 module paths costs ~20 ms; a loaded module's file path keeps its answer.
+@functools.lru_cache(maxsize=8192)
+def _in_standard_library(file: str) -> bool:
+    real = os.path.realpath(file)
+    return any(real.startswith(home + os.sep) for home in _stdlib_homes())
