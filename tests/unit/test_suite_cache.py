@@ -455,6 +455,43 @@ def test_a_new_version_of_the_bot_reuses_the_suite_when_nothing_of_it_runs_there
     assert key(None) != unnamed  # any other distribution's version is an input
 
 
+def test_bots_certified_earlier_in_the_same_environment_do_not_change_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each certified bot stays installed in the certify environment; before, the second bot
+    after the first ran the whole suite again (a review measured 150-310 s per bot)."""
+    root = _tree(tmp_path / "project")
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+
+    def key(bot: str | None) -> dict[str, Any]:
+        return suite_cache.measure_key(
+            project_root=root, safetrade_files=FILES, env=ENV, bot_distribution=bot
+        )
+
+    local = '{"url": "file:///home/me/mybot", "dir_info": {}}'
+    _bot_site(site, "1.0", **{f"{INFO}/direct_url.json": local})
+    first = key("mybot-dist")
+    other = site / "otherbot-2.dist-info"
+    other.mkdir()
+    (other / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: otherbot\nVersion: 2\n", encoding="utf-8"
+    )
+    (other / "direct_url.json").write_text(local.replace("mybot", "otherbot"), encoding="utf-8")
+    (site / "otherbot").mkdir()
+    (site / "otherbot" / "__init__.py").write_text("", encoding="utf-8")
+    (other / "RECORD").write_text("otherbot/__init__.py,,\n", encoding="utf-8")
+    assert key("otherbot") == first == key(None)
+    # one that could run in the suite stays an input, named or not
+    (other / "entry_points.txt").write_text("[pytest11]\nx = otherbot\n", encoding="utf-8")
+    assert "otherbot" in key(None)["distributions"]
+    assert key("mybot-dist") != first
+    # and from a package index, whatever it is: the suite may run it by name
+    (other / "entry_points.txt").unlink()
+    (other / "direct_url.json").unlink()
+    assert "otherbot" in key(None)["distributions"]
+
+
 @pytest.mark.parametrize(
     ("case", "extra"),
     [

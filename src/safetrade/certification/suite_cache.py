@@ -168,10 +168,10 @@ def project_files(root: Path) -> dict[str, str]:
     return files
 
 
-def _distributions(skip: str | None = None) -> dict[str, str]:
+def _distributions(skip: frozenset[str] = frozenset()) -> dict[str, str]:
     found: dict[str, str] = {}
     for dist in installed.by_name().values():
-        if dist.key == skip:
+        if dist.key in skip:
             continue
         # a path or VCS install is named by where it comes from, not just a version; an
         # editable one's code is digested elsewhere (safetrade: its tree; the bot: its
@@ -235,6 +235,15 @@ def _read_pth(dist: importlib.metadata.Distribution, path: importlib.metadata.Pa
         return "import unreadable"  # cannot tell what it does: treat it as code
 
 
+def _from_a_local_path(direct_url: str | None) -> bool:
+    """Whether PEP 610 ``direct_url.json`` says the distribution came from a local path."""
+    try:
+        data = json.loads(direct_url) if direct_url else None
+    except ValueError:
+        return False
+    return isinstance(data, dict) and str(data.get("url", "")).startswith("file://")
+
+
 def _origin(direct_url: str | None) -> str | None:
     """How a distribution was installed (PEP 610 ``direct_url.json``), without local paths.
 
@@ -279,12 +288,22 @@ def measure_key(
 ) -> dict[str, Any]:
     """Everything the suite's result depends on, as one JSON object.
 
-    ``bot_distribution``, the bot under certification, is left out when
-    :func:`outside_the_suite` says nothing of it can run in the suite.
+    Left out when :func:`outside_the_suite` says nothing of it can run in the suite:
+    ``bot_distribution``, the bot under certification, and every other distribution installed
+    from a local folder or file (the bots certified earlier in the same environment stay
+    installed there; each one used to change the key, so no bot after the first reused a
+    suite). A distribution from a package index stays an input whatever it is: the suite may
+    run it by name (``python -m coverage``) without importing or requiring it.
     """
-    skip = None
+    skip = {
+        dist.key
+        for dist in installed.by_name().values()
+        if dist.key != "safetrade"
+        and _from_a_local_path(dist.direct_url)
+        and outside_the_suite(dist.key)
+    }
     if bot_distribution and outside_the_suite(bot_distribution):
-        skip = installed.normalise(bot_distribution)
+        skip.add(installed.normalise(bot_distribution))
     return {
         "format": CACHE_FORMAT,
         "safetrade": tree_digest(safetrade_files),
@@ -295,7 +314,7 @@ def measure_key(
             "platform": platform.platform(),
             "machine": platform.machine(),
         },
-        "distributions": _distributions(skip),
+        "distributions": _distributions(frozenset(skip)),
         # the ccxt code itself (an in-place edit keeps its version): the certificate binds it
         "ccxt": tree_digest(ccxt_files()),
         "environment": _environment(env),
