@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safetrade.certification.certify import CertifyInputs
 from safetrade.certification.conformance.result import (
@@ -17,6 +18,10 @@ from safetrade.certification.conformance.result import (
 from safetrade.certification.digest import tree_digest
 from safetrade.certification.policy import LIBRARY_DEFAULTS
 from safetrade.certification.provenance import RunningCode, measure_running_code
+from safetrade.certification.seal import SUITE_STEP, seal_conformance, write_seal
+
+if TYPE_CHECKING:
+    from safetrade.certification.keys import SigningKey
 
 
 def conformance_result(
@@ -60,11 +65,34 @@ def conformance_of(
     return conformance_result(running, passed=passed, controls=controls).to_json()
 
 
-def passing_library_run(root: Path, conformance: ConformanceResult) -> CertifyInputs:
+def seal_outputs(inputs: CertifyInputs, key: SigningKey) -> None:
+    """Seal certify's inputs as they are now, as ``safetrade conformance`` and ``suite`` do.
+
+    The conformance seal names the bot the record names (what the conformance process writes);
+    a missing conformance.json gets no seal (the conformance step never ran).
+    """
+    now = datetime.now(UTC)
+    if inputs.conformance.is_file():
+        record = json.loads(inputs.conformance.read_bytes())
+        seal_conformance(
+            inputs.conformance, bot=record["bot"], safetrade_dir_hash=record["safetradeDirHash"],
+            signing_key=key, started_at=now, now=now,
+        )  # fmt: skip
+    cucumber = inputs.cucumber or inputs.evidence.parent / "cucumber.json"
+    files = {"evidence.json": inputs.evidence, "coverage.json": inputs.coverage}
+    write_seal(
+        inputs.evidence.parent, step=SUITE_STEP, files={**files, "cucumber.json": cucumber},
+        signing_key=key, started_at=now, now=now, run={"reused": None, "exitStatuses": [0]},
+    )  # fmt: skip
+
+
+def passing_library_run(
+    root: Path, conformance: ConformanceResult, *, key: SigningKey | None = None
+) -> CertifyInputs:
     """certify()'s inputs with a passing one-scenario library suite and ``conformance``.
 
     The library part is the smallest run the policy accepts, so whatever certify says comes
-    from the bot's conformance run.
+    from the bot's conformance run. With ``key``, the outputs are sealed with it.
     """
     (root / "features").mkdir(parents=True)
     (root / "features" / "k.feature").write_text(
@@ -85,7 +113,10 @@ def passing_library_run(root: Path, conformance: ConformanceResult) -> CertifyIn
     (out / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
     (out / "coverage.json").write_text(json.dumps(floor_coverage()), encoding="utf-8")
     (out / "conformance.json").write_bytes(conformance.dumps())
-    return CertifyInputs.in_folder(root, out, root / "policy.toml", cucumber=False)
+    inputs = CertifyInputs.in_folder(root, out, root / "policy.toml", cucumber=False)
+    if key is not None:
+        seal_outputs(inputs, key)
+    return inputs
 
 
 #: A policy at the library's floor (what certify and the gate accept at the least).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,9 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from safetrade.certification.certify import CertifyInputs
+from safetrade.certification.keys import load_signing_key
 from safetrade.certification.provenance import measure_running_code
 from safetrade.cli import main
-from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
+from tests.conformance_runs import (
+    FLOOR_TAGS,
+    conformance_result,
+    floor_coverage,
+    floor_policy,
+    seal_outputs,
+)
 
 FEATURE = f"""\
 {FLOOR_TAGS}
@@ -131,6 +140,10 @@ def _conformance_run(root: Path) -> None:
     (root / "out" / "conformance.json").write_bytes(record.dumps())
     # the suite here runs without coverage.py: its report is what a covered run would write
     (root / "out" / "coverage.json").write_text(json.dumps(floor_coverage()), encoding="utf-8")
+    # sealed with the key certify will load (the developer key of this HOME), as the
+    # conformance and suite steps seal what they write
+    inputs = CertifyInputs.in_folder(root, root / "out", root / "policy.toml")
+    seal_outputs(inputs, load_signing_key(os.environ, Path.home()))
 
 
 def test_certify_then_verify_round_trip(

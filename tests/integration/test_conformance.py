@@ -21,6 +21,8 @@ from safetrade.certification.conformance import (
     SCENARIOS,
     run_conformance,
 )
+from safetrade.certification.keys import load_signing_key
+from safetrade.certification.seal import CONFORMANCE_SEAL, check_files, read_seal
 from safetrade.cli import main
 from safetrade.errors import BotContractError
 
@@ -28,6 +30,15 @@ from safetrade.errors import BotContractError
 @pytest.fixture(autouse=True)
 def _quiet_bots(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.CRITICAL)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command seals with the signing key: here the developer key of a scratch HOME."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("SAFETRADE_CERT_KEY_FILE", "SAFETRADE_CERT_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "home"
 
 
 def test_the_reference_bot_passes_every_conformance_scenario() -> None:
@@ -73,7 +84,7 @@ def test_a_bot_that_does_not_import_or_lacks_a_call_is_refused_in_seconds(
 
 
 def test_the_conformance_command_writes_a_failed_run_for_certify_to_refuse(
-    bot_path: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    bot_path: None, tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     assert main(["conformance", "--bot", "incident_bot.certify:make_bot", "--out", str(out)]) == 0
@@ -83,6 +94,31 @@ def test_the_conformance_command_writes_a_failed_run_for_certify_to_refuse(
     record = json.loads((out / "conformance.json").read_text(encoding="utf-8"))
     assert record["result"] == "FAILED"
     assert record["bot"]["package"] == "incident_bot"
+    # sealed with the key certify signs with: the record's sha256 and the bot it ran
+    key = load_signing_key({}, home)
+    seal = read_seal(
+        out / CONFORMANCE_SEAL, step="conformance", signer=key.public, sealed="conformance.json"
+    )
+    check_files(seal, {"conformance.json": out / "conformance.json"})
+    assert seal.run["bot"]["package"] == "incident_bot"
+    assert seal.run["bot"]["dirHash"] == record["bot"]["dirHash"]
+    assert seal.run["safetradeDirHash"] == record["safetradeDirHash"]
+    assert seal.started_at <= seal.sealed_at
     assert (out / "conformance.log").read_text(encoding="utf-8")  # the bot's own log lines
     assert main(["conformance", "--out", str(out)]) == 0
     assert "certifying safetrade's REFERENCE BOT, not your bot" in capsys.readouterr().out
+
+
+def test_the_conformance_command_refuses_to_run_without_a_usable_signing_key(
+    bot_path: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A record it could not seal would be refused by certify: it says so before the bot runs."""
+    monkeypatch.setenv("SAFETRADE_CERT_KEY_FILE", str(tmp_path / "missing.pem"))
+    out = tmp_path / "out"
+    assert main(["conformance", "--bot", "incident_bot.certify:make_bot", "--out", str(out)]) == 1
+    assert "missing.pem does not exist" in capsys.readouterr().err
+    assert not (out / "conformance.json").exists()
+    assert not (out / CONFORMANCE_SEAL).exists()

@@ -52,7 +52,7 @@ def test_the_incident_bot_is_not_certified_and_each_feb6_failure_is_named(
     assert "config-strict" in failed
     assert "code-binding" in failed  # it starts live with no certificate at all
 
-    inputs = passing_library_run(tmp_path, result)
+    inputs = passing_library_run(tmp_path, result, key=KEY)
     outcome = certify(inputs, signing_key=KEY, now=datetime.now(UTC))
     assert not outcome.certified
     assert outcome.artifact is None
@@ -98,7 +98,9 @@ def test_a_bot_in_its_own_folder_certifies_and_an_edit_after_certification_stops
         assert result.failures() == ()
         assert (result.bot.package, result.bot.is_reference) == ("mybot", False)
         outcome = certify(
-            passing_library_run(tmp_path / "run", result), signing_key=KEY, now=datetime.now(UTC)
+            passing_library_run(tmp_path / "run", result, key=KEY),
+            signing_key=KEY,
+            now=datetime.now(UTC),
         )
         assert outcome.certified, outcome.problems
         statement = outcome.statement

@@ -107,7 +107,13 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     from safetrade.certification.certify import CertifyInputs, certify
     from safetrade.certification.keys import SigningKey
     from safetrade.certification.provenance import measure_running_code
-    from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
+    from tests.conformance_runs import (
+        FLOOR_TAGS,
+        conformance_result,
+        floor_coverage,
+        floor_policy,
+        seal_outputs,
+    )
 
     bot = "safetrade.reference_bot"
     (tmp_path / "features").mkdir()
@@ -129,16 +135,18 @@ def test_live_with_a_valid_certificate_is_go(fake, tmp_path):
     (tmp_path / "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
     (tmp_path / "conformance.json").write_bytes(conformance_result(running).dumps())
     key = SigningKey(Ed25519PrivateKey.generate(), "test", developer=False)
+    inputs = CertifyInputs(
+        project_root=tmp_path,
+        out_dir=tmp_path / "out",
+        policy=tmp_path / "policy.toml",
+        evidence=tmp_path / "evidence.json",
+        coverage=tmp_path / "coverage.json",
+        cucumber=None,
+        conformance=tmp_path / "conformance.json",
+    )
+    seal_outputs(inputs, key)  # as the conformance and suite steps seal what they write
     outcome = certify(
-        CertifyInputs(
-            project_root=tmp_path,
-            out_dir=tmp_path / "out",
-            policy=tmp_path / "policy.toml",
-            evidence=tmp_path / "evidence.json",
-            coverage=tmp_path / "coverage.json",
-            cucumber=None,
-            conformance=tmp_path / "conformance.json",
-        ),
+        inputs,
         signing_key=key,
         now=datetime.now(UTC),
         running=running,

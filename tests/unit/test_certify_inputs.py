@@ -1,7 +1,9 @@
 """certify() with missing or broken inputs: every one becomes a named problem, never a crash.
 
 Runs :func:`certify` directly on files written here (evidence, features, coverage, policy), with
-pre-measured running code and an in-memory signing key, so no pytest subprocess is needed.
+pre-measured running code and an in-memory signing key, so no pytest subprocess is needed. The
+files stand for what the conformance and suite steps wrote, so they are sealed as those steps
+seal them (tests/unit/test_certify_seals.py is about inputs changed after their seal).
 """
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ from safetrade.certification.digest import sha256_hex
 from safetrade.certification.dsse import parse_envelope
 from safetrade.certification.keys import SigningKey
 from safetrade.certification.provenance import RunningCode
+from safetrade.certification.seal import SealError
 from safetrade.errors import ConfigError
-from tests.conformance_runs import FLOOR_TAGS, conformance_result, floor_coverage, floor_policy
+from tests.conformance_runs import (
+    FLOOR_TAGS,
+    conformance_result,
+    floor_coverage,
+    floor_policy,
+    seal_outputs,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FEATURE = f"""\
@@ -59,7 +68,7 @@ def _coverage_doc(total: float) -> dict[str, object]:
 
 
 def finished_run(root: Path, *, evidence: bool = True) -> Path:
-    """A finished certification run's folder: feature, policy, coverage, conformance."""
+    """A finished certification run's folder: feature, policy, coverage, conformance, seals."""
     (root / "features").mkdir()
     (root / "features" / "collar.feature").write_text(FEATURE, encoding="utf-8")
     (root / "policy.toml").write_text(floor_policy(total_floor=90), encoding="utf-8")
@@ -69,6 +78,7 @@ def finished_run(root: Path, *, evidence: bool = True) -> Path:
         (out / "evidence.json").write_text(json.dumps(_evidence_doc()), encoding="utf-8")
     (out / "coverage.json").write_text(json.dumps(_coverage_doc(95.0)), encoding="utf-8")
     (out / "conformance.json").write_bytes(conformance_result(RUNNING).dumps())
+    seal_outputs(CertifyInputs.in_folder(root, out, root / "policy.toml"), KEY)
     return root
 
 
@@ -78,8 +88,11 @@ def project(tmp_path: Path) -> Path:
 
 
 def _inputs(root: Path, *, cucumber: Path | None = None) -> CertifyInputs:
+    """The outputs as each test wrote them, sealed as the steps that write them seal them."""
     inputs = CertifyInputs.in_folder(root, root / "out", root / "policy.toml", cucumber=False)
-    return attrs.evolve(inputs, cucumber=cucumber)
+    inputs = attrs.evolve(inputs, cucumber=cucumber)
+    seal_outputs(inputs, KEY)
+    return inputs
 
 
 def test_complete_inputs_are_certified_and_bound_by_digest(project: Path) -> None:
@@ -97,11 +110,13 @@ def test_complete_inputs_are_certified_and_bound_by_digest(project: Path) -> Non
     reports = {r["name"]: r["digest"]["sha256"] for r in statement["predicate"]["reports"]}
     assert sorted(reports) == [
         "conformance.json",
+        "conformance.seal.json",
         "coverage.json",
         "cucumber.json",
         "evidence.json",
         "report.html",
         "report.md",
+        "suite.seal.json",
     ]
     assert reports["cucumber.json"] == sha256_hex(b"[]")
     assert reports["report.md"] == sha256_hex((out / "report.md").read_bytes())
@@ -166,11 +181,10 @@ def test_a_missing_policy_is_an_error_not_a_problem(project: Path) -> None:
 
 def test_without_a_conformance_run_the_bot_is_not_certified(project: Path) -> None:
     (project / "out" / "conformance.json").unlink()
-    outcome = certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
-    assert not outcome.certified
-    assert outcome.problems[0].startswith("bot conformance: no conformance run at ")
-    assert "only be hashed, never exercised" in outcome.problems[0]
-    assert outcome.statement["predicate"]["conformance"] is None
+    (project / "out" / "conformance.seal.json").unlink()
+    with pytest.raises(SealError, match=r"^no conformance run at .*only be hashed, never"):
+        certify(_inputs(project), signing_key=KEY, now=NOW, running=RUNNING)
+    assert not (project / "out" / ARTIFACT_NAME).exists()
 
 
 def test_a_failed_conformance_run_names_each_failure_and_writes_no_artifact(

@@ -19,6 +19,7 @@ from safetrade.certification.dsse import parse_envelope, sign_envelope
 from safetrade.certification.keys import SigningKey
 from safetrade.certification.predicate import Predicate
 from safetrade.certification.statement import statement_bytes
+from tests.conformance_runs import seal_outputs
 from tests.unit.test_certify_inputs import (
     KEY,
     NOW,
@@ -348,7 +349,10 @@ def _reuse_into(out: Path, evidence: dict[str, Any]) -> dict[str, Any]:
 
 
 def _inputs(root: Path) -> CertifyInputs:
-    return CertifyInputs.in_folder(root, root / "out", root / "policy.toml", cucumber=False)
+    """The outputs as written, sealed as ``safetrade suite`` seals what it reuses."""
+    inputs = CertifyInputs.in_folder(root, root / "out", root / "policy.toml", cucumber=False)
+    seal_outputs(inputs, KEY)
+    return inputs
 
 
 def test_reused_evidence_is_recorded_in_the_statement_and_the_reports(project: Path) -> None:

@@ -1,7 +1,11 @@
 """Turn a finished certification run (evidence, coverage, features) into reports and an artifact.
 
-This is the file-handling edge around the pure pieces: it reads the run's outputs, measures the
-installed code, renders both reports from the same statement, binds their digests into the
+This is the file-handling edge around the pure pieces: it first verifies the seals of the run's
+outputs (:mod:`safetrade.certification.seal`: ``conformance.json`` sealed by the conformance
+run, ``evidence.json``, ``coverage.json`` and ``cucumber.json`` by the suite, each with this
+signing key) and refuses with :class:`~safetrade.certification.seal.SealError` if one is missing,
+foreign or does not match; then it reads the run's outputs, measures the installed code,
+renders both reports from the same statement, binds their digests (and the seals') into the
 signed statement, and writes the DSSE artifact only when the policy is met. A failed run leaves
 reports marked NOT CERTIFIED and *removes* any older artifact in the output folder, so a stale
 certificate can never be mistaken for this run's result.
@@ -28,6 +32,16 @@ from safetrade.certification.provenance import (
     versions,
 )
 from safetrade.certification.report import render_html, render_markdown
+from safetrade.certification.seal import (
+    CONFORMANCE_SEAL,
+    CONFORMANCE_STEP,
+    SUITE_SEAL,
+    SUITE_STEP,
+    Seal,
+    SealError,
+    check_files,
+    read_seal,
+)
 from safetrade.certification.statement import (
     CoverageError,
     assess,
@@ -66,6 +80,16 @@ class CertifyInputs:
     conformance: Path
     # the paper account whose journal the policy's [paper] section is checked against
     paper_journal: Path | None = None
+
+    @property
+    def conformance_seal(self) -> Path:
+        """The conformance run's seal, next to ``conformance``."""
+        return self.conformance.parent / CONFORMANCE_SEAL
+
+    @property
+    def suite_seal(self) -> Path:
+        """The suite's seal of evidence, coverage and cucumber, next to ``evidence``."""
+        return self.evidence.parent / SUITE_SEAL
 
     @classmethod
     def in_folder(
@@ -116,8 +140,20 @@ def certify(
         running: Pre-measured code (tests); defaults to measuring the installed packages.
 
     Raises:
+        SealError: An input is not sealed by the step that produced it with ``signing_key``, or
+            changed after it was sealed (nothing is read, any older artifact is removed).
         ConfigError: The policy file is missing or invalid.
     """
+    try:
+        conformance_seal = _verify_seals(inputs, signing_key)
+        sealed_conformance = _read_conformance(inputs.conformance)
+        if sealed_conformance[0] is not None:
+            _sealed_bot(conformance_seal, sealed_conformance[0])
+    except SealError:
+        # a refused run must not leave an older run's artifact or reports looking current
+        for stale in (ARTIFACT_NAME, "report.md", "report.html"):
+            (inputs.out_dir / stale).unlink(missing_ok=True)
+        raise
     policy = load_policy(inputs.policy)
     early: list[str] = []
     try:
@@ -137,7 +173,7 @@ def certify(
         except CoverageError as exc:
             early.append(str(exc))
     suite = reconcile(inventory, evidence)
-    conformance, bot_problems = _read_conformance(inputs.conformance)
+    conformance, bot_problems = sealed_conformance
     bot_package = conformance.bot.package if conformance else "unknown (no conformance run)"
     measured = running if running is not None else measure_running_code(bot_package)
     if conformance is not None:
@@ -188,6 +224,9 @@ def certify(
     bound = {"report.md": report_md, "report.html": report_html, "evidence.json": inputs.evidence}
     bound["coverage.json"] = inputs.coverage
     bound["conformance.json"] = inputs.conformance
+    # the seals name when and by what each input was produced: bound too
+    bound[CONFORMANCE_SEAL] = inputs.conformance_seal
+    bound[SUITE_SEAL] = inputs.suite_seal
     if inputs.cucumber is not None:
         bound["cucumber.json"] = inputs.cucumber
     digests = {
@@ -210,6 +249,46 @@ def certify(
     return CertifyOutcome(
         True, (), statement, artifact, sha256_hex(envelope), (report_md, report_html)
     )
+
+
+def _verify_seals(inputs: CertifyInputs, signing_key: SigningKey) -> Seal:
+    """Both seals verify under ``signing_key`` and name exactly the files certify reads.
+
+    Returns the conformance seal (its bot is compared with the record once that is read).
+    """
+    if not inputs.conformance.exists() and not inputs.conformance_seal.exists():
+        raise SealError(
+            f"no conformance run at {inputs.conformance} (nor its seal {CONFORMANCE_SEAL})",
+            why="the bot would only be hashed, never exercised",
+            fix="run `safetrade conformance` (tox -e certify does) before `safetrade certify`",
+        )
+    public = signing_key.public
+    conformance = read_seal(
+        inputs.conformance_seal, step=CONFORMANCE_STEP, signer=public, sealed="conformance.json"
+    )
+    check_files(conformance, {"conformance.json": inputs.conformance})
+    suite = read_seal(
+        inputs.suite_seal, step=SUITE_STEP, signer=public, sealed="the suite's evidence.json"
+    )
+    read = {"evidence.json": inputs.evidence, "coverage.json": inputs.coverage}
+    if inputs.cucumber is not None:
+        read["cucumber.json"] = inputs.cucumber
+    check_files(suite, read)
+    return conformance
+
+
+def _sealed_bot(seal: Seal, conformance: ConformanceResult) -> None:
+    """The bot the record names is the bot the sealing conformance run exercised."""
+    bot = seal.run.get("bot")
+    sealed = (bot.get("package"), bot.get("dirHash")) if isinstance(bot, dict) else None
+    recorded = (conformance.bot.package, conformance.bot.dir_hash)
+    if sealed != recorded:
+        raise SealError(
+            f"conformance.json names bot {recorded[0]!r} (tree {recorded[1][:16]}) but its seal "
+            f"names {sealed}",
+            why="the record is not the run of the bot that `safetrade conformance` exercised",
+            fix="re-run `tox -e certify`",
+        )
 
 
 def _read_paper(
@@ -253,6 +332,11 @@ def _read_conformance(path: Path) -> tuple[ConformanceResult | None, list[str]]:
 def _bound_to_run(conformance: ConformanceResult, measured: RunningCode) -> list[str]:
     """The code signed must be the code the conformance run exercised."""
     problems: list[str] = []
+    if measured.bot_package != conformance.bot.package:
+        problems.append(
+            f"the code signed is bot package {measured.bot_package!r}, but the conformance run "
+            f"exercised {conformance.bot.package!r}: re-run `tox -e certify`"
+        )
     if measured.bot_error:
         return problems  # assess() names it
     if tree_digest(measured.bot_files) != conformance.bot.dir_hash:

@@ -16,6 +16,11 @@ Before running anything, the suite's inputs are measured (:mod:`safetrade.certif
 suite_cache`): when exactly this suite already passed on this machine, its signed outputs are
 verified and reused, and the evidence says so; otherwise the suite runs, and a passing run is
 signed into the cache for next time.
+
+Either way the outputs are then **sealed** (:mod:`safetrade.certification.seal`):
+``suite.seal.json`` names the sha256 of each of them, signed with the key certify signs with,
+so certify refuses evidence edited or replaced after this process wrote it. Without a usable
+signing key the suite does not run at all (certify could not accept its outputs).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from safetrade.certification import suite_cache
-from safetrade.errors import SafetradeError
+from safetrade.certification.seal import SUITE_SEAL, seal_suite
 
 if TYPE_CHECKING:
     import argparse
@@ -142,14 +147,15 @@ def _measure_safetrade() -> dict[str, str]:
     return dict(tree_files(Path(safetrade.__file__).parent))
 
 
-def _signing_key() -> SigningKey | None:
+def _signing_key() -> SigningKey:
+    """The key certify signs with: it seals the outputs and signs cache entries.
+
+    Raises:
+        ConfigError: A configured key is missing or unreadable (as certify would raise).
+    """
     from safetrade.certification.keys import load_signing_key  # noqa: PLC0415
 
-    try:
-        return load_signing_key(os.environ, Path.home())
-    except SafetradeError as exc:
-        print(f"suite cache: off, no signing key ({exc})", file=sys.stderr)
-        return None
+    return load_signing_key(os.environ, Path.home())
 
 
 def _run_info(root: Path) -> dict[str, Any]:
@@ -273,22 +279,29 @@ def _key(root: Path, env: Mapping[str, str], out: Path) -> dict[str, Any]:
 def run(args: argparse.Namespace, name: str) -> int:
     """Reuse a signed passing run of exactly these inputs, or run the suite (and sign it).
 
-    Writes ``evidence.json``, ``coverage.json`` and ``cucumber.json`` into ``--out``.
+    Writes ``evidence.json``, ``coverage.json`` and ``cucumber.json`` into ``--out``, and
+    ``suite.seal.json`` sealing them.
     """
     del name
+    started = datetime.now(UTC)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     root: Path = args.project_root.resolve()
-    for stale in suite_cache.OUTPUTS:
+    for stale in (*suite_cache.OUTPUTS, SUITE_SEAL):
         (out / stale).unlink(missing_ok=True)
+    # first: outputs that cannot be sealed are refused by certify, so never run for nothing
+    signing_key = _signing_key()
     folder = None if args.no_cache else suite_cache.cache_dir(os.environ, Path.home())
-    signing_key = None if folder is None else _signing_key()
     key: dict[str, Any] | None = None
-    if folder is not None and signing_key is not None:
+    if folder is not None:
         key = _key(root, os.environ, out)
         found = suite_cache.lookup(folder, key=key, signing_key=signing_key, now=datetime.now(UTC))
         if found.hit:
             _reuse(out, found)
+            seal_suite(
+                out, signing_key=signing_key, started_at=started, now=datetime.now(UTC),
+                reused=found.reused or {}, statuses=None,
+            )  # fmt: skip
             reused = found.reused or {}
             where = reused.get("run", {}).get("projectRoot")
             print(
@@ -299,11 +312,15 @@ def run(args: argparse.Namespace, name: str) -> int:
             return 0
         print(f"suite: running it ({found.reason})", flush=True)
     statuses = _run_suite(out, root)
-    if statuses is None:
-        return 1
-    if key is not None and signing_key is not None and not any(statuses):
+    if statuses is not None and key is not None and not any(statuses):
         _remember(out, root, key, signing_key, folder)
-    return exit_status(statuses)
+    # a failed run is sealed too: certify then names its failures (or the missing evidence)
+    seal = seal_suite(
+        out, signing_key=signing_key, started_at=started, now=datetime.now(UTC),
+        reused=None, statuses=statuses,
+    )  # fmt: skip
+    print(f"suite: outputs sealed in {seal}")
+    return 1 if statuses is None else exit_status(statuses)
 
 
 def exit_status(statuses: tuple[int, ...]) -> int:

@@ -4,6 +4,12 @@
 when the bot cannot be installed, imported or built; otherwise it runs every conformance
 scenario, writes ``OUT/conformance.json`` and prints each finding, and exits 0 whether the bot
 passed or not: ``safetrade certify`` decides, and writes the report that names the failures.
+
+The record is sealed as it is written (``OUT/conformance.seal.json``,
+:mod:`safetrade.certification.seal`): its sha256, the bot's package and tree digest and the
+run's start, signed with the key certify signs with, so certify refuses a record edited or
+grafted together afterwards. The key is loaded before the bot runs (as certify loads it: the
+configured key, else the local developer key); an unusable configured key stops the run.
 """
 
 from __future__ import annotations
@@ -11,18 +17,22 @@ from __future__ import annotations
 import importlib
 import io
 import logging
+import os
 import site
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
 from safetrade.certification.bots import bot_package, check_offers_contract, load_bot
+from safetrade.certification.keys import load_signing_key
+from safetrade.certification.seal import CONFORMANCE_SEAL, seal_conformance
 from safetrade.errors import BotContractError
 
 if TYPE_CHECKING:
@@ -173,10 +183,12 @@ def _print(result: ConformanceResult) -> None:
 def run(args: argparse.Namespace, name: str) -> int:
     """Run ``safetrade conformance``."""
     del name
+    started = datetime.now(UTC)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     target = out / CONFORMANCE_NAME
-    target.unlink(missing_ok=True)  # a stale run must never certify this one
+    for stale in (target, out / CONFORMANCE_SEAL):
+        stale.unlink(missing_ok=True)  # a stale run must never certify this one
     log_path: Path = args.log or out / "conformance.log"
     handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -190,6 +202,8 @@ def run(args: argparse.Namespace, name: str) -> int:
             _check_contract(bot)
             print(f"bot offers the contract: {bot.describe()}")
             return 0
+        # before the bot runs: a record that cannot be sealed would be refused by certify
+        signing_key = load_signing_key(os.environ, Path.home())
         bot, result = _covered_run(spec)
     except BotContractError as exc:
         print(f"safetrade conformance: {exc}", file=sys.stderr)
@@ -203,5 +217,13 @@ def run(args: argparse.Namespace, name: str) -> int:
     _print(result)
     print(f"bot log: {log_path}")
     target.write_bytes(result.dumps())
-    print(f"wrote {target} ({'PASSED' if result.passed else 'FAILED'})")
+    seal = seal_conformance(
+        target,
+        bot=result.bot.to_json(),
+        safetrade_dir_hash=result.safetrade_dir_hash,
+        signing_key=signing_key,
+        started_at=started,
+        now=datetime.now(UTC),
+    )
+    print(f"wrote {target} ({'PASSED' if result.passed else 'FAILED'}), sealed in {seal.name}")
     return 0
