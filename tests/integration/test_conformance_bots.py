@@ -23,6 +23,7 @@ from safetrade.certification.bots import load_bot
 from safetrade.certification.certify import ARTIFACT_NAME, certify
 from safetrade.certification.conformance import run_conformance
 from safetrade.certification.conformance.judges import INCIDENT
+from safetrade.certification.conformance.scenarios import SCENARIOS, Scenario
 from safetrade.certification.keys import SigningKey
 from safetrade.errors import CertificationError
 from tests.conformance_runs import failed_findings, passing_library_run
@@ -52,7 +53,7 @@ def test_the_incident_bot_is_not_certified_and_each_feb6_failure_is_named(
     assert "config-strict" in failed
     assert "code-binding" in failed  # it starts live with no certificate at all
 
-    inputs = passing_library_run(tmp_path, result, key=KEY)
+    inputs = passing_library_run(tmp_path, result)
     outcome = certify(inputs, signing_key=KEY, now=datetime.now(UTC))
     assert not outcome.certified
     assert outcome.artifact is None
@@ -98,9 +99,7 @@ def test_a_bot_in_its_own_folder_certifies_and_an_edit_after_certification_stops
         assert result.failures() == ()
         assert (result.bot.package, result.bot.is_reference) == ("mybot", False)
         outcome = certify(
-            passing_library_run(tmp_path / "run", result, key=KEY),
-            signing_key=KEY,
-            now=datetime.now(UTC),
+            passing_library_run(tmp_path / "run", result), signing_key=KEY, now=datetime.now(UTC)
         )
         assert outcome.certified, outcome.problems
         statement = outcome.statement
@@ -122,3 +121,35 @@ def test_a_bot_in_its_own_folder_certifies_and_an_edit_after_certification_stops
     finally:
         for name in [m for m in sys.modules if m.split(".")[0] == "mybot"]:
             del sys.modules[name]
+
+
+def _scenarios(*ids: str) -> tuple[Scenario, ...]:
+    return tuple(s for s in SCENARIOS if s.id in ids)
+
+
+def test_a_bot_that_leaves_coins_bare_after_a_rejected_stop_loss_fails_it(
+    bot_path: None,
+) -> None:
+    # it sends no second entry, but MAX_OPEN_POSITIONS=1 would have blocked it anyway
+    result = run_conformance(
+        load_bot("broken_bots.swallowed_stop:make_bot"),
+        scenarios=_scenarios("stop-loss-rejected"),
+    )
+    [finding] = result.scenarios[0].findings
+    assert not finding.passed
+    assert finding.detail.startswith(
+        "stop-loss rejected, then 0.6396 SOL held unprotected for the rest of the run: "
+        "no stop, no sale, no halt"
+    ), finding.detail
+
+
+def test_a_bot_that_engages_its_kill_switch_after_a_rejected_stop_loss_has_halted(
+    bot_path: None,
+) -> None:
+    result = run_conformance(
+        load_bot("broken_bots.halts_on_stop_failure:make_bot"),
+        scenarios=_scenarios("stop-loss-rejected"),
+    )
+    [finding] = result.scenarios[0].findings
+    assert finding.passed, finding.detail
+    assert finding.detail.startswith("halted: the kill switch is engaged (SOL/USDT: stop-loss")

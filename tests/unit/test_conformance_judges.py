@@ -17,23 +17,50 @@ def _position(held: str, stop_loss: str) -> Position:
 
 
 def test_a_covered_position_passes_whatever_the_bot_did_next() -> None:
-    finding = protected_sold_or_halted(_position("1.4065", "1.4065"), 1, after="after the fault")
+    covered = _position("1.4065", "1.4065")
+    finding = protected_sold_or_halted(covered, covered, 1, halted=None, after="after the fault")
     assert finding.passed
     assert finding.control == "protective-orders"
 
 
-def test_bare_coins_pass_only_while_the_bot_sends_no_new_entry() -> None:
+def test_bare_coins_and_no_new_entry_is_no_halt_a_do_nothing_bot_fails() -> None:
+    # MAX_OPEN_POSITIONS=1 blocks the further entry anyway: sending none proves nothing
+    bare = _position("0.5863", "0")
+    finding = protected_sold_or_halted(bare, bare, 0, halted=None, after="after the fault")
+    assert not finding.passed
+    assert finding.detail.startswith(
+        "stop-loss rejected, then 0.5863 SOL held unprotected for the rest of the run: "
+        "no stop, no sale, no halt"
+    )
+
+
+def test_bare_coins_pass_only_with_the_kill_switch_engaged_and_no_new_entry() -> None:
     bare = _position("1.4065", "0")
-    halted = protected_sold_or_halted(bare, 0, after="after the fault")
+    reason = "SOL/USDT: stop-loss rejected; could not sell"
+    halted = protected_sold_or_halted(bare, bare, 0, halted=reason, after="after the fault")
     assert halted.passed
-    assert halted.detail.startswith("halted: no new entry after a further signal; 1.4065 SOL held")
-    entering = protected_sold_or_halted(bare, 2, after="after the fault")
+    assert halted.detail.startswith(f"halted: the kill switch is engaged ({reason})")
+    entering = protected_sold_or_halted(bare, bare, 2, halted=reason, after="after the fault")
     assert not entering.passed
-    assert entering.detail.endswith("the bot sent 2 new entry(ies) after a further signal")
+    assert "the bot sent 2 new entry(ies) after a further signal" in entering.detail
+
+
+def test_bare_within_the_budget_and_sold_only_later_fails() -> None:
+    late = protected_sold_or_halted(
+        _position("1.4065", "0"), _position("0", "0"), 0, halted=None, after="within 3 ticks"
+    )
+    assert not late.passed
+    assert late.detail.startswith("1.4065 SOL unprotected within 3 ticks")
+    dropped = protected_sold_or_halted(
+        _position("1.4065", "1.4065"), _position("1.4065", "0"), 0, halted=None, after="x"
+    )
+    assert not dropped.passed
+    assert "not at the end of the run" in dropped.detail
 
 
 def test_stops_covering_more_than_is_held_fail_even_when_the_bot_halted() -> None:
     # a duplicate stop-loss would sell the next position's coins: halting does not excuse it
-    finding = protected_sold_or_halted(_position("1.4065", "2.8130"), 0, after="after the fault")
+    double = _position("1.4065", "2.8130")
+    finding = protected_sold_or_halted(double, double, 0, halted="halt", after="after the fault")
     assert not finding.passed
     assert "cover more than is held" in finding.detail

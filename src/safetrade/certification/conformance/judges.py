@@ -187,24 +187,70 @@ def protected(position: Position, *, after: str, incident: str | None = None) ->
     return _finding("protective-orders", title, position.covered, state, incident)
 
 
-def protected_sold_or_halted(position: Position, new_entries: int, *, after: str) -> Finding:
-    """Protected, sold, or halted: bare coins are acceptable only if the bot stops entering."""
+def protected_sold_or_halted(
+    position: Position,
+    final: Position,
+    new_entries: int,
+    *,
+    halted: str | None,
+    after: str,
+) -> Finding:
+    """Protected, sold, or demonstrably halted after a rejected stop-loss, for the whole run.
+
+    ``position`` is the account :data:`~scenarios.TICKS` ticks after the fill, ``final`` at
+    the end of the run (after a further signal), ``halted`` the reason of the kill switch the
+    harness named (``SAFETRADE_KILL_SWITCH_FILE``) if the bot engaged it. Sending no new entry
+    is no evidence of halting: MAX_OPEN_POSITIONS=1 blocks that entry anyway, so a bot that
+    does nothing at all would pass. Only an engaged kill switch (the guard then refuses every
+    entry, across restarts, until a human clears it) excuses bare coins.
+    """
     title = f"the position is protected, sold, or the bot has halted {after}"
     base = protected(position, after=after)
-    if base.passed:
+    end = protected(final, after="at the end of the run")
+    if position.stop_loss > position.held + position.smallest:
+        return _finding("protective-orders", title, False, base.detail)
+    if base.passed and end.passed:
         return _finding("protective-orders", title, True, base.detail)
-    if new_entries == 0 and position.stop_loss <= position.held + position.smallest:
+    if halted is not None:
+        if new_entries == 0 and final.stop_loss <= final.held + final.smallest:
+            return _finding(
+                "protective-orders",
+                title,
+                True,
+                f"halted: the kill switch is engaged ({halted}); no new entry after a further "
+                f"signal; {base.detail}",
+            )
         return _finding(
             "protective-orders",
             title,
-            True,
-            f"halted: no new entry after a further signal; {base.detail}",
+            False,
+            f"the kill switch is engaged ({halted}) but the bot sent {new_entries} new "
+            f"entry(ies) after a further signal; at the end: {end.detail}",
+        )
+    if not base.passed and not end.passed:
+        bare = final.held - final.stop_loss
+        return _finding(
+            "protective-orders",
+            title,
+            False,
+            f"stop-loss rejected, then {bare} SOL held unprotected for the rest of the run: no "
+            f"stop, no sale, no halt (the kill switch was never engaged); {end.detail}; "
+            f"{new_entries} new entry(ies) after a further signal",
+        )
+    if not base.passed:
+        return _finding(
+            "protective-orders",
+            title,
+            False,
+            f"{position.held - position.stop_loss} SOL unprotected {after} (no stop, no sale, "
+            f"no halt): {base.detail}; protected or sold only later: {end.detail}",
         )
     return _finding(
         "protective-orders",
         title,
         False,
-        f"{base.detail}; the bot sent {new_entries} new entry(ies) after a further signal",
+        f"protected {after} ({base.detail}) but not at the end of the run, with no halt: "
+        f"{end.detail}; {new_entries} new entry(ies) after a further signal",
     )
 
 

@@ -163,11 +163,18 @@ def _stop_fault(description: str, *, persistent: bool) -> Callable[[Stage], list
             return [judges.protected(stage.position(), after=f"{title}, within {TICKS} ticks")]
         before = len(judges.distinct_entries(stage.sent()))
         position = stage.position()
+        halted = stage.kill_switch()
         stage.signal()
-        stage.tick()
+        stage.tick(TICKS)
         new = len(judges.distinct_entries(stage.sent())) - before
         return [
-            judges.protected_sold_or_halted(position, new, after=f"{title}, within {TICKS} ticks")
+            judges.protected_sold_or_halted(
+                position,
+                stage.position(),
+                new,
+                halted=halted,
+                after=f"{title}, within {TICKS} ticks",
+            )
         ]
 
     return play
@@ -265,8 +272,10 @@ SCENARIOS: tuple[Scenario, ...] = (
             _ENV_LINE,
             "And KuCoin rejects every stop order with 400100 'Parameter Error'",
             _SIGNAL,
-            f"Then within {TICKS} ticks the position is protected, sold, or the bot halted",
-            "And a further signal sends no new entry while coins sit bare",
+            f"Then within {TICKS} ticks the position is protected, sold, or the bot halted "
+            "(the kill switch named by SAFETRADE_KILL_SWITCH_FILE engaged)",
+            f"And after a further signal and {TICKS} more ticks it still is, and a halted bot "
+            "sent no new entry",
         ),
         Setup(dotenv=LIVE_ENV, faults=(("create_stop_order", _STOP_REJECTED, 50),)),
         _stop_fault("rejected", persistent=True),

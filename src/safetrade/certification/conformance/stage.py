@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,7 +21,7 @@ from safetrade.certification.conformance.observe import (
     orders_sent,
 )
 from safetrade.certification.contract import BotContext, ExchangeAccess, Signal
-from safetrade.killswitch import release_instance_locks
+from safetrade.killswitch import KillSwitch, release_instance_locks
 from safetrade.rounder import PositionSide
 from safetrade.testing import (
     SOL_USDT,
@@ -35,8 +36,6 @@ from safetrade.testing import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from safetrade.certification.bots import BotUnderTest
     from safetrade.certification.provenance import RunningCode
 
@@ -222,6 +221,15 @@ class Stage:
             sum((f.size for f in buys), zero),
             sum((f.funds + f.fee for f in buys), zero),
         )
+
+    def kill_switch(self) -> str | None:
+        """Why the kill switch the harness named is engaged, or None while it is clear.
+
+        Read as safetrade's guard reads it (an unreadable file counts as engaged): a bot that
+        engaged it refuses every entry, across restarts, until a human clears it.
+        """
+        path = Path(self.context.env["SAFETRADE_KILL_SWITCH_FILE"])
+        return KillSwitch(path).reason if path.exists() else None
 
     def live_stop_loss_price(self) -> Decimal | None:
         """The lowest price a live stop-loss would sell at (a limit's price, else stopPrice)."""
