@@ -77,11 +77,11 @@ Behaviour:
       a stop whose condition already holds triggers when placed. A triggered stop becomes a
       regular order with a new id and the stop's clientOid (``stop``/``stopTriggered`` set;
       ``ex.stop_orders[id].order_id`` names it) executed as above. If it cannot be paid for in
-      full (a market buy included) or breaks minFunds at that moment it is cancelled, as on KuCoin: the order shows
-      ``cancelExist: true`` with the reason in ``remark``, and ``ex.stop_orders[id].failure``
-      holds KuCoin's message. On a classic account ``GET``/``DELETE /api/v1/orders/{stop id}``
-      read and cancel the stop order (ccxt PR 11824, what freqtrade relies on); HF order
-      endpoints do not know stop ids.
+      full (a market buy included) or breaks minFunds at that moment it is cancelled, as on
+      KuCoin: the order shows ``cancelExist: true`` with the reason in ``remark``, and
+      ``ex.stop_orders[id].failure`` holds KuCoin's message. On a classic account
+      ``GET``/``DELETE /api/v1/orders/{stop id}`` read and cancel the stop order (ccxt PR 11824,
+      what freqtrade relies on); HF order endpoints do not know stop ids.
     * clientOid follows KuCoin per account type. Classic: the lookup by clientOid sees only
       active orders, an active order's clientOid sent again is 400100
       ``validation.createOrder.clientOidDuplicated`` (ccxt ``BadRequest``), and a done order's

@@ -66,6 +66,9 @@ class FakeKucoin:
         fill_policy: How much of a market order fills; default everything.
         book: The order book's shape around the last price (spread, depth); market orders
             walk it. Default: no spread, 100 levels of 1000 base each side.
+        rate_limits: Enforce KuCoin's VIP0 rate limits (on by default, as KuCoin always limits);
+            False only for tests and benchmarks that are not about limits and send thousands of
+            requests within one instant of the clock.
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class FakeKucoin:
         passphrase: str = TEST_PASSPHRASE,
         fill_policy: FillPolicy | None = None,
         book: BookShape | None = None,
+        rate_limits: bool = True,
     ) -> None:
         base_clock = clock or wall_clock_ms
         self._clock_offset_ms = 0
@@ -93,7 +97,7 @@ class FakeKucoin:
         )
         if book is not None:
             self._engine.book_shape = book
-        self._api = Api(self._engine, self.credentials, self.clock, hf=hf)
+        self._api = Api(self._engine, self.credentials, self.clock, hf=hf, rate_limits=rate_limits)
         self.transport = httpx.MockTransport(self._api.dispatch)
         self._control = Control(self)
         self._servers: list[LoopbackServer] = []
@@ -195,7 +199,7 @@ class FakeKucoin:
             self._engine.set_price(_kucoin_symbol(symbol), Decimal(str(price)))
 
     def advance_clock(self, milliseconds: int) -> None:
-        """Move the fake's clock forward (time-based rules and candle times follow).
+        """Move the fake's clock forward (time rules, candles and rate-limit windows follow).
 
         ccxt signs with the machine's clock, so a client talking to a fake moved by more than
         KuCoin's ±5 s window must set ``options['timeDifference']`` (or call

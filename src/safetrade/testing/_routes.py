@@ -1,7 +1,8 @@
 """The HTTP face of the fake: a respx route table (one named route per endpoint) and handlers.
 
 Every route runs the same pipeline: record the request, play an injected fault, check
-authentication on private endpoints, call the handler, wrap its result in KuCoin's envelope.
+authentication on private endpoints, charge the endpoint's weight to its rate-limit pool, call
+the handler, wrap its result in KuCoin's envelope.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from safetrade.testing._engine import Engine
 from safetrade.testing._faults import Fault, FaultPlan
 from safetrade.testing._handlers import TradingHandlers
 from safetrade.testing._market_handlers import MarketDataHandlers
+from safetrade.testing._ratelimit import RateLimiter, Verdict, cost_of
 from safetrade.testing._state import RecordedRequest
 from safetrade.testing._wire import (
     OK_CODE,
@@ -33,7 +35,7 @@ from safetrade.testing._wire import (
     ok,
     parameter_error,
 )
-from safetrade.testing.bridge import Unanswered, WireApp, WireRequest
+from safetrade.testing.bridge import Unanswered, WireAnswer, WireApp, WireRequest
 
 _COID = r"(?P<client_oid>[^/]+)"
 # KuCoin's own sub-resources under the order paths; none of them is ever read as an order id
@@ -190,7 +192,7 @@ def _rejection_for(fault: Fault | Rejection | None) -> Rejection | None:
 class Api(WireApp, TradingHandlers, MarketDataHandlers):
     """Request pipeline plus one handler per endpoint (``_<endpoint name>``).
 
-    ``dispatch`` (from :class:`WireApp`) answers an ``httpx.Request`` through :meth:`answer`.
+    ``dispatch`` (from :class:`WireApp`) answers an ``httpx.Request`` through :meth:`respond`.
     """
 
     def __init__(
@@ -200,12 +202,15 @@ class Api(WireApp, TradingHandlers, MarketDataHandlers):
         clock: Callable[[], int],
         *,
         hf: bool,
+        rate_limits: bool = True,
     ) -> None:
         self.engine = engine
         self.credentials = credentials
         self.clock = clock
         self.hf = hf
         self.faults = FaultPlan(ENDPOINT_NAMES)
+        # KuCoin's resource pools (safetrade.testing._ratelimit); None: nothing is limited
+        self.limiter: RateLimiter | None = RateLimiter() if rate_limits else None
         self.recorded: list[RecordedRequest] = []
         # a served fake runs for days: keep at most this many records (None: all, in tests)
         self.max_recorded: int | None = None
@@ -215,9 +220,20 @@ class Api(WireApp, TradingHandlers, MarketDataHandlers):
     def answer(self, request: WireRequest) -> tuple[int, bytes]:
         """Run the pipeline for one request and return KuCoin's status and JSON body.
 
+        Raises:
+            Unanswered: for an injected ``TIMEOUT`` or ``RESPONSE_LOST``.
+        """
+        answer = self.respond(request)
+        return answer.status, answer.body
+
+    def respond(self, request: WireRequest) -> WireAnswer:
+        """Run the pipeline for one request: KuCoin's status, JSON body and rate-limit headers.
+
         The route is looked up in the shared respx table, then: record the request, play an
-        injected fault, check authentication on private endpoints, call the handler, wrap its
-        result in KuCoin's envelope.
+        injected fault, check authentication on private endpoints, charge the endpoint's weight
+        to its pool (429 ``429000`` when it is used up), call the handler, wrap its result in
+        KuCoin's envelope. An answer the limiter saw carries KuCoin's ``gw-ratelimit-*``
+        headers.
 
         Raises:
             Unanswered: for an injected ``TIMEOUT`` or ``RESPONSE_LOST``.
@@ -249,7 +265,11 @@ class Api(WireApp, TradingHandlers, MarketDataHandlers):
             self.recorded.append(record)
             if fault is Fault.TIMEOUT:
                 raise Unanswered("fake KuCoin: injected timeout")
+            # an injected fault answers before the limiter: an injected 429 is KuCoin's
+            # server-overload 429, which "does not count toward the number of rate limits" and
+            # carries no rate-limit headers (https://www.kucoin.com/docs-new/rate-limit, 5.)
             rejection = _rejection_for(fault)
+            verdict: Verdict | None = None
             if rejection is None:
                 try:
                     if private:
@@ -261,6 +281,9 @@ class Api(WireApp, TradingHandlers, MarketDataHandlers):
                             raw_target=request.raw_target,
                             body=raw_body,
                         )
+                    verdict = self._charge(name, private=private, groups=groups)
+                    if verdict is not None and not verdict.allowed:
+                        raise RATE_LIMITED.error()
                     if not isinstance(body, dict):
                         raise parameter_error("body must be a JSON object")
                     handler: Callable[[Call], object] = getattr(self, f"_{name}")
@@ -278,7 +301,29 @@ class Api(WireApp, TradingHandlers, MarketDataHandlers):
             self.recorded[index] = answer
             if fault is Fault.RESPONSE_LOST:
                 raise Unanswered("fake KuCoin: response lost")
-            return status, json.dumps(payload).encode()
+            headers = () if verdict is None else verdict.headers()
+            return WireAnswer(status, json.dumps(payload).encode(), headers)
+
+    def _charge(
+        self, name: str, *, private: bool, groups: Mapping[str, str | None]
+    ) -> Verdict | None:
+        """Charge one call of endpoint ``name`` to its pool; None when nothing is counted.
+
+        A private request is charged after it authenticated: KuCoin counts private pools per
+        UID (https://www.kucoin.com/docs-new/rate-limit, 5. "based on UID") and a request is
+        only known to be the UID's once its signature checks out. KuCoin does not document the
+        order; counting unauthenticated requests would let anyone who knows an API key use up
+        its owner's quota. A request that authenticated is charged even if the handler then
+        rejects it (a bad parameter costs as much as a good one). Unknown paths (404) cost
+        nothing.
+        """
+        if self.limiter is None:
+            return None
+        cost = cost_of(name, hf=bool(groups.get("hf")), depth=groups.get("depth"))
+        if cost is None:
+            return None
+        api_key = self.credentials.api_key if private else None
+        return self.limiter.take(cost, api_key=api_key, now_ms=self.clock())
 
     # --- public / load_markets -------------------------------------------------------------
 

@@ -12,10 +12,11 @@ any other ``httpx.TransportError`` becomes ``requests.exceptions.ConnectionError
 
 When the transport is an ``httpx.MockTransport`` answering with a :class:`WireApp`'s own
 ``dispatch`` (the fake KuCoin's request pipeline), the session skips httpx altogether: the
-``requests.PreparedRequest`` becomes a :class:`WireRequest` and the app's :meth:`WireApp.answer`
-is called directly. ``dispatch`` is ``answer`` behind the same conversion from an
-``httpx.Request``, so both paths get the same answer; the direct one builds no httpx objects
-(in-process, that plumbing cost more than the fake's own work).
+``requests.PreparedRequest`` becomes a :class:`WireRequest` and the app's :meth:`WireApp.respond`
+is called directly. ``dispatch`` is ``respond`` behind the same conversion from an
+``httpx.Request``, so both paths get the same answer (status, body and the app's own headers);
+the direct one builds no httpx objects (in-process, that plumbing cost more than the fake's own
+work).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "DirectAdapter",
     "HttpxTransportAdapter",
     "Unanswered",
+    "WireAnswer",
     "WireApp",
     "WireRequest",
     "session_over",
@@ -80,6 +82,21 @@ def wire_request(request: httpx.Request) -> WireRequest:
     )
 
 
+@attrs.frozen
+class WireAnswer:
+    """An app's answer: HTTP status, JSON body and the app's own extra response headers.
+
+    Attributes:
+        status: HTTP status.
+        body: The JSON body's bytes.
+        headers: Extra headers (``Content-Type`` and ``Content-Length`` are always added).
+    """
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 class Unanswered(Exception):
     """The app answers nothing (a timeout, or a response lost after it was processed)."""
 
@@ -95,17 +112,28 @@ class WireApp(ABC):
             Unanswered: The client must see a timeout.
         """
 
+    def respond(self, request: WireRequest) -> WireAnswer:
+        """Return :meth:`answer` with the app's extra headers (none unless overridden).
+
+        Raises:
+            Unanswered: The client must see a timeout.
+        """
+        status, payload = self.answer(request)
+        return WireAnswer(status, payload)
+
     def dispatch(self, request: httpx.Request) -> httpx.Response:
         """Answer an ``httpx.Request`` (``httpx.MockTransport``, a loopback server).
 
         Raises:
-            httpx.ReadTimeout: :meth:`answer` gave no answer.
+            httpx.ReadTimeout: :meth:`respond` gave no answer.
         """
         try:
-            status, payload = self.answer(wire_request(request))
+            answer = self.respond(wire_request(request))
         except Unanswered as exc:
             raise httpx.ReadTimeout(str(exc), request=request) from None
-        return httpx.Response(status, content=payload, headers=_JSON)
+        return httpx.Response(
+            answer.status, content=answer.body, headers=[*_JSON.items(), *answer.headers]
+        )
 
 
 _JSON = {"Content-Type": "application/json"}
@@ -213,14 +241,19 @@ class DirectAdapter(HttpxTransportAdapter):
             body=body.encode("utf-8") if isinstance(body, str) else body or b"",
         )
         try:
-            status, payload = self._app.answer(wire)
+            answer = self._app.respond(wire)
         except Unanswered as exc:
             raise requests.exceptions.Timeout(str(exc), request=request) from exc
+        payload = answer.body
         response = requests.Response()
-        response.status_code = status
-        response.reason = _REASONS.get(status, "")
+        response.status_code = answer.status
+        response.reason = _REASONS.get(answer.status, "")
         response.headers = CaseInsensitiveDict(
-            {"Content-Type": "application/json", "Content-Length": str(len(payload))}
+            {
+                "Content-Type": "application/json",
+                "Content-Length": str(len(payload)),
+                **dict(answer.headers),
+            }
         )
         response._content = payload
         response.encoding = _JSON_ENCODING
