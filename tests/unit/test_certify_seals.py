@@ -32,6 +32,7 @@ from safetrade.certification.seal import (
     SealError,
     read_seal,
     seal_conformance,
+    seal_suite,
     write_seal,
 )
 from safetrade.errors import ConfigError, SafetradeError
@@ -263,3 +264,26 @@ def test_a_seal_records_a_file_the_step_did_not_write_as_null(tmp_path: Path) ->
         "2026-03-01T12:00:00.000000Z",
     )
     assert seal.signer == KEY.public.keyid
+
+
+def test_a_suite_skipped_because_the_bot_failed_is_one_line_after_the_bots_failures(
+    tmp_path: Path,
+) -> None:
+    root = finished_run(tmp_path, evidence=False)
+    out = root / "out"
+    (out / "coverage.json").unlink()
+    (out / "conformance.json").write_bytes(conformance_result(RUNNING, passed=False).dumps())
+    seal_outputs(_inputs(root), KEY)
+    now = datetime.now(UTC)
+    seal_suite(
+        out, signing_key=KEY, started_at=now, now=now, reused=None, statuses=None,
+        not_run=suite_runner.BOT_FAILED,
+    )  # fmt: skip
+    outcome = _certify(root)
+    assert not outcome.certified
+    assert outcome.problems[-1] == f"suite: not run: {suite_runner.BOT_FAILED}"
+    assert any(p.startswith("bot conformance: rounding") for p in outcome.problems)
+    assert not any(p.startswith(("evidence:", "scenario ")) for p in outcome.problems)
+    # a suite that did not run for another reason is reported in full
+    seal_outputs(_inputs(root), KEY)
+    assert any(p.startswith("evidence:") for p in _certify(root).problems)

@@ -318,6 +318,22 @@ def test_a_failing_suite_is_never_kept(suite: dict[str, Any], tmp_path: Path) ->
     assert suite["runs"] == 2
 
 
+@pytest.mark.parametrize("no_cache", [False, True])
+def test_the_suite_is_not_run_for_a_bot_that_failed_its_conformance_run(
+    suite: dict[str, Any], tmp_path: Path, no_cache: bool
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "conformance.json").write_text('{"result": "FAILED"}', encoding="utf-8")
+    assert suite_runner.run(_suite_args(suite, out, no_cache=no_cache), "suite") == 1
+    assert suite["runs"] == 0
+    assert not (out / "evidence.json").exists()
+    assert (out / suite_runner.SUITE_SEAL).is_file()  # certify reads the seal, then refuses
+    (out / "conformance.json").write_text('{"result": "PASSED"}', encoding="utf-8")
+    assert suite_runner.run(_suite_args(suite, out, no_cache=no_cache), "suite") == 0
+    assert suite["runs"] == 1
+
+
 def test_no_cache_always_runs(suite: dict[str, Any], tmp_path: Path) -> None:
     for _ in range(2):
         suite_runner.run(_suite_args(suite, tmp_path / "out", no_cache=True), "suite")

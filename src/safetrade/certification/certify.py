@@ -145,7 +145,7 @@ def certify(
         ConfigError: The policy file is missing or invalid.
     """
     try:
-        conformance_seal = _verify_seals(inputs, signing_key)
+        conformance_seal, suite_seal = _verify_seals(inputs, signing_key)
         sealed_conformance = _read_conformance(inputs.conformance)
         if sealed_conformance[0] is not None:
             _sealed_bot(conformance_seal, sealed_conformance[0])
@@ -197,6 +197,11 @@ def certify(
             running=measured,
         ),
     )
+    not_run = suite_seal.run.get("notRun")
+    if bot_problems and isinstance(not_run, str):
+        # the suite was skipped because the bot failed: one line instead of a missing
+        # evidence file and every scenario "not executed" burying the bot's failures
+        problems = (*_without_suite_problems(problems), f"suite: not run: {not_run}")
     common: dict[str, Any] = {
         "suite": suite,
         "policy": policy,
@@ -251,10 +256,11 @@ def certify(
     )
 
 
-def _verify_seals(inputs: CertifyInputs, signing_key: SigningKey) -> Seal:
+def _verify_seals(inputs: CertifyInputs, signing_key: SigningKey) -> tuple[Seal, Seal]:
     """Both seals verify under ``signing_key`` and name exactly the files certify reads.
 
-    Returns the conformance seal (its bot is compared with the record once that is read).
+    Returns the conformance seal (its bot is compared with the record once that is read) and
+    the suite's.
     """
     if not inputs.conformance.exists() and not inputs.conformance_seal.exists():
         raise SealError(
@@ -274,7 +280,14 @@ def _verify_seals(inputs: CertifyInputs, signing_key: SigningKey) -> Seal:
     if inputs.cucumber is not None:
         read["cucumber.json"] = inputs.cucumber
     check_files(suite, read)
-    return conformance
+    return conformance, suite
+
+
+_SUITE_PROBLEMS = ("evidence:", "scenario ", "pytest exited", "coverage.json missing")
+
+
+def _without_suite_problems(problems: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p for p in problems if not p.startswith(_SUITE_PROBLEMS))
 
 
 def _sealed_bot(seal: Seal, conformance: ConformanceResult) -> None:

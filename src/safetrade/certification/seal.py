@@ -181,8 +181,12 @@ def seal_suite(
     now: datetime,
     reused: Mapping[str, Any] | None,
     statuses: tuple[int, ...] | None,
+    not_run: str | None = None,
 ) -> Path:
-    """Seal the suite's outputs in ``out``: run now (``statuses``) or ``reused`` from the cache."""
+    """Seal the suite's outputs in ``out``: run now (``statuses``) or ``reused`` from the cache.
+
+    ``not_run`` says why the suite did not run at all (the bot failed its conformance run).
+    """
     return write_seal(
         out,
         step=SUITE_STEP,
@@ -193,6 +197,7 @@ def seal_suite(
         run={
             "reused": None if reused is None else dict(reused),
             "exitStatuses": None if statuses is None else list(statuses),
+            **({"notRun": not_run} if not_run else {}),
         },
     )
 
