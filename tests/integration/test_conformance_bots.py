@@ -53,7 +53,7 @@ def test_the_incident_bot_is_not_certified_and_each_feb6_failure_is_named(
     assert "config-strict" in failed
     assert "code-binding" in failed  # it starts live with no certificate at all
 
-    inputs = passing_library_run(tmp_path, result)
+    inputs = passing_library_run(tmp_path, result, key=KEY)
     outcome = certify(inputs, signing_key=KEY, now=datetime.now(UTC))
     assert not outcome.certified
     assert outcome.artifact is None
@@ -99,7 +99,9 @@ def test_a_bot_in_its_own_folder_certifies_and_an_edit_after_certification_stops
         assert result.failures() == ()
         assert (result.bot.package, result.bot.is_reference) == ("mybot", False)
         outcome = certify(
-            passing_library_run(tmp_path / "run", result), signing_key=KEY, now=datetime.now(UTC)
+            passing_library_run(tmp_path / "run", result, key=KEY),
+            signing_key=KEY,
+            now=datetime.now(UTC),
         )
         assert outcome.certified, outcome.problems
         statement = outcome.statement
@@ -153,3 +155,17 @@ def test_a_bot_that_engages_its_kill_switch_after_a_rejected_stop_loss_has_halte
     [finding] = result.scenarios[0].findings
     assert finding.passed, finding.detail
     assert finding.detail.startswith("halted: the kill switch is engaged (SOL/USDT: stop-loss")
+
+
+def test_a_bot_that_sells_because_its_own_stop_loss_call_fails_is_not_certified(
+    bot_path: None,
+) -> None:
+    result = run_conformance(
+        load_bot("broken_bots.sells_when_stop_fails:make_bot"), scenarios=_scenarios("feb6-trade")
+    )
+    assert not result.passed
+    failed = failed_findings(result)
+    assert any("no stop-loss covering them was ever live" in d for d in failed["protective-orders"])
+    # the account was flat at the second signal: not "one position open"
+    [max_open] = failed["max-open-positions"]
+    assert "not tested: the account held 0" in max_open, max_open

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from safetrade.certification.conformance.judges import protected_sold_or_halted
+from safetrade.certification.conformance.judges import (
+    protected_after_fill,
+    protected_sold_or_halted,
+    second_entry_refused,
+)
 from safetrade.certification.conformance.observe import Position
 
 D = Decimal
@@ -64,3 +68,28 @@ def test_stops_covering_more_than_is_held_fail_even_when_the_bot_halted() -> Non
     finding = protected_sold_or_halted(double, double, 0, halted="halt", after="after the fault")
     assert not finding.passed
     assert "cover more than is held" in finding.detail
+
+
+def test_a_fill_sold_at_once_without_any_stop_loss_fails_the_fault_free_run() -> None:
+    flat = _position("0", "0")
+    sold = protected_after_fill(
+        flat, bought=D("0.5863"), stop_losses_created=D(0), sells=(), after="within 3 ticks"
+    )
+    assert not sold.passed
+    assert sold.detail.startswith(
+        "bought 0.5863 SOL with no fault injected, but no stop-loss covering them was ever live"
+    )
+    fired = protected_after_fill(
+        flat, bought=D("0.5863"), stop_losses_created=D("0.5863"), sells=(), after="x"
+    )
+    assert fired.passed
+
+
+def test_max_open_positions_is_not_passed_nor_blamed_when_the_account_was_flat() -> None:
+    flat = second_entry_refused(_position("0", "0"), 1, 2)
+    assert not flat.passed
+    assert flat.detail.startswith("not tested: the account held 0 SOL (flat")
+    assert "one position open" not in flat.detail
+    held = second_entry_refused(_position("0.5863", "0.5863"), 1, 1)
+    assert held.passed
+    assert held.detail.endswith("MAX_OPEN_POSITIONS=1 and 0.5863 SOL held")

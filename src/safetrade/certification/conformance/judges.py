@@ -26,8 +26,10 @@ __all__ = [
     "no_new_entry",
     "nothing_reached_exchange",
     "protected",
+    "protected_after_fill",
     "protected_sold_or_halted",
     "risk_at_stop",
+    "second_entry_refused",
     "stops_cleared",
 ]
 
@@ -187,6 +189,37 @@ def protected(position: Position, *, after: str, incident: str | None = None) ->
     return _finding("protective-orders", title, position.covered, state, incident)
 
 
+def protected_after_fill(
+    position: Position,
+    *,
+    bought: Decimal,
+    stop_losses_created: Decimal,
+    sells: Sequence[OrderSent],
+    after: str,
+) -> Finding:
+    """With no fault injected, a stop-loss covering the fill was live, and still is.
+
+    A bot that sells what it bought because its own stop-loss request fails is flat, but it
+    never protected anything: the next fill gets no stop-loss either.
+    """
+    base = protected(position, after=after)
+    if not base.passed or bought < position.smallest:
+        return base
+    if bought - stop_losses_created < position.smallest:
+        return base
+    tried = "; ".join(o.describe() for o in sells) or "none"
+    return _finding(
+        "protective-orders",
+        base.title,
+        False,
+        f"bought {bought} SOL with no fault injected, but no stop-loss covering them was ever "
+        f"live {after} (KuCoin created stop-losses for {stop_losses_created} SOL); it sold "
+        f"them instead ({base.detail}); every fill "
+        f"needs a live stop-loss: selling at once because the bot's own stop-loss request "
+        f"fails is not protection; its sell requests: {tried}",
+    )
+
+
 def protected_sold_or_halted(
     position: Position,
     final: Position,
@@ -269,6 +302,36 @@ def stops_cleared(position: Position) -> Finding:
         title,
         not position.live_stops,
         f"left live: {', '.join(position.live_stops) or 'nothing'}",
+    )
+
+
+def second_entry_refused(held: Position, before: int, after: int) -> Finding:
+    """No further entry after a second signal, judged only while a position is open.
+
+    ``held`` is the account when the second signal came. A flat account is no test of
+    MAX_OPEN_POSITIONS=1 (an entry would be allowed): the control was not exercised, which
+    fails it (the real fault, e.g. a position sold for want of a stop-loss, is named too).
+    """
+    control, title = (
+        "max-open-positions",
+        "a second signal while one position is open sends no entry",
+    )
+    new = after - before
+    if held.flat:
+        return _finding(
+            control,
+            title,
+            False,
+            f"not tested: the account held {held.held} SOL (flat: the first position was "
+            f"already gone) when the second signal came, so MAX_OPEN_POSITIONS=1 was never "
+            f"exercised; {new} new entry(ies) after it",
+        )
+    return _finding(
+        control,
+        title,
+        new == 0,
+        f"{new} new entry(ies) after a second signal with MAX_OPEN_POSITIONS=1 and "
+        f"{held.held} SOL held",
     )
 
 

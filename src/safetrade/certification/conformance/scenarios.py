@@ -90,20 +90,21 @@ def _feb6(stage: Stage) -> list[Finding]:
     stage.tick(TICKS)
     findings = [
         *_trade_findings(stage),
-        judges.protected(stage.position(), after=f"within {TICKS} ticks of the fill"),
+        judges.protected_after_fill(
+            stage.position(),
+            bought=stage.bought()[0],
+            stop_losses_created=stage.stop_losses_created(),
+            sells=[o for o in stage.sent() if o.side == "sell"],
+            after=f"within {TICKS} ticks of the fill",
+        ),
     ]
     before = len(judges.distinct_entries(stage.sent()))
     stage.set_price(Decimal("86.63"))  # the 12:56 validation run
+    held = stage.position()
     stage.signal(strength=Decimal("0.5"), entry=Decimal("86.63"), stop_loss=Decimal("84.90"))
     stage.tick()
     findings.append(
-        judges.no_new_entry(
-            "max-open-positions",
-            "a second signal while one position is open sends no entry",
-            before,
-            len(judges.distinct_entries(stage.sent())),
-            "a second signal with MAX_OPEN_POSITIONS=1 and one position open",
-        )
+        judges.second_entry_refused(held, before, len(judges.distinct_entries(stage.sent())))
     )
     stage.set_price(Decimal("85.00"))  # through the stop-loss
     stage.tick(TICKS)
@@ -126,6 +127,15 @@ def _wrong_key(stage: Stage) -> list[Finding]:
         ]
     stage.signal()
     stage.tick(TICKS)
+    if not judges.distinct_entries(stage.sent()):
+        raised = "; ".join(stage.errors) or "it raised nothing"
+        detail = (
+            "the bot started on a wrong configuration (ACCOUNT_BALANCE=123, where its key is "
+            "ACCOUNT_BALANCE_USD) and then sent no entry for the signal: refusing to trade at "
+            "trade time is not refusing the configuration; start-up must be refused, naming "
+            f"the key ({raised})"
+        )
+        return [Finding("config-strict", title, judges.INCIDENT["config-strict"], False, detail)]
     findings = _trade_findings(stage)
     passed = all(f.passed for f in findings)
     detail = "; ".join(f"{f.control}: {f.detail}" for f in findings)

@@ -231,6 +231,21 @@ class Stage:
         path = Path(self.context.env["SAFETRADE_KILL_SWITCH_FILE"])
         return KillSwitch(path).reason if path.exists() else None
 
+    def stop_losses_created(self) -> Decimal:
+        """Total size of the sell stop-losses KuCoin created on the market.
+
+        Whatever became of them since: live, triggered or cancelled.
+        """
+        zero = Decimal(0)
+        return sum(
+            (
+                s.size or zero
+                for s in self.fake.stop_orders.values()
+                if s.symbol == self.rules.symbol and s.side == "sell" and s.stop == "loss"
+            ),
+            zero,
+        )
+
     def live_stop_loss_price(self) -> Decimal | None:
         """The lowest price a live stop-loss would sell at (a limit's price, else stopPrice)."""
         prices = [
