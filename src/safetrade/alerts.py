@@ -19,7 +19,7 @@ from safetrade.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
-__all__ = ["Alert", "AlertHook", "WebhookAlerter", "log_alert"]
+__all__ = ["Alert", "AlertHook", "WebhookAlerter", "log_alert", "redacting"]
 
 log = logging.getLogger("safetrade.alerts")
 
@@ -50,6 +50,29 @@ class Alert:
 
 
 AlertHook = Callable[[Alert], None]
+
+
+def redacting(hook: AlertHook, redact: Callable[[str], str]) -> AlertHook:
+    """``hook``, handed each alert with its text passed through ``redact`` first.
+
+    The trader wraps its alert hook (and the protector's) with its settings' secret mask, so
+    no alert, wherever it is delivered, shows a configured secret.
+    """
+
+    def deliver(alert: Alert) -> None:
+        hook(
+            attrs.evolve(
+                alert,
+                event=redact(alert.event),
+                message=redact(alert.message),
+                symbol=redact(alert.symbol),
+                exchange_message=None
+                if alert.exchange_message is None
+                else redact(alert.exchange_message),
+            )
+        )
+
+    return deliver
 
 
 def log_alert(alert: Alert) -> None:

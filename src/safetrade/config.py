@@ -11,7 +11,10 @@ found nothing, and used 10000. Here:
 * values are parsed strictly: plain decimals only (no ``nan``, ``inf``, ``$``, ``%``), no
   negatives, percents at most 100;
 * a key set in both the process environment and the ``.env`` file with different values is an
-  error, because which one wins is exactly the kind of thing nobody remembers at 12:39 PM.
+  error, because which one wins is exactly the kind of thing nobody remembers at 12:39 PM;
+* no message shows a secret: not under its own key, and not where it was pasted into another
+  setting's line (:class:`safetrade._secrets.SecretMask` masks every secret-looking value read,
+  used or not, in every error raised here and in the trader's logs, alerts and refusals).
 
 The schema itself (:func:`settings_schema`) is part of what certification binds to.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import io
 import logging
 import os
@@ -33,6 +37,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from safetrade._decimal import PLAIN_NUMBER, to_decimal
+from safetrade._secrets import SecretMask
 from safetrade.errors import ConfigError, InvalidValue
 
 __all__ = ["Mode", "Settings", "load_settings", "settings_schema"]
@@ -103,6 +108,8 @@ class Settings:
         live_with_developer_key: The owner accepted live trading under a certificate signed
             with an unreviewed developer key (SAFETRADE_LIVE_WITH_DEVELOPER_KEY).
         sources: Where each key came from (``"env"`` or the ``.env`` path), for messages.
+        read_secrets: Every secret-looking value read while loading, used or not (a near miss
+            such as ``KUCOIN_API_SECRT``, both lines of a key set twice, ...); never shown.
     """
 
     mode: Mode = _setting(
@@ -199,11 +206,16 @@ class Settings:
         default=False,
     )  # fmt: skip
     sources: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
+    read_secrets: tuple[str, ...] = attrs.field(default=(), repr=False, eq=False)
 
     @property
     def is_live(self) -> bool:
         """Whether real orders are sent."""
         return self.mode is Mode.LIVE
+
+    def secret_mask(self) -> SecretMask:
+        """Masks the API credentials and every other secret read with these settings."""
+        return SecretMask([*self.read_secrets, self.api_key, self.api_secret, self.api_passphrase])
 
 
 _KEYS: tuple[_Key, ...] = tuple(
@@ -279,7 +291,14 @@ def load_settings(
             env/.env conflict.
     """
     process = dict(os.environ if env is None else env)
-    merged, sources, problems = _merge(process, dotenv_path)
+    # only what is read: the mapping given (os.environ without one) and the .env file
+    mask = SecretMask(value for name, value in process.items() if _secretish(name))
+    with mask.applied():  # every error raised below, and the warnings, are redacted
+        return _load(process, dotenv_path, mask)
+
+
+def _load(process: dict[str, str], dotenv_path: str | Path | None, mask: SecretMask) -> Settings:
+    merged, sources, problems = _merge(process, dotenv_path, mask)
     mode = _read_mode(merged, problems)
     values: dict[str, object] = {}
     for key in _KEYS:
@@ -303,11 +322,11 @@ def load_settings(
     for name in merged:
         if name not in _BY_NAME and (near := _near_misses_of(name)):
             log.warning("unknown setting %s looks like %s; it is ignored", name, near)
-    return Settings(mode=mode, sources=sources, **values)  # type: ignore[arg-type]
+    return Settings(mode=mode, sources=sources, read_secrets=tuple(mask), **values)  # type: ignore[arg-type]
 
 
 def _merge(
-    process: dict[str, str], dotenv_path: str | Path | None
+    process: dict[str, str], dotenv_path: str | Path | None, mask: SecretMask
 ) -> tuple[dict[str, str], dict[str, str], list[str]]:
     problems: list[str] = []
     sources = dict.fromkeys(process, "env")
@@ -334,11 +353,15 @@ def _merge(
     first_line: dict[str, tuple[int, str | None]] = {}
     for binding in parse_stream(io.StringIO(text)):
         if binding.error:
+            # the line was not understood, but it may still hold a secret (an unclosed quote)
+            mask.add(_secret_in_broken_line(binding.original.string))
             problems.append(
                 f"line {binding.original.line} of {path} cannot be parsed (check its quotes and "
                 "the KEY=value form)"
             )
         elif binding.key is not None:
+            if _secretish(binding.key):  # both lines of a key set twice are secrets
+                mask.add([binding.value])
             # python-dotenv keeps the last of two lines silently: RISK_PERCENT=1 then =25 is 25
             line = binding.original.line
             if binding.key in first_line:
@@ -351,7 +374,9 @@ def _merge(
             else:
                 first_line[binding.key] = (line, binding.value)
     merged = dict(process)
-    for name, value in dotenv_values(stream=io.StringIO(text)).items():
+    values = dotenv_values(stream=io.StringIO(text))
+    mask.add(v for n, v in values.items() if _secretish(n))  # values after ${VAR} expansion
+    for name, value in values.items():
         if value is None:
             problems.append(f"{name} in {path} has no value (write {name}=...)")
             continue
@@ -412,6 +437,18 @@ def _secretish(name: str) -> bool:
     return any(k.kind == "secret" and _similar(upper, k.name) for k in _KEYS)
 
 
+_LINE = re.compile(r"\s*(?:export\s+)?([^=\s]+)\s*=(.*)", re.DOTALL)
+
+
+def _secret_in_broken_line(line: str) -> list[str]:
+    """The value of an unparsable ``.env`` line, if its key looks secret (quotes dropped)."""
+    found = _LINE.match(line)
+    if found is None or not _secretish(found.group(1)):
+        return []
+    raw = found.group(2).strip()
+    return [raw, raw.strip("'\"").strip()]
+
+
 def _shown(name: str, value: str, *, quote: bool = False) -> str:
     """The value as a message may show it: never a secret's, not even a near miss's."""
     if value.strip() and _secretish(name):
@@ -424,6 +461,7 @@ def _tokens(name: str) -> list[str]:
     return [_ABBREVIATIONS.get(p, p) for p in parts]
 
 
+@functools.lru_cache(maxsize=4096)  # pure; asked for every name read, for every key, per load
 def _similar(candidate: str, known: str) -> bool:
     if candidate == known:
         return False
@@ -515,7 +553,11 @@ def _parse_path(key: _Key, text: str, where: str) -> Path:
 
 
 def _parse_url(key: _Key, text: str, where: str) -> str:
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # "http://a[b" (an unclosed IPv6 bracket), "http://host:x"
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where} is not an http(s) URL",
                           fix=f"e.g. {key.name}=http://127.0.0.1:8088")  # fmt: skip

@@ -50,13 +50,16 @@ def run_preflight(
         bot_package: The bot's importable package, or None for the one the certificate names.
         now: Current time for the certification expiry check.
     """
-    rows = [PreflightCheck(name="settings", passed=True, detail=f"mode {settings.mode.value}")]
-    rows.append(_certification(settings, bot_package, now))
-    exchange_rows, free = _exchange(gateway_factory, symbol)
-    rows.extend(exchange_rows)
-    rows.append(_balance(settings, free))
-    rows.append(_kill_switch(KillSwitch(settings.kill_switch_file)))
-    return rows
+    # no row shows a configured secret, not even one pasted into a path (safetrade._secrets)
+    mask = settings.secret_mask()
+    with mask.applied():
+        rows = [PreflightCheck(name="settings", passed=True, detail=f"mode {settings.mode.value}")]
+        rows.append(_certification(settings, bot_package, now))
+        exchange_rows, free = _exchange(gateway_factory, symbol)
+        rows.extend(exchange_rows)
+        rows.append(_balance(settings, free))
+        rows.append(_kill_switch(KillSwitch(settings.kill_switch_file)))
+    return [attrs.evolve(row, detail=mask.redact(row.detail)) for row in rows]
 
 
 def _kill_switch(kill: KillSwitch) -> PreflightCheck:

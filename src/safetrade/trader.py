@@ -34,17 +34,19 @@ An orphan that cannot be cancelled blocks every entry: it would sell the new pos
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, Self, TypeVar
 
 import attrs
 
 from safetrade._validate import require_instance
-from safetrade.alerts import Alert, AlertHook, log_alert
+from safetrade.alerts import Alert, AlertHook, log_alert, redacting
 from safetrade.builder import OrderPurpose, new_client_oid
 from safetrade.config import Settings
 from safetrade.entry import EntryResult, execute_entry
@@ -66,6 +68,21 @@ if TYPE_CHECKING:
 __all__ = ["Sync", "TradeResult", "Trader"]
 
 log = logging.getLogger("safetrade.trader")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _masked(method: Callable[Concatenate[Trader, _P], _R]) -> Callable[Concatenate[Trader, _P], _R]:
+    """Run ``method`` with the settings' secrets masked in what it raises and logs."""
+
+    def run(self: Trader, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._mask.applied():
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(run, method)
+    return run
+
 
 _ADOPTED = "adopted from the exchange after a restart (entry price unknown: last price shown)"
 
@@ -159,6 +176,9 @@ class Trader:
         self.gateway = gateway
         self.symbol = symbol
         self.kill_switch = kill_switch or KillSwitch(settings.kill_switch_file)
+        # no alert, log record or error of this bot shows a configured secret (safetrade._secrets)
+        self._mask = settings.secret_mask()
+        alert = redacting(alert, self._mask.redact)
         self._alert = alert
         self._sleep = sleep
         self._retry = retry or RetryPolicy()
@@ -216,6 +236,29 @@ class Trader:
             CertificationError: Live mode without a valid, matching certification.
             ConfigError: The kill switch file cannot be written.
         """
+        # a refusal (the live gate's CRITICAL record included), an error or a log line that
+        # shows a setting never shows a configured secret pasted into it (safetrade._secrets);
+        # the loggers of the modules start-up loads lazily must exist before the mask applies
+        if settings.is_live:
+            importlib.import_module("safetrade.certification")
+        elif gateway_factory is None:
+            importlib.import_module("safetrade.paper")
+        with settings.secret_mask().applied():
+            return cls._start(settings, gateway_factory, symbol=symbol, bot_package=bot_package,
+                              now=now, paper_source=paper_source, **kwargs)  # fmt: skip
+
+    @classmethod
+    def _start(
+        cls,
+        settings: Settings,
+        gateway_factory: Callable[[], Gateway] | None,
+        *,
+        symbol: str,
+        bot_package: str,
+        now: datetime | None,
+        paper_source: PublicKucoin | None,
+        **kwargs: object,
+    ) -> Self:
         # a halt that cannot be written would read as clear after a restart: refuse now; and
         # a second bot process on this account (same kill-switch file) is refused
         kill_switch = require_instance(
@@ -280,6 +323,7 @@ class Trader:
             bot._raise_alert("sync-failed", "could not read the account at start-up", exc)
         return bot
 
+    @_masked
     def recover(self) -> Outcome | None:
         """Sync with the exchange and protect coins no stop-loss covers, with no plan at hand.
 
@@ -308,6 +352,7 @@ class Trader:
             self.sync(last_price=last)
         return outcome
 
+    @_masked
     def sync(self, *, last_price: Decimal | None = None) -> Sync:
         """Rebuild the watched positions from the exchange and cancel orphaned stop orders.
 
@@ -385,6 +430,7 @@ class Trader:
         )
         return result
 
+    @_masked
     def trade(
         self,
         *,
@@ -401,6 +447,8 @@ class Trader:
         journaled.
         """
         result = self._trade(stop_price, take_profit_price, signal_strength)
+        if result.refusal is not None:
+            result = attrs.evolve(result, refusal=self._mask.redact(result.refusal))
         if self.paper is not None:
             if result.refusal is not None:
                 self.paper.journal("refusal", self.symbol, None, {"reasons": result.refusal})
@@ -512,6 +560,7 @@ class Trader:
             self.positions.append(outcome)
         return attrs.evolve(done, outcome=outcome)
 
+    @_masked
     def tick(self) -> None:
         """Run one-cancels-the-other for every open position, then protect bare coins.
 
