@@ -119,21 +119,19 @@ def foreign_bytecode(root: Path) -> list[str]:
     if not root.is_dir():
         return problems
     tag = sys.implementation.cache_tag
-    for source in sorted(root.rglob("*.py")):
-        if "__pycache__" in source.relative_to(root).parts:
-            continue  # reported below
+    sources, strays, caches = _walk(root)
+    for source in sources:
         cached = Path(importlib.util.cache_from_source(str(source)))
         if cached.is_file() and (problem := _check(source, cached, root)):
             problems.append(problem)
-    for stray in sorted(root.rglob("*.py[co]")):
-        where = stray.relative_to(root)
-        if "__pycache__" not in where.parts:
-            # Python imports a .pyc outside __pycache__ without any source (a package
-            # ``rounder/__init__.pyc`` even shadows ``rounder.py``): code nobody can review
-            problems.append(
-                f"{where.as_posix()}: bytecode outside __pycache__ runs without a source file"
-            )
-    for cache in sorted(root.rglob("__pycache__")):
+    # Python imports a .pyc outside __pycache__ without any source (a package
+    # ``rounder/__init__.pyc`` even shadows ``rounder.py``): code nobody can review
+    problems.extend(
+        f"{stray.relative_to(root).as_posix()}: bytecode outside __pycache__ runs without a "
+        "source file"
+        for stray in strays
+    )
+    for cache in caches:
         for path in sorted(cache.iterdir()):
             rel = path.relative_to(root).as_posix()
             if path.suffix in (".py", ".pyw") or path.is_dir():
@@ -143,6 +141,27 @@ def foreign_bytecode(root: Path) -> list[str]:
                 if not source.is_file():
                     problems.append(f"{rel}: bytecode without a source file (not digested)")
     return problems
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """Sources, bytecode outside ``__pycache__``, and the ``__pycache__`` folders, sorted.
+
+    One walk of the tree: this runs at every measurement of the running code.
+    """
+    sources: list[Path] = []
+    strays: list[Path] = []
+    caches: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder)
+        if "__pycache__" in dirs:
+            caches.append(base / "__pycache__")  # what it holds is checked file by file
+            dirs.remove("__pycache__")
+        for name in files:
+            if name.endswith(".py"):
+                sources.append(base / name)
+            elif name.endswith((".pyc", ".pyo")):
+                strays.append(base / name)
+    return sorted(sources), sorted(strays), sorted(caches)
 
 
 def shadowed_standard_modules(modules: Mapping[str, ModuleType] | None = None) -> list[str]:
