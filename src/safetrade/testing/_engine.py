@@ -553,9 +553,12 @@ class Engine:
                 raise PRICE_OUT_OF_RANGE.error()
         # buys freeze price x size plus the worst-case fee, so a later fill can always be paid
         fee_rate = max(market.taker_fee_rate, market.maker_fee_rate)
-        hold, currency = (price * size + price * size * fee_rate, market.quote) if buy else (
-            size, market.base)  # fmt: skip
-        if hold > self.balance(currency).available:
+
+        def held(amount: Decimal) -> Decimal:
+            return amount * price + amount * price * fee_rate if buy else amount
+
+        currency = market.quote if buy else market.base
+        if held(size) > self.balance(currency).available:
             raise BALANCE_INSUFFICIENT.error()
         # A limit order matches the resting orders it crosses, best price first, at *their*
         # prices, and only as much as they hold; "a partial execution will put the remaining size
@@ -580,7 +583,7 @@ class Engine:
         elif order.time_in_force in ("IOC", "FOK"):
             order.is_active, order.cancel_exist = False, True  # the rest cannot fill now
         else:
-            rest = left * price + left * price * fee_rate if buy else left
+            rest = held(left)
             order.hold, order.hold_currency = rest, currency
             self._resting.setdefault(order.symbol, {})[order.id] = order
             self._change(currency, available=-rest, holds=rest)
