@@ -73,7 +73,7 @@ SUITE_STEP = "suite"
 CONFORMANCE_SEAL = "conformance.seal.json"
 SUITE_SEAL = "suite.seal.json"
 CONFORMANCE_OUTPUT = "conformance.json"
-#: what ``safetrade suite`` writes (the names suite_cache.OUTPUTS stores, in the same order)
+#: what ``safetrade suite`` writes, and what a suite-cache entry stores (suite_cache.OUTPUTS)
 SUITE_OUTPUTS = ("evidence.json", "coverage.json", "cucumber.json")
 _RERUN = "re-run `tox -e certify` (it runs conformance and the suite, which seal their outputs)"
 _STEPS = {CONFORMANCE_STEP: CONFORMANCE_SEAL, SUITE_STEP: SUITE_SEAL}

@@ -55,6 +55,7 @@ from safetrade.certification.dsse import (
     sign_envelope,
     verify_signatures,
 )
+from safetrade.certification.seal import SUITE_OUTPUTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -84,7 +85,7 @@ ENV_CACHE = "SAFETRADE_SUITE_CACHE"
 MAX_AGE = timedelta(days=7)
 KEEP = 8  # entries kept (each is ~1.5 MB); a new key per edit would otherwise pile up
 #: the suite's outputs certify reads, as written into the output folder
-OUTPUTS = ("evidence.json", "coverage.json", "cucumber.json")
+OUTPUTS = SUITE_OUTPUTS
 
 # Folders of the project root that hold outputs, virtual environments or VCS data (the
 # project's .gitignore, plus .git): never inputs of the suite. Only at the root: a tests/build/
