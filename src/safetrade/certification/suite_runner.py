@@ -258,21 +258,26 @@ def _run_lanes(
     return tuple(statuses), ended
 
 
-def _bot_failed(out: Path) -> bool:
-    """Whether ``safetrade conformance`` just recorded the bot as failed (in out)."""
+def _conformance_record(out: Path) -> dict[str, Any]:
+    """The record ``safetrade conformance`` just wrote into ``out`` (empty when unreadable)."""
     try:
         record = json.loads((out / "conformance.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False  # no record: certify refuses it by name; the suite is still evidence
-    return isinstance(record, dict) and record.get("result") == "FAILED"
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _bot_failed(out: Path) -> bool:
+    """Whether the conformance run in ``out`` recorded the bot as failed.
+
+    No record is not a failure: certify refuses it by name, and the suite is still evidence.
+    """
+    return _conformance_record(out).get("result") == "FAILED"
 
 
 def _bot_distribution(out: Path) -> str | None:
     """The distribution of the bot ``safetrade conformance`` just judged (its record in out)."""
-    try:
-        bot = json.loads((out / "conformance.json").read_text(encoding="utf-8"))["bot"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    bot = _conformance_record(out).get("bot")
     name = bot.get("distribution") or bot.get("spec") if isinstance(bot, dict) else None
     return name if isinstance(name, str) else None
 
