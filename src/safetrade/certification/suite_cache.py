@@ -303,8 +303,10 @@ def measure_key(
         and _from_a_local_path(dist.direct_url)
         and outside_the_suite(dist.key)
     }
-    if bot_distribution and outside_the_suite(bot_distribution):
-        skip.add(installed.normalise(bot_distribution))
+    if bot_distribution:
+        bot = installed.normalise(bot_distribution)
+        if bot not in skip and outside_the_suite(bot_distribution):  # not judged twice
+            skip.add(bot)
     return {
         "format": CACHE_FORMAT,
         "safetrade": tree_digest(safetrade_files),
