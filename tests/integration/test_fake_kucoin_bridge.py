@@ -16,6 +16,7 @@ from safetrade.testing.bridge import (
     DirectAdapter,
     HttpxTransportAdapter,
     Unanswered,
+    WireAnswer,
     WireApp,
     WireRequest,
 )
@@ -36,8 +37,8 @@ def test_a_session_over_the_fakes_own_transport_takes_the_direct_path() -> None:
 
 
 class _Overriding(WireApp):
-    def answer(self, request: WireRequest) -> tuple[int, bytes]:
-        return 200, b'{"code": "200000", "data": "direct"}'
+    def respond(self, request: WireRequest) -> WireAnswer:
+        return WireAnswer(200, b'{"code": "200000", "data": "direct"}')
 
     def dispatch(self, request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"code": "200000", "data": "dispatch"})
@@ -129,7 +130,7 @@ def test_the_direct_path_is_still_only_the_fake_for_the_gateway() -> None:
 
 def test_an_unanswered_request_is_a_requests_timeout() -> None:
     class Silent(WireApp):
-        def answer(self, request: WireRequest) -> tuple[int, bytes]:
+        def respond(self, request: WireRequest) -> WireAnswer:
             raise Unanswered("nothing")
 
     session = session_over(httpx.MockTransport(Silent().dispatch))

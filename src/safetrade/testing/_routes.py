@@ -217,15 +217,6 @@ class Api(WireApp, TradingHandlers, MarketDataHandlers):
         self.dropped = 0  # records trimmed so far; recorded[i] has sequence dropped + i
         self.lock = threading.RLock()
 
-    def answer(self, request: WireRequest) -> tuple[int, bytes]:
-        """Run the pipeline for one request and return KuCoin's status and JSON body.
-
-        Raises:
-            Unanswered: for an injected ``TIMEOUT`` or ``RESPONSE_LOST``.
-        """
-        answer = self.respond(request)
-        return answer.status, answer.body
-
     def respond(self, request: WireRequest) -> WireAnswer:
         """Run the pipeline for one request: KuCoin's status, JSON body and rate-limit headers.
 

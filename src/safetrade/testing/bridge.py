@@ -105,21 +105,12 @@ class WireApp(ABC):
     """An in-process HTTP app with a fast path for bridged ``requests`` sessions."""
 
     @abstractmethod
-    def answer(self, request: WireRequest) -> tuple[int, bytes]:
-        """Return the status and JSON body for ``request``.
-
-        Raises:
-            Unanswered: The client must see a timeout.
-        """
-
     def respond(self, request: WireRequest) -> WireAnswer:
-        """Return :meth:`answer` with the app's extra headers (none unless overridden).
+        """Return the status, JSON body and extra headers for ``request``.
 
         Raises:
             Unanswered: The client must see a timeout.
         """
-        status, payload = self.answer(request)
-        return WireAnswer(status, payload)
 
     def dispatch(self, request: httpx.Request) -> httpx.Response:
         """Answer an ``httpx.Request`` (``httpx.MockTransport``, a loopback server).
