@@ -203,10 +203,8 @@ def protected_after_fill(
     never protected anything: the next fill gets no stop-loss either.
     """
     base = protected(position, after=after)
-    if not base.passed or bought < position.smallest:
-        return base
-    if bought - stop_losses_created < position.smallest:
-        return base
+    if not base.passed or bought - stop_losses_created < position.smallest:
+        return base  # judged as it stands, or stop-losses covered what was bought
     tried = "; ".join(o.describe() for o in sells) or "none"
     return _finding(
         "protective-orders",
