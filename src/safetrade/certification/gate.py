@@ -93,8 +93,9 @@ _GATE_CHECKS: tuple[tuple[str, str], ...] = (
      "code"),
     ("bot package", "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot) for the "
      "bot you run"),
-    ("bytecode", "delete the __pycache__ folders named (Python recompiles them from the "
-     "certified sources), and find out who wrote them"),
+    ("bytecode", "delete the __pycache__ folders and the .pyc files named (Python recompiles "
+     "them from the certified sources); move a file named like a standard module off the "
+     "path it shadows from (or start the bot with `python -I`); and find out who wrote them"),
     ("bot conformance", "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot): it "
      "runs the bot through the conformance scenarios before it signs"),
     ("ccxt code", "reinstall the certified ccxt (pip install --force-reinstall ccxt==VERSION), "
