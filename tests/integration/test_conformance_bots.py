@@ -169,3 +169,81 @@ def test_a_bot_that_sells_because_its_own_stop_loss_call_fails_is_not_certified(
     # the account was flat at the second signal: not "one position open"
     [max_open] = failed["max-open-positions"]
     assert "not tested: the account held 0" in max_open, max_open
+
+
+_OLDER = ("feb6-trade", "wrong-env-key", "stop-loss-rejected", "stop-loss-timeout")
+
+
+def _verdicts(factory: str, *ids: str) -> dict[str, list[str]]:
+    """Each scenario's failed findings (control: detail), by scenario id."""
+    result = run_conformance(load_bot(factory), scenarios=_scenarios(*ids))
+    assert [s.id for s in result.scenarios] == [s.id for s in SCENARIOS if s.id in ids]
+    return {
+        s.id: [f"{f.control}: {f.detail}" for f in s.findings if not f.passed]
+        for s in result.scenarios
+    }
+
+
+def test_a_bot_that_sizes_from_the_configured_balance_fails_only_the_balance_scenario(
+    bot_path: None,
+) -> None:
+    """Feb 6 failure 4 in isolation: with the .env right, nothing else tells this bot apart."""
+    verdicts = _verdicts(
+        "broken_bots.believes_configured_balance:make_bot", *_OLDER, "balance-above-exchange"
+    )
+    assert all(not verdicts[s] for s in _OLDER), verdicts
+    failed = verdicts["balance-above-exchange"]
+    assert failed[0].startswith("balance-check: 1 entry(ies) costing 4547.5076 USDT"), failed
+    assert "123 USDT free, 10000 USDT configured: sized from the configured balance" in failed[0]
+    assert failed[1].startswith("position-sizing: bought 1.4065 SOL"), failed
+
+
+def test_the_incident_bot_fails_the_balance_scenario_with_its_394_usdt_entry(
+    bot_path: None,
+) -> None:
+    [balance, *_] = _verdicts("incident_bot.certify:make_bot", "balance-above-exchange")[
+        "balance-above-exchange"
+    ]
+    assert "order buy market SOL-USDT size 4.5101 -> accepted costing 394.3963 USDT" in balance
+
+
+def test_a_bot_that_resends_an_entry_whose_answer_was_lost_holds_twice_the_risk(
+    bot_path: None,
+) -> None:
+    verdicts = _verdicts("broken_bots.resends_lost_entry:make_bot", *_OLDER, "entry-response-lost")
+    assert all(not verdicts[s] for s in _OLDER), verdicts
+    [doubled] = verdicts["entry-response-lost"]
+    assert doubled.startswith("position-sizing: KuCoin accepted 2 entry orders for one signal")
+    assert "bought 1.2792 SOL" in doubled
+    assert "loses 2.4599 USDT; budget 1% of 123 = 1.23 USDT" in doubled
+
+
+def test_a_bot_that_protects_the_size_it_ordered_not_the_size_filled_fails_the_thin_book(
+    bot_path: None,
+) -> None:
+    verdicts = _verdicts("broken_bots.assumes_full_fill:make_bot", *_OLDER, "entry-partial-fill")
+    assert all(not verdicts[s] for s in _OLDER), verdicts
+    over, still, fired = verdicts["entry-partial-fill"]
+    assert "stop-losses cover more than is held: 0.3 SOL held, 0.6396 SOL under live" in over
+    assert "0.3 SOL held, 0.6396 SOL under live stop-loss" in still
+    # what the exchange did when it fired: nothing sold (the stop-loss could not be filled)
+    assert fired == "protective-orders: the stop-loss fired but 0.3 SOL are still held"
+
+
+def test_the_reference_bot_protects_what_filled_and_is_not_fooled_by_a_lost_answer() -> None:
+    result = run_conformance(
+        load_bot(None),
+        scenarios=_scenarios("balance-above-exchange", "entry-response-lost", "entry-partial-fill"),
+    )
+    # a subset judges only some controls, so each scenario's own verdict is what counts here
+    assert all(s.passed for s in result.scenarios), result.failures()
+    by_id = {s.id: s for s in result.scenarios}
+    [refused] = by_id["balance-above-exchange"].findings
+    assert refused.detail.startswith("the bot sent no entry; nothing reached the exchange")
+    assert by_id["entry-response-lost"].sent[0] == (
+        "order buy market SOL-USDT size 0.6396 -> fault RESPONSE_LOST (answer was 200000)"
+    )
+    assert not [line for line in by_id["entry-response-lost"].sent[1:] if "order buy" in line]
+    assert by_id["entry-partial-fill"].sent[1] == (
+        "stop order sell market SOL-USDT size 0.3 stop loss stopPrice 85.61 -> accepted"
+    )

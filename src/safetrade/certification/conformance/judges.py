@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INCIDENT",
     "balance_check",
+    "balance_refused_or_fits",
     "distinct_entries",
     "entries",
     "increments",
@@ -139,6 +140,55 @@ def balance_check(
     return _finding("balance-check", title, total <= free, detail)
 
 
+def balance_refused_or_fits(
+    sent: Sequence[OrderSent],
+    *,
+    free: Decimal,
+    configured: Decimal,
+    last_price: Decimal,
+    rules: MarketRules,
+    refusal: str | None,
+) -> Finding:
+    """With the configured balance above the exchange's, no entry costs more than is free.
+
+    Refusing is right here (the balance is wrong); an entry that fits the free balance is too.
+    ``refusal`` is why start-up was refused, if it was. What KuCoin did with an entry beyond the
+    balance (fill part, reject) is no excuse: the check belongs before sending.
+    """
+    title = (
+        f"with {configured} USDT configured but {free} USDT free, no entry costs more than the "
+        "free balance"
+    )
+    buys = distinct_entries(sent)
+    if not buys:
+        why = f"start-up refused ({refusal})" if refusal else "the bot sent no entry"
+        return _finding(
+            "balance-check", title, True, f"{why}; nothing reached the exchange to buy with; {free} USDT free"
+        )
+    costs = [_cost(o, last_price, rules.taker_fee_rate) for o in buys]
+    over = [
+        f"{o.describe()} costing {c.quantize(Decimal('0.0001'))} USDT"
+        for o, c in zip(buys, costs, strict=True)
+        if c > free
+    ]
+    total = sum(costs, Decimal(0))
+    detail = (
+        f"{len(buys)} entry(ies) costing {total.quantize(Decimal('0.0001'))} USDT at "
+        f"{last_price} incl. the {rules.taker_fee_rate * 100}% fee; {free} USDT free, "
+        f"{configured} USDT configured"
+    )
+    if over or total > free:
+        beyond = "; ".join(over) or "together they cost more than is free"
+        return _finding(
+            "balance-check",
+            title,
+            False,
+            f"{detail}: sized from the configured balance, not checked against the exchange's "
+            f"before sending ({beyond})",
+        )
+    return _finding("balance-check", title, True, detail)
+
+
 def risk_at_stop(
     *,
     bought: Decimal,
@@ -179,7 +229,9 @@ def protected(position: Position, *, after: str, incident: str | None = None) ->
             "protective-orders",
             title,
             False,
-            f"stop-losses cover more than is held (a duplicate would sell later coins): {state}",
+            f"stop-losses cover more than is held: {state}; when it fires, KuCoin cancels a "
+            "stop-loss the coins held cannot fill (none of them is sold), and a duplicate "
+            "would sell coins bought later",
             incident,
         )
     if position.flat:

@@ -15,7 +15,7 @@ import attrs
 from safetrade.certification.conformance import judges
 from safetrade.certification.conformance.result import Finding
 from safetrade.certification.conformance.stage import Setup, Stage
-from safetrade.testing import Fault, Rejection
+from safetrade.testing import BookShape, Fault, Rejection
 
 __all__ = ["SCENARIOS", "TICKS", "Scenario"]
 
@@ -30,6 +30,12 @@ MAX_OPEN_POSITIONS=1
 MIN_SIGNAL_STRENGTH=0.10
 """
 _WRONG_KEY_ENV = LIVE_ENV.replace("ACCOUNT_BALANCE_USD=", "ACCOUNT_BALANCE=")
+#: the balance Feb 6's bot believed in (its silent default), spelt right this time
+_BELIEVED = Decimal(10000)
+_HIGH_BALANCE_ENV = LIVE_ENV.replace("ACCOUNT_BALANCE_USD=123", f"ACCOUNT_BALANCE_USD={_BELIEVED}")
+#: a thin book: 0.3 SOL offered at 87.36 and nothing above, so a 0.64 SOL entry fills in part
+_THIN_SIZE = Decimal("0.3")
+_THIN_BOOK = BookShape(levels=1, level_size=_THIN_SIZE)
 _STOP_REJECTED = Rejection("400100", "Parameter Error")
 
 
@@ -60,22 +66,30 @@ def _started_or(stage: Stage, control: str, title: str) -> list[Finding]:
     return [Finding(control, title, judges.INCIDENT[control], False, f"start-up refused: {errors}")]
 
 
+def _risk(stage: Stage) -> Finding:
+    """The loss at the bot's stop-loss of everything bought, against the exchange's balance."""
+    bought, cost = stage.bought()
+    signal = stage.first_signal
+    if signal is None:  # the bot never started: nothing was signalled
+        raise ValueError("_risk needs a signal sent")
+    return judges.risk_at_stop(
+        bought=bought,
+        cost=cost,
+        stop_price=stage.live_stop_loss_price(),
+        signal_stop=signal.stop_loss,
+        balance=stage.setup.usdt,
+        risk_percent=_RISK,
+        rules=stage.rules,
+    )
+
+
 def _trade_findings(stage: Stage) -> list[Finding]:
     """Sizing, balance and rounding of what the bot sent for the incident's signal."""
-    bought, cost = stage.bought()
     signal = stage.first_signal
     if signal is None:  # the bot never started: nothing was signalled
         raise ValueError("_trade_findings needs a signal sent")
     return [
-        judges.risk_at_stop(
-            bought=bought,
-            cost=cost,
-            stop_price=stage.live_stop_loss_price(),
-            signal_stop=signal.stop_loss,
-            balance=stage.setup.usdt,
-            risk_percent=_RISK,
-            rules=stage.rules,
-        ),
+        _risk(stage),
         judges.balance_check(stage.sent(), stage.setup.usdt, signal.entry_price, stage.rules),
     ]
 
@@ -188,6 +202,79 @@ def _stop_fault(description: str, *, persistent: bool) -> Callable[[Stage], list
         ]
 
     return play
+
+
+def _balance_above_exchange(stage: Stage) -> list[Finding]:
+    started = stage.start()
+    if started:
+        stage.signal()
+        stage.tick(TICKS)
+    refusal = None if started else ("; ".join(stage.errors) or "no error recorded")
+    findings = [
+        judges.balance_refused_or_fits(
+            stage.sent(),
+            free=stage.setup.usdt,
+            configured=_BELIEVED,
+            last_price=stage.setup.price,
+            rules=stage.rules,
+            refusal=refusal,
+        )
+    ]
+    if stage.bought()[0]:  # whatever it bought must be sized from, and protected on, the 123
+        findings.append(_risk(stage))
+        findings.append(judges.protected(stage.position(), after=f"within {TICKS} ticks"))
+    return findings
+
+
+def _entry_answer_lost(stage: Stage) -> list[Finding]:
+    title = "the entry's answer lost after KuCoin accepted it"
+    if not stage.start():
+        return [
+            *_started_or(stage, "position-sizing", title),
+            *_started_or(stage, "protective-orders", title),
+        ]
+    stage.signal()
+    stage.tick(TICKS)
+    risk = _risk(stage)
+    accepted = [o for o in judges.entries(stage.sent()) if o.accepted]
+    if len(accepted) > 1:
+        # a retry under a new clientOid (or a done order's clientOid, which a classic account
+        # accepts again) is a second position: name it, whatever the risk judge found
+        risk = attrs.evolve(
+            risk,
+            detail=f"KuCoin accepted {len(accepted)} entry orders for one signal (the lost "
+            f"answer was taken for a failure and the entry sent again): "
+            f"{'; '.join(o.describe() for o in accepted)}; {risk.detail}",
+        )
+    return [
+        risk,
+        judges.protected(stage.position(), after=f"{title}, within {TICKS} ticks"),
+    ]
+
+
+def _partial_fill(stage: Stage) -> list[Finding]:
+    title = f"with only {_THIN_SIZE} SOL offered"
+    if not stage.start():
+        return _started_or(stage, "protective-orders", title)
+    stage.signal()
+    stage.tick(TICKS)
+    findings = [
+        judges.protected(stage.position(), after=f"{title}, within {TICKS} ticks of the fill")
+    ]
+    stage.set_book(BookShape())
+    stage.set_price(Decimal("87.00"))  # an entry left resting at 87.36 fills now
+    stage.tick(TICKS)
+    findings.append(
+        judges.protected(
+            stage.position(),
+            after=f"once the book refills and SOL trades at 87.00, within {TICKS} ticks",
+        )
+    )
+    findings.append(_risk(stage))
+    stage.set_price(Decimal("85.00"))  # through the stop-loss
+    stage.tick(TICKS)
+    findings.append(judges.stops_cleared(stage.position()))
+    return findings
 
 
 def _restart_bare(stage: Stage) -> list[Finding]:
@@ -315,6 +402,50 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         Setup(dotenv=LIVE_ENV, faults=(("create_stop_order", Fault.RESPONSE_LOST, 1),)),
         _stop_fault("answer lost", persistent=False),
+    ),
+    Scenario(
+        "balance-above-exchange",
+        "`.env` says ACCOUNT_BALANCE_USD=10000 (Feb 6's default) but KuCoin holds 123 USDT",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE.replace("ACCOUNT_BALANCE_USD=123", f"ACCOUNT_BALANCE_USD={_BELIEVED}"),
+            _SIGNAL,
+            f"And the bot ticks {TICKS} times",
+            "Then no entry costs more than the 123 USDT free (refusing to trade is right), and "
+            "whatever was bought risks at most 1.23 USDT and is protected",
+        ),
+        Setup(dotenv=_HIGH_BALANCE_ENV),
+        _balance_above_exchange,
+    ),
+    Scenario(
+        "entry-response-lost",
+        "KuCoin accepts the entry but its answer is lost",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE,
+            "And the answer to the first entry request is lost after KuCoin accepted (and "
+            "filled) it",
+            _SIGNAL,
+            f"Then within {TICKS} ticks the position is bought once, risks at most 1.23 USDT, "
+            "and a stop-loss covers it",
+        ),
+        Setup(dotenv=LIVE_ENV, faults=(("create_order", Fault.RESPONSE_LOST, 1),)),
+        _entry_answer_lost,
+    ),
+    Scenario(
+        "entry-partial-fill",
+        f"A thin book: only {_THIN_SIZE} SOL offered, so the entry fills in part",
+        (
+            _GIVEN_LIVE.replace(")", f"; only {_THIN_SIZE} SOL offered, at 87.36)"),
+            _ENV_LINE,
+            _SIGNAL,
+            f"Then within {TICKS} ticks a stop-loss covers what filled, and no more",
+            "When the book refills and SOL trades at 87.00 (an entry left resting fills)",
+            f"Then within {TICKS} ticks every coin held is covered, risking at most 1.23 USDT",
+            "When SOL falls to 85.00 (the stop-loss fires): all is sold, no stop order left",
+        ),
+        Setup(dotenv=LIVE_ENV, book=_THIN_BOOK),
+        _partial_fill,
     ),
     Scenario(
         "restart-bare",

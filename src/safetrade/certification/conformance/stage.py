@@ -28,6 +28,7 @@ from safetrade.testing import (
     TEST_API_KEY,
     TEST_API_SECRET,
     TEST_PASSPHRASE,
+    BookShape,
     FakeKucoin,
     Fault,
     FillPolicy,
@@ -57,6 +58,7 @@ class Setup:
         price: SOL/USDT last price.
         certificate: Which certification SAFETRADE_CERTIFICATE names (:data:`CERTIFICATES`).
         faults: ``(endpoint, fault, times)`` injected before start-up.
+        book: The order book's shape at start-up (the fake's deep default if None).
     """
 
     dotenv: str
@@ -65,6 +67,7 @@ class Setup:
     price: Decimal = Decimal("87.36")
     certificate: str = "valid"
     faults: tuple[tuple[str, Fault | Rejection, int], ...] = ()
+    book: BookShape | None = None
 
 
 def _altered(running: RunningCode) -> RunningCode:
@@ -138,6 +141,8 @@ class Stage:
         )
         for endpoint, fault, times in setup.faults:
             self.fake.inject(endpoint, fault, times)
+        if setup.book is not None:
+            self.fake.set_book(setup.book)
 
     def _sleep(self, seconds: float) -> None:
         self.slept += max(float(seconds), 0.0)
@@ -194,6 +199,10 @@ class Stage:
     def set_price(self, price: Decimal) -> None:
         """Move SOL/USDT's last price (stop orders trigger as on KuCoin)."""
         self.fake.set_price(self.symbol, price)
+
+    def set_book(self, shape: BookShape) -> None:
+        """Change the order book's shape (its depth) from now on."""
+        self.fake.set_book(shape)
 
     def close(self) -> None:
         """Stop the bot (if it started) and the exchange."""
