@@ -160,7 +160,9 @@ def test_certify_then_verify_round_trip(
     out = root / "out"
     envelope = json.loads((out / "safetrade.cert.json").read_text())
     assert envelope["payloadType"] == "application/vnd.in-toto+json"
-    assert "CERTIFIED" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "## Verdict: CERTIFIED\n" in report
+    assert "**Certifies:** " in report
     assert "signed with a local developer key" in (out / "report.html").read_text().lower()
 
     verify = ["verify", str(out / "safetrade.cert.json"), "--bot-package", "toybot"]

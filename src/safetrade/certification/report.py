@@ -227,7 +227,9 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
         "",
         f"## Verdict: {'CERTIFIED' if certified else 'NOT CERTIFIED'}",
         "",
-        f"**Certifies:** {_md(_bot_line(p.conformance))}",
+        # a NOT CERTIFIED report certifies nothing: it names the bot it judged
+        f"**{'Certifies' if certified else 'Judged (not certified)'}:** "
+        f"{_md(_bot_line(p.conformance))}",
         "",
     ]
     if p.signer.developer_key:
