@@ -195,3 +195,27 @@ def test_a_flat_paper_bot_still_mirrors_prices_and_runs_on_every_tick(
     assert [r.endpoint for r in public.requests[before:]] == ["level1", "order_book", "candles"]
     assert trader.gateway.last_price(SOL) == Decimal("87.40")
     trader.paper.close()
+
+
+def test_an_order_test_refused_in_paper_is_journaled_but_is_no_rejection(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    """KuCoin's order test places nothing: validating first must not count against the bot."""
+    venue = PaperVenue(store=PaperStore(tmp_path / "p.sqlite3"), source=_source(public),
+                       symbols=[SOL], starting_balance=Decimal(123),
+                       safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
+    client = venue.ccxt_client()
+    with pytest.raises(Exception, match="size below the minimum"):
+        client.create_order(SOL, "limit", "buy", 0.001, 87.0, {"test": True})
+    client.create_order(SOL, "limit", "buy", 0.5, 87.0, {"test": True})
+    with pytest.raises(Exception, match="size below the minimum"):
+        client.create_order(SOL, "limit", "buy", 0.001, 87.0)  # a real order: a rejection
+    journal = venue.store.journal()
+    tests = [(e.code, e.detail.get("msg")) for e in journal if e.kind == "order test"]
+    assert tests == [("400100", "Order size below the minimum requirement."), ("200000", None)]
+    assert [e.code for e in journal if e.kind == "rejection"] == ["400100"]
+    assert not [e for e in journal if e.kind == "order"]  # nothing was placed
+    summary = read_summary(tmp_path / "p.sqlite3", now_ms=venue.clock())
+    assert summary is not None
+    assert summary.rejections == {"400100": 1}
+    venue.close()

@@ -390,7 +390,12 @@ class PaperVenue:
         raw_symbol = body.get("symbol") or record.query.get("symbol")
         symbol = raw_symbol if isinstance(raw_symbol, str) else None
         terms = {k: str(body[k]) for k in _BODY_FIELDS if body.get(k) is not None}
-        if record.code not in (None, "200000"):
+        if record.endpoint == "create_order_test":
+            # KuCoin's order test (POST /api/v1[/hf]/orders/test) places nothing: a bot that
+            # validates before sending is doing it right, so its refusal is no rejection
+            self.journal("order test", symbol, record.code,
+                         {"msg": record.msg, **terms})  # fmt: skip
+        elif record.code not in (None, "200000"):
             self.journal("rejection", symbol, record.code,
                          {"endpoint": record.endpoint, "msg": record.msg, **terms})  # fmt: skip
         elif record.endpoint in _ORDER_ENDPOINTS:

@@ -25,8 +25,10 @@ Endpoints (names accepted by :meth:`FakeKucoin.inject`):
     ``isolated_symbols`` (empty), ``hf_status`` (/api/v1/hf/accounts/opened), ``accounts``,
     ``full_order_book`` (/api/v3/market/orderbook/level2), ``trade_fees`` (/api/v1/trade-fees),
     ``cancel_all_orders``, ``cancel_all_hf_orders``, ``cancel_all_stop_orders``,
-    ``create_order`` (POST /api/v1/orders and /api/v1/hf/orders), ``create_stop_order`` (POST
-    /api/v1/stop-order), ``list_orders`` (/api/v1/orders, /api/v1/hf/orders/active|done),
+    ``create_order`` (POST /api/v1/orders and /api/v1/hf/orders), ``create_order_test``
+    (POST /api/v1[/hf]/orders/test: checked like an order, nothing placed),
+    ``create_stop_order`` (POST /api/v1/stop-order), ``list_orders`` (/api/v1/orders,
+    /api/v1/hf/orders/active|done),
     ``fetch_order`` and ``cancel_order`` (/api/v1[/hf]/orders/{id}),
     ``fetch_order_by_client_oid`` and ``cancel_order_by_client_oid``
     (/api/v1/order/client-order/{clientOid}, /api/v1/hf/orders/client-order/{clientOid}),

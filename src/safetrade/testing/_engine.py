@@ -102,6 +102,9 @@ class Engine:
         # without one gets the generated book
         self.mirrored_books: dict[str, tuple[list[Level], list[Level]]] = {}
         self._placed_before: int | None = None  # see visit_price
+        # test orders answered so far: their ids have their own counter, so the ids of real
+        # orders, stops and fills are the same whether or not a bot sent test orders first
+        self._tested = 0
 
     # --- ids, lookups --------------------------------------------------------------------
 
@@ -426,6 +429,29 @@ class Engine:
 
     def create_order(self, body: Mapping[str, object], *, hf: bool) -> Order:
         """Validate and execute ``POST /api/v1/orders`` (or the HF twin); return the order."""
+        order, market = self._new_order(body, hf=hf)
+        self._submit(order, market)
+        return order
+
+    def validate_order(self, body: Mapping[str, object], *, hf: bool) -> Order:
+        """Check ``POST /api/v1/orders/test`` (or the HF twin) exactly as :meth:`create_order`.
+
+        KuCoin's test endpoints take "exactly the same" request as placing an order, and "the
+        order will not enter the matching system, and the order cannot be queried" (Add Order
+        Test, https://www.kucoin.com/docs-new/rest/spot-trading/orders/add-order-test; Add
+        Order Test - Old, https://www.kucoin.com/docs-new/abandoned-endpoints/spot-trading/
+        orders/add-order-test-old). So every check of a placement runs, in the same order,
+        with the same rejections, and then nothing is stored, held, filled or moved. The order
+        returned has an id, as KuCoin's answer does, that no lookup finds.
+        """
+        order, market = self._new_order(body, hf=hf)
+        self._submit(order, market, execute=False)
+        self._tested += 1
+        order.id = f"5fa07e57{self._tested:016x}"
+        return order
+
+    def _new_order(self, body: Mapping[str, object], *, hf: bool) -> tuple[Order, MarketRules]:
+        """Parse a regular order's body and run the checks that come before :meth:`_submit`'s."""
         client_oid, market, side, kind = self._parse_common(body, client_oid_required=not hf)
         price, size, funds = self._amounts(body, kind)
         time_in_force = self._time_in_force(body, kind)
@@ -450,8 +476,7 @@ class Engine:
             fee_currency=market.quote,
             remark=remark,  # echoed (kucoin-evidence 4.3)
         )
-        self._submit(order, market)
-        return order
+        return order, market
 
     def create_stop_order(self, body: Mapping[str, object]) -> StopOrder:
         """Validate ``POST /api/v1/stop-order``; store it untriggered (no funds held)."""
@@ -523,14 +548,20 @@ class Engine:
             if funds < max(market.min_funds, market.quote_min_size):
                 raise market_funds_below_min(market.min_funds, market.quote).error()
 
-    def _submit(self, order: Order, market: MarketRules) -> None:
-        """Check the money rules, then execute. Raises before changing any state."""
+    def _submit(self, order: Order, market: MarketRules, *, execute: bool = True) -> None:
+        """Check the money rules, then execute. Raises before changing any state.
+
+        Args:
+            order: The order, not stored yet.
+            market: Its market's rules.
+            execute: False for a test order: every check runs and nothing changes.
+        """
         self._check_shape(market, order.type, order.price, order.size, order.funds)
         last = self.prices.get(market.symbol)
         if order.type == "limit":
-            self._submit_limit(order, market, last)
+            self._submit_limit(order, market, last, execute=execute)
         else:
-            self._submit_market(order, market, last)
+            self._submit_market(order, market, last, execute=execute)
 
     def _store(self, order: Order) -> None:
         if not order.id:
@@ -540,7 +571,9 @@ class Engine:
             self._by_client_oid.setdefault(order.client_oid, []).append(order)
         self.orders[order.id] = order
 
-    def _submit_limit(self, order: Order, market: MarketRules, last: Decimal | None) -> None:
+    def _submit_limit(
+        self, order: Order, market: MarketRules, last: Decimal | None, *, execute: bool
+    ) -> None:
         assert order.price is not None  # noqa: S101 - checked by _amounts
         assert order.size is not None  # noqa: S101 - checked by _amounts
         price, size = order.price, order.size
@@ -566,6 +599,8 @@ class Engine:
         # So the book is walked up to the limit, never the last price filled in full.
         taken = self._crossing(order, market)
         filled = sum((take for _, take in taken), ZERO)
+        if not execute:
+            return  # the last check has passed; from here on the order changes state
         self._store(order)
         if taken and order.post_only:
             # post-only would take liquidity: KuCoin cancels it
@@ -604,7 +639,9 @@ class Engine:
             levels = [lv for lv in bids if lv[0] >= limit]
         return walk(levels, size=order.size, funds=None, step=market.base_increment).takes
 
-    def _submit_market(self, order: Order, market: MarketRules, last: Decimal | None) -> None:
+    def _submit_market(
+        self, order: Order, market: MarketRules, last: Decimal | None, *, execute: bool
+    ) -> None:
         if last is None:
             raise no_market_price(market.symbol).error()
         if order.size is not None and order.size * last < market.min_funds:
@@ -649,6 +686,8 @@ class Engine:
             if wanted > market.truncate_size(self.balance(market.base).available):
                 raise BALANCE_INSUFFICIENT.error()
             taken = walk(levels, size=size, funds=None, step=step)
+        if not execute:
+            return  # the last check has passed; from here on the order changes state
         self._store(order)
         for price, take in taken.takes:
             self._apply_fill(order, market, price, take, "taker")

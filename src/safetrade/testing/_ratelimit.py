@@ -147,6 +147,10 @@ _COSTS: dict[str, Cost] = {
     "hf_status": _spot(30),
     "create_order": _spot(2),  # Add Order - Old (/api/v1/orders), docs-new/api-3470333
     "create_order/hf": _spot(1),  # Add Order (/api/v1/hf/orders), docs-new/api-3470188
+    # Add Order Test - Old (/api/v1/orders/test), docs-new/api-3470341; the same 2 on
+    # docs-new/abandoned-endpoints/spot-trading/orders/add-order-test-old
+    "create_order_test": _spot(2),
+    "create_order_test/hf": _spot(1),  # Add Order Test (/api/v1/hf/orders/test), api-3470187
     # Add Stop Order: docs-new/api-3470334 gives 1, the previous page
     # (docs/rest/spot-trading/stop-order/place-order) "Spot weight: 2"
     "create_stop_order": _spot(2),

@@ -42,7 +42,7 @@ _COID = r"(?P<client_oid>[^/]+)"
 # (``/api/v1/hf/orders/cancelAll`` is "cancel everything", not "cancel order cancelAll")
 _SUB_RESOURCES = (
     "cancel", "cancelAll", "sync", "multi", "alter", "active", "done", "symbols",
-    "client-order", "dead-cancel-all", "queryOrderByClientOid", "cancelOrderByClientOid",
+    "client-order", "dead-cancel-all", "queryOrderByClientOid", "cancelOrderByClientOid", "test",
 )  # fmt: skip
 _ID = rf"(?P<order_id>(?!(?:{'|'.join(_SUB_RESOURCES)})(?:/|$))[^/]+)"
 # (endpoint name, method, path regex, private). Order matters: specific paths before {id} paths.
@@ -66,6 +66,8 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
     ("hf_status", "GET", r"^/api/v1/hf/accounts/opened$", True),
     ("accounts", "GET", r"^/api/v1/accounts$", True),
     ("create_order", "POST", r"^/api/v1/(?P<hf>hf/)?orders$", True),
+    # KuCoin's "Add Order Test" endpoints; it documents none for stop orders (see the handler)
+    ("create_order_test", "POST", r"^/api/v1/(?P<hf>hf/)?orders/test$", True),
     ("create_stop_order", "POST", r"^/api/v1/stop-order$", True),
     ("list_orders", "GET", r"^/api/v1/(?:orders|(?P<hf>hf/)orders/(?P<state>active|done))$", True),
     (

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OrderSent", "Position", "observe_position", "orders_sent"]
 
+# Only endpoints that create an order. ``create_order_test`` (POST /api/v1[/hf]/orders/test)
+# is checked like a placement and creates nothing, so it is no order sent to the exchange.
 _ORDER_ENDPOINTS = {"create_order": "order", "create_stop_order": "stop order"}
 
 
