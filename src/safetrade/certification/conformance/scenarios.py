@@ -66,6 +66,18 @@ def _started_or(stage: Stage, control: str, title: str) -> list[Finding]:
     return [Finding(control, title, judges.INCIDENT[control], False, f"start-up refused: {errors}")]
 
 
+def _start_and_signal(stage: Stage, title: str, *controls: str) -> list[Finding]:
+    """Start, send the incident's signal, tick :data:`TICKS` times.
+
+    Returns the failed findings of a refused start-up (one per control), or ``[]`` if it ran.
+    """
+    if not stage.start():
+        return [f for control in controls for f in _started_or(stage, control, title)]
+    stage.signal()
+    stage.tick(TICKS)
+    return []
+
+
 def _risk(stage: Stage) -> Finding:
     """The loss at the bot's stop-loss of everything bought, against the exchange's balance."""
     bought, cost = stage.bought()
@@ -95,13 +107,9 @@ def _trade_findings(stage: Stage) -> list[Finding]:
 
 
 def _feb6(stage: Stage) -> list[Finding]:
-    if not stage.start():
-        return [
-            *_started_or(stage, "position-sizing", "the bot starts with valid live settings"),
-            *_started_or(stage, "protective-orders", "the bot starts with valid live settings"),
-        ]
-    stage.signal()
-    stage.tick(TICKS)
+    title = "the bot starts with valid live settings"
+    if refused := _start_and_signal(stage, title, "position-sizing", "protective-orders"):
+        return refused
     findings = [
         *_trade_findings(stage),
         judges.protected_after_fill(
@@ -179,10 +187,8 @@ def _weak_signal(stage: Stage) -> list[Finding]:
 def _stop_fault(description: str, *, persistent: bool) -> Callable[[Stage], list[Finding]]:
     def play(stage: Stage) -> list[Finding]:
         title = f"with the stop-loss {description}"
-        if not stage.start():
-            return _started_or(stage, "protective-orders", title)
-        stage.signal()
-        stage.tick(TICKS)
+        if refused := _start_and_signal(stage, title, "protective-orders"):
+            return refused
         if not persistent:
             return [judges.protected(stage.position(), after=f"{title}, within {TICKS} ticks")]
         before = len(judges.distinct_entries(stage.sent()))
@@ -228,13 +234,8 @@ def _balance_above_exchange(stage: Stage) -> list[Finding]:
 
 def _entry_answer_lost(stage: Stage) -> list[Finding]:
     title = "the entry's answer lost after KuCoin accepted it"
-    if not stage.start():
-        return [
-            *_started_or(stage, "position-sizing", title),
-            *_started_or(stage, "protective-orders", title),
-        ]
-    stage.signal()
-    stage.tick(TICKS)
+    if refused := _start_and_signal(stage, title, "position-sizing", "protective-orders"):
+        return refused
     risk = _risk(stage)
     accepted = [o for o in judges.entries(stage.sent()) if o.accepted]
     if len(accepted) > 1:
@@ -254,10 +255,8 @@ def _entry_answer_lost(stage: Stage) -> list[Finding]:
 
 def _partial_fill(stage: Stage) -> list[Finding]:
     title = f"with only {_THIN_SIZE} SOL offered"
-    if not stage.start():
-        return _started_or(stage, "protective-orders", title)
-    stage.signal()
-    stage.tick(TICKS)
+    if refused := _start_and_signal(stage, title, "protective-orders"):
+        return refused
     findings = [
         judges.protected(stage.position(), after=f"{title}, within {TICKS} ticks of the fill")
     ]
