@@ -30,11 +30,15 @@ def client(ex: FakeKucoin) -> Any:
     return kucoin
 
 
+# each folder holds one distribution whose package has the folder's name
+FIXTURE_BOT_FOLDERS = ("incident_bot", "broken_bots", "ccxt_bots")
+
+
 @pytest.fixture
 def bot_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The fixture bots importable, as if installed; their modules forgotten afterwards."""
-    for folder in ("incident_bot", "broken_bots"):
+    for folder in FIXTURE_BOT_FOLDERS:
         monkeypatch.syspath_prepend(str(FIXTURE_BOTS / folder))
     yield
-    for name in [m for m in sys.modules if m.split(".")[0] in ("incident_bot", "broken_bots")]:
+    for name in [m for m in sys.modules if m.split(".")[0] in FIXTURE_BOT_FOLDERS]:
         del sys.modules[name]

@@ -213,7 +213,9 @@ def test_a_bot_that_resends_an_entry_whose_answer_was_lost_holds_twice_the_risk(
 ) -> None:
     verdicts = _verdicts("broken_bots.resends_lost_entry:make_bot", *_OLDER, "entry-response-lost")
     assert all(not verdicts[s] for s in _OLDER), verdicts
-    [doubled] = verdicts["entry-response-lost"]
+    doubled, stops = verdicts["entry-response-lost"]
+    # its stop-losses cover the doubled size, but no stop near the price limits that loss
+    assert "the stop-losses sit too far below the price for the 1.2792 SOL" in stops
     assert doubled.startswith("position-sizing: KuCoin accepted 2 entry orders for one signal")
     assert "bought 1.2792 SOL" in doubled
     assert "loses 2.4599 USDT; budget 1% of 123 = 1.23 USDT" in doubled
@@ -228,7 +230,10 @@ def test_a_bot_that_protects_the_size_it_ordered_not_the_size_filled_fails_the_t
     assert "stop-losses cover more than is held: 0.3 SOL held, 0.6396 SOL under live" in over
     assert "0.3 SOL held, 0.6396 SOL under live stop-loss" in still
     # what the exchange did when it fired: nothing sold (the stop-loss could not be filled)
-    assert fired == "protective-orders: the stop-loss fired but 0.3 SOL are still held"
+    assert fired == (
+        "protective-orders: 0.3 SOL are still held after SOL fell through the stop-loss price: "
+        "stop-loss 0.6396 SOL at 85.61: KuCoin cancelled its order (Balance insufficient!)"
+    )
 
 
 def test_the_reference_bot_protects_what_filled_and_is_not_fooled_by_a_lost_answer() -> None:
@@ -248,3 +253,58 @@ def test_the_reference_bot_protects_what_filled_and_is_not_fooled_by_a_lost_answ
     assert by_id["entry-partial-fill"].sent[1] == (
         "stop order sell market SOL-USDT size 0.3 stop loss stopPrice 85.61 -> accepted"
     )
+
+
+def test_a_plain_ccxt_bot_that_does_it_right_is_certified_on_every_scenario(
+    bot_path: None,
+) -> None:
+    """Fairness: floats, ccxt's own precision helpers, KuCoin's stop params, no safetrade."""
+    result = run_conformance(load_bot("ccxt_bots.bot:make_bot"))
+    print(f"plain ccxt bot: {len(result.scenarios)} scenarios")  # noqa: T201
+    assert result.passed, result.failures()
+    assert [s.id for s in result.scenarios] == [s.id for s in SCENARIOS]
+
+
+@pytest.mark.parametrize(
+    ("variant", "scenario", "evidence"),
+    [
+        (
+            "in_memory_positions",
+            "restart-protected",
+            "max-open-positions: 1 new entry(ies) after a second signal with "
+            "MAX_OPEN_POSITIONS=1 and 0.6396 SOL held",
+        ),
+        (
+            "duplicate_stop_on_start",
+            "restart-protected",
+            "protective-orders: stop-losses cover more than is held: 0.6396 SOL held, "
+            "1.2792 SOL under live stop-loss",
+        ),
+        (
+            "stop_from_memory",
+            "restart-bare",
+            "firing loses 123.7750 USDT from the last price 87.36, more than 1% of the "
+            "account's 246.79 USDT (2.4679): the stop-losses sit too far below the price for "
+            "the 1.417 SOL they cover (1% allows down to 85.62)",
+        ),
+        (
+            "oco_from_memory",
+            "restart-after-stop-fired",
+            "protective-orders: left live: take-profit 0.6396 SOL at 90.14",
+        ),
+        (
+            "stop_above_price",
+            "feb6-trade",
+            "a stop-loss at or above the price fires the moment it is placed and sells at "
+            "market: stop-loss 0.6396 SOL at stopPrice 89.11 placed with SOL at 87.36",
+        ),
+    ],
+)
+def test_a_plain_ccxt_bot_with_one_bug_a_reviewer_found_certified_is_not(
+    bot_path: None, variant: str, scenario: str, evidence: str
+) -> None:
+    result = run_conformance(load_bot(f"ccxt_bots.variants:{variant}"))
+    assert not result.passed
+    failed = {s.id: [f"{f.control}: {f.detail}" for f in s.findings if not f.passed]
+              for s in result.scenarios}  # fmt: skip
+    assert any(evidence in d for d in failed[scenario]), failed[scenario]

@@ -527,6 +527,7 @@ class Engine:
             self._stops_by_client_oid.setdefault(client_oid, []).append(order)
         # KuCoin accepts a stop whose condition already holds and triggers it at once
         last = self.prices.get(market.symbol)
+        order.last_at_placement = last
         if last is not None:
             self._maybe_trigger(order, last)
         return order

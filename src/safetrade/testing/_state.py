@@ -143,6 +143,9 @@ class StopOrder:
     failure: str | None = None
     remark: str | None = None  # the request's remark, echoed
     order_id: str | None = None  # the regular order it became when it triggered
+    # the last price when KuCoin accepted it: a stop whose condition already held then was
+    # triggered at once (a stop-loss above the price sells at market the moment it is placed)
+    last_at_placement: Decimal | None = None
 
     def as_order(self, *, order_id: str, created_at: int, triggered: bool) -> Order:
         """A regular order with this stop's terms (what it becomes, or how it reads as one)."""

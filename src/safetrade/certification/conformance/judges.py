@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INCIDENT",
+    "SCENARIO_RISK_PERCENT",
     "balance_check",
     "balance_refused_or_fits",
     "distinct_entries",
@@ -53,6 +54,10 @@ INCIDENT = {
     "code-binding": "Deployed to live without validating stop-loss/TP automation",
     "restart": "Position opened without automatic protection",
 }
+
+
+#: RISK_PERCENT of every scenario's ``.env``
+SCENARIO_RISK_PERCENT = Decimal(1)
 
 
 def _finding(
@@ -163,7 +168,10 @@ def balance_refused_or_fits(
     if not buys:
         why = f"start-up refused ({refusal})" if refusal else "the bot sent no entry"
         return _finding(
-            "balance-check", title, True, f"{why}; nothing reached the exchange to buy with; {free} USDT free"
+            "balance-check",
+            title,
+            True,
+            f"{why}; nothing reached the exchange to buy with; {free} USDT free",
         )
     costs = [_cost(o, last_price, rules.taker_fee_rate) for o in buys]
     over = [
@@ -217,13 +225,35 @@ def risk_at_stop(
     return _finding("position-sizing", title, loss <= budget, detail)
 
 
-def protected(position: Position, *, after: str, incident: str | None = None) -> Finding:
-    """A live stop-loss covers every coin held (or nothing is held), never more than held."""
+def protected(
+    position: Position,
+    *,
+    after: str,
+    incident: str | None = None,
+    risk_percent: Decimal = SCENARIO_RISK_PERCENT,
+) -> Finding:
+    """A live stop-loss covers every coin held (or nothing is held), never more than held.
+
+    Covering is not enough: a stop-loss must also limit the loss. One KuCoin triggered the
+    moment it was placed (its stopPrice at or above the price) sold at market; one so far
+    below the price that firing loses more than ``risk_percent`` of the account's value
+    (e.g. 0.01, after a restart forgot the entry) protects nothing the owner asked for.
+    """
     title = f"a stop-loss covering the position is live on the exchange {after}"
     state = (
         f"{position.held} SOL held, {position.stop_loss} SOL under live stop-loss; live: "
         f"{', '.join(position.live_stops) or 'no stop orders'}"
     )
+    if position.fired_at_placement:
+        return _finding(
+            "protective-orders",
+            title,
+            False,
+            f"a stop-loss at or above the price fires the moment it is placed and sells at "
+            f"market: {'; '.join(position.fired_at_placement)}; it must sit below the price "
+            f"(now: {state})",
+            incident,
+        )
     if position.stop_loss > position.held + position.smallest:
         return _finding(
             "protective-orders",
@@ -237,6 +267,21 @@ def protected(position: Position, *, after: str, incident: str | None = None) ->
     if position.flat:
         return _finding(
             "protective-orders", title, True, f"no position left to protect: {state}", incident
+        )
+    budget = position.value * risk_percent / 100
+    if position.loss_at_stops > budget:
+        lowest = position.last_price - budget / position.stop_loss
+        return _finding(
+            "protective-orders",
+            title,
+            False,
+            f"{state}; firing loses {position.loss_at_stops.quantize(Decimal('0.0001'))} USDT "
+            f"from the last price {position.last_price}, more than {risk_percent}% of the "
+            f"account's {position.value.quantize(Decimal('0.01'))} USDT "
+            f"({budget.quantize(Decimal('0.0001'))}): the stop-losses sit too far below the "
+            f"price for the {position.stop_loss} SOL they cover ({risk_percent}% allows down "
+            f"to {lowest.quantize(Decimal('0.01'))})",
+            incident,
         )
     return _finding("protective-orders", title, position.covered, state, incident)
 
@@ -338,14 +383,26 @@ def protected_sold_or_halted(
 
 
 def stops_cleared(position: Position) -> Finding:
-    """Once the position is closed, no stop order is left to sell later coins."""
+    """Once the stop-loss price is passed, nothing is held and no stop order is left live."""
     title = "no stop order is left live once the position is closed"
     if not position.flat:
+        if position.stop_losses_created == 0:
+            why = "no stop-loss was ever placed"
+        elif position.failed_stops:
+            why = "; ".join(position.failed_stops)
+        else:
+            why = "the stop-losses left cover less than is held"
+        resting = (
+            f"; buy orders still resting: {', '.join(position.resting_buys)}"
+            if position.resting_buys
+            else ""
+        )
         return _finding(
             "protective-orders",
             title,
             False,
-            f"the stop-loss fired but {position.held} SOL are still held",
+            f"{position.held} SOL are still held after SOL fell through the stop-loss price: "
+            f"{why}{resting}",
         )
     return _finding(
         "protective-orders",

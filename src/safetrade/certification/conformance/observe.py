@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from safetrade.testing import FakeKucoin, MarketRules, RecordedRequest
+    from safetrade.testing import FakeKucoin, MarketRules, RecordedRequest, StopOrder
 
 __all__ = ["OrderSent", "Position", "observe_position", "orders_sent"]
 
@@ -141,6 +141,18 @@ class Position:
         take_profit: Total size of live sell take-profits (``stop: entry``).
         live_stops: One line per live stop order.
         smallest: The market's smallest order size: less than this held is dust.
+        last_price: The market's last price.
+        value: The account's value at the last price: quote held plus base held times it.
+        loss_at_stops: What the live stop-losses lose from the last price if they fire, each
+            at the price it sells at (a stop-limit's limit, else its stopPrice).
+        fired_at_placement: One line per stop-loss KuCoin triggered the moment it accepted
+            it (its stopPrice at or above the price then): it sold at market, protecting
+            nothing.
+        failed_stops: One line per stop-loss that fired but whose order KuCoin cancelled
+            (its message: e.g. the coins were locked by a take-profit limit order).
+        stop_losses_created: Size of every sell stop-loss KuCoin ever accepted on the market,
+            whatever became of it.
+        resting_buys: One line per buy order still resting on the book.
     """
 
     held: Decimal
@@ -148,6 +160,13 @@ class Position:
     take_profit: Decimal
     live_stops: tuple[str, ...]
     smallest: Decimal
+    last_price: Decimal = Decimal(0)
+    value: Decimal = Decimal(0)
+    loss_at_stops: Decimal = Decimal(0)
+    fired_at_placement: tuple[str, ...] = ()
+    failed_stops: tuple[str, ...] = ()
+    stop_losses_created: Decimal = Decimal(0)
+    resting_buys: tuple[str, ...] = ()
 
     @property
     def flat(self) -> bool:
@@ -169,8 +188,27 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
         if s.symbol == rules.symbol and s.status == "NEW" and s.side == "sell"
     ]
     zero = Decimal(0)
+    quote = rules.symbol.partition("-")[2]
+    held = exchange.balance(base).total
+    last = exchange.price(rules.symbol.replace("-", "/")) or zero
+    stop_losses = [s for s in live if s.stop == "loss"]
+    created = [
+        s
+        for s in exchange.stop_orders.values()
+        if s.symbol == rules.symbol and s.side == "sell" and s.stop == "loss"
+    ]
+    fired = [
+        s
+        for s in created
+        if s.last_at_placement is not None and s.stop_price >= s.last_at_placement
+    ]
+    resting = [
+        o
+        for o in exchange.orders.values()
+        if o.symbol == rules.symbol and o.side == "buy" and o.is_active
+    ]
     return Position(
-        held=exchange.balance(base).total,
+        held=held,
         stop_loss=sum((s.size or zero for s in live if s.stop == "loss"), zero),
         take_profit=sum((s.size or zero for s in live if s.stop == "entry"), zero),
         live_stops=tuple(
@@ -179,4 +217,28 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
             for s in live
         ),
         smallest=max(rules.base_min_size, rules.base_increment),
+        last_price=last,
+        value=exchange.balance(quote).total + held * last,
+        loss_at_stops=sum(((s.size or zero) * (last - _sells_at(s)) for s in stop_losses), zero),
+        fired_at_placement=tuple(
+            f"stop-loss {s.size} {base} at stopPrice {s.stop_price} placed with {base} at "
+            f"{s.last_at_placement} ({s.client_oid or s.id})"
+            for s in fired
+        ),
+        failed_stops=tuple(
+            f"stop-loss {s.size} {base} at {s.stop_price}: KuCoin cancelled its order ({s.failure})"
+            for s in created
+            if s.failure
+        ),
+        stop_losses_created=sum((s.size or zero for s in created), zero),
+        resting_buys=tuple(
+            f"buy {o.type} {o.size} {base} at {o.price} ({o.client_oid or o.id})" for o in resting
+        ),
     )
+
+
+def _sells_at(stop: StopOrder) -> Decimal:
+    """The price a stop-loss sells at once it fires: a stop-limit's limit, else its trigger."""
+    if stop.type == "limit" and stop.price is not None:
+        return min(stop.price, stop.stop_price)
+    return stop.stop_price

@@ -21,11 +21,11 @@ __all__ = ["SCENARIOS", "TICKS", "Scenario"]
 
 #: Ticks a bot gets after a fill (or a restart) to have its stop-loss live.
 TICKS = 3
-_RISK = Decimal(1)  # RISK_PERCENT of LIVE_ENV
-LIVE_ENV = """\
+_RISK = judges.SCENARIO_RISK_PERCENT
+LIVE_ENV = f"""\
 TRADING_MODE=live
 ACCOUNT_BALANCE_USD=123
-RISK_PERCENT=1
+RISK_PERCENT={_RISK}
 MAX_OPEN_POSITIONS=1
 MIN_SIGNAL_STRENGTH=0.10
 """
@@ -290,6 +290,42 @@ def _restart_bare(stage: Stage) -> list[Finding]:
     ]
 
 
+def _restart_protected(stage: Stage) -> list[Finding]:
+    title = "the bot restarts with its position and its stop-loss live"
+    if refused := _start_and_signal(stage, title, "protective-orders", "max-open-positions"):
+        return refused
+    if not stage.crash_and_restart():
+        return [
+            *_started_or(stage, "protective-orders", title),
+            *_started_or(stage, "max-open-positions", title),
+        ]
+    stage.tick(TICKS)
+    held = stage.position()
+    findings = [judges.protected(held, after=f"after a restart, within {TICKS} ticks")]
+    before = len(judges.distinct_entries(stage.sent()))
+    stage.signal()
+    stage.tick()
+    findings.append(
+        judges.second_entry_refused(held, before, len(judges.distinct_entries(stage.sent())))
+    )
+    stage.set_price(Decimal("85.00"))  # through the stop-loss
+    stage.tick(TICKS)
+    findings.append(judges.stops_cleared(stage.position()))
+    return findings
+
+
+def _restart_after_stop_fired(stage: Stage) -> list[Finding]:
+    title = "the bot restarts after its stop-loss fired while it was down"
+    if refused := _start_and_signal(stage, title, "protective-orders"):
+        return refused
+    stage.set_price(Decimal("85.00"))  # the stop-loss fires while no bot runs
+    stage.set_price(Decimal("87.36"))
+    if not stage.crash_and_restart():
+        return _started_or(stage, "protective-orders", title)
+    stage.tick(TICKS)
+    return [judges.stops_cleared(stage.position())]
+
+
 _CERTIFICATE_KINDS = {
     "missing": "no certificate file",
     "expired": "an expired certificate",
@@ -457,6 +493,38 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         Setup(dotenv=LIVE_ENV, base=Decimal("1.417")),
         _restart_bare,
+    ),
+    Scenario(
+        "restart-protected",
+        "The bot crashes after protecting its position, and restarts",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE,
+            _SIGNAL,
+            f"And the bot ticks {TICKS} times, then its process dies (no stop) and restarts",
+            f"When it ticks {TICKS} times: one stop-loss still covers the position, no duplicate",
+            "When a second signal comes: no second entry (MAX_OPEN_POSITIONS=1, read from the "
+            "exchange, not from memory)",
+            "When SOL falls to 85.00 (the stop-loss fires): no stop order is left live",
+        ),
+        Setup(dotenv=LIVE_ENV),
+        _restart_protected,
+    ),
+    Scenario(
+        "restart-after-stop-fired",
+        "The stop-loss fires while the bot is down; its take-profit is left behind",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE,
+            _SIGNAL,
+            f"And the bot ticks {TICKS} times, then its process dies",
+            "When SOL falls to 85.00 (the stop-loss fires) and comes back to 87.36",
+            f"And the bot restarts and ticks {TICKS} times",
+            "Then no stop order is left live: a take-profit left behind would sell coins "
+            "bought later",
+        ),
+        Setup(dotenv=LIVE_ENV),
+        _restart_after_stop_fired,
     ),
     *(
         Scenario(

@@ -132,12 +132,15 @@ class Stage:
                 api_secret=TEST_API_SECRET,
                 api_passphrase=TEST_PASSPHRASE,
                 session=session_over(self.fake.transport),
+                loopback_url=self.fake.loopback_url,  # KuCoin's routes only, started if asked
             ),
             new_exchange=self.fake.ccxt_client,
             symbol=self.symbol,
             workdir=workdir,
             clock=lambda: datetime.now(UTC),
             sleep=self._sleep,
+            # ccxt.async_support over that server; close() closes what the bot left open
+            new_async_exchange=self.fake.async_ccxt_client,
         )
         for endpoint, fault, times in setup.faults:
             self.fake.inject(endpoint, fault, times)
@@ -189,6 +192,17 @@ class Stage:
             if self.first_signal is None:
                 self.first_signal = signal
             self._call("on_signal", self._instance.on_signal, signal)
+
+    def crash_and_restart(self) -> bool:
+        """The process dies (no ``stop``) and a new one starts the bot from its factory.
+
+        Whatever the bot kept in memory is gone; what it left on the exchange is not. The dead
+        process's instance lock dies with it, as an OS releases a dead process's file lock.
+        """
+        self._instance = None
+        self.started = False
+        release_instance_locks(self.context.workdir)
+        return self.start()
 
     def tick(self, times: int = 1) -> None:
         """Run the bot's loop ``times`` times."""
