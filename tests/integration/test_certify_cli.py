@@ -163,6 +163,7 @@ def test_certify_then_verify_round_trip(
     report = (out / "report.md").read_text()
     assert "## Verdict: CERTIFIED\n" in report
     assert "**Certifies:** " in report
+    assert "- **Issued / expires:** " in report
     assert "signed with a local developer key" in (out / "report.html").read_text().lower()
 
     verify = ["verify", str(out / "safetrade.cert.json"), "--bot-package", "toybot"]

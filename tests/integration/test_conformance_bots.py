@@ -65,6 +65,9 @@ def test_the_incident_bot_is_not_certified_and_each_feb6_failure_is_named(
         assert row in report, control
     assert "**Judged (not certified):** incident_bot; package incident_bot" in report
     assert "**Certifies:**" not in report
+    assert "- **Artifact:** none written (NOT CERTIFIED): nothing was issued" in report
+    assert "Issued / expires" not in report
+    assert "- **Library BDD scenarios (features/):** " in report
     problems = " ".join(outcome.problems)
     for control in ("config-strict", "balance-check", "protective-orders", "rounding"):
         assert f"bot conformance: {control}: " in problems

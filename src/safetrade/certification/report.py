@@ -54,9 +54,15 @@ def _header_facts(p: Predicate) -> list[tuple[str, str]]:
     signer, source, versions = p.signer, p.source, p.versions
     dirty = " (dirty work tree)" if source.dirty else ""
     key_label = "local developer key" if signer.developer_key else "configured signing key"
+    # a NOT CERTIFIED run writes no artifact: nothing was issued, nothing expires
+    validity = (
+        ("Issued / expires", f"{format_time(p.issued_at)} → {format_time(p.expires_at)}")
+        if p.passed
+        else ("Artifact", "none written (NOT CERTIFIED): nothing was issued")
+    )
     return [
         ("Signer", f"{signer.fingerprint} ({key_label}); keyid {signer.keyid}"),
-        ("Issued / expires", f"{format_time(p.issued_at)} → {format_time(p.expires_at)}"),
+        validity,
         ("Git commit", f"{source.git_commit or 'unknown (no git)'}{dirty}"),
         (
             "Versions",
@@ -66,7 +72,8 @@ def _header_facts(p: Predicate) -> list[tuple[str, str]]:
         ("Hypothesis profile", str(p.suite.hypothesis_profile)),
         ("Library suite", _suite_run(p.suite.reused)),
         (
-            "Scenarios",
+            # the library's own BDD scenarios (features/), not the bot's conformance scenarios
+            "Library BDD scenarios (features/)",
             ", ".join(f"{k} {v}" for k, v in p.suite.counts.to_json().items()),
         ),
     ]
