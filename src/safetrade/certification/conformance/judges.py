@@ -308,10 +308,10 @@ def protected_after_fill(
         base.title,
         False,
         f"bought {bought} SOL with no fault injected, but no stop-loss covering them was ever "
-        f"live {after} (KuCoin created stop-losses for {stop_losses_created} SOL); it sold "
-        f"them instead ({base.detail}); every fill "
-        f"needs a live stop-loss: selling at once because the bot's own stop-loss request "
-        f"fails is not protection; its sell requests: {tried}",
+        f"live {after} (KuCoin created stop-losses for {stop_losses_created} SOL); they were "
+        f"sold instead ({base.detail}); every fill needs a live stop-loss: selling at once, "
+        f"whatever made it (a failed stop-loss request, a sell, a stop order on the wrong "
+        f"side that fired at once), is not protection; its sell requests: {tried}",
     )
 
 
