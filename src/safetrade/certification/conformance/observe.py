@@ -14,7 +14,7 @@ import attrs
 if TYPE_CHECKING:
     from safetrade.testing import FakeKucoin, MarketRules, RecordedRequest, StopOrder
 
-__all__ = ["OrderSent", "Position", "observe_position", "orders_sent"]
+__all__ = ["OrderSent", "Position", "observe_position", "orders_sent", "sells_at"]
 
 # Only endpoints that create an order. ``create_order_test`` (POST /api/v1[/hf]/orders/test)
 # is checked like a placement and creates nothing, so it is no order sent to the exchange.
@@ -219,7 +219,7 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
         smallest=max(rules.base_min_size, rules.base_increment),
         last_price=last,
         value=exchange.balance(quote).total + held * last,
-        loss_at_stops=sum(((s.size or zero) * (last - _sells_at(s)) for s in stop_losses), zero),
+        loss_at_stops=sum(((s.size or zero) * (last - sells_at(s)) for s in stop_losses), zero),
         fired_at_placement=tuple(
             f"stop-loss {s.size} {base} at stopPrice {s.stop_price} placed with {base} at "
             f"{s.last_at_placement} ({s.client_oid or s.id})"
@@ -237,7 +237,7 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
     )
 
 
-def _sells_at(stop: StopOrder) -> Decimal:
+def sells_at(stop: StopOrder) -> Decimal:
     """The price a stop-loss sells at once it fires: a stop-limit's limit, else its trigger."""
     if stop.type == "limit" and stop.price is not None:
         return min(stop.price, stop.stop_price)

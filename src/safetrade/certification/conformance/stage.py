@@ -19,6 +19,7 @@ from safetrade.certification.conformance.observe import (
     Position,
     observe_position,
     orders_sent,
+    sells_at,
 )
 from safetrade.certification.contract import BotContext, ExchangeAccess, Signal
 from safetrade.killswitch import KillSwitch, release_instance_locks
@@ -272,9 +273,7 @@ class Stage:
     def live_stop_loss_price(self) -> Decimal | None:
         """The lowest price a live stop-loss would sell at (a limit's price, else stopPrice)."""
         prices = [
-            min(s.stop_price, s.price)
-            if s.type == "limit" and s.price is not None
-            else s.stop_price
+            sells_at(s)
             for s in self.fake.stop_orders.values()
             if s.symbol == self.rules.symbol and s.status == "NEW" and s.stop == "loss"
         ]
