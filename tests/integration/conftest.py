@@ -31,7 +31,7 @@ def client(ex: FakeKucoin) -> Any:
 
 
 # each folder holds one distribution whose package has the folder's name
-FIXTURE_BOT_FOLDERS = ("incident_bot", "broken_bots", "ccxt_bots")
+FIXTURE_BOT_FOLDERS = ("incident_bot", "broken_bots", "ccxt_bots", "async_bot")
 
 
 @pytest.fixture

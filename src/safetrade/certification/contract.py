@@ -14,6 +14,29 @@ own ``pyproject.toml``::
 
 or on the command line as ``--bot mybot.certify:make_bot``. The factory must not touch the
 exchange; ``start`` may (after its live-mode certification check).
+
+The four calls are synchronous. A bot written with ``ccxt.async_support`` takes its client from
+``context.new_async_exchange()`` (a real ``ccxt.async_support.kucoin`` over a loopback HTTP
+server of the same fake: the same records, judges and injected faults as the sync client) and
+runs its coroutines inside each call, in one event loop it owns::
+
+    def start(self):
+        ...  # settings, then the live-mode require_valid, before any request
+        self.loop = asyncio.new_event_loop()
+        self.exchange = context.new_async_exchange()
+        self.loop.run_until_complete(self.bot.connect(self.exchange))
+
+    def tick(self):
+        self.loop.run_until_complete(self.bot.loop_once())
+
+    def stop(self):
+        self.loop.run_until_complete(self.exchange.close())
+        self.loop.close()
+
+A ccxt async client binds to the loop of its first request, so ``asyncio.run`` in each call
+needs a new client per call (closed in it). Retries wait with ``context.sleep`` (it returns at
+once), not ``asyncio.sleep``. A bot that builds its own async client points every API group at
+``context.access.loopback_url()``.
 """
 
 from __future__ import annotations
@@ -26,6 +49,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from safetrade.errors import BotContractError
 from safetrade.rounder import PositionSide
 
 __all__ = [
@@ -39,6 +63,20 @@ __all__ = [
 
 #: The entry-point group a bot's ``pyproject.toml`` names its factory in.
 ENTRY_POINT_GROUP = "safetrade.bots"
+
+
+def _no_loopback() -> str:
+    raise BotContractError(
+        "this context serves no loopback fake KuCoin",
+        fix="use context.exchange (sync ccxt) or context.access.session",
+    )
+
+
+def _no_async_exchange(**config: object) -> Any:  # noqa: ANN401 - ccxt is untyped
+    raise BotContractError(
+        "this context offers no ccxt.async_support client",
+        fix="use context.exchange or context.new_exchange (sync ccxt)",
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -77,13 +115,22 @@ class ExchangeAccess:
         api_passphrase: Its passphrase.
         session: A ``requests.Session`` bridged in-process to the fake: pass it as ccxt's
             ``session`` option (``ccxt.kucoin({"session": access.session, ...})``). KuCoin's
-            real host names are kept, so nothing else needs overriding.
+            real host names are kept, so nothing else needs overriding. Sync clients only:
+            ``ccxt.async_support`` speaks aiohttp, not requests (use ``loopback_url``).
+        loopback_url: Returns the fake's base URL over real HTTP on 127.0.0.1
+            (``http://127.0.0.1:PORT``), for a client that cannot take a requests session
+            (``ccxt.async_support``, aiohttp, httpx): point every API group at it
+            (``client.urls["api"] = dict.fromkeys(client.urls["api"], url)``). It answers
+            KuCoin's routes only, records into the same fake the judges read and takes the
+            scenario's faults (a lost answer or timeout is a hang-up: ccxt ``NetworkError``).
+            The server starts on the first call and stops at the scenario's end.
     """
 
     api_key: str
     api_secret: str = attrs.field(repr=False)
     api_passphrase: str = attrs.field(repr=False)
     session: Any = attrs.field(repr=False)
+    loopback_url: Callable[[], str] = attrs.field(default=_no_loopback, repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -101,6 +148,11 @@ class BotContext:
         access: Credentials and session for bots that build their own ccxt client.
         new_exchange: Makes another ``ccxt.kucoin`` wired to the fake (keyword arguments are
             ccxt constructor settings).
+        new_async_exchange: Makes a real, unmodified ``ccxt.async_support.kucoin`` wired to
+            the same fake over ``access.loopback_url()`` (keyword arguments are ccxt
+            constructor settings). Use it in one event loop the bot owns and ``await
+            exchange.close()`` in ``stop``; one left open (after a crash) is closed at the
+            scenario's end in its loop, and that loop then too. See the module docstring.
         symbol: The market the scenario trades, e.g. ``"SOL/USDT"``.
         workdir: An empty folder of this scenario for state and kill-switch files.
         clock: The scenario's current time (timezone-aware UTC); pass it as ``now`` to
@@ -117,11 +169,15 @@ class BotContext:
     workdir: Path
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
+    new_async_exchange: Callable[..., Any] = attrs.field(default=_no_async_exchange)
 
 
 @runtime_checkable
 class CertifiableBot(Protocol):
     """The four calls the conformance scenarios make.
+
+    They are synchronous: an async bot runs its coroutines inside each call (see the module
+    docstring).
 
     ``start`` raising any exception means start-up was refused (the scenario then checks that
     nothing reached the exchange). ``on_signal`` and ``tick`` may raise too; the harness notes

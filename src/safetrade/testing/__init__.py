@@ -103,7 +103,12 @@ Behaviour:
       RATE_LIMIT and ``Fault.reject(code, msg)`` leave the exchange untouched; RESPONSE_LOST
       processes the request and then drops the answer. In-process the client sees a read
       timeout (ccxt ``RequestTimeout``); over loopback the server hangs up instead (ccxt
-      ``NetworkError``, the parent class).
+      ``NetworkError``, the parent class; ``ccxt.async_support`` raises its subclass
+      ``ExchangeNotAvailable``; aiohttp sends a hung-up GET or DELETE once more by itself, so
+      one such fault on a read or cancel is retried unseen and two fail one call).
+    * ``ccxt.async_support``: :meth:`FakeKucoin.async_ccxt_client` wires a real async client
+      to :meth:`FakeKucoin.loopback_url`, a server of KuCoin's routes only (no control API)
+      started on first use; it records into the same fake and takes the same faults.
     * Rate limits (on unless ``FakeKucoin(rate_limits=False)``): KuCoin's VIP0 resource pools
       (https://www.kucoin.com/docs-new/rate-limit), Spot 4000, Management 2000 and Public 2000
       per 30 s window, which opens with the first request and resets 30 s later on the fake's

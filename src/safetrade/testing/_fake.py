@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -30,6 +33,8 @@ from safetrade.testing._state import (
 )
 from safetrade.testing._wire import Rejection
 from safetrade.testing.bridge import session_over
+
+log = logging.getLogger("safetrade.testing")
 
 # Obviously fake credentials; the fake only listens on loopback or in-process.
 TEST_API_KEY = "fake-kucoin-api-key"
@@ -101,6 +106,10 @@ class FakeKucoin:
         self.transport = httpx.MockTransport(self._api.dispatch)
         self._control = Control(self)
         self._servers: list[LoopbackServer] = []
+        # the KuCoin-only server of loopback_url() and the async clients wired to it
+        self._kucoin_server: LoopbackServer | None = None
+        self._kucoin_server_lock = threading.Lock()
+        self._async_clients: list[Any] = []
         for currency, amount in {"USDT": Decimal(0), **(balances or {})}.items():
             self.set_balance(currency, Decimal(str(amount)))
         for symbol, price in (prices or {}).items():
@@ -109,9 +118,37 @@ class FakeKucoin:
     # --- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop every loopback server started by :meth:`serve`."""
+        """Close the async clients still open, then stop every loopback server.
+
+        The async clients are those :meth:`async_ccxt_client` made and nobody closed (each is
+        closed in its own event loop while that loop is still usable); the servers those
+        :meth:`serve` and :meth:`loopback_url` started.
+        """
+        self.close_async_clients()
+        self._kucoin_server = None
         while self._servers:
             self._servers.pop().close()
+
+    def close_async_clients(self, *, close_loops: bool = False) -> None:
+        """Close the clients :meth:`async_ccxt_client` made that are still open.
+
+        Each is closed in its own event loop while that loop is usable (not closed, not
+        running). A client whose loop is gone cannot be awaited any more; aiohttp then reports
+        its unclosed session, the leak of whoever made it.
+
+        Args:
+            close_loops: Then close those clients' event loops too (unless running): for a
+                harness ending a bot's life, whose loops end with it as with a process.
+        """
+        clients, self._async_clients = self._async_clients, []
+        for client in clients:
+            loop = getattr(client, "asyncio_loop", None)
+            if loop is None:
+                continue  # never sent a request: nothing to close
+            if getattr(client, "session", None) is not None:
+                _close_async_client(client, loop)
+            if close_loops and not loop.is_closed() and not loop.is_running():
+                loop.close()
 
     def __enter__(self) -> FakeKucoin:
         return self
@@ -152,16 +189,20 @@ class FakeKucoin:
             return self._control.handle(request)
         return self._api.dispatch(request)
 
-    def serve(self, port: int = 0, *, max_requests: int | None = None) -> LoopbackServer:
+    def serve(
+        self, port: int = 0, *, max_requests: int | None = None, control: bool = True
+    ) -> LoopbackServer:
         """Serve this fake over real HTTP on 127.0.0.1 (closed with the fake).
 
         The server also answers the control API under ``/_safetrade/`` (see
-        ``safetrade.testing._control``).
+        ``safetrade.testing._control``) unless ``control`` is False.
 
         Args:
             port: TCP port, 0 for a free one.
             max_requests: Keep at most this many recorded requests (older ones are dropped
                 in halves); a long-running server must bound its log.
+            control: Answer the control API; False serves KuCoin's routes only (what a bot
+                under test may reach: it cannot move prices, balances or faults).
         """
         if max_requests is not None:
             if max_requests < 1:
@@ -169,9 +210,23 @@ class FakeKucoin:
                 raise ValueError(msg)
             with self._api.lock:
                 self._api.max_recorded = max_requests
-        server = LoopbackServer(self.handle_served, port)
+        server = LoopbackServer(self.handle_served if control else self._api.dispatch, port)
         self._servers.append(server)
         return server
+
+    def loopback_url(self) -> str:
+        """Base URL (``http://127.0.0.1:PORT``) of this fake's KuCoin-only loopback server.
+
+        The server answers KuCoin's routes only (no control API), records every request in
+        this fake (:attr:`requests`, orders, fills) and takes its injected faults, like the
+        in-process clients. It is started by the first call (nothing listens until something
+        asks), shared by later calls and by :meth:`async_ccxt_client`, and stopped by
+        :meth:`close`.
+        """
+        with self._kucoin_server_lock:
+            if self._kucoin_server is None:
+                self._kucoin_server = self.serve(control=False)
+            return self._kucoin_server.base_url
 
     def ccxt_client_over_loopback(self, **config: object) -> Any:  # noqa: ANN401 - ccxt is untyped
         """Return a real ``ccxt.kucoin`` talking real HTTP to this fake on 127.0.0.1.
@@ -184,6 +239,27 @@ class FakeKucoin:
         server = self._servers[0] if self._servers else self.serve()
         client = ccxt.kucoin(self._client_config(config))
         client.urls["api"] = dict.fromkeys(client.urls["api"], server.base_url)
+        return client
+
+    def async_ccxt_client(self, **config: object) -> Any:  # noqa: ANN401 - ccxt is untyped
+        """Return a real ``ccxt.async_support.kucoin`` talking real HTTP to this fake.
+
+        Every ccxt API group points at :meth:`loopback_url` (started now if needed). Make it
+        anywhere; like any ccxt async client it binds to the event loop that runs its first
+        request, so use it in that one loop and ``await client.close()`` there when done.
+        :meth:`close` closes a client left open whose loop is still usable.
+
+        Args:
+            **config: Extra ccxt constructor settings; they win over the defaults (this fake's
+                credentials, ``enableRateLimit=False``, ``timeout_on_exit=0``: ccxt's
+                ``close()`` otherwise waits 250 ms for websockets this client never opens).
+        """
+        import ccxt.async_support as ccxt_async  # noqa: PLC0415 - ccxt is heavy
+
+        url = self.loopback_url()
+        client = ccxt_async.kucoin(self._client_config({"timeout_on_exit": 0, **config}))
+        client.urls["api"] = dict.fromkeys(client.urls["api"], url)
+        self._async_clients.append(client)
         return client
 
     # --- state set-up -----------------------------------------------------------------------
@@ -356,3 +432,14 @@ class FakeKucoin:
     def endpoints_called(self) -> list[str]:
         """Endpoint names of the recorded requests, in order (handy in assertions)."""
         return [r.endpoint for r in self.requests]
+
+
+def _close_async_client(client: Any, loop: asyncio.AbstractEventLoop) -> None:  # noqa: ANN401
+    if loop.is_closed() or loop.is_running():
+        log.warning("an async ccxt client of the fake was left open and its loop is gone")
+        return
+    try:
+        loop.run_until_complete(client.close())
+    except Exception:
+        # closing must never fail the fake's close
+        log.warning("closing an async ccxt client of the fake failed", exc_info=True)

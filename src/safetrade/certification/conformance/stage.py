@@ -223,6 +223,9 @@ class Stage:
         """Stop the bot (if it started) and the exchange."""
         if self.started:
             self._call("stop", self._instance.stop)
+        # an async bot's ccxt clients and their event loops end with the scenario, as with its
+        # process (also after crash_and_restart); then the fake and its loopback server
+        self.fake.close_async_clients(close_loops=True)
         self.fake.close()
         # a bot's instance lock on its scenario folder must not outlive the scenario
         release_instance_locks(self.context.workdir)
