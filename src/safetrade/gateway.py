@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from safetrade._decimal import to_decimal
-from safetrade.builder import OrderIntent
+from safetrade.builder import OrderIntent, OrderPurpose
 from safetrade.errors import (
     AuthenticationFailed,
     CertificationError,
@@ -108,6 +109,10 @@ _DONE_PAGE = 100
 _DONE_PAGES = 5  # classic pages of done orders read before giving up (500 orders)
 
 
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def _dec(value: object, what: str) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -179,10 +184,23 @@ class Gateway:
     Args:
         exchange: A constructed ccxt exchange (``ccxt.kucoin(...)``). The caller owns its
             configuration, including the HTTP session; tests point it at the fake KuCoin.
+        read_only: Refuse every order and cancel before it is sent.
+        certified: The certification this gateway trades under (:meth:`kucoin` sets it):
+            its expiry is checked again before every order is sent.
+        clock: The current time for that check (timezone-aware); the system clock by default.
     """
 
-    def __init__(self, exchange: Any, *, read_only: bool = False) -> None:  # noqa: ANN401
+    def __init__(
+        self,
+        exchange: Any,  # noqa: ANN401 - ccxt is untyped
+        *,
+        read_only: bool = False,
+        certified: CertifiedRun | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._exchange = exchange
+        self._certified = certified
+        self._clock = clock if clock is not None else _system_clock
         logger = getattr(exchange, "logger", None)
         if isinstance(logger, logging.Logger) and _REDACT not in logger.filters:
             logger.addFilter(_REDACT)
@@ -201,6 +219,7 @@ class Gateway:
         api_passphrase: str,
         certified: CertifiedRun | None,
         options: Mapping[str, Any] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> Gateway:
         """A gateway over a real ``ccxt.kucoin`` client (real money) with rate limiting on.
 
@@ -212,14 +231,19 @@ class Gateway:
                 bot about to trade. ``None`` builds a **read-only** gateway (balances,
                 markets, prices; preflight): every order and cancel is refused before it is
                 sent. There is no default, so trading on KuCoin cannot start by accident
-                without the certification gate.
+                without the certification gate. Its expiry is checked again before every
+                entry: a bot still running when the certification expires opens nothing more
+                (its stop-losses, take-profits and flattening orders still go out).
             options: Extra ccxt constructor settings.
+            clock: The current time for the expiry checks (timezone-aware; tests); the
+                system clock by default.
 
         Raises:
             CertificationError: ``certified`` is not a run the gate issued, or it expired.
         """
+        now = clock if clock is not None else _system_clock
         if certified is not None:
-            certified.ensure_current()
+            certified.ensure_current(now())
         import ccxt  # noqa: PLC0415 - keep `import safetrade` free of ccxt
 
         config: dict[str, Any] = {
@@ -229,7 +253,7 @@ class Gateway:
             "enableRateLimit": True,
         }
         config.update(options or {})
-        return cls(ccxt.kucoin(config), read_only=certified is None)
+        return cls(ccxt.kucoin(config), read_only=certified is None, certified=certified, clock=now)
 
     @classmethod
     def for_settings(
@@ -359,8 +383,15 @@ class Gateway:
             ExchangeUnavailable: The outcome is unknown (timeout, 5xx, 429, lost response);
                 call :meth:`ensure_submitted_unguarded` with the same intent to retry safely.
             OrderRejected: The exchange refused the order (its message is kept).
+            CertificationError: The gateway is read-only, or (for an entry) its certification
+                has expired since it was built (nothing is sent). Protective orders are sent
+                after expiry too: refusing them would leave held coins bare.
         """
         self._refuse_if_read_only(f"sending {intent.describe()}")
+        if intent.purpose is OrderPurpose.ENTRY:
+            # only new risk stops at expiry: a stop-loss, take-profit or flatten protecting
+            # coins already held must always go out (an expiry must never leave them bare)
+            self._refuse_if_expired(f"sending {intent.describe()}")
         call = to_ccxt(intent)
         log.info("sending %s (clientOid %s)", intent.describe(), intent.client_oid)
         with self._translate(f"sending {intent.describe()}", order=True):
@@ -481,6 +512,19 @@ class Gateway:
                 "it returns as Gateway.kucoin(..., certified=run); paper mode never trades on "
                 "the real exchange",
             )
+
+    def _refuse_if_expired(self, what: str) -> None:
+        # a bot started before its certification expired must not trade on after it; only
+        # the expiry is checked here: re-measuring the code at every order would cost too much
+        if self._certified is None:
+            return
+        try:
+            self._certified.ensure_current(self._clock())
+        except CertificationError as exc:
+            log.critical("%s refused: %s", what, "; ".join(exc.problems))
+            raise CertificationError(
+                [f"{what}: {problem}" for problem in exc.problems], fix=exc.fix
+            ) from None
 
     def cancel_by_client_oid(self, client_oid: str, symbol: str, *, stop: bool = False) -> None:
         """Cancel an order by its clientOid (one whose id never reached us); gone counts too."""

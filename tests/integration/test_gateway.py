@@ -173,13 +173,15 @@ class TestWireNumbers:
 class TestRealExchangeNeedsTheGate:
     """Gateway.kucoin trades only with the CertifiedRun that require_valid issued."""
 
+    def _market(self):
+        with FakeKucoin(prices={"SOL/USDT": "87.36"}) as fake:
+            return Gateway(fake.ccxt_client()).load_market("SOL/USDT")
+
     def _intent(self):
         from safetrade.builder import entry_order
 
-        with FakeKucoin(prices={"SOL/USDT": "87.36"}) as fake:
-            market = Gateway(fake.ccxt_client()).load_market("SOL/USDT")
         return entry_order(
-            market,
+            self._market(),
             side=PositionSide.LONG,
             amount=Decimal("0.5"),
             reference_price=Decimal("87.36"),
@@ -221,6 +223,63 @@ class TestRealExchangeNeedsTheGate:
             Gateway.kucoin(api_key="k", api_secret="s", api_passphrase="p", certified=forged)
         with pytest.raises(CertificationError, match="expired"):
             run.ensure_current(now + timedelta(days=31))
+
+    def test_an_order_after_the_certification_expired_is_refused_before_it_is_sent(self, tmp_path):
+        """A bot started while certified stops sending once its certification expires."""
+        from datetime import UTC, datetime, timedelta
+
+        from safetrade.certification import require_valid
+        from safetrade.certification.conformance.mint import mint_certificate
+        from safetrade.certification.provenance import measure_running_code
+
+        now = datetime.now(UTC)
+        minted = mint_certificate(
+            tmp_path, running=measure_running_code("safetrade.reference_bot"), now=now
+        )
+        run = require_valid(
+            minted.artifact, trusted_keys=minted.trusted_keys,
+            bot_package="safetrade.reference_bot", now=now,
+        )  # fmt: skip
+        clock = [now]
+        live = Gateway.kucoin(
+            api_key="k", api_secret="s", api_passphrase="p", certified=run,
+            clock=lambda: clock[0],
+        )  # fmt: skip
+        sent = []
+
+        def create_order(*args, **_kwargs):
+            sent.append(args)
+            return {"id": f"order-{len(sent)}", "status": "open"}
+
+        live.exchange.create_order = create_order
+        intent = self._intent()
+        assert live.submit_unguarded(intent).order_id == "order-1"
+        clock[0] = run.expires_at - timedelta(seconds=1)
+        live.submit_unguarded(attrs.evolve(intent, client_oid="st-entry-2"))
+        clock[0] = run.expires_at  # no sleep: the clock is the gateway's own
+        with pytest.raises(CertificationError) as refused:
+            live.submit_unguarded(attrs.evolve(intent, client_oid="st-entry-3"))
+        (problem,) = refused.value.problems
+        assert problem.startswith("sending ")
+        assert f"the certification expired at {run.expires_at:%Y-%m-%dT%H:%M:%SZ}" in problem
+        assert "re-run `tox -e certify` and restart the bot" in refused.value.fix
+        assert len(sent) == 2  # nothing reached ccxt after the expiry
+        # but coins already held are never left bare by an expiry: protection still goes out
+        from safetrade.builder import stop_loss_order
+
+        market = self._market()
+        stop = stop_loss_order(
+            market, side=PositionSide.LONG, amount=Decimal("0.5"),
+            stop_price=Decimal("85.61"), entry_price=Decimal("87.36"), client_oid="st-stop-1",
+        )  # fmt: skip
+        assert live.submit_unguarded(stop).order_id == "order-3"
+        assert len(sent) == 3
+        # and a gateway built after the expiry is refused at once
+        with pytest.raises(CertificationError, match="expired"):
+            Gateway.kucoin(
+                api_key="k", api_secret="s", api_passphrase="p", certified=run,
+                clock=lambda: clock[0],
+            )  # fmt: skip
 
 
 def test_ccxt_debug_logging_never_shows_the_api_key_signature_or_passphrase(caplog):

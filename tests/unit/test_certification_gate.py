@@ -30,7 +30,12 @@ from safetrade.certification.gate import (
 from safetrade.certification.inventory import InventoryScenario, scenario_key
 from safetrade.certification.keys import PublicKey, public_key_of
 from safetrade.certification.policy import parse_policy
-from safetrade.certification.provenance import GitState, RunningCode, measure_running_code
+from safetrade.certification.provenance import (
+    GitState,
+    LoadedModules,
+    RunningCode,
+    measure_running_code,
+)
 from safetrade.certification.statement import build_statement, statement_bytes
 from safetrade.certification.suite import reconcile
 from safetrade.errors import CertificationError
@@ -943,6 +948,12 @@ def _tamper_cases(key: Ed25519PrivateKey) -> dict[str, tuple[Any, Any, str]]:
                                   "config schema"),
         "tampered bytecode": (good, evolve_running(bytecode_problems=(
             "safetrade/__pycache__/rounder.cpython-311.pyc: bytecode differs",)), "bytecode"),
+        "data kept in __pycache__": (good, evolve_running(bytecode_problems=(
+            "toybot/__pycache__/strategy.json: a file in __pycache__ that is no source's cached "
+            "bytecode is not digested",)), "bytecode"),
+        "a script outside the bot runs": (good, evolve_running(loaded_modules=LoadedModules((
+            "__main__ (/srv/run_live.py) is a script outside the certified bot package",), 900)),
+            "loaded modules"),
         "not JSON": (lambda _p: b"{not json", None, "artifact"),
         "a JSON list": (lambda _p: b"[1, 2]", None, "artifact"),
         "fields missing": (lambda _p: b'{"payload": "e30="}', None, "artifact"),

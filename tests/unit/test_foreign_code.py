@@ -84,6 +84,17 @@ def test_a_standard_module_loaded_from_elsewhere_is_named() -> None:
     assert problem.startswith("decimal was imported from /tmp/bot-folder/decimal.py, not from")
 
 
+def test_a_decimal_py_installed_in_site_packages_is_no_standard_module() -> None:
+    """A venv's platstdlib (its own lib/pythonX.Y) holds its site-packages: not the stdlib."""
+    import sysconfig
+
+    fake = types.ModuleType("decimal")
+    fake.__file__ = str(Path(sysconfig.get_paths()["purelib"]) / "decimal.py")
+    (problem,) = shadowed_standard_modules({"decimal": fake})
+    assert problem.startswith("decimal was imported from "), problem
+    assert "site-packages" in problem
+
+
 def test_a_decimal_py_in_the_working_directory_is_refused_at_start_up(tmp_path: Path) -> None:
     # what `python -m bot` does in a folder holding a decimal.py: the folder comes first
     (tmp_path / "decimal.py").write_text(

@@ -5,8 +5,10 @@ The tree digests cover ``.py`` sources and skip ``__pycache__``. Python, however
 looking at the source again: a tampered ``rounder.*.pyc`` with a matching header changes
 behaviour while every digest still matches. So each cached file of this interpreter that
 Python *would* use is recompiled from its source and compared; anything else in
-``__pycache__`` that could be imported (a ``.py`` hidden there) is refused too, and so is
-bytecode outside ``__pycache__`` (Python imports it with no source at all).
+``__pycache__`` (a ``.py`` hidden there, a ``strategy.json`` the bot reads, the cache of a
+deleted source) is refused too, since nothing digests it; only another interpreter's cache of
+a source beside it is harmless. Bytecode outside ``__pycache__`` is refused as well (Python
+imports it with no source at all).
 
 :func:`shadowed_standard_modules` covers the other way to run unreviewed code under a checked
 name: a ``decimal.py`` in the working directory (``python -m bot`` puts it first on
@@ -21,6 +23,7 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import re
 import sys
 import sysconfig
 from pathlib import Path
@@ -132,15 +135,40 @@ def foreign_bytecode(root: Path) -> list[str]:
         for stray in strays
     )
     for cache in caches:
-        for path in sorted(cache.iterdir()):
-            rel = path.relative_to(root).as_posix()
-            if path.suffix in (".py", ".pyw") or path.is_dir():
-                problems.append(f"{rel}: a module hidden in __pycache__ is not digested")
-            elif path.suffix == ".pyc" and f".{tag}." in path.name:
-                source = cache.parent / (path.name.split(".", 1)[0] + ".py")
-                if not source.is_file():
-                    problems.append(f"{rel}: bytecode without a source file (not digested)")
+        problems.extend(
+            f"{path.relative_to(root).as_posix()}: {problem}"
+            for path in sorted(cache.iterdir())
+            if (problem := _cache_entry_problem(path, cache, tag)) is not None
+        )
     return problems
+
+
+# what a __pycache__ may hold: ``<stem>.<tag>[.opt-N].pyc``, the tag of any interpreter
+# (``cpython-311``, ``pypy39``, pytest's ``cpython-311-pytest-9.2.0``)
+_CACHED = re.compile(r"(?P<stem>[^.]+)\.(?P<tag>.+?)(?:\.opt-[0-9]+)?\.pyc")
+
+
+def _cache_entry_problem(path: Path, cache: Path, tag: str) -> str | None:
+    """Why ``path`` in the ``__pycache__`` folder ``cache`` is not a source's cached bytecode.
+
+    The digest skips ``__pycache__`` (bytecode differs between machines), so anything else
+    kept there would be read, imported or executed without ever being certified: a
+    ``strategy.json`` the bot loads, a module hidden there, the cache of a deleted source.
+    """
+    if path.suffix in (".py", ".pyw") or path.is_dir():
+        return "a module hidden in __pycache__ is not digested"
+    match = _CACHED.fullmatch(path.name)
+    if match is None:
+        return (
+            "a file in __pycache__ that is no source's cached bytecode is not digested "
+            "(data or code kept there changes what runs unseen)"
+        )
+    stem = match["stem"]
+    if any((cache.parent / f"{stem}{suffix}").is_file() for suffix in (".py", ".pyw")):
+        return None  # a source's cache: this interpreter's is compared above, others never run
+    if match["tag"] == tag:
+        return "bytecode without a source file (not digested)"
+    return f"bytecode of another interpreter ({match['tag']}) without a source file (not digested)"
 
 
 def _walk(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
@@ -198,8 +226,34 @@ def _stdlib_homes() -> tuple[str, ...]:
     return tuple(sorted({os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")}))
 
 
-# Resolving ~900 module paths costs ~20 ms; a loaded module's file path keeps its answer.
+# Resolving ~900 module paths costs ~20 ms; a loaded module's file path keeps its answer
+# (shared with the check of the loaded modules, provenance.check_loaded_modules).
+@functools.lru_cache(maxsize=8192)
+def _real_path(file: str) -> str:
+    """``os.path.realpath(file)``, resolving each folder once (modules share a few hundred)."""
+    file = os.path.abspath(file)
+    if os.path.islink(file):
+        return os.path.realpath(file)
+    folder, name = os.path.split(file)
+    return os.path.join(_real_folder(folder), name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+@functools.cache
+def _site_packages() -> tuple[str, ...]:
+    # a venv's platstdlib is the venv's own lib/pythonX.Y, which holds its site-packages:
+    # what is installed there is not the standard library, whatever its name
+    paths = sysconfig.get_paths()
+    return tuple(sorted({os.path.realpath(paths[k]) for k in ("purelib", "platlib")}))
+
+
 @functools.lru_cache(maxsize=8192)
 def _in_standard_library(file: str) -> bool:
-    real = os.path.realpath(file)
+    real = _real_path(file)
+    if any(real.startswith(site + os.sep) for site in _site_packages()):
+        return False
     return any(real.startswith(home + os.sep) for home in _stdlib_homes())

@@ -134,7 +134,8 @@ def package_location(name: str) -> Path:
     executed (parents of a dotted name are imported, as Python requires).
 
     Raises:
-        TreeError: The name cannot be found on ``sys.path``.
+        TreeError: The name cannot be found on ``sys.path``, or it is a namespace package
+            whose modules lie in more than one folder.
     """
     try:
         spec = importlib.util.find_spec(name)
@@ -149,8 +150,19 @@ def package_location(name: str) -> Path:
             why=reason,
             fix="install the bot package into this environment or pass the right name",
         )
-    if spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
+    locations = list(spec.submodule_search_locations or ())
+    if len(locations) > 1:
+        # a namespace package spread over several folders: a digest of one of them would
+        # leave the others' modules uncertified, and their order on sys.path can change
+        raise TreeError(
+            f"package {name!r} is a namespace package spread over {len(locations)} folders: "
+            + ", ".join(locations),
+            why="its modules come from every one of them, and a tree digest covers one folder",
+            fix=f"make {name!r} one regular package: put every module in one folder and add an "
+            "__init__.py to it",
+        )
+    if locations:
+        return Path(locations[0])
     if spec.origin is None or spec.origin in {"built-in", "frozen"}:
         raise TreeError(f"module {name!r} has no source file", fix="certify a source package")
     return Path(spec.origin)

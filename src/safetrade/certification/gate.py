@@ -3,7 +3,8 @@
 Checks run in a fixed order and *all* problems are collected, so one refusal lists everything
 to fix. Order: artifact readable → signature by a trusted key (never a key named in the
 artifact) → payload/statement/predicate types → freshness → result and scenarios → safetrade
-code digest → bot package digest → config schema digest.
+code digest → bot package digest → bytecode → the loaded modules (live start-up only) → bot
+conformance → ccxt code → distributions → config schema digest.
 
 If the signature does not verify, the remaining checks still run on the unauthenticated payload
 (when it parses) so the refusal is complete, but each such finding says "unauthenticated", and
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,7 +49,12 @@ from safetrade.certification.predicate import (
     PredicateParts,
     Validity,
 )
-from safetrade.certification.provenance import RunningCode, measure_running_code
+from safetrade.certification.provenance import (
+    LoadedModules,
+    RunningCode,
+    check_loaded_modules,
+    measure_running_code,
+)
 from safetrade.certification.statement import (
     BOT_SUBJECT_PREFIX,
     CCXT_SUBJECT,
@@ -65,6 +72,7 @@ __all__ = [
     "CertifiedRun",
     "Check",
     "Verdict",
+    "allow_test_harness",
     "check_certification",
     "evaluate",
     "require_valid",
@@ -94,8 +102,12 @@ _GATE_CHECKS: tuple[tuple[str, str], ...] = (
     ("bot package", "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot) for the "
      "bot you run"),
     ("bytecode", "delete the __pycache__ folders and the .pyc files named (Python recompiles "
-     "them from the certified sources); move a file named like a standard module off the "
-     "path it shadows from (or start the bot with `python -I`); and find out who wrote them"),
+     "them from the certified sources; data the bot reads belongs beside its sources, never in "
+     "__pycache__); move a file named like a standard module off the path it shadows from (or "
+     "start the bot with `python -I`); and find out who wrote them"),
+    ("loaded modules", "move each module named into your bot's package and re-run `tox -e "
+     "certify` (`-- --bot YOUR_BOT`); start the bot from its package (`python -m "
+     "YOUR_BOT_PACKAGE`) or its console script, never from a script outside it"),
     ("bot conformance", "re-run `tox -e certify` (`-- --bot YOUR_BOT` for your own bot): it "
      "runs the bot through the conformance scenarios before it signs"),
     ("ccxt code", "reinstall the certified ccxt (pip install --force-reinstall ccxt==VERSION), "
@@ -162,6 +174,32 @@ class Verdict:
 
 #: Marks runs :func:`require_valid` issued; a hand-built CertifiedRun does not carry it.
 _ISSUED_BY_GATE = object()
+
+_MODULES_NOT_CHECKED = (
+    "checked at live start-up: only require_valid() runs in the process about to trade"
+)
+
+#: Folders and files of a test suite whose modules live start-up accepts (allow_test_harness).
+_HARNESS: tuple[Path, ...] = ()
+
+
+def allow_test_harness(*paths: Path | str) -> None:
+    """Accept modules loaded from ``paths`` at live start-up: for a test suite's own files only.
+
+    :func:`require_valid` refuses to start when a loaded module comes from outside the
+    certified trees, the standard library and site-packages. A test suite that exercises a
+    bot's live start-up in-process (safetrade's own, under pytest) has its test modules,
+    step definitions and ``conftest.py`` loaded from the repository, outside all of those; its
+    root ``conftest.py`` names them here. Nothing calls this by default, nothing in a live
+    process should, and ``safetrade conformance`` (the certify run) does not: the check holds
+    there in full. Each call replaces the previous list; no argument clears it. A start that
+    accepted harness modules says how many in the ``loaded modules`` row of its verdict.
+
+    Args:
+        paths: Folders (every module under them) and files (that module) of the test suite.
+    """
+    global _HARNESS  # noqa: PLW0603 -- one process-wide, explicit allowance
+    _HARNESS = tuple(Path(os.path.realpath(p)) for p in paths)
 
 
 @attrs.frozen
@@ -489,6 +527,21 @@ def evaluate(
         "; ".join(running.bytecode_problems) or None,
         "no bytecode other than the sources' own, no shadowed standard module",
     )
+    loaded = running.loaded_modules
+    if loaded is None:
+        checks.append(Check("loaded modules", True, _MODULES_NOT_CHECKED))
+    else:
+        harness = (
+            f" ({loaded.harness} more from a test harness: allow_test_harness)"
+            if loaded.harness
+            else ""
+        )
+        add(
+            "loaded modules",
+            "; ".join(loaded.problems) or None,
+            f"all {loaded.checked} loaded modules come from safetrade, {running.bot_package}, "
+            f"the standard library or site-packages{harness}",
+        )
     add(
         "bot conformance",
         _check_conformance(parts, bot_subject),
@@ -566,6 +619,7 @@ def verify_artifact(
     bot_package: str | None = None,
     now: datetime | None = None,
     running: RunningCode | None = None,
+    modules: Mapping[str, object] | None = None,
 ) -> Verdict:
     """Read the artifact and measure the running code, then :func:`evaluate`. Never raises.
 
@@ -577,6 +631,10 @@ def verify_artifact(
             names (what ``safetrade verify`` shows a reviewer). Live start-up always names it.
         now: Current time; defaults to the system clock.
         running: Pre-measured running code (tests and callers that already hashed it).
+        modules: The modules loaded in the process about to trade (:func:`require_valid`
+            passes ``sys.modules``): each must come from a certified tree, the standard
+            library or site-packages. None: not checked (``safetrade verify`` and preflight
+            run in a process of their own).
     """
     path = Path(artifact_path)
     name = str(path)
@@ -612,6 +670,8 @@ def verify_artifact(
                 for n in CHECK_NAMES
             ]
             return Verdict(name, tuple(failed), None, None)
+    if modules is not None and running.loaded_modules is None:
+        running = attrs.evolve(running, loaded_modules=_loaded_modules(running, modules))
     try:
         verdict = evaluate(data, trusted_keys=keys, running=running, now=moment, artifact_name=name)
     except (Exception, RecursionError) as exc:  # noqa: BLE001 -- a verdict, never a crash
@@ -623,6 +683,20 @@ def verify_artifact(
         )
         verdict = attrs.evolve(verdict, checks=annotated)
     return verdict
+
+
+def _loaded_modules(running: RunningCode, modules: Mapping[str, object]) -> LoadedModules:
+    try:
+        return check_loaded_modules(
+            running.bot_package,
+            modules=modules,
+            bot_distributions=running.bot_distributions,
+            harness=_HARNESS,
+        )
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 -- a verdict, never a crash
+        return LoadedModules(
+            (f"the loaded modules cannot be judged ({type(exc).__name__}: {exc})",), 0
+        )
 
 
 def _refused_whole(name: str, reason: str) -> Verdict:
@@ -687,7 +761,11 @@ def require_valid(
         CertificationError: Any check failed; ``problems`` names each, ``fix`` says how.
     """
     verdict = verify_artifact(
-        artifact_path, trusted_keys=trusted_keys, bot_package=bot_package, now=now
+        artifact_path,
+        trusted_keys=trusted_keys,
+        bot_package=bot_package,
+        now=now,
+        modules=sys.modules,
     )
     if not verdict.ok or verdict.signer is None or verdict.statement is None:
         _log.critical("live mode refused:\n%s", verdict.table())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import email.parser
 import importlib.metadata
 import inspect
+import os
 import re
 from functools import lru_cache
 
@@ -27,6 +28,7 @@ __all__ = [
     "by_name",
     "distributions",
     "find",
+    "listed_files",
     "normalise",
     "owners_of",
     "read",
@@ -157,3 +159,16 @@ def version_of(name: str) -> str | None:
     """The version of the distribution ``name`` imports would use (None: not installed)."""
     dist = find(name)
     return None if dist is None else dist.version
+
+
+def listed_files(name: str) -> frozenset[str]:
+    """Real paths of the files the distribution ``name`` lists (its RECORD), as installed.
+
+    An editable install lists only its metadata and ``.pth`` file, not the sources it points
+    at. Empty when ``name`` is not installed or lists nothing.
+    """
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return frozenset()
+    return frozenset(os.path.realpath(str(dist.locate_file(path))) for path in dist.files or ())

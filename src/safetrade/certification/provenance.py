@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import platform
 import shutil
+import site
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
 from safetrade.certification import installed
-from safetrade.certification.bytecode import foreign_bytecode, shadowed_standard_modules
+from safetrade.certification.bytecode import (
+    _in_standard_library,
+    _real_path,
+    foreign_bytecode,
+    shadowed_standard_modules,
+)
 from safetrade.certification.closure import ccxt_files, runtime_distributions
 from safetrade.certification.digest import (
     TreeError,
@@ -22,9 +33,17 @@ from safetrade.certification.digest import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["GitState", "RunningCode", "git_state", "measure_running_code", "versions"]
+__all__ = [
+    "GitState",
+    "LoadedModules",
+    "RunningCode",
+    "check_loaded_modules",
+    "git_state",
+    "measure_running_code",
+    "versions",
+]
 
 
 @attrs.frozen
@@ -33,6 +52,21 @@ class GitState:
 
     commit: str | None
     dirty: bool | None
+
+
+@attrs.frozen
+class LoadedModules:
+    """Where the modules loaded in the process about to trade come from.
+
+    ``problems`` names each module whose code no certification covers (empty: all of them
+    come from safetrade, the bot package, the standard library or site-packages).
+    """
+
+    problems: tuple[str, ...]
+    #: modules with a file that were judged
+    checked: int
+    #: modules accepted only because they belong to a test harness (``allow_test_harness``)
+    harness: int = 0
 
 
 @attrs.frozen
@@ -56,6 +90,11 @@ class RunningCode:
     #: code Python would run instead of the digested sources: cached or sourceless bytecode,
     #: a standard module shadowed by a file earlier on sys.path (bytecode.py)
     bytecode_problems: tuple[str, ...] = ()
+    #: the modules of the process about to trade; None when not measured (only live start-up
+    #: runs in that process: ``safetrade verify``, preflight and certify do not)
+    loaded_modules: LoadedModules | None = None
+    #: the distributions that provide the bot's top-level package (None: not looked up)
+    bot_distributions: tuple[str, ...] | None = None
 
 
 def versions() -> dict[str, str | None]:
@@ -135,9 +174,8 @@ def measure_running_code(
         digest: str | None = schema_digest(schema())
     except Exception as exc:  # noqa: BLE001 -- any failure becomes a named problem
         digest, config_error = None, f"{type(exc).__name__}: {exc}"
-    roots = ["safetrade"]
     top = bot_package.split(".", maxsplit=1)[0]
-    roots += installed.owners_of(top)
+    owners = tuple(installed.owners_of(top))
     return RunningCode(
         own,
         bot_package,
@@ -146,8 +184,9 @@ def measure_running_code(
         bot_error,
         config_error,
         ccxt_files=ccxt_files(),
-        distributions=runtime_distributions(*roots),
+        distributions=runtime_distributions("safetrade", *owners),
         bytecode_problems=_bytecode(root, bot_package, bot_error),
+        bot_distributions=owners,
     )
 
 
@@ -164,3 +203,151 @@ def _bytecode(safetrade_root: Path, bot_package: str, bot_error: str | None) -> 
         if bot_root is not None and not bot_root.is_relative_to(safetrade_root):
             problems += [f"{bot_package}/{p}" for p in foreign_bytecode(bot_root)]
     return tuple(problems)
+
+
+# -- the modules of the process about to trade ---------------------------------------------
+
+
+@attrs.frozen
+class _Places:
+    """Folders (anything under them) and files (exactly them), matched by real path."""
+
+    prefixes: tuple[str, ...]
+    files: frozenset[str]
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> _Places:
+        real = [_real_path(p) for p in paths]
+        return cls(
+            tuple(r.rstrip(os.sep) + os.sep for r in real if not os.path.isfile(r)),
+            frozenset(r for r in real if os.path.isfile(r)),
+        )
+
+    def hold(self, real: str) -> bool:
+        return real in self.files or real.startswith(self.prefixes)
+
+
+@functools.cache
+def _site_dirs() -> tuple[str, ...]:
+    """Where installed distributions live: purelib, platlib, site-packages, the user site."""
+    paths = sysconfig.get_paths()
+    dirs = {paths["purelib"], paths["platlib"]}
+    dirs.update(getattr(site, "getsitepackages", list)())
+    user = getattr(site, "getusersitepackages", None)
+    if user is not None:
+        dirs.add(user())
+    return tuple(sorted(dirs))
+
+
+# the started script: ``__main__``, and in a process multiprocessing spawned, ``__mp_main__``
+# too (the parent's main module run again under that name)
+_MAIN_NAMES = frozenset({"__main__", "__mp_main__"})
+
+
+def _editable_hook(name: str, real: str, sites: _Places) -> bool:
+    """The module an installer writes beside the ``.pth`` file of an editable install.
+
+    setuptools' ``__editable___mybot_0_1_0_finder``, the editables library's
+    ``_editable_impl_mybot``, meson-python's ``_mybot_editable_loader``: listed in the bot
+    distribution's RECORD, directly in site-packages, and no code of the bot.
+    """
+    folder = os.path.dirname(real) + os.sep
+    return "editable" in name and "." not in name and folder in sites.prefixes
+
+
+def _module_file(module: object) -> str | None:
+    """The file a loaded module's code came from (None: built in, frozen, ``-c``, stdin)."""
+    try:
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str) or not file:
+            spec = getattr(module, "__spec__", None)
+            origin = getattr(spec, "origin", None)
+            located = isinstance(origin, str) and getattr(spec, "has_location", False)
+            file = origin if located else None
+    except Exception:  # noqa: BLE001 -- an odd object in sys.modules has no file to judge
+        return None
+    if file is None or (file.startswith("<") and file.endswith(">")):
+        return None  # <stdin>, <string>: typed in, never a file on disk
+    return file
+
+
+def check_loaded_modules(
+    bot_package: str,
+    *,
+    modules: Mapping[str, object] | None = None,
+    safetrade_root: Path | None = None,
+    bot_distributions: Sequence[str] | None = None,
+    harness: Sequence[Path | str] = (),
+) -> LoadedModules:
+    """Judge every loaded module by where its file lies: is the running code the certified one?
+
+    The digests say what safetrade's and the bot's files hold; only the process about to trade
+    can say that it runs them. A module (``__main__`` included) is accepted from the digested
+    safetrade tree, the digested bot package, the standard library, or the site-packages
+    folders installed distributions live in (bound by name and version); ``__main__`` also
+    from the environment's scripts folder (a console-script launcher). Anything else is code
+    no certification covers: a ``run_live.py`` beside the project, a second top-level package
+    or loose module of the bot's folder installed editable. A module that the bot's own
+    distribution installs outside the digested bot package is refused too: only the
+    distribution's version binds it, which an editable install never changes.
+
+    Args:
+        bot_package: The bot package the certification must cover (``require_valid``'s).
+        modules: The loaded modules (default ``sys.modules``).
+        safetrade_root: The digested safetrade tree (default: the running package's folder).
+        bot_distributions: The distributions providing the bot's top-level package (default:
+            looked up, :func:`installed.owners_of`).
+        harness: Folders and files of a test suite whose modules are accepted too
+            (:func:`safetrade.certification.gate.allow_test_harness`); empty in a live process.
+    """
+    import safetrade  # noqa: PLC0415 -- the *running* package, wherever it is installed
+
+    loaded = list((sys.modules if modules is None else modules).items())
+    trees = [str(safetrade_root or Path(safetrade.__file__).parent)]
+    with contextlib.suppress(TreeError):  # the bot package check names why it cannot be found
+        trees.append(str(package_location(bot_package)))
+    certified = _Places.of(trees)
+    if bot_distributions is None:
+        bot_distributions = installed.owners_of(bot_package.partition(".")[0])
+    owned = {file: dist for dist in bot_distributions for file in installed.listed_files(dist)}
+    launcher = _Places.of([sysconfig.get_paths()["scripts"]])
+    sites = _Places.of(_site_dirs())
+    allowed = _Places.of(str(p) for p in harness)
+    problems: list[tuple[str, str]] = []
+    checked = from_harness = 0
+    seen: set[int] = set()
+    for name, module in sorted(loaded, key=lambda item: item[0] != "__main__"):
+        if id(module) in seen:
+            continue  # one module under two names (``import multiprocessing`` aliases __main__)
+        seen.add(id(module))
+        file = _module_file(module)
+        if file is None:
+            continue
+        checked += 1
+        real = _real_path(file)
+        started = name in _MAIN_NAMES
+        if certified.hold(real) or (started and launcher.hold(real)):
+            continue  # certified, or the launcher pip writes for a console script
+        if real in owned and not _editable_hook(name, real, sites):
+            problems.append((name, (
+                f"{name} ({real}) belongs to the bot's distribution {owned[real]} but lies "
+                f"outside the certified bot package {bot_package!r}: only that distribution's "
+                "version binds it, and an editable install never changes the version"
+            )))  # fmt: skip
+        elif _in_standard_library(file) or sites.hold(real):
+            continue
+        elif allowed.hold(real):
+            from_harness += 1
+        elif started:
+            problems.append((name, (
+                f"{name} ({real}) is a script outside the certified bot package "
+                f"{bot_package!r} and safetrade: the code started is not the certified bot "
+                f"(start the bot with `python -m {bot_package}` or its console script)"
+            )))  # fmt: skip
+        else:
+            problems.append((name, (
+                f"{name} ({real}) lies outside safetrade, the bot package {bot_package!r}, "
+                "the standard library and site-packages: no certification covers its code"
+            )))  # fmt: skip
+    problems.sort(key=lambda item: (item[0] not in _MAIN_NAMES, item[0]))
+    return LoadedModules(tuple(text for _name, text in problems), checked, from_harness)
