@@ -122,3 +122,32 @@ def test_the_conformance_command_refuses_to_run_without_a_usable_signing_key(
     assert "missing.pem does not exist" in capsys.readouterr().err
     assert not (out / "conformance.json").exists()
     assert not (out / CONFORMANCE_SEAL).exists()
+
+
+def test_each_scenario_has_its_own_api_key_not_the_fakes_published_one(tmp_path: Path) -> None:
+    """The published test key would tell a bot it is under test (and to behave only then)."""
+    from safetrade.certification.conformance.stage import Setup, Stage
+    from safetrade.certification.provenance import measure_running_code
+    from safetrade.testing import TEST_API_KEY, TEST_API_SECRET, TEST_PASSPHRASE
+
+    bot = load_bot(None)
+    running = measure_running_code(bot.package)
+    keys = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        stage = Stage(bot, running, Setup(dotenv=""), tmp_path / name)
+        try:
+            key = stage.fake.credentials
+            assert (
+                stage.context.env["KUCOIN_API_KEY"] == key.api_key == stage.context.access.api_key
+            )
+            assert stage.context.env["KUCOIN_API_SECRET"] == key.api_secret
+            assert key.api_key != TEST_API_KEY
+            assert key.api_secret != TEST_API_SECRET
+            assert key.passphrase != TEST_PASSPHRASE
+            assert len(key.api_key) == 24  # shaped like KuCoin's
+            assert stage.context.exchange.fetch_balance()["free"]["USDT"] == 123  # and it works
+            keys.append(key.api_key)
+        finally:
+            stage.close()
+    assert keys[0] != keys[1]

@@ -6,6 +6,8 @@ was refused); the scenario then judges what the exchange saw, never the bot's ob
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,9 +28,6 @@ from safetrade.killswitch import KillSwitch, release_instance_locks
 from safetrade.rounder import PositionSide
 from safetrade.testing import (
     SOL_USDT,
-    TEST_API_KEY,
-    TEST_API_SECRET,
-    TEST_PASSPHRASE,
     BookShape,
     FakeKucoin,
     Fault,
@@ -94,7 +93,13 @@ class Stage:
             balances={"USDT": setup.usdt, "SOL": setup.base},
             prices={self.symbol: setup.price},
             fill_policy=FillPolicy.available_balance(),
+            # a fresh key per scenario, shaped like KuCoin's: the fake's published test key
+            # would tell a bot it is under test
+            api_key=secrets.token_hex(12),
+            api_secret=str(uuid.uuid4()),
+            passphrase=secrets.token_urlsafe(12),
         )
+        key = self.fake.credentials
         self.setup = setup
         self.errors: list[str] = []
         self.slept = 0.0
@@ -105,9 +110,9 @@ class Stage:
         self._bot = bot
         now = datetime.now(UTC)
         env = {
-            "KUCOIN_API_KEY": TEST_API_KEY,
-            "KUCOIN_API_SECRET": TEST_API_SECRET,
-            "KUCOIN_API_PASSPHRASE": TEST_PASSPHRASE,
+            "KUCOIN_API_KEY": key.api_key,
+            "KUCOIN_API_SECRET": key.api_secret,
+            "KUCOIN_API_PASSPHRASE": key.passphrase,
             "SAFETRADE_KILL_SWITCH_FILE": str(workdir / "kill-switch.json"),
         }
         certs = workdir / "certification"
@@ -129,9 +134,9 @@ class Stage:
             dotenv_path=dotenv,
             exchange=self.fake.ccxt_client(),
             access=ExchangeAccess(
-                api_key=TEST_API_KEY,
-                api_secret=TEST_API_SECRET,
-                api_passphrase=TEST_PASSPHRASE,
+                api_key=key.api_key,
+                api_secret=key.api_secret,
+                api_passphrase=key.passphrase,
                 session=session_over(self.fake.transport),
                 loopback_url=self.fake.loopback_url,  # KuCoin's routes only, started if asked
             ),
