@@ -95,6 +95,31 @@ def test_a_decimal_py_installed_in_site_packages_is_no_standard_module() -> None
     assert "site-packages" in problem
 
 
+def test_a_standard_module_linked_from_elsewhere_by_the_distribution_is_standard(
+    tmp_path: Path,
+) -> None:
+    """Debian's /usr/lib/python3.11/sitecustomize.py is a link to /etc/python3.11/."""
+    from safetrade.certification import bytecode
+
+    home = tmp_path / "lib" / "python3.11"
+    (home / "site-packages").mkdir(parents=True)
+    (tmp_path / "etc").mkdir()
+    target = tmp_path / "etc" / "sitecustomize.py"
+    target.write_text("")
+    (home / "sitecustomize.py").symlink_to(target)
+    (home / "site-packages" / "decimal.py").write_text("")
+    bytecode._in_standard_library.cache_clear()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(bytecode, "_stdlib_homes", lambda: (str(home),))
+            patch.setattr(bytecode, "_site_packages", lambda: (str(home / "site-packages"),))
+            assert bytecode._in_standard_library(str(home / "sitecustomize.py"))
+            assert not bytecode._in_standard_library(str(target))  # reached from elsewhere
+            assert not bytecode._in_standard_library(str(home / "site-packages" / "decimal.py"))
+    finally:
+        bytecode._in_standard_library.cache_clear()
+
+
 def test_a_decimal_py_in_the_working_directory_is_refused_at_start_up(tmp_path: Path) -> None:
     # what `python -m bot` does in a folder holding a decimal.py: the folder comes first
     (tmp_path / "decimal.py").write_text(

@@ -253,7 +253,10 @@ def _site_packages() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=8192)
 def _in_standard_library(file: str) -> bool:
-    real = _real_path(file)
-    if any(real.startswith(site + os.sep) for site in _site_packages()):
-        return False
-    return any(real.startswith(home + os.sep) for home in _stdlib_homes())
+    # the path as imported or as resolved: Debian links /usr/lib/python3.11/sitecustomize.py
+    # to /etc/python3.11/, and only who can write the standard library can place such a link
+    return any(
+        any(path.startswith(home + os.sep) for home in _stdlib_homes())
+        and not any(path.startswith(site + os.sep) for site in _site_packages())
+        for path in {os.path.abspath(file), _real_path(file)}
+    )
