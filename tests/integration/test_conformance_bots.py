@@ -268,6 +268,17 @@ def test_a_plain_ccxt_bot_that_does_it_right_is_certified_on_every_scenario(
     assert [s.id for s in result.scenarios] == [s.id for s in SCENARIOS]
 
 
+def test_a_plain_ccxt_bot_that_sells_what_it_holds_when_it_restarts_is_certified(
+    bot_path: None,
+) -> None:
+    """Closing every position at start-up is a design, not a bug: nothing open to count."""
+    result = run_conformance(load_bot("ccxt_bots.variants:sells_on_restart"))
+    assert result.passed, result.failures()
+    restart = next(s for s in result.scenarios if s.id == "restart-protected")
+    [_, flat, _] = restart.findings
+    assert flat.detail.startswith("the bot closed its position when it restarted"), flat.detail
+
+
 @pytest.mark.parametrize(
     ("variant", "scenario", "evidence"),
     [

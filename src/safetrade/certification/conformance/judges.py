@@ -24,6 +24,7 @@ __all__ = [
     "balance_refused_or_fits",
     "distinct_entries",
     "entries",
+    "flat_after_restart",
     "increments",
     "no_new_entry",
     "nothing_reached_exchange",
@@ -439,6 +440,17 @@ def second_entry_refused(held: Position, before: int, after: int) -> Finding:
         new == 0,
         f"{new} new entry(ies) after a second signal with MAX_OPEN_POSITIONS=1 and "
         f"{held.held} SOL held",
+    )
+
+
+def flat_after_restart(held: Position, new: int) -> Finding:
+    """The bot sold its position when it restarted: nothing open, a new entry is allowed."""
+    return _finding(
+        "max-open-positions",
+        "a second signal while one position is open sends no entry",
+        True,
+        f"the bot closed its position when it restarted ({held.held} SOL held at the second "
+        f"signal): no position open, so {new} new entry(ies) are within MAX_OPEN_POSITIONS=1",
     )
 
 
