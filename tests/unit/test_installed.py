@@ -158,3 +158,37 @@ def test_odd_installs_are_read_as_importlib_reads_them(
     egg = tmp_path / "fileegg-3.1.egg-info"
     egg.write_text(egg.read_text().replace("3.1", "9.9"), encoding="utf-8")
     assert runtime_distributions("botdist") == {"botdist": "1.0", "fileegg": "9.9"}
+
+
+def test_a_folder_bot_installed_editable_by_a_pth_file_is_owned_and_binds_its_requirements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hatchling's editable install lists only `_c_dep.pth`: no top-level name to match."""
+    from safetrade.certification.provenance import bot_owners, measure_running_code
+
+    folder = tmp_path / "bots" / "c_dep"
+    (folder / "c_dep").mkdir(parents=True)
+    (folder / "c_dep" / "__init__.py").write_text("", encoding="utf-8")
+    site = tmp_path / "site"
+    info = _dist(site, "c_dep", "0.1.0", requires=("beta>=2",), record=("_c_dep.pth",))
+    (info / "direct_url.json").write_text(
+        f'{{"url": "{folder.as_uri()}", "dir_info": {{"editable": true}}}}', encoding="utf-8"
+    )
+    (site / "_c_dep.pth").write_text(f"{folder}\n", encoding="utf-8")
+    _dist(site, "beta", "2.5", top_level="beta\n")
+    # another editable distribution whose .pth points elsewhere owns nothing of the bot
+    other = _dist(site, "other", "1.0", record=("_other.pth",))
+    (other / "direct_url.json").write_text(
+        f'{{"url": "{tmp_path.as_uri()}", "dir_info": {{"editable": true}}}}', encoding="utf-8"
+    )
+    (site / "_other.pth").write_text(f"{tmp_path / 'src'}\nimport sys\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(folder))  # what site would do with _c_dep.pth
+    assert installed.owners_of("c_dep") == []  # by top-level names alone: nothing
+    assert installed.owners_of("c_dep", location=folder / "c_dep") == ["c_dep"]
+    assert bot_owners("c_dep.certify") == ["c_dep"]
+    running = measure_running_code("c_dep")
+    assert running.bot_distributions == ("c_dep",)
+    # its own version and what it requires are bound, not only safetrade's dependencies
+    assert running.distributions["c-dep"] == "0.1.0"
+    assert running.distributions["beta"] == "2.5"

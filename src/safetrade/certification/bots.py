@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import attrs
 
 from safetrade.certification import installed
 from safetrade.certification.contract import ENTRY_POINT_GROUP
+from safetrade.certification.digest import TreeError, package_location
 from safetrade.certification.installed import normalise
 from safetrade.errors import BotContractError
 
@@ -84,7 +86,11 @@ def _distribution_of(package: str) -> tuple[str | None, str | None]:
     top = package.split(".", maxsplit=1)[0]
     if top == "safetrade":  # an editable install is not listed by packages_distributions()
         return "safetrade", installed.version_of("safetrade")
-    names = installed.owners_of(top)
+    try:
+        location: Path | None = package_location(top)
+    except TreeError:
+        location = None
+    names = installed.owners_of(top, location=location)
     if not names:
         return None, None
     return names[0], installed.version_of(names[0])

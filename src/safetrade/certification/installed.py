@@ -16,9 +16,11 @@ from __future__ import annotations
 import email.parser
 import importlib.metadata
 import inspect
+import json
 import os
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import attrs
 
@@ -141,9 +143,53 @@ def by_name() -> dict[str, Installed]:
     return named
 
 
-def owners_of(top_level: str) -> list[str]:
-    """Names of the distributions that provide the top-level package ``top_level``."""
-    return [d.name for d in by_name().values() if top_level in d.top_level]
+def owners_of(top_level: str, *, location: Path | None = None) -> list[str]:
+    """Names of the distributions that provide the top-level package ``top_level``.
+
+    An editable install by a ``.pth`` path (hatchling's, the one ``tox -e certify -- --bot
+    FOLDER`` makes) lists only ``_name.pth`` in its RECORD, so no top-level name is seen:
+    given the package's ``location`` (its folder, or a module's file), the editable
+    distribution whose ``.pth`` puts that location's parent on ``sys.path`` is its owner.
+    """
+    found = [d.name for d in by_name().values() if top_level in d.top_level]
+    if found or location is None:
+        return found
+    parent = os.path.realpath(location.parent)
+    return [
+        dist.metadata["Name"]
+        for dist in importlib.metadata.distributions()
+        if _editable(dist) and parent in _pth_paths(dist)
+    ]
+
+
+def _editable(dist: importlib.metadata.Distribution) -> bool:
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return False
+    try:
+        info = json.loads(text).get("dir_info") or {}
+    except (ValueError, AttributeError):
+        return False
+    return bool(isinstance(info, dict) and info.get("editable"))
+
+
+def _pth_paths(dist: importlib.metadata.Distribution) -> set[str]:
+    """The folders an editable distribution's ``.pth`` files put on ``sys.path``."""
+    paths: set[str] = set()
+    for listed in dist.files or ():
+        if listed.suffix != ".pth":
+            continue
+        try:
+            text = Path(str(dist.locate_file(listed))).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        # a .pth line is a path, or code when it starts with "import" (site's own rule)
+        paths.update(
+            os.path.realpath(line.strip())
+            for line in text.splitlines()
+            if line.strip() and not line.startswith(("#", "import ", "import\t"))
+        )
+    return paths
 
 
 def find(name: str) -> Installed | None:

@@ -174,8 +174,7 @@ def measure_running_code(
         digest: str | None = schema_digest(schema())
     except Exception as exc:  # noqa: BLE001 -- any failure becomes a named problem
         digest, config_error = None, f"{type(exc).__name__}: {exc}"
-    top = bot_package.split(".", maxsplit=1)[0]
-    owners = tuple(installed.owners_of(top))
+    owners = tuple(bot_owners(bot_package))
     return RunningCode(
         own,
         bot_package,
@@ -188,6 +187,16 @@ def measure_running_code(
         bytecode_problems=_bytecode(root, bot_package, bot_error),
         bot_distributions=owners,
     )
+
+
+def bot_owners(bot_package: str) -> list[str]:
+    """The distributions providing the bot's top-level package, editable installs included."""
+    top = bot_package.split(".", maxsplit=1)[0]
+    try:
+        location: Path | None = package_location(top)
+    except TreeError:
+        location = None
+    return installed.owners_of(top, location=location)
 
 
 def _bytecode(safetrade_root: Path, bot_package: str, bot_error: str | None) -> tuple[str, ...]:
@@ -308,7 +317,7 @@ def check_loaded_modules(
         trees.append(str(package_location(bot_package)))
     certified = _Places.of(trees)
     if bot_distributions is None:
-        bot_distributions = installed.owners_of(bot_package.partition(".")[0])
+        bot_distributions = bot_owners(bot_package)
     owned = {file: dist for dist in bot_distributions for file in installed.listed_files(dist)}
     launcher = _Places.of([sysconfig.get_paths()["scripts"]])
     sites = _Places.of(_site_dirs())
