@@ -734,6 +734,8 @@ def test_require_valid_accepts_the_certified_installed_code_and_logs_it(
     assert "SAFETRADE_LIVE_WITH_DEVELOPER_KEY=I accept an unreviewed developer key" in (
         refused.value.fix
     )
+    # a bot calling the gate itself learns that the setting reaches it only as an argument
+    assert "passes allow_developer_key=settings.live_with_developer_key" in refused.value.fix
     with caplog.at_level("INFO", logger="safetrade.certification"):
         run = require_valid(
             artifact,

@@ -792,7 +792,9 @@ def require_valid(
             problems,
             fix="sign with a key from `safetrade keygen` (SAFETRADE_CERT_KEY_FILE) that the "
             "owner trusts, or set SAFETRADE_LIVE_WITH_DEVELOPER_KEY="
-            f"{DEVELOPER_KEY_CONSENT} to accept the risk",
+            f"{DEVELOPER_KEY_CONSENT} in .env to accept the risk (a bot calling require_valid "
+            "itself passes allow_developer_key=settings.live_with_developer_key: "
+            "require_valid never reads the environment)",
         )
     subject = _subject(verdict.statement, SAFETRADE_SUBJECT) or {}
     run = CertifiedRun(
