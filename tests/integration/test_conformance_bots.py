@@ -302,6 +302,12 @@ def test_a_plain_ccxt_bot_that_sells_what_it_holds_when_it_restarts_is_certified
             "the 1.417 SOL they cover (1% allows down to 85.62)",
         ),
         (
+            "stop_limit_no_gap",
+            "feb6-trade",
+            "protective-orders: 0.6330 SOL are still held after SOL fell through the stop-loss "
+            "price: a sell rests unfilled above the price (a stop-limit's limit",
+        ),
+        (
             "oco_from_memory",
             "restart-after-stop-fired",
             "protective-orders: left live: take-profit 0.6396 SOL at 90.14",

@@ -391,6 +391,11 @@ def stops_cleared(position: Position) -> Finding:
             why = "no stop-loss was ever placed"
         elif position.failed_stops:
             why = "; ".join(position.failed_stops)
+        elif position.resting_sells:
+            why = (
+                "a sell rests unfilled above the price (a stop-limit's limit the price fell "
+                f"through, with nothing to sell the gap): {', '.join(position.resting_sells)}"
+            )
         else:
             why = "the stop-losses left cover less than is held"
         resting = (

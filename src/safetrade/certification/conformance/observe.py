@@ -153,6 +153,8 @@ class Position:
         stop_losses_created: Size of every sell stop-loss KuCoin ever accepted on the market,
             whatever became of it.
         resting_buys: One line per buy order still resting on the book.
+        resting_sells: One line per sell order still resting on the book (e.g. a triggered
+            stop-limit whose limit the price fell through).
     """
 
     held: Decimal
@@ -167,6 +169,7 @@ class Position:
     failed_stops: tuple[str, ...] = ()
     stop_losses_created: Decimal = Decimal(0)
     resting_buys: tuple[str, ...] = ()
+    resting_sells: tuple[str, ...] = ()
 
     @property
     def flat(self) -> bool:
@@ -202,11 +205,7 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
         for s in created
         if s.last_at_placement is not None and s.stop_price >= s.last_at_placement
     ]
-    resting = [
-        o
-        for o in exchange.orders.values()
-        if o.symbol == rules.symbol and o.side == "buy" and o.is_active
-    ]
+    active = [o for o in exchange.orders.values() if o.symbol == rules.symbol and o.is_active]
     return Position(
         held=held,
         stop_loss=sum((s.size or zero for s in live if s.stop == "loss"), zero),
@@ -232,7 +231,14 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
         ),
         stop_losses_created=sum((s.size or zero for s in created), zero),
         resting_buys=tuple(
-            f"buy {o.type} {o.size} {base} at {o.price} ({o.client_oid or o.id})" for o in resting
+            f"buy {o.type} {o.size} {base} at {o.price} ({o.client_oid or o.id})"
+            for o in active
+            if o.side == "buy"
+        ),
+        resting_sells=tuple(
+            f"sell {o.type} {o.size} {base} at {o.price} ({o.client_oid or o.id})"
+            for o in active
+            if o.side == "sell"
         ),
     )
 
