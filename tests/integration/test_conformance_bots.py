@@ -323,8 +323,8 @@ def test_a_plain_ccxt_bot_that_sells_what_it_holds_when_it_restarts_is_certified
 def test_a_plain_ccxt_bot_with_one_bug_a_reviewer_found_certified_is_not(
     bot_path: None, variant: str, scenario: str, evidence: str
 ) -> None:
-    result = run_conformance(load_bot(f"ccxt_bots.variants:{variant}"))
-    assert not result.passed
-    failed = {s.id: [f"{f.control}: {f.detail}" for f in s.findings if not f.passed]
-              for s in result.scenarios}  # fmt: skip
+    # the scenario that catches it, and feb6-trade, which each passed alone (but one)
+    failed = _verdicts(f"ccxt_bots.variants:{variant}", "feb6-trade", scenario)
     assert any(evidence in d for d in failed[scenario]), failed[scenario]
+    if scenario != "feb6-trade":
+        assert failed["feb6-trade"] == [], failed["feb6-trade"]
