@@ -83,6 +83,31 @@ def test_a_bot_that_does_not_import_or_lacks_a_call_is_refused_in_seconds(
     assert main(["conformance", "--bot", str(tmp_path), "--out", str(out)]) == 2  # no pyproject
 
 
+def test_a_bot_that_imports_a_second_package_is_told_before_any_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its live start-up would be refused in all fifteen: said once, in seconds, exit 2."""
+    for name, text in {
+        "twopkg/__init__.py": "import twopkg_core\n",
+        "twopkg/bot.py": "from twopkg_core import make_bot  # noqa: F401\n",
+        "twopkg_core/__init__.py": (
+            "class Bot:\n    def start(self): ...\n    def on_signal(self, s): ...\n"
+            "    def tick(self): ...\n    def stop(self): ...\n"
+            "def make_bot(context):\n    return Bot()\n"
+        ),
+    }.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out"
+    assert main(["conformance", "--bot", "twopkg.bot:make_bot", "--out", str(out)]) == 2
+    printed = capsys.readouterr().err
+    assert "imports code its certification would not cover" in printed
+    assert f"twopkg_core ({(tmp_path / 'twopkg_core' / '__init__.py').resolve()})" in printed
+    assert "keep all of the bot's code inside its package 'twopkg'" in printed
+    assert not (out / "conformance.json").exists()
+
+
 def test_the_conformance_command_writes_a_failed_run_for_certify_to_refuse(
     bot_path: None, tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

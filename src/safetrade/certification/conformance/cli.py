@@ -128,6 +128,16 @@ def _check_contract(bot: BotUnderTest) -> None:
             check_offers_contract(bot, stage.context)
         finally:
             stage.close()
+    from safetrade.certification.gate import loaded_module_problems  # noqa: PLC0415
+
+    outside = loaded_module_problems(bot.package)
+    if outside:
+        raise BotContractError(
+            f"bot {bot.spec!r} imports code its certification would not cover, so its live "
+            f"start-up would be refused: {'; '.join(outside)}",
+            fix=f"keep all of the bot's code inside its package {bot.package!r} (one top-level "
+            "package per bot distribution), then certify again",
+        )
 
 
 def _covered_run(bot_spec: str | None) -> tuple[BotUnderTest, ConformanceResult]:
