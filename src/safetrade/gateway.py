@@ -313,8 +313,15 @@ class Gateway:
         KuCoin (``FakeKucoin.ccxt_client``), and for one whose every API host is loopback
         (a served fake). Paper mode refuses any other gateway.
         """
-        if self._read_only:
-            return False
+        return not self._read_only and self.reaches_real_exchange()
+
+    def reaches_real_exchange(self) -> bool:
+        """Whether requests sent here could reach a real exchange, orders or not.
+
+        A read-only gateway over a real ``ccxt.kucoin`` sends no order, but it still signs
+        balance and order reads with the owner's keys and sends them to KuCoin: paper mode
+        refuses that too. False for the in-process fake or paper venue and for loopback hosts.
+        """
         session = getattr(self._exchange, "session", None)
         adapters = getattr(session, "adapters", {}) or {}
         if adapters and all(_reaches_only_the_fake(a) for a in adapters.values()):

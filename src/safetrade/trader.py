@@ -286,13 +286,21 @@ class Trader:
                                            certified=run, paper_source=paper_source)  # fmt: skip
         else:
             gateway = gateway_factory()
-            if not settings.is_live and gateway.can_trade_real_money():
+            if not settings.is_live and gateway.reaches_real_exchange():
+                # read-only is not enough: its reads would still be signed with the owner's
+                # keys and sent to KuCoin, which paper mode promises never happens
+                what = (
+                    "reads signed with your KuCoin keys"
+                    if not gateway.can_trade_real_money()
+                    else "orders"
+                )
                 raise ConfigError(
-                    "TRADING_MODE=paper, but the gateway given can send orders to a real "
+                    f"TRADING_MODE=paper, but the gateway given would send {what} to a real "
                     "exchange (no certification was checked)",
-                    fix="paper-trade on the fake KuCoin (Gateway(FakeKucoin(...).ccxt_client()) "
-                    "or a served fake on 127.0.0.1); real money needs TRADING_MODE=live and "
-                    "a valid certification",
+                    fix="paper-trade on the paper venue (no gateway_factory: "
+                    "Gateway.for_settings builds it), the fake KuCoin "
+                    "(Gateway(FakeKucoin(...).ccxt_client())) or a served fake on 127.0.0.1; "
+                    "real money needs TRADING_MODE=live and a valid certification",
                 )
         paper = gateway.paper
         if paper is not None:

@@ -30,6 +30,33 @@ def test_paper_mode_refuses_a_gateway_to_the_real_exchange(tmp_path: Path) -> No
     assert "fake KuCoin" in (refused.value.fix or "")
 
 
+def test_paper_mode_refuses_a_read_only_kucoin_gateway_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-only sends no order, but its reads are signed with the real keys: not in paper."""
+    import requests
+
+    sent: list[str] = []
+
+    def send(_session: object, request: requests.PreparedRequest, **_kw: object) -> None:
+        sent.append(str(request.url))
+        raise requests.ConnectionError("a request was about to leave the machine")
+
+    monkeypatch.setattr(requests.Session, "send", send)
+    read_only = st.Gateway.kucoin(
+        api_key="5f3c9b1e2a7d4c0012345678", api_secret="a1b2c3d4", api_passphrase="horse",
+        certified=None,
+    )  # fmt: skip
+    assert not read_only.can_trade_real_money()
+    assert read_only.reaches_real_exchange()
+    with pytest.raises(st.ConfigError, match="would send reads signed with your KuCoin keys"):
+        st.Trader.start(_paper(tmp_path), lambda: read_only, symbol="SOL/USDT",
+                        bot_package="mybot")  # fmt: skip
+    assert sent == []
+    with FakeKucoin() as fake:
+        assert not st.Gateway(fake.ccxt_client(), read_only=True).reaches_real_exchange()
+
+
 def test_paper_mode_without_a_venue_trades_on_the_paper_venue_never_on_kucoin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
