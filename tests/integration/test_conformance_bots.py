@@ -308,6 +308,11 @@ def test_a_plain_ccxt_bot_that_sells_what_it_holds_when_it_restarts_is_certified
             "price: a sell rests unfilled above the price (a stop-limit's limit",
         ),
         (
+            "take_profit_as_limit",
+            "feb6-trade",
+            "but 0.6396 SOL are held by resting orders (sell limit 0.6396 SOL at 90.14",
+        ),
+        (
             "oco_from_memory",
             "restart-after-stop-fired",
             "protective-orders: left live: take-profit 0.6396 SOL at 90.14",

@@ -219,3 +219,23 @@ def test_an_order_test_refused_in_paper_is_journaled_but_is_no_rejection(
     assert summary is not None
     assert summary.rejections == {"400100": 1}
     venue.close()
+
+
+def test_coins_a_take_profit_limit_holds_are_bare_in_paper_though_a_stop_loss_names_them(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    """A stop-loss sells only coins no order holds: beside a limit sell of them all it is void."""
+    venue = PaperVenue(store=PaperStore(tmp_path / "p.sqlite3"), source=_source(public),
+                       symbols=[SOL], starting_balance=Decimal(123),
+                       safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
+    client = venue.ccxt_client()
+    client.create_order(SOL, "market", "buy", 0.5)
+    client.create_order(SOL, "market", "sell", 0.5, None, {"stop": "loss", "stopPrice": 85.61})
+    covered_at = venue.clock()
+    client.create_order(SOL, "limit", "sell", 0.5, 90.14)  # the take-profit, holding the coins
+    later = read_summary(tmp_path / "p.sqlite3", now_ms=covered_at + 60_000)
+    assert later is not None
+    assert later.bare_windows == 2  # from the buy to its stop-loss, then from the limit sell on
+    assert later.longest_bare_seconds >= 59
+    assert PaperRequirement(max_bare_seconds=Decimal(10)).problems(later)
+    venue.close()

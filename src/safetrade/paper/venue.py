@@ -423,12 +423,16 @@ class PaperVenue:
                 position.opened_at, position.opened_by = fill.created_at, self.digests
         for symbol, position in self._positions.items():
             market = self.engine.markets[symbol]
-            held = self.engine.balance(market.base).total
-            covered = sum(
+            balance = self.engine.balance(market.base)
+            held = balance.total
+            stops = sum(
                 (s.size or ZERO for s in self.engine.waiting(symbol)
                  if s.side == "sell" and s.stop == "loss"),
                 ZERO,
             )  # fmt: skip
+            # a stop-loss sells only coins no order holds: under a resting take-profit limit it
+            # fires into "Balance insufficient!" and is cancelled, so those coins are bare
+            covered = min(stops, balance.available)
             bare = held - covered >= market.base_min_size
             if bare and position.bare_since is None:
                 position.bare_since, position.bare_by = now, self.digests

@@ -284,6 +284,17 @@ def protected(
             f"to {lowest.quantize(Decimal('0.01'))})",
             incident,
         )
+    if not position.covered and position.held - position.stop_loss < position.smallest:
+        locked = position.held - position.available
+        return _finding(
+            "protective-orders",
+            title,
+            False,
+            f"{state}; but {locked} SOL are held by resting orders "
+            f"({', '.join(position.resting_sells) or 'orders'}): a stop-loss sells only coins "
+            "no order holds, so when it fires KuCoin cancels it (Balance insufficient!)",
+            incident,
+        )
     return _finding("protective-orders", title, position.covered, state, incident)
 
 

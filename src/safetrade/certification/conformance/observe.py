@@ -137,6 +137,7 @@ class Position:
 
     Attributes:
         held: Base currency held (available + held by resting orders).
+        available: Base currency no resting order holds (what a stop-loss can sell).
         stop_loss: Total size of live (untriggered) sell stop-losses.
         take_profit: Total size of live sell take-profits (``stop: entry``).
         live_stops: One line per live stop order.
@@ -162,6 +163,7 @@ class Position:
     take_profit: Decimal
     live_stops: tuple[str, ...]
     smallest: Decimal
+    available: Decimal = Decimal("Infinity")
     last_price: Decimal = Decimal(0)
     value: Decimal = Decimal(0)
     loss_at_stops: Decimal = Decimal(0)
@@ -178,8 +180,13 @@ class Position:
 
     @property
     def covered(self) -> bool:
-        """Live stop-losses cover every sellable coin held."""
-        return self.flat or self.held - self.stop_loss < self.smallest
+        """Live stop-losses cover every sellable coin held, and can sell them when they fire.
+
+        A stop-loss holds nothing until it fires, and then sells only coins no other order
+        holds: under a resting take-profit limit sell it meets "Balance insufficient!" and
+        KuCoin cancels it.
+        """
+        return self.flat or self.held - min(self.stop_loss, self.available) < self.smallest
 
 
 def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
@@ -208,6 +215,7 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
     active = [o for o in exchange.orders.values() if o.symbol == rules.symbol and o.is_active]
     return Position(
         held=held,
+        available=exchange.balance(base).available,
         stop_loss=sum((s.size or zero for s in live if s.stop == "loss"), zero),
         take_profit=sum((s.size or zero for s in live if s.stop == "entry"), zero),
         live_stops=tuple(
