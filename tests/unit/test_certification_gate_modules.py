@@ -137,10 +137,57 @@ def test_a_package_the_bots_own_distribution_installs_beside_it_is_refused_in_si
     )
 
 
-def test_a_console_script_odd_entries_and_aliases_are_judged_once_and_never_crash(
-    tmp_path: Path,
+_LAUNCHER = """\
+#!/venv/bin/python
+# -*- coding: utf-8 -*-
+import re
+import sys
+from {module} import main
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit(main())
+"""
+
+
+@pytest.fixture
+def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment's scripts folder, here a scratch one."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    paths = sysconfig.get_paths()
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {**paths, "scripts": str(folder)})
+    return folder
+
+
+def test_only_a_console_script_launcher_of_the_bot_may_start_it_from_the_scripts_folder(
+    scripts: Path,
 ) -> None:
-    launcher = Path(sysconfig.get_paths()["scripts"]) / "mybot"
+    """The scripts folder also holds plain scripts a distribution ships: code no digest covers."""
+
+    def started(name: str, text: str) -> tuple[str, ...]:
+        main = _module("__main__", _write(scripts / name, text))
+        return check_loaded_modules(REFERENCE, modules={**_certified(), "__main__": main}).problems
+
+    assert started("refbot", _LAUNCHER.format(module="safetrade.reference_bot.live")) == ()
+    assert started("safetrade", _LAUNCHER.format(module="safetrade.cli")) == ()
+    # a launcher of another package, a hotfixed launcher, a script-files script: refused
+    for name, text in {
+        "otherbot": _LAUNCHER.format(module="otherbot.cli"),
+        "hotfix": _LAUNCHER.format(module="safetrade.cli") + "RISK = 10\n",
+        "run_live.py": "import safetrade\nprint('trading')\n",
+    }.items():
+        (problem,) = started(name, text)
+        assert problem.startswith(f"__main__ ({(scripts / name).resolve()}) is a script outside")
+    # under a named test harness any launcher may start the process (pytest's own)
+    main = _module("__main__", _write(scripts / "pytest", _LAUNCHER.format(module="_pytest.x")))
+    modules = {**_certified(), "__main__": main}
+    assert check_loaded_modules(REFERENCE, modules=modules, harness=[scripts / "x"]).problems == ()
+
+
+def test_a_console_script_odd_entries_and_aliases_are_judged_once_and_never_crash(
+    tmp_path: Path, scripts: Path
+) -> None:
+    launcher = _write(scripts / "mybot", _LAUNCHER.format(module="safetrade.reference_bot.x"))
 
     class Hostile:
         def __getattr__(self, name: str) -> object:
