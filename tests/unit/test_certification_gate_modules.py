@@ -343,3 +343,33 @@ package 'livebot', the standard library and site-packages: no certification cove
         """)
         in loose
     )
+
+
+def test_files_first_on_sys_path_named_like_a_dependency_or_standard_module_are_refused(
+    tmp_path: Path,
+) -> None:
+    """`python -m bot` from a folder with a six.py imports that six.py later, after the gate."""
+    from safetrade.certification.provenance import shadowing_files
+
+    for name in ("attr.py", "secrets.py", "mybot/__init__.py", "test/__init__.py", "notes.py",
+                 "venv/bin/python"):  # fmt: skip
+        _write(tmp_path / name)
+    problems = shadowing_files("mybot", ["attrs"], str(tmp_path))
+    assert [p.split(" sits first", 1)[0] for p in problems] == [
+        str((tmp_path / "attr.py").resolve()),
+        str((tmp_path / "secrets.py").resolve()),
+    ]
+    assert "named like attr of the dependency attrs" in problems[0]
+    assert "named like the standard module secrets" in problems[1]
+    assert "PYTHONSAFEPATH=1" in problems[1]
+    # part of the live verdict, not of a test run's (which names its harness)
+    modules = _certified()
+    live = check_loaded_modules(
+        REFERENCE, modules=modules, dependencies=["attrs"], first_path=str(tmp_path)
+    )
+    assert live.problems == problems
+    tested = check_loaded_modules(
+        REFERENCE, modules=modules, dependencies=["attrs"], first_path=str(tmp_path),
+        harness=[tmp_path / "tests"],
+    )  # fmt: skip
+    assert tested.problems == ()

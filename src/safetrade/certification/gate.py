@@ -702,6 +702,7 @@ def _loaded_modules(running: RunningCode, modules: Mapping[str, object]) -> Load
             modules=modules,
             bot_distributions=running.bot_distributions,
             harness=_HARNESS,
+            dependencies=tuple(running.distributions),
         )
     except (Exception, RecursionError) as exc:  # noqa: BLE001 -- a verdict, never a crash
         return LoadedModules(

@@ -334,6 +334,8 @@ def check_loaded_modules(
     safetrade_root: Path | None = None,
     bot_distributions: Sequence[str] | None = None,
     harness: Sequence[Path | str] = (),
+    dependencies: Iterable[str] = (),
+    first_path: str | None = None,
 ) -> LoadedModules:
     """Judge every loaded module by where its file lies: is the running code the certified one?
 
@@ -355,6 +357,10 @@ def check_loaded_modules(
             looked up, :func:`installed.owners_of`).
         harness: Folders and files of a test suite whose modules are accepted too
             (:func:`safetrade.certification.gate.allow_test_harness`); empty in a live process.
+        dependencies: The distributions bound by version: in a live process (no harness),
+            files in the first ``sys.path`` folder named like one of their top-level modules,
+            or like a standard module, are refused too (:func:`shadowing_files`).
+        first_path: That folder (default ``sys.path[0]``).
     """
     import safetrade  # noqa: PLC0415 -- the *running* package, wherever it is installed
 
@@ -408,4 +414,58 @@ def check_loaded_modules(
                 "the standard library and site-packages: no certification covers its code"
             )))  # fmt: skip
     problems.sort(key=lambda item: (item[0] not in _MAIN_NAMES, item[0]))
-    return LoadedModules(tuple(text for _name, text in problems), checked, from_harness)
+    shadows = () if harness else shadowing_files(bot_package, dependencies, first_path)
+    return LoadedModules((*(text for _name, text in problems), *shadows), checked, from_harness)
+
+
+def shadowing_files(
+    bot_package: str, dependencies: Iterable[str], first_path: str | None = None
+) -> tuple[str, ...]:
+    """Files in the first ``sys.path`` folder named like a dependency or a standard module.
+
+    ``python -m bot`` puts the working directory first on ``sys.path`` (a script puts its own
+    folder): a ``six.py`` or ``decimal.py`` there is imported instead of the certified one
+    whenever the bot imports it, also after start-up, when no loaded-module check sees it.
+
+    Args:
+        bot_package: The bot's package (its own folder may sit there).
+        dependencies: Names of the distributions bound by version (their top-level names).
+        first_path: The folder to look in (default ``sys.path[0]``; ``""`` is the cwd).
+    """
+    first = sys.path[0] if first_path is None else first_path
+    folder = first or os.getcwd()
+    if not os.path.isdir(folder):
+        return ()
+    named = installed.by_name()
+    owner = {
+        top: dist.name
+        for name in dependencies
+        if (dist := named.get(installed.normalise(name))) is not None
+        for top in dist.top_level
+    }
+    # the bot's own package, and the standard library's regression tests (nothing running
+    # imports ``test``; a project's own test/ folder is no threat)
+    own = {bot_package.partition(".")[0], "safetrade", "test"}
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.endswith(".py") and entry.is_file():
+                stem = entry.name[:-3]
+            elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")):
+                stem = entry.name
+            else:
+                continue
+            if stem in own:
+                continue
+            if stem in sys.stdlib_module_names:
+                what = f"the standard module {stem}"
+            elif stem in owner:
+                what = f"{stem} of the dependency {owner[stem]}"
+            else:
+                continue
+            found.append(
+                f"{_real_path(entry.path)} sits first on sys.path ({folder}) and is named like "
+                f"{what}: it would be imported instead, whenever the bot imports it (run from "
+                "another folder, or with PYTHONSAFEPATH=1 / python -P)"
+            )
+    return tuple(found)
