@@ -108,6 +108,39 @@ def test_a_bot_that_imports_a_second_package_is_told_before_any_scenario(
     assert not (out / "conformance.json").exists()
 
 
+def test_a_bot_importing_a_distribution_nobody_requires_is_told_to_declare_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only declared requirements are bound by version: an undeclared one could be swapped."""
+    from safetrade.certification import provenance
+
+    site = tmp_path / "site-packages"
+    (site / "loose_lib").mkdir(parents=True)
+    (site / "loose_lib" / "__init__.py").write_text("VALUE = 1\n", encoding="utf-8")
+    info = site / "loose_lib-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: loose-lib\nVersion: 1.0\n")
+    (info / "RECORD").write_text("loose_lib/__init__.py,,\n", encoding="utf-8")
+    (tmp_path / "bots" / "declbot").mkdir(parents=True)
+    (tmp_path / "bots" / "declbot" / "__init__.py").write_text(
+        "import loose_lib  # noqa: F401\nfrom safetrade.reference_bot.certifiable import "
+        "make_bot  # noqa: F401\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(tmp_path / "bots"))
+    real = provenance._site_dirs()
+    monkeypatch.setattr(provenance, "_site_dirs", lambda: (*real, str(site)))
+    out = tmp_path / "out"
+    assert main(["conformance", "--bot", "declbot:make_bot", "--out", str(out)]) == 2
+    printed = capsys.readouterr().err
+    assert "it imports loose_lib, from the distribution loose-lib, which neither the bot's" in (
+        printed
+    )
+    assert "add each distribution named to the bot's `[project] dependencies`" in printed
+    assert not (out / "conformance.json").exists()
+
+
 def test_the_conformance_command_writes_a_failed_run_for_certify_to_refuse(
     bot_path: None, tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -418,6 +418,41 @@ def check_loaded_modules(
     return LoadedModules((*(text for _name, text in problems), *shadows), checked, from_harness)
 
 
+def undeclared_imports(bot_package: str, modules: Mapping[str, object]) -> tuple[str, ...]:
+    """Installed distributions the bot imported that neither it nor safetrade requires.
+
+    Only what the bot's and safetrade's requirements reach is bound by version: a
+    distribution the bot imports without declaring it can be upgraded or swapped after
+    certification and live start-up would never notice.
+
+    Args:
+        bot_package: The bot's package.
+        modules: The modules importing the bot loaded (name -> module).
+
+    Returns:
+        One line per undeclared distribution, naming a module it provided.
+    """
+    bound = {
+        installed.normalise(name)
+        for name in runtime_distributions("safetrade", *bot_owners(bot_package))
+    }
+    sites = _Places.of(_site_dirs())
+    found: dict[str, str] = {}
+    for name, module in sorted(modules.items()):
+        file = _module_file(module)
+        if file is None or _in_standard_library(file) or not sites.hold(_real_path(file)):
+            continue
+        top = name.partition(".")[0]
+        owners = installed.owners_of(top)
+        if owners and not any(installed.normalise(o) in bound for o in owners):
+            found.setdefault(owners[0], top)
+    return tuple(
+        f"it imports {top}, from the distribution {dist}, which neither the bot's nor "
+        "safetrade's requirements name: its version would not be bound"
+        for dist, top in sorted(found.items())
+    )
+
+
 def shadowing_files(
     bot_package: str, dependencies: Iterable[str], first_path: str | None = None
 ) -> tuple[str, ...]:

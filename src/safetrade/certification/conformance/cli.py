@@ -117,6 +117,24 @@ def _resolve(spec: str | None) -> str | None:
     return spec
 
 
+def _load(bot_spec: str | None) -> BotUnderTest:
+    """Import the bot, check what it imported is bound, then that it offers the contract."""
+    from safetrade.certification.provenance import undeclared_imports  # noqa: PLC0415
+
+    before = set(sys.modules)
+    bot = load_bot(bot_spec)
+    new = {name: sys.modules[name] for name in set(sys.modules) - before if name in sys.modules}
+    undeclared = undeclared_imports(bot.package, new)
+    if undeclared:
+        raise BotContractError(
+            f"bot {bot.spec!r}: {'; '.join(undeclared)}",
+            fix="add each distribution named to the bot's `[project] dependencies` in its "
+            "pyproject.toml, then certify again",
+        )
+    _check_contract(bot)
+    return bot
+
+
 def _check_contract(bot: BotUnderTest) -> None:
     from safetrade.certification.conformance.scenarios import SCENARIOS  # noqa: PLC0415
     from safetrade.certification.conformance.stage import Stage  # noqa: PLC0415
@@ -153,8 +171,7 @@ def _covered_run(bot_spec: str | None) -> tuple[BotUnderTest, ConformanceResult]
     if not measuring:
         # no coverage.py, or one already measuring this process (a test run): a second one
         # would pause it, so the bot's coverage is not measured here
-        bot = load_bot(bot_spec)
-        _check_contract(bot)
+        bot = _load(bot_spec)
         return bot, run_conformance(bot)
     cov = coverage.Coverage(
         source=[bot_package(bot_spec)], branch=True, data_file=None, config_file=False
@@ -163,8 +180,7 @@ def _covered_run(bot_spec: str | None) -> tuple[BotUnderTest, ConformanceResult]
     cov.set_option("run:disable_warnings", ["module-not-measured", "no-data-collected"])
     cov.start()
     try:
-        bot = load_bot(bot_spec)
-        _check_contract(bot)
+        bot = _load(bot_spec)
         result = run_conformance(bot)
     finally:
         cov.stop()
