@@ -56,6 +56,13 @@ def _settings(tmp_path: Path, **extra: str) -> st.Settings:
     })  # fmt: skip
 
 
+def _venue(tmp_path: Path, public: FakeKucoin) -> PaperVenue:
+    """A paper venue of 123 USDT on SOL/USDT, journaling for made-up digests."""
+    return PaperVenue(store=PaperStore(tmp_path / "p.sqlite3"), source=_source(public),
+                      symbols=[SOL], starting_balance=Decimal(123),
+                      safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
+
+
 def _start(settings: st.Settings, public: FakeKucoin, alerts: list[st.Alert]) -> ReferenceBot:
     return ReferenceBot.start(settings, symbol=SOL, bot_package=BOT, paper_source=_source(public),
                               alert=alerts.append, sleep=lambda _s: None)  # fmt: skip
@@ -151,9 +158,7 @@ def test_the_incident_is_rejected_in_paper_as_kucoin_rejected_it_live(
     monkeypatch.syspath_prepend(str(FIXTURES / "incident_bot"))
     from incident_bot.certify import IncidentBot
 
-    venue = PaperVenue(store=PaperStore(tmp_path / "p.sqlite3"), source=_source(public),
-                       symbols=[SOL], starting_balance=Decimal(123),
-                       safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
+    venue = _venue(tmp_path, public)
     dotenv = tmp_path / ".env"
     dotenv.write_text("ACCOUNT_BALANCE=123\n")  # bug 1: the key the code does not read
     bot = IncidentBot(SimpleNamespace(exchange=venue.ccxt_client(), env={}, dotenv_path=dotenv))
@@ -201,9 +206,7 @@ def test_an_order_test_refused_in_paper_is_journaled_but_is_no_rejection(
     tmp_path: Path, public: FakeKucoin
 ) -> None:
     """KuCoin's order test places nothing: validating first must not count against the bot."""
-    venue = PaperVenue(store=PaperStore(tmp_path / "p.sqlite3"), source=_source(public),
-                       symbols=[SOL], starting_balance=Decimal(123),
-                       safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
+    venue = _venue(tmp_path, public)
     client = venue.ccxt_client()
     with pytest.raises(Exception, match="size below the minimum"):
         client.create_order(SOL, "limit", "buy", 0.001, 87.0, {"test": True})
@@ -225,9 +228,7 @@ def test_coins_a_take_profit_limit_holds_are_bare_in_paper_though_a_stop_loss_na
     tmp_path: Path, public: FakeKucoin
 ) -> None:
     """A stop-loss sells only coins no order holds: beside a limit sell of them all it is void."""
-    venue = PaperVenue(store=PaperStore(tmp_path / "p.sqlite3"), source=_source(public),
-                       symbols=[SOL], starting_balance=Decimal(123),
-                       safetrade_digest="s" * 64, bot_digest="b" * 64)  # fmt: skip
+    venue = _venue(tmp_path, public)
     client = venue.ccxt_client()
     client.create_order(SOL, "market", "buy", 0.5)
     client.create_order(SOL, "market", "sell", 0.5, None, {"stop": "loss", "stopPrice": 85.61})
