@@ -846,6 +846,13 @@ def test_other_run_time_distributions_are_refused_by_name(
     assert _detail(verdict, "distributions") == (
         "run-time distributions differ: requests 2.31.0 -> 2.32.0; added new 2; removed old 1"
     )
+    # a copy of the bot no installed distribution provides (imported from the cwd) is named
+    copy = attrs.evolve(running, bot_distributions=())
+    verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=copy, now=NOW)
+    assert _detail(verdict, "distributions").endswith(
+        "is imported from a copy that no installed distribution provides: run the installed "
+        "bot, e.g. from another folder)"
+    )
 
 
 # --- the tamper matrix: every case refused by its own named check, and none raises ---------

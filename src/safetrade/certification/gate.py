@@ -569,6 +569,14 @@ def evaluate(
                 dict(environment.distributions), dict(running.distributions)
             )
             dist_problem = f"run-time distributions differ: {changed}" if changed else None
+            if dist_problem and running.bot_distributions == ():
+                # the certified bot came with its distribution; this copy has none, so what
+                # that distribution required is missing from the running side, not uninstalled
+                dist_problem += (
+                    f" (the bot package {running.bot_package} is imported from a copy that no "
+                    "installed distribution provides: run the installed bot, e.g. from "
+                    "another folder)"
+                )
     add("distributions", dist_problem, f"{len(running.distributions)} distributions match")
     config_subject = _subject(statement, CONFIG_SUBJECT)
     if running.config_error:
