@@ -170,6 +170,12 @@ def test_only_a_console_script_launcher_of_the_bot_may_start_it_from_the_scripts
 
     assert started("refbot", _LAUNCHER.format(module="safetrade.reference_bot.live")) == ()
     assert started("safetrade", _LAUNCHER.format(module="safetrade.cli")) == ()
+    # the header pip and uv write when the interpreter's path has a space (or is long)
+    header = "#!/bin/sh\n'''exec' \"/my venv/bin/python\" \"$0\" \"$@\"\n' '''\n"
+    shell = _LAUNCHER.format(module="safetrade.cli").replace("#!/venv/bin/python\n", header)
+    assert started("spaced", shell) == ()
+    # only as the first statement
+    assert started("late", shell.replace(header, "") + "'''exec' x\n' '''\n") != ()
     # a launcher of another package, a hotfixed launcher, a script-files script: refused
     for name, text in {
         "otherbot": _LAUNCHER.format(module="otherbot.cli"),
@@ -351,8 +357,9 @@ def test_files_first_on_sys_path_named_like_a_dependency_or_standard_module_are_
     """`python -m bot` from a folder with a six.py imports that six.py later, after the gate."""
     from safetrade.certification.provenance import shadowing_files
 
+    # time is built into the interpreter: no file can shadow it
     for name in ("attr.py", "secrets.py", "mybot/__init__.py", "test/__init__.py", "notes.py",
-                 "venv/bin/python"):  # fmt: skip
+                 "venv/bin/python", "time.py"):  # fmt: skip
         _write(tmp_path / name)
     problems = shadowing_files("mybot", ["attrs"], str(tmp_path))
     assert [p.split(" sits first", 1)[0] for p in problems] == [

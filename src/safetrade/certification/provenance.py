@@ -280,8 +280,20 @@ def _launches(script: str, packages: tuple[str, ...] | None) -> bool:
             continue
         if isinstance(node, ast.If) and _is_main_guard(node.test):
             continue
+        if node is tree.body[0] and _is_shell_header(node):
+            continue  # pip's and uv's header when the interpreter's path has a space or is long
         return False
     return entry
+
+
+def _is_shell_header(node: ast.stmt) -> bool:
+    # '''exec' "/path with space/python" "$0" "$@"  then  ' ''' : a string to Python
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        and node.value.value.startswith("exec'")
+    )
 
 
 def _is_main_guard(test: ast.expr) -> bool:
@@ -490,8 +502,8 @@ def shadowing_files(
                 stem = entry.name
             else:
                 continue
-            if stem in own:
-                continue
+            if stem in own or stem in sys.builtin_module_names:
+                continue  # built into the interpreter: found before sys.path is searched
             if stem in sys.stdlib_module_names:
                 what = f"the standard module {stem}"
             elif stem in owner:
