@@ -162,3 +162,22 @@ def test_the_shipped_policy_states_its_paper_requirement() -> None:
     )
     assert "[paper]" in shipped.read_text(encoding="utf-8")
     assert json.dumps(policy.paper.to_json())  # recorded as JSON in the statement
+
+
+def test_limits_checked_against_no_journal_say_so_and_where_to_point(
+    project: Path, tmp_path: Path
+) -> None:
+    """The shipped policy's max_rejections / max_bare_seconds find nothing without a journal."""
+    outcome = _certify(
+        project, "[paper]\nmax_rejections = 0\nmax_bare_seconds = 10\n", tmp_path / "none.db"
+    )
+    assert outcome.certified  # no paper time is required: a fresh clone still certifies
+    record = Predicate.from_json(outcome.statement["predicate"]).paper
+    assert record is not None
+    line = record.line()
+    assert line.startswith(f"no paper journal at {tmp_path / 'none.db'}")
+    assert "max_rejections 0 and max_bare_seconds 10 checked nothing" in line
+    assert "(--paper-journal or SAFETRADE_PAPER_DB)" in line
+    bare = Predicate.from_json(_certify(project, "", tmp_path / "none.db").statement["predicate"])
+    assert bare.paper is not None
+    assert "checked nothing" not in bare.paper.line()

@@ -744,7 +744,19 @@ class PaperRecord:
         summary, wanted = self.summary, self.requirement
         asked = f"required {wanted.get('minDays')} days, {wanted.get('minRoundTrips')} round trips"
         if summary is None:
-            return f"no paper journal at {self.journal} ({asked})"
+            limits = [
+                f"{label} {wanted.get(key)}"
+                for key, label in (("maxRejections", "max_rejections"),
+                                   ("maxBareSeconds", "max_bare_seconds"))
+                if wanted.get(key) is not None
+            ]  # fmt: skip
+            unchecked = (
+                f"; {' and '.join(limits)} checked nothing: if this code paper-traded into "
+                "another journal, name it (--paper-journal or SAFETRADE_PAPER_DB)"
+                if limits
+                else ""
+            )
+            return f"no paper journal at {self.journal} ({asked}){unchecked}"
         rejections = summary.get("rejections")
         count = sum(rejections.values()) if isinstance(rejections, Mapping) else 0
         return (
