@@ -59,7 +59,7 @@ class Mode(enum.Enum):
 @attrs.frozen(kw_only=True)
 class _Key:
     name: str
-    kind: str  # mode | decimal | percent | int | secret | path | consent
+    kind: str  # mode | decimal | percent | int | secret | path | consent | url | account
     description: str
     live_required: bool
     paper_default: object = None
@@ -196,6 +196,14 @@ class Settings:
              "https://api.kucoin.com), e.g. a `safetrade fake-kucoin` replaying a price path; "
              "public endpoints only, nothing is signed"),
         default=None,
+    )  # fmt: skip
+    paper_account: str = _setting(
+        _Key(name="SAFETRADE_PAPER_ACCOUNT", kind="account", live_required=False,
+             paper_default="classic", live_default="classic",
+             description="paper mode: the KuCoin account type the paper venue copies, classic "
+             "or hf (set it to your live account's: an HF account refuses a clientOid it "
+             "still knows and a remark over 20 characters, which a classic one accepts)"),
+        default="classic",
     )  # fmt: skip
     live_with_developer_key: bool = _setting(
         _Key(name="SAFETRADE_LIVE_WITH_DEVELOPER_KEY", kind="consent", live_required=False,
@@ -542,6 +550,16 @@ def _parse_consent(key: _Key, text: str, where: str) -> bool:
     )
 
 
+def _parse_account(key: _Key, text: str, where: str) -> str:
+    value = text.lower()
+    if value not in ("classic", "hf"):
+        raise ConfigError(
+            f"{where} is not a KuCoin account type",
+            fix=f"write {key.name}=classic or {key.name}=hf (your live account's type)",
+        )
+    return value
+
+
 def _parse_path(key: _Key, text: str, where: str) -> Path:
     try:
         return Path(text).expanduser()
@@ -577,4 +595,5 @@ _PARSERS: dict[str, Callable[[_Key, str, str], object]] = {
     "path": _parse_path,
     "consent": _parse_consent,
     "url": _parse_url,
+    "account": _parse_account,
 }

@@ -240,3 +240,32 @@ def test_coins_a_take_profit_limit_holds_are_bare_in_paper_though_a_stop_loss_na
     assert later.longest_bare_seconds >= 59
     assert PaperRequirement(max_bare_seconds=Decimal(10)).problems(later)
     venue.close()
+
+
+def test_paper_copies_the_account_type_it_is_told_hf_refuses_what_classic_accepts(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    """An HF account refuses any clientOid KuCoin still knows; a classic one only an active one."""
+    settings = _settings(tmp_path, SAFETRADE_PAPER_ACCOUNT="HF")
+    assert settings.paper_account == "hf"
+    assert _settings(tmp_path).paper_account == "classic"
+    with pytest.raises(st.ConfigError, match="not a KuCoin account type"):
+        _settings(tmp_path, SAFETRADE_PAPER_ACCOUNT="unified")
+    answers = {}
+    for account in ("classic", "hf"):
+        folder = tmp_path / account
+        folder.mkdir()
+        venue = PaperVenue.open(
+            _settings(folder, SAFETRADE_PAPER_ACCOUNT=account), symbols=[SOL],
+            bot_package=BOT, source=_source(public),
+        )  # fmt: skip
+        client = venue.ccxt_client()
+        client.create_order(SOL, "market", "buy", 0.5, None, {"clientOid": "reused-oid"})
+        try:
+            client.create_order(SOL, "market", "sell", 0.5, None, {"clientOid": "reused-oid"})
+            answers[account] = "accepted"
+        except Exception as exc:  # noqa: BLE001 - the answer is what is compared
+            answers[account] = str(exc)
+        venue.close()
+    assert answers["classic"] == "accepted"  # the done order's clientOid is free again
+    assert "126044" in answers["hf"], answers

@@ -83,6 +83,7 @@ class PaperVenue:
         bot_digest: Digest of the bot package running.
         clock: Epoch milliseconds.
         refresh_seconds: Minimum time between two refreshes of the market data.
+        hf: Copy an HF account's rules (``SAFETRADE_PAPER_ACCOUNT=hf``), not a classic one's.
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class PaperVenue:
         bot_digest: str,
         clock: Callable[[], int] = wall_clock_ms,
         refresh_seconds: float = 2.0,
+        hf: bool = False,
     ) -> None:
         if not symbols:
             raise ConfigError("a paper venue needs at least one symbol", fix="pass symbols=[...]")
@@ -115,7 +117,7 @@ class PaperVenue:
         markets = source.markets(sorted(wanted))
         self._symbols = tuple(m.symbol for m in markets)
         self.engine = Engine(markets, self._now, FillPolicy())
-        self._api = Api(self.engine, Credentials(_KEY, _SECRET, _PASSPHRASE), self._now, hf=False)
+        self._api = Api(self.engine, Credentials(_KEY, _SECRET, _PASSPHRASE), self._now, hf=hf)
         self._transport = httpx.MockTransport(self.handle)
         self._done_candle: dict[str, int] = {}
         self._positions = {s: PaperPosition() for s in self._symbols}
@@ -174,6 +176,7 @@ class PaperVenue:
                 safetrade_digest=safetrade_digest,
                 bot_digest=bot_digest,
                 clock=clock,
+                hf=getattr(settings, "paper_account", "classic") == "hf",
             )
         except BaseException:
             store.close()
