@@ -269,3 +269,33 @@ def test_paper_copies_the_account_type_it_is_told_hf_refuses_what_classic_accept
         venue.close()
     assert answers["classic"] == "accepted"  # the done order's clientOid is free again
     assert "126044" in answers["hf"], answers
+
+
+def test_an_open_bare_window_is_read_from_the_chain_not_from_the_editable_state(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    """Clearing the state table's bare_since (one UPDATE) no longer hides an hour bare."""
+    import json
+    import sqlite3
+
+    venue = _venue(tmp_path, public)
+    venue.ccxt_client().create_order(SOL, "market", "buy", 0.5)  # no stop-loss: bare from now
+    opened = venue.clock()
+    venue.close()
+    db = sqlite3.connect(tmp_path / "p.sqlite3")
+    with db:
+        rows = db.execute("SELECT key, value FROM meta WHERE key LIKE 'position:%'").fetchall()
+        edited = 0
+        for key, text in rows:
+            state = json.loads(text)
+            if state.get("bare_since") is not None:
+                state["bare_since"] = None
+                db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(state), key))
+                edited += 1
+    db.close()
+    assert edited == 1  # the state said bare; now it says not
+    later = read_summary(tmp_path / "p.sqlite3", now_ms=opened + 3_600_000)
+    assert later is not None
+    assert later.journal_problem is None  # the chain itself was not touched
+    assert later.longest_bare_seconds >= 3599
+    assert PaperRequirement(max_bare_seconds=Decimal(10)).problems(later)

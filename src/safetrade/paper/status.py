@@ -5,11 +5,17 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safetrade.errors import ConfigError
 from safetrade.paper.position import PaperPosition
 from safetrade.paper.store import PaperStore
 from safetrade.paper.summary import PaperSummary, summarize
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from safetrade.paper.store import JournalEntry
 
 __all__ = ["read_summary"]
 
@@ -46,7 +52,9 @@ def read_summary(
                 entries[-1].bot_digest,
             )
             bare_now = None
-            if now_ms is not None:
+            if now_ms is not None and any(e.kind == "bare_open" for e in entries):
+                bare_now = _open_window(entries, (safetrade_digest, bot_digest), now_ms)
+            elif now_ms is not None:  # a journal written before windows were journaled
                 for symbol in {e.symbol for e in entries if e.symbol}:
                     text = store.meta(f"position:{symbol}")
                     position = None if text is None else PaperPosition.loads(text)
@@ -73,3 +81,26 @@ def read_summary(
         bare_now_seconds=bare_now,
         now_ms=now_ms,
     )
+
+
+def _open_window(
+    entries: Sequence[JournalEntry], digests: tuple[str, str], now_ms: int
+) -> Decimal | None:
+    """How long coins have been bare now, from the hash-chained journal alone.
+
+    A window is open when a symbol's last ``bare_open`` has no ``bare`` closing it after it.
+    """
+    opened: dict[str, JournalEntry] = {}
+    for entry in entries:
+        if entry.symbol is None:
+            continue
+        if entry.kind == "bare_open":
+            opened[entry.symbol] = entry
+        elif entry.kind == "bare":
+            opened.pop(entry.symbol, None)
+    seconds = [
+        Decimal(now_ms - int(e.detail["since_ms"])) / 1000
+        for e in opened.values()
+        if (e.safetrade_digest, e.bot_digest) == digests
+    ]
+    return max(seconds, default=None)

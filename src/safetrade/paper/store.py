@@ -111,8 +111,9 @@ class JournalEntry:
         seq: Position in the journal (1 = first).
         session: The ``seq`` of the ``start`` entry of the venue (process) that wrote it.
         at_ms: Venue time, epoch milliseconds.
-        kind: ``start``, ``order``, ``rejection``, ``fill``, ``cancel``, ``bare``,
-            ``round_trip``, ``protection`` or ``refusal``.
+        kind: ``start``, ``order``, ``rejection``, ``fill``, ``cancel``, ``bare_open``
+            (coins became bare), ``bare`` (a bare window closed), ``round_trip``,
+            ``protection``, ``refusal`` or ``order test``.
         symbol: KuCoin symbol (``SOL-USDT``), if any.
         code: KuCoin's code of a rejection, the outcome of a protection.
         detail: The rest, as JSON-able values (amounts as strings).

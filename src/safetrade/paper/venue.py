@@ -439,6 +439,9 @@ class PaperVenue:
             bare = held - covered >= market.base_min_size
             if bare and position.bare_since is None:
                 position.bare_since, position.bare_by = now, self.digests
+                # in the hash chain too: read_summary takes an open window from the journal,
+                # not from the state tables an edit could clear unseen
+                self.journal("bare_open", symbol, None, {"since_ms": now})
             elif not bare and position.bare_since is not None:
                 self._close_bare(symbol, position, now)
                 position.bare_since = None
