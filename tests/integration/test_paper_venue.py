@@ -299,3 +299,29 @@ def test_an_open_bare_window_is_read_from_the_chain_not_from_the_editable_state(
     assert later.journal_problem is None  # the chain itself was not touched
     assert later.longest_bare_seconds >= 3599
     assert PaperRequirement(max_bare_seconds=Decimal(10)).problems(later)
+
+
+def test_a_stop_loss_that_fires_into_locked_coins_is_journaled_as_a_rejection(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    """KuCoin cancels a triggered stop-loss the coins held cannot fill: paper says so."""
+    venue = _venue(tmp_path, public)
+    venue.refresh_interval_ms = 0
+    client = venue.ccxt_client()
+    client.create_order(SOL, "market", "buy", 0.5)
+    client.create_order(SOL, "market", "sell", 0.5, None, {"stop": "loss", "stopPrice": 85.61})
+    client.create_order(SOL, "limit", "sell", 0.5, 90.14)  # holds the coins
+    for _ in range(3):  # 87.40, 86.90, 85.00: through the stop-loss
+        public.step(SOL)
+    client.fetch_balance()  # the venue refreshes and the stop-loss fires
+    venue.close()
+    venue = _venue(tmp_path, public)  # a restart journals it only once
+    venue.close()
+    journal = PaperStore(tmp_path / "p.sqlite3", read_only=True).journal()
+    fired = [e for e in journal if e.kind == "rejection"]
+    assert [(e.code, e.detail["msg"], e.detail["endpoint"]) for e in fired] == [
+        ("200004", "Balance insufficient!", "stop triggered")
+    ]
+    summary = read_summary(tmp_path / "p.sqlite3")
+    assert summary is not None
+    assert summary.rejections == {"200004": 1}

@@ -122,6 +122,12 @@ class PaperVenue:
         self._done_candle: dict[str, int] = {}
         self._positions = {s: PaperPosition() for s in self._symbols}
         self._session: int | None = None
+        # stop orders whose failure at trigger time is journaled already (across restarts)
+        self._failed_stops = {
+            str(e.detail["stop_id"])
+            for e in store.journal()
+            if e.kind == "rejection" and e.detail.get("stop_id")
+        }
         self._restore(saved, starting_balance)
 
     @classmethod
@@ -384,6 +390,15 @@ class PaperVenue:
                 "order_id": fill.order_id, "side": fill.side, "price": str(fill.price),
                 "size": str(fill.size), "funds": str(fill.funds), "fee": str(fill.fee),
             })  # fmt: skip
+        for stop in self.engine.stop_orders.values():
+            if stop.failure and stop.id not in self._failed_stops:
+                # it fired but KuCoin cancelled its order (coins held by a limit sell, no
+                # balance): a rejection as real as one answered to a request
+                self._failed_stops.add(stop.id)
+                self.journal("rejection", stop.symbol, stop.failure_code, {
+                    "endpoint": "stop triggered", "msg": stop.failure, "stop_id": stop.id,
+                    "stop": stop.stop, "size": str(stop.size), "stopPrice": str(stop.stop_price),
+                })  # fmt: skip
         self._track_positions(filled)
         # a refresh can trigger stops without a request: save after each pass
         self._save()

@@ -774,6 +774,7 @@ class Engine:
         except KucoinError as exc:
             # no funds are held for an untriggered stop, so it can fail now: KuCoin cancels it
             stop.failure = order.reason = exc.rejection.msg
+            stop.failure_code = exc.rejection.code
             order.is_active, order.cancel_exist = False, True
             self._store(order)
         stop.order_id = order.id

@@ -146,6 +146,7 @@ class StopOrder:
     # the last price when KuCoin accepted it: a stop whose condition already held then was
     # triggered at once (a stop-loss above the price sells at market the moment it is placed)
     last_at_placement: Decimal | None = None
+    failure_code: str | None = None  # KuCoin's code for ``failure``
 
     def as_order(self, *, order_id: str, created_at: int, triggered: bool) -> Order:
         """A regular order with this stop's terms (what it becomes, or how it reads as one)."""
