@@ -129,8 +129,8 @@ def test_a_bot_importing_a_distribution_nobody_requires_is_told_to_declare_it(
     )
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.syspath_prepend(str(tmp_path / "bots"))
-    real = provenance._site_dirs()
-    monkeypatch.setattr(provenance, "_site_dirs", lambda: (*real, str(site)))
+    real = provenance.site_dirs()
+    monkeypatch.setattr(provenance, "site_dirs", lambda: (*real, str(site)))
     out = tmp_path / "out"
     assert main(["conformance", "--bot", "declbot:make_bot", "--out", str(out)]) == 2
     printed = capsys.readouterr().err

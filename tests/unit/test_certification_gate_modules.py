@@ -118,10 +118,10 @@ def test_a_package_the_bots_own_distribution_installs_beside_it_is_refused_in_si
               f"{hook.name},,"]  # fmt: skip
     _write(info / "RECORD", "\n".join(record) + "\n")
     monkeypatch.syspath_prepend(str(site))
-    from safetrade.certification.provenance import _site_dirs
+    from safetrade.certification.provenance import site_dirs
 
-    real = _site_dirs()  # where _certified()'s own site-packages module lives
-    monkeypatch.setattr("safetrade.certification.provenance._site_dirs", lambda: (str(site), *real))
+    real = site_dirs()  # where _certified()'s own site-packages module lives
+    monkeypatch.setattr("safetrade.certification.provenance.site_dirs", lambda: (str(site), *real))
     modules = {
         **_certified(),
         "twobot": _module("twobot", bot),

@@ -108,16 +108,16 @@ def test_a_standard_module_linked_from_elsewhere_by_the_distribution_is_standard
     target.write_text("")
     (home / "sitecustomize.py").symlink_to(target)
     (home / "site-packages" / "decimal.py").write_text("")
-    bytecode._in_standard_library.cache_clear()
+    bytecode.in_standard_library.cache_clear()
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(bytecode, "_stdlib_homes", lambda: (str(home),))
-            patch.setattr(bytecode, "_site_packages", lambda: (str(home / "site-packages"),))
-            assert bytecode._in_standard_library(str(home / "sitecustomize.py"))
-            assert not bytecode._in_standard_library(str(target))  # reached from elsewhere
-            assert not bytecode._in_standard_library(str(home / "site-packages" / "decimal.py"))
+            patch.setattr(bytecode, "site_dirs", lambda: (str(home / "site-packages"),))
+            assert bytecode.in_standard_library(str(home / "sitecustomize.py"))
+            assert not bytecode.in_standard_library(str(target))  # reached from elsewhere
+            assert not bytecode.in_standard_library(str(home / "site-packages" / "decimal.py"))
     finally:
-        bytecode._in_standard_library.cache_clear()
+        bytecode.in_standard_library.cache_clear()
 
 
 def test_a_decimal_py_in_the_working_directory_is_refused_at_start_up(tmp_path: Path) -> None:

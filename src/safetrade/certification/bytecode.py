@@ -24,6 +24,7 @@ import importlib.util
 import marshal
 import os
 import re
+import site
 import sys
 import sysconfig
 from pathlib import Path
@@ -33,7 +34,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import ModuleType
 
-__all__ = ["foreign_bytecode", "shadowed_standard_modules"]
+__all__ = [
+    "foreign_bytecode",
+    "in_standard_library",
+    "real_path",
+    "shadowed_standard_modules",
+    "site_dirs",
+]
 
 # setuptools replaces distutils on purpose (its distutils-precedence.pth), from site-packages
 _REPLACED_ON_PURPOSE = frozenset({"distutils"})
@@ -211,7 +218,7 @@ def shadowed_standard_modules(modules: Mapping[str, ModuleType] | None = None) -
         where = getattr(module, "__file__", None)
         if not isinstance(where, str):
             continue  # built in or frozen: part of the interpreter
-        if not _in_standard_library(where):
+        if not in_standard_library(where):
             problems.append(
                 f"{name} was imported from {os.path.realpath(where)}, not from the standard "
                 f"library ({', '.join(_stdlib_homes())}): a file named like it sits earlier "
@@ -229,7 +236,7 @@ def _stdlib_homes() -> tuple[str, ...]:
 # Resolving ~900 module paths costs ~20 ms; a loaded module's file path keeps its answer
 # (shared with the check of the loaded modules, provenance.check_loaded_modules).
 @functools.lru_cache(maxsize=8192)
-def _real_path(file: str) -> str:
+def real_path(file: str) -> str:
     """``os.path.realpath(file)``, resolving each folder once (modules share a few hundred)."""
     file = os.path.abspath(file)
     if os.path.islink(file):
@@ -244,19 +251,29 @@ def _real_folder(folder: str) -> str:
 
 
 @functools.cache
-def _site_packages() -> tuple[str, ...]:
-    # a venv's platstdlib is the venv's own lib/pythonX.Y, which holds its site-packages:
-    # what is installed there is not the standard library, whatever its name
+def site_dirs() -> tuple[str, ...]:
+    """Where installed distributions live (real paths): purelib, platlib, site, user site.
+
+    A venv's platstdlib is the venv's own lib/pythonX.Y, which holds its site-packages (and
+    Debian's /usr/lib/python3.11 holds dist-packages): what is installed there is not the
+    standard library, whatever its name.
+    """
     paths = sysconfig.get_paths()
-    return tuple(sorted({os.path.realpath(paths[k]) for k in ("purelib", "platlib")}))
+    dirs = {paths["purelib"], paths["platlib"]}
+    dirs.update(getattr(site, "getsitepackages", list)())
+    user = getattr(site, "getusersitepackages", None)
+    if user is not None:
+        dirs.add(user())
+    return tuple(sorted({os.path.realpath(d) for d in dirs}))
 
 
 @functools.lru_cache(maxsize=8192)
-def _in_standard_library(file: str) -> bool:
+def in_standard_library(file: str) -> bool:
+    """Whether ``file`` is the standard library's (not installed into it by a distribution)."""
     # the path as imported or as resolved: Debian links /usr/lib/python3.11/sitecustomize.py
     # to /etc/python3.11/, and only who can write the standard library can place such a link
     return any(
         any(path.startswith(home + os.sep) for home in _stdlib_homes())
-        and not any(path.startswith(site + os.sep) for site in _site_packages())
-        for path in {os.path.abspath(file), _real_path(file)}
+        and not any(path.startswith(folder + os.sep) for folder in site_dirs())
+        for path in {os.path.abspath(file), real_path(file)}
     )

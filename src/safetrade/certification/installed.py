@@ -155,10 +155,11 @@ def owners_of(top_level: str, *, location: Path | None = None) -> list[str]:
     if found or location is None:
         return found
     parent = os.path.realpath(location.parent)
+    # read() parses only the headers, once per text (``dist.metadata`` parses all of it)
     return [
-        dist.metadata["Name"]
+        info.name
         for dist in importlib.metadata.distributions()
-        if _editable(dist) and parent in _pth_paths(dist)
+        if _editable(dist) and parent in _pth_paths(dist) and (info := read(dist)) is not None
     ]
 
 

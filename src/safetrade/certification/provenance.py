@@ -8,7 +8,6 @@ import functools
 import os
 import platform
 import shutil
-import site
 import subprocess
 import sys
 import sysconfig
@@ -19,10 +18,11 @@ import attrs
 
 from safetrade.certification import installed
 from safetrade.certification.bytecode import (
-    _in_standard_library,
-    _real_path,
     foreign_bytecode,
+    in_standard_library,
+    real_path,
     shadowed_standard_modules,
+    site_dirs,
 )
 from safetrade.certification.closure import ccxt_files, runtime_distributions
 from safetrade.certification.digest import (
@@ -227,7 +227,7 @@ class _Places:
 
     @classmethod
     def of(cls, paths: Iterable[str]) -> _Places:
-        real = [_real_path(p) for p in paths]
+        real = [real_path(p) for p in paths]
         return cls(
             tuple(r.rstrip(os.sep) + os.sep for r in real if not os.path.isfile(r)),
             frozenset(r for r in real if os.path.isfile(r)),
@@ -235,18 +235,6 @@ class _Places:
 
     def hold(self, real: str) -> bool:
         return real in self.files or real.startswith(self.prefixes)
-
-
-@functools.cache
-def _site_dirs() -> tuple[str, ...]:
-    """Where installed distributions live: purelib, platlib, site-packages, the user site."""
-    paths = sysconfig.get_paths()
-    dirs = {paths["purelib"], paths["platlib"]}
-    dirs.update(getattr(site, "getsitepackages", list)())
-    user = getattr(site, "getusersitepackages", None)
-    if user is not None:
-        dirs.add(user())
-    return tuple(sorted(dirs))
 
 
 _LAUNCHER_MAX_BYTES = 4096  # pip's and uv's console-script launchers are a few hundred bytes
@@ -385,8 +373,10 @@ def check_loaded_modules(
         bot_distributions = bot_owners(bot_package)
     owned = {file: dist for dist in bot_distributions for file in installed.listed_files(dist)}
     launcher = _Places.of([sysconfig.get_paths()["scripts"]])
-    sites = _Places.of(_site_dirs())
+    sites = _Places.of(site_dirs())
     allowed = _Places.of(str(p) for p in harness)
+    # under a named test harness, any launcher may start it (pytest's own, say)
+    entries = None if harness else (bot_package, "safetrade")
     problems: list[tuple[str, str]] = []
     checked = from_harness = 0
     seen: set[int] = set()
@@ -398,10 +388,8 @@ def check_loaded_modules(
         if file is None:
             continue
         checked += 1
-        real = _real_path(file)
+        real = real_path(file)
         started = name in _MAIN_NAMES
-        # under a named test harness, any launcher may start it (pytest's own, say)
-        entries = None if harness else (bot_package, "safetrade")
         if certified.hold(real) or (started and launcher.hold(real) and _launches(real, entries)):
             continue  # certified, or the launcher pip writes for a console script
         if real in owned and not _editable_hook(name, real, sites):
@@ -410,7 +398,7 @@ def check_loaded_modules(
                 f"outside the certified bot package {bot_package!r}: only that distribution's "
                 "version binds it, and an editable install never changes the version"
             )))  # fmt: skip
-        elif _in_standard_library(file) or sites.hold(real):
+        elif in_standard_library(file) or sites.hold(real):
             continue
         elif allowed.hold(real):
             from_harness += 1
@@ -448,11 +436,11 @@ def undeclared_imports(bot_package: str, modules: Mapping[str, object]) -> tuple
         installed.normalise(name)
         for name in runtime_distributions("safetrade", *bot_owners(bot_package))
     }
-    sites = _Places.of(_site_dirs())
+    sites = _Places.of(site_dirs())
     found: dict[str, str] = {}
     for name, module in sorted(modules.items()):
         file = _module_file(module)
-        if file is None or _in_standard_library(file) or not sites.hold(_real_path(file)):
+        if file is None or in_standard_library(file) or not sites.hold(real_path(file)):
             continue
         top = name.partition(".")[0]
         owners = installed.owners_of(top)
@@ -511,7 +499,7 @@ def shadowing_files(
             else:
                 continue
             found.append(
-                f"{_real_path(entry.path)} sits first on sys.path ({folder}) and is named like "
+                f"{real_path(entry.path)} sits first on sys.path ({folder}) and is named like "
                 f"{what}: it would be imported instead, whenever the bot imports it (run from "
                 "another folder, or with PYTHONSAFEPATH=1 / python -P)"
             )
