@@ -199,7 +199,8 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
     ]
     zero = Decimal(0)
     quote = rules.symbol.partition("-")[2]
-    held = exchange.balance(base).total
+    coins = exchange.balance(base)
+    held = coins.total
     last = exchange.price(rules.symbol.replace("-", "/")) or zero
     stop_losses = [s for s in live if s.stop == "loss"]
     created = [
@@ -215,8 +216,8 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
     active = [o for o in exchange.orders.values() if o.symbol == rules.symbol and o.is_active]
     return Position(
         held=held,
-        available=exchange.balance(base).available,
-        stop_loss=sum((s.size or zero for s in live if s.stop == "loss"), zero),
+        available=coins.available,
+        stop_loss=sum((s.size or zero for s in stop_losses), zero),
         take_profit=sum((s.size or zero for s in live if s.stop == "entry"), zero),
         live_stops=tuple(
             f"{'stop-loss' if s.stop == 'loss' else 'take-profit'} {s.size} {base} "

@@ -58,12 +58,16 @@ class Scenario:
     play: Callable[[Stage], list[Finding]]
 
 
-def _started_or(stage: Stage, control: str, title: str) -> list[Finding]:
-    """A refused start-up fails the scenario's control (a bot that never starts proves nothing)."""
+def _started_or(stage: Stage, title: str, *controls: str) -> list[Finding]:
+    """A refused start-up fails each of the scenario's controls; ``[]`` when it started.
+
+    A bot that never starts proves nothing.
+    """
     if stage.started:
         return []
     errors = "; ".join(stage.errors) or "no error recorded"
-    return [Finding(control, title, judges.INCIDENT[control], False, f"start-up refused: {errors}")]
+    detail = f"start-up refused: {errors}"
+    return [Finding(c, title, judges.INCIDENT[c], False, detail) for c in controls]
 
 
 def _start_and_signal(stage: Stage, title: str, *controls: str) -> list[Finding]:
@@ -72,7 +76,7 @@ def _start_and_signal(stage: Stage, title: str, *controls: str) -> list[Finding]
     Returns the failed findings of a refused start-up (one per control), or ``[]`` if it ran.
     """
     if not stage.start():
-        return [f for control in controls for f in _started_or(stage, control, title)]
+        return _started_or(stage, title, *controls)
     stage.signal()
     stage.tick(TICKS)
     return []
@@ -170,7 +174,7 @@ def _wrong_key(stage: Stage) -> list[Finding]:
 def _weak_signal(stage: Stage) -> list[Finding]:
     title = "a signal of 0.099 under MIN_SIGNAL_STRENGTH=0.10 sends no entry"
     if not stage.start():
-        return _started_or(stage, "signal-threshold", title)
+        return _started_or(stage, title, "signal-threshold")
     stage.signal(strength=Decimal("0.099"))
     stage.tick()
     return [
@@ -279,7 +283,7 @@ def _partial_fill(stage: Stage) -> list[Finding]:
 def _restart_bare(stage: Stage) -> list[Finding]:
     title = f"a restart with 1.417 SOL and no stop-loss protects or sells it within {TICKS} ticks"
     if not stage.start():
-        return _started_or(stage, "protective-orders", title)
+        return _started_or(stage, title, "protective-orders")
     stage.tick(TICKS)
     return [
         judges.protected(
@@ -295,10 +299,7 @@ def _restart_protected(stage: Stage) -> list[Finding]:
     if refused := _start_and_signal(stage, title, "protective-orders", "max-open-positions"):
         return refused
     if not stage.crash_and_restart():
-        return [
-            *_started_or(stage, "protective-orders", title),
-            *_started_or(stage, "max-open-positions", title),
-        ]
+        return _started_or(stage, title, "protective-orders", "max-open-positions")
     stage.tick(TICKS)
     held = stage.position()
     findings = [judges.protected(held, after=f"after a restart, within {TICKS} ticks")]
@@ -325,7 +326,7 @@ def _restart_after_stop_fired(stage: Stage) -> list[Finding]:
     stage.set_price(Decimal("85.00"))  # the stop-loss fires while no bot runs
     stage.set_price(Decimal("87.36"))
     if not stage.crash_and_restart():
-        return _started_or(stage, "protective-orders", title)
+        return _started_or(stage, title, "protective-orders")
     stage.tick(TICKS)
     return [judges.stops_cleared(stage.position())]
 

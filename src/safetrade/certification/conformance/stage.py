@@ -268,15 +268,7 @@ class Stage:
 
         Whatever became of them since: live, triggered or cancelled.
         """
-        zero = Decimal(0)
-        return sum(
-            (
-                s.size or zero
-                for s in self.fake.stop_orders.values()
-                if s.symbol == self.rules.symbol and s.side == "sell" and s.stop == "loss"
-            ),
-            zero,
-        )
+        return self.position().stop_losses_created
 
     def live_stop_loss_price(self) -> Decimal | None:
         """The lowest price a live stop-loss would sell at (a limit's price, else stopPrice)."""
