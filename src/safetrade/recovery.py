@@ -16,14 +16,33 @@ from typing import TYPE_CHECKING
 
 from safetrade.builder import OrderPurpose
 from safetrade.gateway import OrderStatus
+from safetrade.rounder import ceil_to_step, floor_to_step
 
 if TYPE_CHECKING:
     from safetrade.protector import Protected
 
-__all__ = ["covered_by_purpose", "describe", "match_positions", "purpose_of"]
+__all__ = ["covered_by_purpose", "describe", "match_positions", "purpose_of", "recovery_stop"]
 
 _BY_PREFIX = {f"st-{p.value}-": p for p in OrderPurpose}
 _BY_TRIGGER = {"loss": OrderPurpose.STOP_LOSS, "entry": OrderPurpose.TAKE_PROFIT}
+
+
+def recovery_stop(last: Decimal, tick: Decimal, risk_percent: Decimal) -> tuple[Decimal, bool]:
+    """The stop-loss for coins found bare: ``risk_percent`` below ``last``, on the tick grid.
+
+    Rounded up, toward the price, so firing loses at most ``risk_percent``; but where the tick
+    is coarser than that distance, rounding up lands on the price itself (a stop KuCoin fires
+    at once, which the builder refuses, so the coins would be sold): the stop then goes one
+    tick below the price. Never below one tick (100 % would put it at zero). Zero or less only
+    when the price is one tick: no stop-loss exists below it.
+
+    Returns:
+        The stop price, and whether it is wider than ``risk_percent`` (one tick below).
+    """
+    stop = max(ceil_to_step(last * (1 - risk_percent / 100), tick), tick)
+    if stop < last:
+        return stop, False
+    return floor_to_step(last, tick) - tick, True
 
 
 def purpose_of(order: OrderStatus) -> OrderPurpose | None:

@@ -45,12 +45,13 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, Self, TypeVar
 
 import attrs
 
+from safetrade._decimal import to_positive
 from safetrade._validate import require_instance
 from safetrade.alerts import Alert, AlertHook, log_alert, redacting
 from safetrade.builder import OrderPurpose, new_client_oid
 from safetrade.config import Settings
 from safetrade.entry import EntryResult, execute_entry
-from safetrade.errors import ConfigError, ExchangeError, SafetradeError
+from safetrade.errors import ConfigError, ExchangeError, InvalidValue, SafetradeError
 from safetrade.fills import Fill
 from safetrade.gateway import Gateway
 from safetrade.guard import AccountState, Decision, GuardLimits, check
@@ -58,7 +59,7 @@ from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
 from safetrade.plan import TradePlan, plan_trade
 from safetrade.protector import Outcome, Protected, Protector
-from safetrade.recovery import describe, match_positions
+from safetrade.recovery import describe, match_positions, recovery_stop
 from safetrade.retry import RetryPolicy
 from safetrade.rounder import PositionSide, floor_to_step
 
@@ -354,8 +355,9 @@ class Trader:
             return None
         market = self.gateway.load_market(self.symbol)
         last = self.gateway.last_price(self.symbol)
-        stop = last * (1 - self.settings.risk_percent / 100)
-        outcome = self._protect_bare(market, sync.bare, last, stop, None)
+        outcome = self._protect_bare(
+            market, sync.bare, last, self._recovery_stop(market, last), None
+        )
         if outcome is not None:
             self.sync(last_price=last)
         return outcome
@@ -474,6 +476,15 @@ class Trader:
     ) -> TradeResult:
         sync: Sync | None = None
         bare: Outcome | None = None
+        try:
+            # before anything is read or sent: the same prices also protect coins found bare,
+            # and an unusable one there must be a refusal, not a sale (see _protect_bare)
+            stop_price = to_positive(stop_price, "stop price")
+            if take_profit_price is not None:
+                take_profit_price = to_positive(take_profit_price, "take-profit price")
+        except InvalidValue as exc:
+            log.error("trade refused before sending: %s", exc)
+            return TradeResult(sent=False, refusal=str(exc))
         try:
             market = self.gateway.load_market(self.symbol)
             last = self.gateway.last_price(self.symbol)
@@ -631,6 +642,18 @@ class Trader:
         self._flat = False
         log.error("protecting %s %s found without a stop-loss", fill.amount, self.symbol)
         return self.protector.protect(fill, stop_price=stop_price, take_profit_price=take_profit)
+
+    def _recovery_stop(self, market: MarketSpec, last: Decimal) -> Decimal:
+        """:func:`safetrade.recovery.recovery_stop`, alerting when it risks more than asked."""
+        tick, risk = market.price_increment, self.settings.risk_percent
+        stop, wider = recovery_stop(last, tick, risk)
+        if wider and stop > 0:  # at zero the protector names why nothing can be built
+            self._raise_alert(
+                "stop-wider-than-risk",
+                f"a stop-loss {risk}% below {last} is less than one tick ({tick}) away: "
+                f"protecting at {stop}, which loses {(last - stop) / last * 100:.4f}% if it fires",
+            )
+        return stop
 
     def _raise_alert(self, event: str, message: str, exc: SafetradeError | None = None) -> None:
         exchange_message = getattr(exc, "exchange_message", None) or (str(exc) if exc else None)

@@ -22,7 +22,7 @@ from safetrade.alerts import Alert
 from safetrade.gateway import Gateway
 from safetrade.protector import Halted, Protected, Protector
 from safetrade.retry import RetryPolicy
-from safetrade.testing import FakeKucoin, Fault, StopOrder
+from safetrade.testing import FakeKucoin, Fault, MarketRules, StopOrder
 
 SYMBOL = "SOL/USDT"
 LAST, STOP, TARGET = Decimal("87.36"), Decimal("85.61"), Decimal("90.00")
@@ -326,6 +326,87 @@ def test_bare_coins_and_a_stop_above_the_price_alert_and_send_nothing(
     [loss] = _live(fake)
     assert (loss.stop, loss.size) == ("loss", Decimal("0.6396"))
     assert loss.stop_price < LAST
+
+
+@pytest.mark.parametrize(
+    ("stop", "target", "named"),
+    [
+        (85.61, TARGET, "stop price must be a Decimal"),  # a float: not an exact price
+        (STOP, 90.13, "take-profit price must be a Decimal"),
+        (Decimal("NaN"), TARGET, "stop price"),
+        ("eighty-five", TARGET, "stop price"),
+        (STOP, "-1", "take-profit price must be positive"),
+    ],
+    ids=["float-stop", "float-take-profit", "nan-stop", "junk-stop", "negative-take-profit"],
+)
+def test_bare_coins_and_an_unusable_price_are_refused_not_sold_or_crashed(
+    fake: FakeKucoin, settings: st.Settings, stop: object, target: object, named: str
+) -> None:
+    # the trade's levels also protect coins found bare: an unusable one must refuse the trade
+    # (it used to reach the protector, which sold the coins; a string raised a TypeError)
+    fake.set_balance("SOL", Decimal("0.6396"))
+    fake.inject("accounts", Fault.SERVER_ERROR)
+    bot = Bot(fake, settings)
+    fake.forget_requests()
+    result = bot.trader.trade(stop_price=stop, take_profit_price=target)  # type: ignore[arg-type]
+    assert result.sent is False
+    assert result.bare is None
+    assert named in (result.refusal or "")
+    assert _writes(fake) == []
+    assert fake.balance("SOL").total == Decimal("0.6396")
+
+
+def test_bare_coins_and_prices_as_numeric_strings_are_protected_at_those_prices(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    fake.set_balance("SOL", Decimal("0.6396"))
+    fake.inject("accounts", Fault.SERVER_ERROR)
+    bot = Bot(fake, settings)
+    result = bot.trader.trade(stop_price="85.61", take_profit_price="90.00")  # type: ignore[arg-type]
+    assert isinstance(result.bare, Protected)
+    assert sorted((s.stop, s.stop_price) for s in _live(fake)) == [
+        ("entry", TARGET),
+        ("loss", STOP),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("risk", "tick", "price", "stop", "wider"),
+    [
+        ("1", "0.001", "0.05", "0.049", True),  # 1 % of 0.05 is half a tick
+        ("0.5", "0.0001", "0.015", "0.0149", True),
+        ("100", "0.01", "87.36", "0.01", False),  # all of it: one tick, not zero
+        ("1", "0.01", "87.36", "86.49", False),  # the usual case: 1 % below, rounded up
+    ],
+)
+def test_bare_coins_at_start_up_are_protected_on_the_tick_below_the_price_never_sold(
+    tmp_path: Path, *, risk: str, tick: str, price: str, stop: str, wider: bool
+) -> None:
+    settings = st.load_settings(
+        env={
+            "TRADING_MODE": "paper",
+            "RISK_PERCENT": risk,
+            "MAX_OPEN_POSITIONS": "1",
+            "SAFETRADE_KILL_SWITCH_FILE": str(tmp_path / "kill-switch.json"),
+        }
+    )
+    rules = MarketRules(
+        "ABC-USDT", price_increment=tick, base_increment="1", base_min_size="1", min_funds="0.1"
+    )
+    with FakeKucoin(
+        balances={"USDT": "10", "ABC": "100"}, prices={"ABC/USDT": price}, markets=[rules]
+    ) as fake:
+        alerts: list[Alert] = []
+        st.Trader.start(
+            settings, lambda: Gateway(fake.ccxt_client()), symbol="ABC/USDT",
+            bot_package="mybot", sleep=lambda _s: None, alert=alerts.append,
+        )  # fmt: skip
+        # the derived stop used to round up onto the price (or to zero) and the coins were sold
+        assert not [o for o in fake.orders.values() if o.side == "sell"]
+        [loss] = [s for s in fake.stop_orders.values() if s.status == "NEW"]
+        assert (loss.stop, loss.stop_price, loss.size) == ("loss", Decimal(stop), Decimal(100))
+        assert fake.balance("ABC").total == 100
+        assert ("stop-wider-than-risk" in {a.event for a in alerts}) is wider
 
 
 def test_rejected_entry_is_reported_and_nothing_is_protected_or_reconciled(
