@@ -62,7 +62,7 @@ Feature: A $123 account never sends a $394 order
   @control-position-sizing @control-protective-orders
   Scenario: A partial fill is protected for what filled, not for what was ordered
     Incident: Status: FILLED (partial - exchange safety limit)
-    Given a KuCoin account with 123 USDT free that fills only 0.5 of each market order
+    Given a KuCoin account with 123 USDT free whose order book offers only 0.3198 SOL at each price
     And SOL/USDT last traded at 87.36
     And the environment:
       """

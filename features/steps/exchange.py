@@ -12,7 +12,15 @@ import pytest
 from pytest_bdd import given, when
 
 from features.steps.types import parse
-from safetrade.testing import BTC_USDT, SOL_USDT, FakeKucoin, Fault, FillPolicy, MarketRules
+from safetrade.testing import (
+    BTC_USDT,
+    SOL_USDT,
+    BookShape,
+    FakeKucoin,
+    Fault,
+    FillPolicy,
+    MarketRules,
+)
 
 
 @dataclass
@@ -80,15 +88,17 @@ def account_filling_up_to_balance(request: pytest.FixtureRequest, usdt: Decimal)
 
 @given(
     parse(
-        "a KuCoin account with {usdt:Dec} USDT free that fills only {fraction:Dec} of each "
-        "market order"
+        "a KuCoin account with {usdt:Dec} USDT free whose order book offers only {size:Dec} "
+        "SOL at each price"
     ),
     target_fixture="exchange",
 )
-def account_filling_partly(
-    request: pytest.FixtureRequest, usdt: Decimal, fraction: Decimal
+def account_with_a_thin_book(
+    request: pytest.FixtureRequest, usdt: Decimal, size: Decimal
 ) -> FakeKucoin:
-    return _open_exchange(request, usdt, FillPolicy.partial(fraction))
+    exchange = _open_exchange(request, usdt)
+    exchange.set_book(BookShape(level_size=size))
+    return exchange
 
 
 # --------------------------------------------------------------------------- markets and prices

@@ -168,6 +168,9 @@ class OrderIntent:
         trigger: KuCoin's ``stop`` value: ``"loss"`` (at or below) or ``"entry"`` (at or above).
         client_oid: Idempotency key; a retry reuses it so the exchange cannot double an order.
         notes: How raw inputs were rounded, for logs.
+        time_in_force: KuCoin's ``timeInForce`` for a limit order: ``"IOC"`` (what the book
+            does not fill at once is cancelled: nothing rests unprotected) or None (KuCoin's
+            default, GTC).
     """
 
     symbol: str = attrs.field(validator=_symbol)
@@ -180,6 +183,7 @@ class OrderIntent:
     trigger: str | None = attrs.field(default=None, validator=_optional_one_of("loss", "entry"))
     client_oid: str = attrs.field(validator=_client_oid)
     notes: tuple[str, ...] = attrs.field(default=(), validator=_notes)
+    time_in_force: str | None = attrs.field(default=None, validator=_optional_one_of("IOC"))
 
     def __attrs_post_init__(self) -> None:
         if (self.trigger_price is None) != (self.trigger is None):
@@ -197,6 +201,12 @@ class OrderIntent:
                 else f"{self.describe()} is a market order with a limit price",
                 fix="give a limit price exactly for limit orders",
             )
+        if self.time_in_force is not None and self.order_type != "limit":
+            raise OrderBuildError(
+                f"{self.describe()} is a market order with time in force {self.time_in_force}",
+                why="KuCoin takes timeInForce for limit orders only",
+                fix="give a time in force only to limit orders",
+            )
 
     @property
     def is_stop_order(self) -> bool:
@@ -210,6 +220,8 @@ class OrderIntent:
             price = f" @ trigger {self.trigger_price} ({self.trigger})"
         elif self.limit_price is not None:
             price = f" @ {self.limit_price}"
+            if self.time_in_force is not None:
+                price += f" {self.time_in_force}"
         return f"{self.purpose.value} {self.side} {self.amount} {self.symbol}{price}"
 
 
@@ -226,6 +238,7 @@ _INTENT_SETTERS = slot_setters(
     "trigger",
     "client_oid",
     "notes",
+    "time_in_force",
 )
 
 
@@ -241,6 +254,7 @@ def _intent(
     trigger: str | None,
     client_oid: object,
     notes: tuple[str, ...],
+    time_in_force: str | None = None,
 ) -> OrderIntent:
     """``OrderIntent(...)`` for a factory's values (see :mod:`safetrade._fast`).
 
@@ -256,7 +270,7 @@ def _intent(
     intent = new(OrderIntent)
     (
         set_symbol, set_purpose, set_side, set_order_type, set_amount, set_limit_price,
-        set_trigger_price, set_trigger, set_client_oid, set_notes,
+        set_trigger_price, set_trigger, set_client_oid, set_notes, set_time_in_force,
     ) = _INTENT_SETTERS  # fmt: skip
     set_symbol(intent, symbol)
     set_purpose(intent, purpose)
@@ -268,6 +282,7 @@ def _intent(
     set_trigger(intent, trigger)
     set_client_oid(intent, client_oid)
     set_notes(intent, notes)
+    set_time_in_force(intent, time_in_force)
     return intent
 
 
@@ -365,6 +380,7 @@ def entry_order(
     reference_price: Decimal,
     client_oid: str,
     limit_price: Decimal | None = None,
+    immediate: bool = False,
 ) -> OrderIntent:
     """A market (or, with ``limit_price``, limit) entry order.
 
@@ -375,6 +391,8 @@ def entry_order(
         reference_price: Current or expected price, for the minimum-value check.
         client_oid: Idempotency key.
         limit_price: Optional limit; rounded down for a long, up for a short.
+        immediate: With ``limit_price``: immediate-or-cancel (``timeInForce`` IOC), so the
+            entry fills at the limit or better, at once, and nothing is left resting.
 
     Raises:
         OrderBuildError: If the amount is off-grid or outside the market's limits.
@@ -391,6 +409,13 @@ def entry_order(
     if limit_price is not None:
         limit, notes = _rounded(market, limit_price, _PRICE_ENTRY, side)
         reference = limit
+    elif immediate:
+        raise OrderBuildError(
+            "an immediate-or-cancel entry needs a limit price",
+            why="KuCoin cancels what an IOC limit order cannot fill at its price at once; a "
+            "market order has no price to bound its fill",
+            fix="pass limit_price (the price the position was sized at), or immediate=False",
+        )
     return _intent(
         symbol=market.symbol,
         purpose=_ENTRY,
@@ -402,6 +427,7 @@ def entry_order(
         trigger=None,
         client_oid=client_oid,
         notes=notes,
+        time_in_force="IOC" if immediate else None,
     )
 
 

@@ -45,11 +45,26 @@ if TYPE_CHECKING:
     from safetrade.config import Settings
     from safetrade.paper import PaperVenue, PublicKucoin
 
-__all__ = ["Gateway", "OrderStatus"]
+__all__ = ["Gateway", "OrderStatus", "Prices"]
 
 log = logging.getLogger("safetrade.gateway")
 
 _EXCHANGE_BODY = re.compile(r"\{.*\}", re.DOTALL)
+
+
+@attrs.frozen(kw_only=True)
+class Prices:
+    """A market's ticker: the last trade and the best bid and ask (None: that side is empty).
+
+    Attributes:
+        last: Last traded price (positive).
+        bid: Best bid: what a market sell gets first.
+        ask: Best ask: what a market buy pays first.
+    """
+
+    last: Decimal
+    bid: Decimal | None
+    ask: Decimal | None
 
 
 @attrs.frozen(kw_only=True)
@@ -366,6 +381,10 @@ class Gateway:
 
     def last_price(self, symbol: str) -> Decimal:
         """Last traded price of ``symbol``."""
+        return self.prices(symbol).last
+
+    def prices(self, symbol: str) -> Prices:
+        """Last traded price and best bid and ask of ``symbol`` (one ticker request)."""
         with self._translate(f"fetching the {symbol} ticker"):
             ticker = self._exchange.fetch_ticker(symbol)
         last = _dec(ticker.get("last"), f"{symbol} last price")
@@ -375,7 +394,13 @@ class Gateway:
                 fix=f"check that {symbol} is the market you mean and has traded; nothing is "
                 "sized or sent without a reference price",
             )
-        return last
+        bid, ask = (_dec(ticker.get(k), f"{symbol} {k}") for k in ("bid", "ask"))
+        # an empty side, or a price no order can rest at, is no price to size from
+        return Prices(
+            last=last,
+            bid=bid if bid is not None and bid > 0 else None,
+            ask=ask if ask is not None and ask > 0 else None,
+        )
 
     # -- orders ------------------------------------------------------------------------
 

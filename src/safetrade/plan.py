@@ -17,6 +17,7 @@ from safetrade._validate import MARKET_FIX, member_validator, require_instance
 from safetrade.builder import (
     _ENTRY,
     _LONG,
+    _PRICE_ENTRY,
     _PRICE_STOP_LOSS,
     _PRICE_TAKE_PROFIT,
     _STOP_LOSS,
@@ -154,11 +155,19 @@ def plan_trade(
     balance_cap: Decimal | None = None,
     max_order_value: Decimal | None = None,
     signal_strength: Decimal | None = None,
+    limit_entry: bool = False,
 ) -> TradePlan:
     """Round the stop, size the position from the free balance, build the entry, round the TP.
 
     This is sizer → rounder → builder in one call; pass the result to
     :func:`safetrade.guard.check` before sending anything.
+
+    The size keeps the loss at the stop within ``risk_percent`` *if the entry fills at
+    ``entry_price``*. With ``limit_entry`` the entry is a limit order at ``entry_price``,
+    immediate-or-cancel: it fills there or better, at once, or not at all, so the bound holds
+    whatever the book (pass the best ask for a long, the best bid for a short, to be filled).
+    Without it the entry is a market order, which on a thin book or a wide spread fills above
+    a long's ``entry_price`` and loses more than ``risk_percent`` at the stop.
 
     Raises:
         SizingError: If no valid size exists.
@@ -204,6 +213,11 @@ def plan_trade(
     if target is None:
         _check_symbol(market.symbol)
     _check_notional(market, amount, entry, _ENTRY_NAME)
+    limit = None
+    if limit_entry:
+        # on the tick, toward a better fill (a long's down): it fills at or below what was sized
+        limit, _ = _rounded(market, entry, _PRICE_ENTRY, side)
+        _check_notional(market, amount, limit, _ENTRY_NAME)
     # TradePlan(...) for parts made to agree just above (see safetrade._fast): its consistency
     # checks cannot fail here (one symbol, the sized side, amount and stop, no limit)
     return _plan(
@@ -214,13 +228,14 @@ def plan_trade(
             symbol=market.symbol,
             purpose=_ENTRY,
             side=_entry_side(side),
-            order_type="market",
+            order_type="limit" if limit_entry else "market",
             amount=amount,
-            limit_price=None,
+            limit_price=limit,
             trigger_price=None,
             trigger=None,
             client_oid=client_oid,
             notes=(),
+            time_in_force="IOC" if limit_entry else None,
         ),
         stop_loss_price=stop,
         take_profit_price=target,

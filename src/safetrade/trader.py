@@ -487,7 +487,8 @@ class Trader:
             return TradeResult(sent=False, refusal=str(exc))
         try:
             market = self.gateway.load_market(self.symbol)
-            last = self.gateway.last_price(self.symbol)
+            prices = self.gateway.prices(self.symbol)
+            last = prices.last
             held = self.gateway.free_balance(market.base)
             if not self._flat or held >= market.smallest_amount:
                 sync = self.sync(last_price=last)
@@ -510,12 +511,21 @@ class Trader:
             return TradeResult(
                 sent=False, refusal=f"exchange unavailable: {exc}", sync=sync, bare=bare
             )
+        if prices.ask is None:
+            refusal = f"{self.symbol} has no ask: no price to size the entry from or to buy at"
+            log.error("trade refused before sending: %s", refusal)
+            return TradeResult(sent=False, refusal=refusal, sync=sync, bare=bare)
         try:
+            # sized from the best ask, the price a buy pays first, and sent as a limit at it,
+            # immediate-or-cancel: it fills there or lower or not at all, so the loss at the
+            # stop stays within RISK_PERCENT whatever the spread and depth (a market order
+            # sized from the last price fills above it on a thin book and loses more)
             plan = plan_trade(
                 market,
                 side=PositionSide.LONG,
                 free_balance=free,
-                entry_price=last,
+                entry_price=prices.ask,
+                limit_entry=True,
                 stop_price=stop_price,
                 take_profit_price=take_profit_price,
                 risk_percent=self.settings.risk_percent,

@@ -58,6 +58,8 @@ def to_ccxt(intent: OrderIntent) -> CcxtOrderCall:
     and ``stopPrice`` itself, but a bot or another client may send the strings as they are.
     """
     params = {"clientOid": intent.client_oid}
+    if intent.time_in_force is not None:
+        params["timeInForce"] = intent.time_in_force
     if intent.trigger_price is not None:
         if intent.trigger is None:
             raise OrderBuildError(f"{intent.describe()} has a trigger price but no trigger kind")

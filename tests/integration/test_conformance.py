@@ -54,7 +54,8 @@ def test_the_reference_bot_passes_every_conformance_scenario() -> None:
     feb6 = result.scenarios[0]
     # what the exchange saw: one entry, a stop-loss and a rounded take-profit, nothing else
     assert feb6.sent[:3] == (
-        "order buy market SOL-USDT size 0.6396 -> accepted",
+        # sized from the best ask and bought at it, immediate-or-cancel: no slippage past it
+        "order buy limit SOL-USDT size 0.6396 price 87.36 timeInForce IOC -> accepted",
         "stop order sell market SOL-USDT size 0.6396 stop loss stopPrice 85.61 -> accepted",
         "stop order sell market SOL-USDT size 0.6396 stop entry stopPrice 90.13 -> accepted",
     )

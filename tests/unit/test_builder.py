@@ -503,3 +503,62 @@ class TestEnumArguments:
         plan = incident_plan()
         with pytest.raises(InvalidValue, match="side must be a PositionSide"):
             attrs.evolve(plan, side="long")
+
+
+class TestImmediateLimitEntry:
+    """A limit entry, immediate-or-cancel, at the price the position was sized from.
+
+    A market buy on a thin book or a wide spread fills above the price it was sized at, and
+    then loses more than RISK_PERCENT at the stop; an IOC limit at that price cannot.
+    """
+
+    def test_plan_trade_with_limit_entry_sends_an_ioc_limit_at_the_sized_price(self):
+        plan = incident_plan(limit_entry=True)
+        assert (plan.entry.order_type, plan.entry.limit_price) == ("limit", D("87.36"))
+        assert plan.entry.time_in_force == "IOC"
+        assert plan.entry.amount == plan.size.amount == D("0.6396")  # the same size
+        assert plan.entry.describe() == "entry buy 0.6396 SOL/USDT @ 87.36 IOC"
+        call = to_ccxt(plan.entry)
+        assert call.args() == (
+            "SOL/USDT",
+            "limit",
+            "buy",
+            "0.6396",
+            "87.36",
+            {"clientOid": "st-entry-1", "timeInForce": "IOC"},
+        )
+
+    def test_an_off_tick_entry_price_is_limited_down_for_a_long_never_up(self):
+        plan = incident_plan(entry_price=D("87.3699"), limit_entry=True)
+        assert plan.entry.limit_price == D("87.36")  # fills no higher than it was sized at
+        assert plan.size.entry_price == D("87.3699")
+
+    def test_without_limit_entry_the_entry_stays_a_market_order(self):
+        plan = incident_plan()
+        assert (plan.entry.order_type, plan.entry.limit_price) == ("market", None)
+        assert plan.entry.time_in_force is None
+        assert "timeInForce" not in to_ccxt(plan.entry).params
+
+    def test_entry_order_immediate_needs_a_limit_price(self):
+        with pytest.raises(OrderBuildError, match="immediate-or-cancel entry needs a limit"):
+            entry_order(
+                sol_usdt(), side=LONG, amount=D("0.6396"), reference_price=D("87.36"),
+                client_oid=OID, immediate=True,
+            )  # fmt: skip
+        intent = entry_order(
+            sol_usdt(), side=LONG, amount=D("0.6396"), reference_price=D("87.36"),
+            client_oid=OID, limit_price=D("87.36"), immediate=True,
+        )  # fmt: skip
+        assert intent.time_in_force == "IOC"
+
+    def test_a_market_order_with_a_time_in_force_is_refused(self):
+        with pytest.raises(OrderBuildError, match="market order with time in force IOC"):
+            OrderIntent(
+                symbol="SOL/USDT", purpose=OrderPurpose.ENTRY, side="buy", order_type="market",
+                amount=D("0.6396"), client_oid=OID, time_in_force="IOC",
+            )  # fmt: skip
+        with pytest.raises(OrderBuildError):
+            OrderIntent(
+                symbol="SOL/USDT", purpose=OrderPurpose.ENTRY, side="buy", order_type="limit",
+                amount=D("0.6396"), limit_price=D("87.36"), client_oid=OID, time_in_force="GTX",
+            )  # fmt: skip

@@ -45,6 +45,7 @@ class OrderSent:
         price: ``price`` as sent, if any.
         stop: ``stop`` (``loss`` / ``entry``) of a stop order, if any.
         stop_price: ``stopPrice``, if any.
+        time_in_force: ``timeInForce`` (``GTC``, ``IOC``, ...), if sent.
         client_oid: ``clientOid``, if any.
         code: KuCoin's answer code (``200000`` accepted); None when no answer was produced.
         msg: KuCoin's error message, if rejected.
@@ -61,6 +62,7 @@ class OrderSent:
     price: Decimal | None
     stop: str | None
     stop_price: Decimal | None
+    time_in_force: str | None
     client_oid: str | None
     code: str | None
     msg: str | None
@@ -86,6 +88,7 @@ class OrderSent:
             ("price", self.price),
             ("stop", self.stop),
             ("stopPrice", self.stop_price),
+            ("timeInForce", self.time_in_force),
         ):
             if value is not None:
                 parts.append(f"{label} {value}")
@@ -118,6 +121,7 @@ def _order_sent(request: RecordedRequest) -> OrderSent | None:
         price=_dec(body.get("price")),
         stop=text("stop"),
         stop_price=_dec(body.get("stopPrice")),
+        time_in_force=text("timeInForce"),
         client_oid=text("clientOid"),
         code=request.code,
         msg=request.msg,

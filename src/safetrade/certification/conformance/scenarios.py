@@ -37,6 +37,16 @@ _HIGH_BALANCE_ENV = LIVE_ENV.replace("ACCOUNT_BALANCE_USD=123", f"ACCOUNT_BALANC
 _THIN_SIZE = Decimal("0.3")
 _THIN_BOOK = BookShape(levels=1, level_size=_THIN_SIZE)
 _STOP_REJECTED = Rejection("400100", "Parameter Error")
+#: a wide and thin book: best ask 0.20 above the last price, 0.1 SOL per level, 0.10 apart, so
+#: a 0.64 SOL market buy sized from the last price walks up to 88.16 and loses more at the stop
+_SPREAD_BOOK = BookShape(spread_ticks=40, levels=100, level_size=Decimal("0.1"), step_ticks=10)
+#: the owner's own limits, unlike the 1 % and 0.10 every other scenario uses: a bot that reads
+#: neither key (a default equal to those would pass everywhere else) is told apart here
+_OWN_RISK = Decimal("0.5")
+_OWN_THRESHOLD = Decimal("0.30")
+_OWN_LIMITS_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PERCENT={_OWN_RISK}").replace(
+    "MIN_SIGNAL_STRENGTH=0.10", f"MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD}"
+)
 
 
 @attrs.frozen
@@ -66,7 +76,7 @@ def _started_or(stage: Stage, title: str, *controls: str) -> list[Finding]:
     if stage.started:
         return []
     errors = "; ".join(stage.errors) or "no error recorded"
-    detail = f"start-up refused: {errors}"
+    detail = f"start-up refused: {errors}{_unheard(stage)}"
     return [Finding(c, title, judges.INCIDENT[c], False, detail) for c in controls]
 
 
@@ -82,20 +92,35 @@ def _start_and_signal(stage: Stage, title: str, *controls: str) -> list[Finding]
     return []
 
 
-def _risk(stage: Stage) -> Finding:
+def _risk(stage: Stage, risk_percent: Decimal = _RISK) -> Finding:
     """The loss at the bot's stop-loss of everything bought, against the exchange's balance."""
     bought, cost = stage.bought()
     signal = stage.first_signal
     if signal is None:  # the bot never started: nothing was signalled
         raise ValueError("_risk needs a signal sent")
-    return judges.risk_at_stop(
+    finding = judges.risk_at_stop(
         bought=bought,
         cost=cost,
         stop_price=stage.live_stop_loss_price(),
         signal_stop=signal.stop_loss,
         balance=stage.setup.usdt,
-        risk_percent=_RISK,
+        risk_percent=risk_percent,
         rules=stage.rules,
+    )
+    if not bought:
+        finding = attrs.evolve(finding, detail=finding.detail + _unheard(stage))
+    return finding
+
+
+def _unheard(stage: Stage) -> str:
+    """Why nothing could be judged when the fake never heard from the bot ('' if it did)."""
+    if stage.fake.requests:
+        return ""
+    # e.g. a Trader started from the .env alone builds its own client for the real KuCoin
+    return (
+        "; the fake KuCoin received no request at all from the bot: trade through "
+        "context.exchange (Trader.start(settings, lambda: Gateway(context.exchange), ...)) or "
+        "context.access, never a client built from the keys, which goes to the real KuCoin"
     )
 
 
@@ -277,6 +302,51 @@ def _partial_fill(stage: Stage) -> list[Finding]:
     stage.set_price(Decimal("85.00"))  # through the stop-loss
     stage.tick(TICKS)
     findings.append(judges.stops_cleared(stage.position()))
+    return findings
+
+
+def _spread_book(stage: Stage) -> list[Finding]:
+    title = "on a wide, thin book (best ask 87.56, 0.1 SOL per level)"
+    if refused := _start_and_signal(stage, title, "position-sizing", "protective-orders"):
+        return refused
+    if not stage.bought()[0]:
+        # buying nothing at a price the budget does not allow is right; nothing else to judge
+        return [
+            Finding("position-sizing", title, judges.INCIDENT["position-sizing"], True,
+                    "nothing was bought: no fill the risk budget allows was offered"),
+        ]  # fmt: skip
+    return [
+        _risk(stage),
+        judges.protected(stage.position(), after=f"{title}, within {TICKS} ticks"),
+    ]
+
+
+def _own_limits(stage: Stage) -> list[Finding]:
+    title = f"with RISK_PERCENT={_OWN_RISK} and MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD} in the .env"
+    if not stage.start():
+        return _started_or(stage, title, "signal-threshold", "position-sizing")
+    stage.signal(strength=Decimal("0.2"))
+    stage.tick()
+    weak = len(judges.distinct_entries(stage.sent()))
+    findings = [
+        judges.no_new_entry(
+            "signal-threshold",
+            f"a signal of 0.2 under MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD} sends no entry",
+            0,
+            weak,
+            "a 0.2 signal",
+        )
+    ]
+    if weak:  # its position is what the second signal would be judged on: judged already
+        return findings
+    stage.signal(strength=Decimal("0.5"))
+    stage.tick(TICKS)
+    findings.append(_risk(stage, _OWN_RISK))
+    findings.append(
+        judges.protected(
+            stage.position(), after=f"{title}, within {TICKS} ticks", risk_percent=_OWN_RISK
+        )
+    )
     return findings
 
 
@@ -486,6 +556,36 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         Setup(dotenv=LIVE_ENV, book=_THIN_BOOK),
         _partial_fill,
+    ),
+    Scenario(
+        "entry-spread",
+        "A wide, thin book: the best ask is 0.20 above the last price, 0.1 SOL per level",
+        (
+            _GIVEN_LIVE.replace(")", "; best ask 87.56, 0.1 SOL per level, 0.10 apart)"),
+            _ENV_LINE,
+            _SIGNAL,
+            f"Then within {TICKS} ticks whatever was bought, at the prices it filled at, "
+            "risks at most 1.23 USDT at its stop-loss and is protected (a market buy sized "
+            "from 87.36 walks the book to 88.16 and risks more)",
+        ),
+        Setup(dotenv=LIVE_ENV, book=_SPREAD_BOOK),
+        _spread_book,
+    ),
+    Scenario(
+        "own-limits",
+        f"The owner's .env: RISK_PERCENT={_OWN_RISK}, MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD}",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE.replace("RISK_PERCENT=1", f"RISK_PERCENT={_OWN_RISK}").replace(
+                "MIN_SIGNAL_STRENGTH=0.10", f"MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD}"
+            ),
+            "When the strategy signals long SOL/USDT at strength 0.2: no entry",
+            "When it signals again at strength 0.5 (entry 87.36, stop 85.61)",
+            f"Then within {TICKS} ticks the position risks at most 0.615 USDT ({_OWN_RISK}% "
+            "of 123) and is protected",
+        ),
+        Setup(dotenv=_OWN_LIMITS_ENV),
+        _own_limits,
     ),
     Scenario(
         "restart-bare",

@@ -1,0 +1,97 @@
+"""The Trader's entry on books that are not the incident's: a wide spread, a thin ladder.
+
+A review found the Trader sized from the last price and bought at market: on a book whose
+levels hold 0.05 SOL, 0.40 apart, its 0.6396 SOL buy averaged 89.72 and firing the stop-loss
+lost 2.74 USDT of a 1.23 budget; with the best ask 0.40 above the last price, 1.49. It now
+sizes from the best ask and sends a limit at it, immediate-or-cancel. Judged by what the fake
+KuCoin saw: the orders, the fills, the balance spent and the live stop-loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import safetrade as st
+from safetrade.gateway import Gateway
+from safetrade.protector import Protected
+from safetrade.testing import BookShape, FakeKucoin
+
+SYMBOL = "SOL/USDT"
+STOP = Decimal("85.61")
+BUDGET = Decimal("1.23")  # 1 % of 123 USDT
+FEE = Decimal("0.001")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> st.Settings:
+    return st.load_settings(
+        env={
+            "TRADING_MODE": "paper",
+            "RISK_PERCENT": "1",
+            "MAX_OPEN_POSITIONS": "1",
+            "SAFETRADE_KILL_SWITCH_FILE": str(tmp_path / "kill-switch.json"),
+        }
+    )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKucoin]:
+    with FakeKucoin(balances={"USDT": "123"}, prices={SYMBOL: "87.36"}) as ex:
+        yield ex
+
+
+def _trade(fake: FakeKucoin, settings: st.Settings) -> st.TradeResult:
+    trader = st.Trader.start(
+        settings, lambda: Gateway(fake.ccxt_client()), symbol=SYMBOL, bot_package="mybot",
+        sleep=lambda _s: None,
+    )  # fmt: skip
+    return trader.trade(stop_price=STOP, take_profit_price=Decimal("99.00"))
+
+
+def _loss_at_stop(fake: FakeKucoin) -> tuple[Decimal, Decimal]:
+    """What firing the live stop-loss loses, from what the exchange recorded; and the held."""
+    spent = Decimal(123) - fake.balance("USDT").total
+    held = fake.balance("SOL").total
+    [stop] = [s for s in fake.stop_orders.values() if s.status == "NEW" and s.stop == "loss"]
+    assert stop.size == held
+    return spent - held * stop.stop_price * (1 - FEE), held
+
+
+@pytest.mark.parametrize(
+    ("shape", "ask", "filled"),
+    [
+        # 0.05 SOL per level, 40 ticks apart: a market buy walked to 89.72 on average
+        (BookShape(levels=100, level_size=Decimal("0.05"), step_ticks=40), "87.36", "0.05"),
+        # the best ask 0.40 above the last price: sized from it, 0.5294 SOL, all filled there
+        (BookShape(spread_ticks=80), "87.76", "0.5294"),
+    ],
+    ids=["thin-ladder", "wide-spread"],
+)
+def test_the_entry_never_fills_above_the_ask_it_was_sized_from(
+    fake: FakeKucoin, settings: st.Settings, shape: BookShape, ask: str, filled: str
+) -> None:
+    fake.set_book(shape)
+    result = _trade(fake, settings)
+    assert isinstance(result.outcome, Protected)
+    [buy] = [o for o in fake.orders.values() if o.side == "buy"]
+    assert (buy.type, buy.price, buy.time_in_force) == ("limit", Decimal(ask), "IOC")
+    loss, held = _loss_at_stop(fake)
+    assert held == Decimal(filled)
+    assert loss <= BUDGET, f"loss at the stop {loss} over the 1.23 budget"
+    # what the IOC did not fill was cancelled by KuCoin: nothing rests to fill unprotected
+    assert not [o for o in fake.orders.values() if o.side == "buy" and o.is_active]
+
+
+def test_on_the_incidents_book_the_plan_is_unchanged(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    result = _trade(fake, settings)  # spread 0: the ask is the last price
+    assert result.plan is not None
+    assert result.plan.size.amount == Decimal("0.6396")
+    loss, held = _loss_at_stop(fake)
+    assert held == Decimal("0.6396")
+    assert loss <= BUDGET
