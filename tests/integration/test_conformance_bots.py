@@ -341,6 +341,12 @@ def test_a_bot_that_never_talks_to_the_fake_is_told_to_use_context_exchange(
             "live stop-loss 85.61 loses",
         ),
         (
+            "risk_default",
+            "risk-key-typo",
+            "config-strict: started without RISK_PERCENT (the .env says RISK_PCT=0.5: a silent "
+            "default instead of the owner's value?): bought 0.6396 SOL",
+        ),
+        (
             "default_limits",
             "own-limits",
             "signal-threshold: 1 new entry(ies) after a 0.2 signal",

@@ -44,6 +44,9 @@ _SPREAD_BOOK = BookShape(spread_ticks=40, levels=100, level_size=Decimal("0.1"),
 #: neither key (a default equal to those would pass everywhere else) is told apart here
 _OWN_RISK = Decimal("0.5")
 _OWN_THRESHOLD = Decimal("0.30")
+#: the risk key misspelt, as Feb 6's balance key was: a bot that reads RISK_PERCENT with a
+#: default risks its default, not the 0.5 % its owner wrote down
+_RISK_TYPO_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PCT={_OWN_RISK}")
 _OWN_LIMITS_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PERCENT={_OWN_RISK}").replace(
     "MIN_SIGNAL_STRENGTH=0.10", f"MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD}"
 )
@@ -305,6 +308,34 @@ def _partial_fill(stage: Stage) -> list[Finding]:
     return findings
 
 
+def _risk_key_typo(stage: Stage) -> list[Finding]:
+    title = (
+        f"`.env` with RISK_PCT={_OWN_RISK} and no RISK_PERCENT: start-up refused, or at most "
+        f"{_OWN_RISK}% risked"
+    )
+    if not stage.start():
+        return [
+            judges.nothing_reached_exchange(
+                "config-strict", title, started=False, requests=len(stage.sent()),
+                errors=stage.errors,
+            )
+        ]  # fmt: skip
+    stage.signal()
+    stage.tick(TICKS)
+    if not stage.bought()[0]:
+        detail = (
+            f"the bot started without RISK_PERCENT (the .env says RISK_PCT={_OWN_RISK}) and "
+            "bought nothing; start-up must be refused, naming the key"
+        )
+        return [Finding("config-strict", title, judges.INCIDENT["config-strict"], False, detail)]
+    risk = _risk(stage, _OWN_RISK)
+    detail = (
+        f"started without RISK_PERCENT (the .env says RISK_PCT={_OWN_RISK}: a silent default "
+        f"instead of the owner's value?): {risk.detail}"
+    )
+    return [Finding("config-strict", title, judges.INCIDENT["config-strict"], risk.passed, detail)]
+
+
 def _spread_book(stage: Stage) -> list[Finding]:
     title = "on a wide, thin book (best ask 87.56, 0.1 SOL per level)"
     if refused := _start_and_signal(stage, title, "position-sizing", "protective-orders"):
@@ -556,6 +587,19 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         Setup(dotenv=LIVE_ENV, book=_THIN_BOOK),
         _partial_fill,
+    ),
+    Scenario(
+        "risk-key-typo",
+        f"`.env` says RISK_PCT={_OWN_RISK} where the key is RISK_PERCENT",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE.replace("RISK_PERCENT=1", f"RISK_PCT={_OWN_RISK} (a typo: no RISK_PERCENT)"),
+            _SIGNAL,
+            f"Then start-up is refused with nothing sent, or the entry risks at most {_OWN_RISK}% "
+            "of the 123 USDT",
+        ),
+        Setup(dotenv=_RISK_TYPO_ENV),
+        _risk_key_typo,
     ),
     Scenario(
         "entry-spread",
