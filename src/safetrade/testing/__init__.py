@@ -35,7 +35,8 @@ Endpoints (names accepted by :meth:`FakeKucoin.inject`):
     ``list_stop_orders`` (/api/v1/stop-order), ``fetch_stop_order`` and ``cancel_stop_order``
     (/api/v1/stop-order/{id}), ``fetch_stop_order_by_client_oid`` and
     ``cancel_stop_order_by_client_oid`` (queryOrderByClientOid / cancelOrderByClientOid),
-    ``fills`` (/api/v1/fills, /api/v1/hf/fills). Anything else answers 404 ``404000`` (ccxt
+    ``fills`` (/api/v1/fills, /api/v1/hf/fills), ``ledgers`` (/api/v1/accounts/ledgers,
+    /api/v1/hf/accounts/ledgers). Anything else answers 404 ``404000`` (ccxt
     ``NotSupported``) and is recorded as endpoint ``unknown``.
 
 Behaviour:
@@ -74,6 +75,24 @@ Behaviour:
       trades *beyond* it; a trade at exactly its price does not fill it (time priority: the
       queue ahead is unknown). Cancelling releases the hold. At most 200 active orders per pair,
       stop orders included, and at most 20 untriggered stops (200003).
+    * GTT: a limit order with ``timeInForce: GTT`` and ``cancelAfter`` n (seconds) is cancelled
+      n seconds after it was placed (a GTT stop: after it triggered), before anything later is
+      processed: each request, price move or placement first expires what is due on the fake's
+      clock, releasing holds (``cancelExist: true``). Order views echo ``cancelAfter``.
+      ``cancelAfter`` -1 or absent never expires; without GTT it has no effect; below -1 or not
+      an integer it is 400100.
+    * Time windows, on the fake's clock: classic fills cover at most 7*24 hours (the last day
+      when neither ``startAt`` nor ``endAt`` is given; one bound derives the other; wider is
+      400100, ccxt ``BadRequest``); ``GET /api/v1/orders`` without ``status`` lists done
+      orders, done orders within 7*24 hours of creation (the same rules; the last 7*24 hours by
+      default), cancelled ones for a month, active ones without limit. HF done orders, HF fills
+      and HF ledgers only reach back 3*24 hours (a wider range is cut, not refused), and an HF
+      order that is no longer active is found by id or clientOid for 3*24 hours. Fills asked
+      for by ``orderId`` ignore every window and filter.
+    * Account ledgers list the balance changes the fake made: ``set_balance`` (and the
+      ``balances`` the fake starts with) as a ``TRANSFER``, each fill as two ``TRADE_EXCHANGE``
+      entries (what was paid, fee included, and what was received, net of the fee). Classic:
+      paginated, 24 hours at most per query; HF: ``lastId`` paging, the last 3*24 hours.
     * Stop orders (``/api/v1/stop-order``) hold nothing while untriggered. ``stop: loss`` (the
       default) triggers when the last price is at or below ``stopPrice``, ``entry`` at or above;
       a stop whose condition already holds triggers when placed. A triggered stop becomes a

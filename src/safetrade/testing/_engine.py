@@ -6,6 +6,8 @@ Money rules (fees, holds, partial fills) are documented on :class:`safetrade.tes
 
 from __future__ import annotations
 
+import heapq
+import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -60,6 +62,64 @@ CLASSIC_REMARK_MAX = 100
 HF_REMARK_MAX = 20
 MAX_ACTIVE_ORDERS = 200  # per pair, KuCoin docs
 MAX_STOP_ORDERS = 20  # untriggered per pair, KuCoin docs
+# cancelAfter "-1 means it will not be cancelled automatically, the default value is -1"
+# (docs-new Add Order, https://www.kucoin.com/docs-new/api-3470188; kucoin-universal-sdk 1.3.2
+# model_add_order_req.py); order views show 0 for orders that do not expire (every GTC
+# sample: "cancelAfter": 0) and -1 for stop orders (stop-order samples)
+NO_CANCEL_AFTER = -1
+# ledger business types (bizType) the fake produces: KuCoin's own query values (classic "Get
+# Account Ledgers" bizType: TRANSFER, TRADE_EXCHANGE, ...; HF ledgers: "TRANSFER-transfer funds,
+# TRADE_EXCHANGE-Trade"); ccxt maps them to 'transfer' and 'trade'
+TRADE_EXCHANGE = "TRADE_EXCHANGE"
+TRANSFER = "TRANSFER"
+
+
+@attrs.frozen
+class LedgerEntry:
+    """One change of an account balance, as KuCoin's account ledgers list it.
+
+    Holds are not balance changes (KuCoin's ledgers list "transfer (in and out) records", HF
+    ledger docs); a trade is two entries, one per currency, and ``amount`` includes the fee on
+    the paying side ("The total amount of assets (fees included) involved in assets changes",
+    classic Get Account Ledgers) while the receiving side gets the amount net of the fee (HF
+    ledger sample: amount 1.59760080, fee 0.00159920, direction in).
+
+    Attributes:
+        seq: The entry's own sequence number (its id; HF paging's ``lastId`` refers to it).
+        currency: The currency whose balance changed.
+        amount: Size of the change (positive; ``direction`` says which way).
+        fee: The fee included in the change.
+        balance: The currency's total balance (available + holds) after the change.
+        biz_type: ``TRADE_EXCHANGE`` or ``TRANSFER``.
+        direction: ``in`` or ``out``.
+        created_at: Epoch ms.
+        fill: The execution behind a ``TRADE_EXCHANGE`` entry.
+    """
+
+    seq: int
+    currency: str
+    amount: Decimal
+    fee: Decimal
+    balance: Decimal
+    biz_type: str
+    direction: str
+    created_at: int
+    fill: Execution | None = None
+
+    def context(self, *, hf: bool) -> str:
+        """KuCoin's ``context``: the trade's symbol, order id and trade id, else ``""``.
+
+        "If the bizType is TRADE_EXCHANGE, the context field will include additional transaction
+        information (order id, transaction id, and trading pair)" (HF ledger docs); classic
+        sample: ``"context": ""`` for a transfer. HF trade ids are the fill's number (HF fills).
+        """
+        if self.fill is None:
+            return ""
+        trade_id = str(self.fill.seq) if hf else self.fill.trade_id
+        return json.dumps(
+            {"symbol": self.fill.symbol, "orderId": self.fill.order_id, "tradeId": trade_id},
+            separators=(",", ":"),
+        )
 
 
 class Engine:
@@ -105,6 +165,15 @@ class Engine:
         # test orders answered so far: their ids have their own counter, so the ids of real
         # orders, stops and fills are the same whether or not a bot sent test orders first
         self._tested = 0
+        # GTT orders: cancelAfter seconds by order id (stop orders: by stop id, applied to the
+        # order a stop becomes), and a heap of (deadline ms, order id) to expire them in time
+        # order. Kept here, not on Order (the record type is shared with the paper store).
+        self.cancel_after: dict[str, int] = {}
+        self.stop_cancel_after: dict[str, int] = {}
+        self._deadlines: list[tuple[int, str]] = []
+        # account ledgers, oldest first; ids from their own counter, like test orders
+        self.ledger: list[LedgerEntry] = []
+        self._ledger_seq = 0
 
     # --- ids, lookups --------------------------------------------------------------------
 
@@ -129,8 +198,79 @@ class Engine:
     # --- public state changes ---------------------------------------------------------------
 
     def set_balance(self, currency: str, available: Decimal) -> None:
-        """Set the available balance; holds stay as they are."""
-        self.balances[currency] = Balance(available, self.balance(currency).holds)
+        """Set the available balance; holds stay as they are.
+
+        The change is the account ledger's ``TRANSFER`` in (or out): money reaches KuCoin's
+        trade account by a transfer from the main account, where deposits land ("users can
+        transfer funds between their main account, trading account, and high-frequency trading
+        account", HF docs, Internal Funds Transfers), so that is the entry a bot's
+        ``fetch_ledger`` sees for the funds a test or the paper venue starts with.
+        """
+        old = self.balance(currency)
+        self.balances[currency] = Balance(available, old.holds)
+        change = available - old.available
+        if change:
+            direction = "in" if change > 0 else "out"
+            self._book(currency, abs(change), ZERO, TRANSFER, direction=direction)
+
+    def _book(
+        self,
+        currency: str,
+        amount: Decimal,
+        fee: Decimal,
+        biz_type: str,
+        *,
+        direction: str,
+        fill: Execution | None = None,
+    ) -> None:
+        """Append a ledger entry for a change already applied to ``currency``'s balance."""
+        self._ledger_seq += 1
+        self.ledger.append(
+            LedgerEntry(
+                seq=self._ledger_seq,
+                currency=currency,
+                amount=amount,
+                fee=fee,
+                balance=self.balance(currency).total,
+                biz_type=biz_type,
+                direction=direction,
+                created_at=self.clock(),
+                fill=fill,
+            )
+        )
+
+    # --- GTT expiry ---------------------------------------------------------------------------
+
+    def expire_due(self, at: int | None = None) -> None:
+        """Cancel every GTT order whose ``cancelAfter`` has run out by ``at`` (default: now).
+
+        "GTT Good Till Time orders remain open on the book until canceled or the allotted
+        cancelAfter is depleted on the matching engine. GTT orders are guaranteed to cancel
+        before any other order is processed after the cancelAfter seconds placed in order
+        book" (classic docs, Place a new order, TIME IN FORCE, https://docs.kucoin.com/#place-
+        a-new-order). The fake has no background thread, so this runs first wherever time can
+        have passed: every request (the pipeline), every price move, every placement. The order
+        is cancelled at its deadline (``updated_at``), earliest first, holds released.
+        """
+        now = self.clock() if at is None else at
+        while self._deadlines and self._deadlines[0][0] <= now:
+            deadline, order_id = heapq.heappop(self._deadlines)
+            order = self.orders.get(order_id)
+            if order is None or not order.is_active:
+                continue  # filled or cancelled before its time ran out
+            self._release(order)
+            order.is_active, order.cancel_exist = False, True
+            order.updated_at = deadline
+            self._resting.get(order.symbol, {}).pop(order.id, None)
+
+    def _schedule(self, order: Order, cancel_after: int) -> None:
+        """Remember a GTT order's cancelAfter; a resting one expires at created_at + it."""
+        if order.time_in_force != "GTT" or cancel_after == NO_CANCEL_AFTER:
+            return
+        self.cancel_after[order.id] = cancel_after
+        if order.is_active:
+            deadline = order.created_at + cancel_after * 1000
+            heapq.heappush(self._deadlines, (deadline, order.id))
 
     def set_price(self, symbol: str, price: Decimal) -> None:
         """Move the last trade price; fill crossed limit orders, then trigger crossed stops."""
@@ -138,6 +278,7 @@ class Engine:
         if price <= 0:
             msg = f"price must be positive, got {price}"
             raise ValueError(msg)
+        self.expire_due()  # an expired GTT order is gone before the new price trades
         previous = self.prices.get(symbol)
         self._move(market, price)
         if previous != price:
@@ -160,6 +301,9 @@ class Engine:
                 order only against trades after it arrived.
         """
         market = self.market(symbol)
+        # a GTT order whose time ran out before this price traded never saw it; one still
+        # alive then did, even if it has expired since
+        self.expire_due(placed_before)
         self._placed_before = placed_before
         try:
             self._move(market, price)
@@ -257,6 +401,7 @@ class Engine:
         candles = [attrs.evolve(c, time=c.time + shift) for c in path.candles]
         for candle in candles[:history]:
             self.history.put(symbol, candle)
+        self.expire_due()
         if history:
             self._move(market, candles[history - 1].close)
             self._execute_crossed(market, candles[history - 1].close)
@@ -270,6 +415,7 @@ class Engine:
         if not queue:
             return None
         candle = queue.popleft()
+        self.expire_due()
         # stamped with the clock's current slot, or the next free one when steps outrun it
         interval, previous = self.path_slots[symbol]
         slot = max(self.clock() // 1000 // interval * interval, previous + interval)
@@ -365,8 +511,8 @@ class Engine:
         ignores the field on a market order rather than rejecting it, and reports ``GTC`` as
         KuCoin does for market orders (ccxt's recorded fetchClosedOrders response: a market
         order with ``"timeInForce": "GTC"``). ``postOnly`` "is invalid when timeInForce is IOC
-        or FOK" (classic and HF docs): 400100. GTT is accepted and rests like GTC: the fake does
-        not expire orders after ``cancelAfter``.
+        or FOK" (classic and HF docs): 400100. A GTT order expires after ``cancelAfter``
+        seconds (:meth:`_cancel_after`, :meth:`expire_due`).
         """
         if kind != "limit":
             return "GTC"
@@ -378,6 +524,36 @@ class Engine:
         if body.get("postOnly") is True and value in ("IOC", "FOK"):
             raise parameter_error("postOnly is invalid when timeInForce is IOC or FOK")
         return str(value)
+
+    @staticmethod
+    def _cancel_after(body: Mapping[str, object], time_in_force: str) -> int:
+        """The order's ``cancelAfter`` in seconds, or -1: it does not expire.
+
+        KuCoin: "cancelAfter | long | cancel after n seconds, requires timeInForce to be GTT"
+        (classic Place a new order), "Cancel after n seconds, the order timing strategy is GTT,
+        -1 means it will not be cancelled automatically, the default value is -1" (docs-new
+        Add Order, https://www.kucoin.com/docs-new/api-3470188). So -1 (or no value) never
+        expires, a GTT order with n >= 0 is cancelled n seconds after it was placed, and
+        cancelAfter on any other time in force has no effect (KuCoin's own SDK sends its
+        default -1 on every order, so the field is accepted without GTT; no rejection is
+        documented for a positive value either). KuCoin documents nothing below -1 nor a
+        non-integer "long": the fake answers those 400100 rather than guess a meaning.
+        """
+        raw = body.get("cancelAfter")
+        if raw is None:
+            return NO_CANCEL_AFTER
+        if isinstance(raw, bool):
+            raise parameter_error("cancelAfter must be an integer number of seconds")
+        try:
+            value = Decimal(str(raw))
+        except ArithmeticError:
+            raise parameter_error("cancelAfter must be an integer number of seconds") from None
+        if not value.is_finite() or value != value.to_integral_value():
+            raise parameter_error("cancelAfter must be an integer number of seconds")
+        seconds = int(value)
+        if seconds < NO_CANCEL_AFTER:
+            raise parameter_error("cancelAfter must be -1 or a number of seconds >= 0")
+        return seconds if time_in_force == "GTT" else NO_CANCEL_AFTER
 
     def _active_count(self, symbol: str) -> int:
         """Active orders of a pair as KuCoin counts them against its 200: stop orders included.
@@ -429,8 +605,11 @@ class Engine:
 
     def create_order(self, body: Mapping[str, object], *, hf: bool) -> Order:
         """Validate and execute ``POST /api/v1/orders`` (or the HF twin); return the order."""
+        self.expire_due()  # an expired GTT order is cancelled before this one is processed
         order, market = self._new_order(body, hf=hf)
+        cancel_after = self._cancel_after(body, order.time_in_force)
         self._submit(order, market)
+        self._schedule(order, cancel_after)
         return order
 
     def validate_order(self, body: Mapping[str, object], *, hf: bool) -> Order:
@@ -444,7 +623,9 @@ class Engine:
         with the same rejections, and then nothing is stored, held, filled or moved. The order
         returned has an id, as KuCoin's answer does, that no lookup finds.
         """
+        self.expire_due()
         order, market = self._new_order(body, hf=hf)
+        self._cancel_after(body, order.time_in_force)
         self._submit(order, market, execute=False)
         self._tested += 1
         order.id = f"5fa07e57{self._tested:016x}"
@@ -479,7 +660,13 @@ class Engine:
         return order, market
 
     def create_stop_order(self, body: Mapping[str, object]) -> StopOrder:
-        """Validate ``POST /api/v1/stop-order``; store it untriggered (no funds held)."""
+        """Validate ``POST /api/v1/stop-order``; store it untriggered (no funds held).
+
+        A GTT stop's ``cancelAfter`` applies to the order it becomes, from the moment it
+        triggers: until then "the order will not enter the matching system" and KuCoin
+        documents no expiry of untriggered stops.
+        """
+        self.expire_due()
         client_oid, market, side, kind = self._parse_common(body, client_oid_required=True)
         stop_price = parse_decimal(body.get("stopPrice"), "stopPrice")
         if stop_price is None:
@@ -492,6 +679,7 @@ class Engine:
             raise parameter_error("stop must be loss or entry")
         price, size, funds = self._amounts(body, kind)
         time_in_force = self._time_in_force(body, kind)
+        cancel_after = self._cancel_after(body, time_in_force)
         # the stop-order API is the classic one for both account types: 100 characters
         remark = self._remark(body, hf=False)
         self._check_shape(market, kind, price, size, funds)
@@ -522,6 +710,8 @@ class Engine:
             remark=remark,
         )
         self.stop_orders[order.id] = order
+        if cancel_after != NO_CANCEL_AFTER:
+            self.stop_cancel_after[order.id] = cancel_after
         self._waiting.setdefault(market.symbol, {})[order.id] = order
         if client_oid is not None:
             self._stops_by_client_oid.setdefault(client_oid, []).append(order)
@@ -738,6 +928,13 @@ class Engine:
         )
         self.fills.append(fill)
         self._fills_by_order.setdefault(order.id, []).append(fill)
+        # the ledger's two entries: what was paid (fee included) and what was received (net)
+        if order.side == "buy":
+            paid, got = (market.quote, funds + fee, fee), (market.base, size, ZERO)
+        else:
+            paid, got = (market.base, size, ZERO), (market.quote, funds - fee, fee)
+        self._book(*paid, TRADE_EXCHANGE, direction="out", fill=fill)
+        self._book(*got, TRADE_EXCHANGE, direction="in", fill=fill)
 
     def fills_of(self, order_id: str) -> list[Execution]:
         """The fills of one order, oldest first."""
@@ -771,6 +968,7 @@ class Engine:
         order = stop.as_order(order_id="", created_at=self.clock(), triggered=True)
         try:
             self._submit(order, market)
+            self._schedule(order, self.stop_cancel_after.get(stop.id, NO_CANCEL_AFTER))
         except KucoinError as exc:
             # no funds are held for an untriggered stop, so it can fail now: KuCoin cancels it
             stop.failure = order.reason = exc.rejection.msg

@@ -286,6 +286,8 @@ class FakeKucoin:
             raise ValueError(msg)
         with self._api.lock:
             self._clock_offset_ms += milliseconds
+            # what KuCoin shows at the new time: a GTT order past its cancelAfter is cancelled
+            self._engine.expire_due()
 
     def set_book(self, shape: BookShape) -> None:
         """Change the order book's shape (spread, depth, size per level) from now on."""

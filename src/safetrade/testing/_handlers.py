@@ -41,11 +41,84 @@ def _int(call: Call, name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+# Classic "List Fills" (https://docs.kucoin.com/#list-fills, Data time range) and classic "List
+# Orders" in done status (https://docs.kucoin.com/#list-orders, ORDER STATUS AND SETTLEMENT):
+# at most 7*24 hours from startAt to endAt
+CLASSIC_WINDOW_MS = 7 * DAY_MS
+# "The history for cancelled orders is only kept for one month. You will not be able to query
+# for cancelled orders that have happened more than a month ago." (classic List Orders)
+CANCELLED_KEPT_MS = 30 * DAY_MS
+# HF done orders, HF fills, HF ledgers, HF single non-active orders: "You can only obtain data
+# from within a 3 * 24 hour time range (i.e., from now up to 3 * 24 hours ago)" (HF docs,
+# Kucoin/kucoin-api-docs-hf "Obtain List of Filled HF Orders", "HF transaction records",
+# "Account Ledger in high-frequency trading accounts", "Details of a Single HF Order")
+HF_WINDOW_MS = 3 * DAY_MS
+# classic account ledgers: a 24-hour range, an error beyond it, one bound derives the other
+# (KuCoin docs after "Modify the request parameter time range of Get Account Ledgers",
+# Kucoin/kucoin-api-docs PR 313, 2021-08; the stored KuCoin doc predates it, and the rule is
+# read from the docs of KuCoin's white-label twin, VaexExchange/vaex-api-docs, Chinese edition:
+# only data within 24 hours from start to end, an error beyond it, start = end - 24 hours
+# when only the end is given and vice versa, at most one year back)
+LEDGER_WINDOW_MS = DAY_MS
+_UNBOUNDED = 2**62
+MAX_LEDGER_CURRENCIES = 10  # "select no more than 10 currencys" (HF ledgers; classic: 10)
+
+
+def _bound(call: Call, name: str) -> int | None:
+    """``startAt``/``endAt`` in ms, None when absent (400100 when not an integer)."""
+    if not call.query.get(name):
+        return None
+    return query_int(call.query, name, 0)
+
+
 def _time_window(call: Call) -> tuple[int, int]:
-    """``startAt``/``endAt`` in ms (400100 when not an integer); absent means unbounded."""
-    start = query_int(call.query, "startAt", 0)
-    end = query_int(call.query, "endAt", 0) or 2**62
-    return start, end
+    """``startAt``/``endAt`` in ms (400100 when not an integer); absent means unbounded.
+
+    For the lists KuCoin puts no range on: active orders ("When you query orders in active
+    status, there is no time limit", classic List Orders) and untriggered stop orders.
+    """
+    start, end = _bound(call, "startAt"), _bound(call, "endAt")
+    return start or 0, _UNBOUNDED if end is None else end
+
+
+def _classic_window(call: Call, span: int, default: int, now: int) -> tuple[int, int]:
+    """A classic list's range: at most ``span`` ms, one bound derived from the other.
+
+    "If the time period of the queried data exceeds one week (time range from the start time
+    to end time exceeded 7*24 hours), the system will prompt to remind you that you have
+    exceeded the time limit. If you only specified the start time, the system will
+    automatically calculate the end time (end time = start time + 7 * 24 hours). On the
+    contrary, if you only specified the end time, the system will calculate the start time
+    (start time= end time - 7 * 24 hours) the same way." (classic List Fills; List Orders in
+    done status and account ledgers say the same with their own span). With neither bound the
+    range is the ``default`` ms up to now. KuCoin publishes no text for the error; the fake
+    answers 400100 (ccxt: BadRequest) naming the limit.
+    """
+    start, end = _bound(call, "startAt"), _bound(call, "endAt")
+    if start is not None and end is not None:
+        if end - start > span:
+            hours = span // HOUR_MS
+            raise parameter_error(f"the time range from startAt to endAt exceeds {hours} hours")
+        return start, end
+    if start is not None:
+        return start, start + span
+    if end is not None:
+        return end - span, end
+    return now - default, now
+
+
+def _hf_window(call: Call, now: int) -> tuple[int, int]:
+    """An HF list's range: what was asked for, within the last 3*24 hours.
+
+    "You can only obtain data from within a 3 * 24 hour time range (i.e., from now up to
+    3 * 24 hours ago). If the time range limit is exceeded, the system will default to looking
+    up data from within the 3 * 24 hour time range." (HF docs, Obtain List of Filled HF
+    Orders; HF transaction records). No error: a wider range is cut to the window.
+    """
+    start, end = _time_window(call)
+    return max(start, now - HF_WINDOW_MS), min(end, now)
 
 
 def _hf_page(
@@ -92,7 +165,26 @@ class TradingHandlers:
         return symbol
 
     def _order_view(self, order: Order, call: Call) -> dict[str, object]:
-        return ser.hf_order(order) if call.hf else ser.classic_order(order)
+        cancel_after = self.engine.cancel_after.get(order.id, 0)
+        if call.hf:
+            return ser.hf_order(order, cancel_after)
+        return ser.classic_order(order, cancel_after)
+
+    def _still_kept(self, order: Order, *, hf: bool) -> bool:
+        """Whether KuCoin still answers for a done order, by account type.
+
+        HF: "If the order is not an active order, you can only get data within the time frame
+        of 3 * 24 hours (ie: from the current time to 3 * 24 hours ago)" (HF docs, Details of a
+        Single HF Order, and the same by clientOid); the time is its last update, when it
+        became done. Classic: cancelled orders are kept one month (classic List Orders); filled
+        ones have no documented limit.
+        """
+        if order.is_active:
+            return True
+        now = self.engine.clock()
+        if hf:
+            return order.updated_at >= now - HF_WINDOW_MS
+        return not order.cancel_exist or order.updated_at >= now - CANCELLED_KEPT_MS
 
     def _find_order(self, call: Call, *, cancelling: bool = False) -> Order:
         symbol = self._hf_symbol(call)
@@ -106,6 +198,7 @@ class TradingHandlers:
             found is None
             or (symbol and found.symbol != symbol)
             or (cancelling and not found.is_active)
+            or not self._still_kept(found, hf=call.hf)
         ):
             if cancelling:
                 raise (HF_CANCEL_NOT_FOUND if call.hf else CANCEL_NOT_FOUND).error()
@@ -129,7 +222,8 @@ class TradingHandlers:
 
     def _stop_view(self, stop: StopOrder) -> dict[str, object]:
         market = self.engine.markets[stop.symbol]
-        return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate)
+        cancel_after = self.engine.stop_cancel_after.get(stop.id, -1)
+        return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate, cancel_after)
 
     def _find_stop(self, call: Call, *, cancelling: bool = False) -> StopOrder:
         order_id = call.groups.get("order_id")
@@ -224,27 +318,44 @@ class TradingHandlers:
         stop = self._classic_stop(call)
         if stop is not None:
             became = self.engine.orders.get(stop.order_id) if stop.order_id else None
-            return ser.stop_as_classic_order(stop, became)
+            cancel_after = self.engine.stop_cancel_after.get(stop.id, 0)
+            return ser.stop_as_classic_order(stop, became, cancel_after)
         return self._order_view(self._find_order(call), call)
 
     def _fetch_order_by_client_oid(self, call: Call) -> object:
         return self._order_view(self._find_order(call), call)
 
     def _list_orders(self, call: Call) -> object:
-        state = call.groups.get("state") or call.query.get("status")
+        """``GET /api/v1/orders`` (classic) or ``/api/v1/hf/orders/active|done`` (HF).
+
+        Classic: "If the status parameter is not specified, orders of done status will be
+        returned by default"; done orders within a 7*24-hour range of their creation (an error
+        beyond it, one bound derives the other, see :func:`_classic_window`), cancelled ones for
+        a month; active orders without a time limit (https://docs.kucoin.com/#list-orders).
+        Without startAt/endAt KuCoin does not say which 7*24 hours it lists; the fake lists the
+        7*24 hours up to now (the only range the rule allows that ends now).
+        HF: done orders by their last update, within the last 3*24 hours (:func:`_hf_window`).
+        """
+        state = call.groups.get("state") or call.query.get("status") or "done"
         if call.hf:
             self._hf_symbol(call)
-        start, end = _time_window(call)
+        now = self.engine.clock()
         if state == "active":
+            start, end = _time_window(call)
             # only what rests, from the per-symbol index: never the whole order history
             pool = self.engine.resting(call.query.get("symbol") or None)
         else:
+            if call.hf:
+                start, end = _hf_window(call, now)
+            else:
+                start, end = _classic_window(call, CLASSIC_WINDOW_MS, CLASSIC_WINDOW_MS, now)
             pool = list(self.engine.orders.values())
         orders = [
             o for o in self._filtered(pool, call)
-            if (state is None or o.is_active == (state == "active"))
+            if o.is_active == (state == "active")
             # HF done orders are filtered by their last update, classic ones by creation (docs)
             and start <= (o.updated_at if call.hf else o.created_at) <= end
+            and self._still_kept(o, hf=call.hf)
         ]  # fmt: skip
         if call.hf and state == "active":
             return [self._order_view(o, call) for o in orders]
@@ -348,21 +459,82 @@ class TradingHandlers:
     # --- fills -------------------------------------------------------------------------------
 
     def _fills(self, call: Call) -> object:
+        """``GET /api/v1/fills`` (classic) or ``/api/v1/hf/fills`` (HF), newest first.
+
+        ``orderId``: "If you specify orderId, ignore other conditions" (classic List Fills), "If
+        orderId is specified, please ignore the other query parameters" (HF transaction
+        records): an order's fills are found whenever they happened, whatever the window or the
+        filters (paging still applies). Otherwise classic: "The system allows you to retrieve
+        data up to one week (start from the last day by default)", 7*24 hours at most (an error
+        beyond, one bound derives the other); HF: within the last 3*24 hours, a wider range cut
+        to it.
+        """
         symbol = self._hf_symbol(call)
-        start, end = _time_window(call)
-        fills = [
-            f
-            # newest first; by order from its index (what bots ask for), else everything
-            for f in reversed(
-                self.engine.fills_of(call.query["orderId"])
-                if call.query.get("orderId")
-                else self.engine.fills
-            )
-            if (not symbol or f.symbol == symbol)
-            and call.query.get("orderId", f.order_id) == f.order_id
-            and call.query.get("side", f.side) == f.side
-            and start <= f.created_at <= end
-        ]
+        order_id = call.query.get("orderId")
+        if order_id:
+            fills = list(reversed(self.engine.fills_of(order_id)))
+        else:
+            now = self.engine.clock()
+            if call.hf:
+                start, end = _hf_window(call, now)
+            else:
+                start, end = _classic_window(call, CLASSIC_WINDOW_MS, DAY_MS, now)
+            fills = [
+                f
+                for f in reversed(self.engine.fills)
+                if (not symbol or f.symbol == symbol)
+                and call.query.get("side", f.side) == f.side
+                and start <= f.created_at <= end
+            ]
         if call.hf:
             return _hf_page(fills, lambda f: f.seq, lambda f: ser.fill(f, hf=True), call)
         return _classic_page(fills, lambda f: ser.fill(f, hf=False), call)
+
+    # --- account ledgers ---------------------------------------------------------------------
+
+    def _ledgers(self, call: Call) -> object:
+        """``GET /api/v1/accounts/ledgers`` (classic) or ``/api/v1/hf/accounts/ledgers`` (HF).
+
+        The entries are the balance changes the fake made (:class:`~safetrade.testing._engine.
+        LedgerEntry`: each fill's two sides, and ``set_balance`` as a transfer), "sorted in
+        descending order by createdAt and id" (HF ledgers). Filters: ``currency`` ("can select
+        more than one, separate with commas, select no more than 10"), ``direction``,
+        ``bizType``. Classic: paginated (``currentPage``/``pageSize``), within a 24-hour range
+        (:data:`LEDGER_WINDOW_MS`; the last 24 hours when neither bound is given). HF: "If
+        lastId is configured, the information obtained < lastId", ``limit`` "Default 100, Max
+        200", within the last 3*24 hours, and the answer is the bare list (the HF sample).
+        The classic endpoint lists every account type ("transaction records from all your
+        account types", docs-new Get Account Ledgers - Spot/Margin), so it shows the fake's
+        one account in either mode; the HF one lists only an HF account's entries.
+        """
+        raw = call.query.get("currency")
+        currencies = {c for c in raw.split(",") if c} if raw else set()
+        if len(currencies) > MAX_LEDGER_CURRENCIES:
+            raise parameter_error("currency: select no more than 10 currencies")
+        now = self.engine.clock()
+        if call.hf:
+            start, end = _hf_window(call, now)
+        else:
+            start, end = _classic_window(call, LEDGER_WINDOW_MS, LEDGER_WINDOW_MS, now)
+        entries = [
+            e for e in reversed(self.engine.ledger)
+            if (not currencies or e.currency in currencies)
+            and call.query.get("direction", e.direction) == e.direction
+            and call.query.get("bizType", e.biz_type) == e.biz_type
+            and start <= e.created_at <= end
+        ]  # fmt: skip
+        account_type = "TRADE_HF" if self.hf else "TRADE"
+        if not call.hf:
+            return _classic_page(
+                entries,
+                lambda e: ser.ledger_entry(e, hf=False, account_type=account_type),
+                call,
+            )
+        if not self.hf:
+            return []  # a classic account has no HF trading account to list
+        limit = _int(call, "limit", 100, 200)
+        last_id = query_int(call.query, "lastId", 0)
+        if last_id < 0:
+            raise parameter_error("lastId must be a positive integer")
+        kept = [e for e in entries if not last_id or e.seq < last_id][:limit]
+        return [ser.ledger_entry(e, hf=True, account_type="TRADE_HF") for e in kept]

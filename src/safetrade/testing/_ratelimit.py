@@ -181,6 +181,8 @@ _COSTS: dict[str, Cost] = {
     "cancel_stop_order": _spot(3),  # Cancel Stop Order By OrderId, docs-new/api-3470335
     "fills": _spot(10),  # Get Trade History - Old (/api/v1/fills), docs-new/api-3470350
     "fills/hf": _spot(2),  # Get Trade History (/api/v1/hf/fills), docs-new/api-3470180
+    "ledgers": _management(2),  # Get Account Ledgers - Spot/Margin, docs-new/api-3470121
+    "ledgers/hf": _spot(2),  # Get Account Ledgers - Trade_hf, docs-new/api-3470122
 }
 COSTS: Mapping[str, Cost] = MappingProxyType(_COSTS)
 

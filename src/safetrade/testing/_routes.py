@@ -65,6 +65,9 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
     ("isolated_symbols", "GET", r"^/api/v1/isolated/symbols$", True),
     ("hf_status", "GET", r"^/api/v1/hf/accounts/opened$", True),
     ("accounts", "GET", r"^/api/v1/accounts$", True),
+    # Get Account Ledgers (classic, https://docs.kucoin.com/#get-account-ledgers) and Account
+    # Ledger in high-frequency trading accounts (HF docs): ccxt's fetch_ledger
+    ("ledgers", "GET", r"^/api/v1/(?P<hf>hf/)?accounts/ledgers$", True),
     ("create_order", "POST", r"^/api/v1/(?P<hf>hf/)?orders$", True),
     # KuCoin's "Add Order Test" endpoints; it documents none for stop orders (see the handler)
     ("create_order_test", "POST", r"^/api/v1/(?P<hf>hf/)?orders/test$", True),
@@ -279,6 +282,9 @@ class Api(WireApp, TradingHandlers, MarketDataHandlers):
                         raise RATE_LIMITED.error()
                     if not isinstance(body, dict):
                         raise parameter_error("body must be a JSON object")
+                    # time has passed since the last request: GTT orders whose cancelAfter ran
+                    # out are cancelled before this request sees or changes anything
+                    self.engine.expire_due()
                     handler: Callable[[Call], object] = getattr(self, f"_{name}")
                     data = handler(Call(query, body, groups))
                 except KucoinError as exc:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from safetrade.testing._state import ZERO, Execution, Order, StopOrder
 from safetrade.testing._wire import fmt
 
+if TYPE_CHECKING:
+    from safetrade.testing._engine import LedgerEntry
 
-def _common(order: Order) -> dict[str, object]:
+
+def _common(order: Order, cancel_after: int) -> dict[str, object]:
     return {
         "id": order.id,
         "symbol": order.symbol,
@@ -30,7 +34,9 @@ def _common(order: Order) -> dict[str, object]:
         "hidden": False,
         "iceberg": False,
         "visibleSize": "0",
-        "cancelAfter": 0,
+        # the GTT order's seconds, 0 for an order that does not expire ("cancelAfter": 0 on
+        # every GTC sample; HF docs: "A GTT timeInForce that expires in n seconds")
+        "cancelAfter": cancel_after,
         "channel": "API",
         "clientOid": order.client_oid,
         # the request's remark, or why the fake cancelled the order itself (kucoin-evidence 4.3:
@@ -43,9 +49,9 @@ def _common(order: Order) -> dict[str, object]:
     }
 
 
-def classic_order(order: Order) -> dict[str, object]:
+def classic_order(order: Order, cancel_after: int = 0) -> dict[str, object]:
     """``GET /api/v1/orders/{id}`` shape (``isActive``, ``stop*`` keys)."""
-    item = _common(order)
+    item = _common(order, cancel_after)
     item.update(
         stop=order.stop or "",
         stopTriggered=order.stop_triggered,
@@ -55,7 +61,9 @@ def classic_order(order: Order) -> dict[str, object]:
     return item
 
 
-def stop_as_classic_order(stop: StopOrder, became: Order | None) -> dict[str, object]:
+def stop_as_classic_order(
+    stop: StopOrder, became: Order | None, cancel_after: int = 0
+) -> dict[str, object]:
     """A stop order read through classic ``GET /api/v1/orders/{id}`` (its ``vs…`` id).
 
     ccxt PR 11824 (2022, the freqtrade maintainer's test) shows KuCoin answering a plain
@@ -73,12 +81,12 @@ def stop_as_classic_order(stop: StopOrder, became: Order | None) -> dict[str, ob
         view.deal_size, view.deal_funds, view.fee = became.deal_size, became.deal_funds, became.fee
         view.cancel_exist = became.cancel_exist
         view.reason = became.reason or view.reason
-    return classic_order(view)
+    return classic_order(view, cancel_after)
 
 
-def hf_order(order: Order) -> dict[str, object]:
+def hf_order(order: Order, cancel_after: int = 0) -> dict[str, object]:
     """``GET /api/v1/hf/orders/{id}`` shape (``active``, remaining/cancelled amounts)."""
-    item = _common(order)
+    item = _common(order, cancel_after)
     remain = ZERO
     if order.size is not None and order.is_active:
         remain = order.size - order.deal_size
@@ -100,7 +108,9 @@ def hf_order(order: Order) -> dict[str, object]:
     return item
 
 
-def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, object]:
+def stop_order(
+    stop: StopOrder, taker: Decimal, maker: Decimal, cancel_after: int = -1
+) -> dict[str, object]:
     """``GET /api/v1/stop-order/{id}`` shape.
 
     ``remark`` is the one the request carried; a stop that failed at trigger time shows why
@@ -120,7 +130,7 @@ def stop_order(stop: StopOrder, taker: Decimal, maker: Decimal) -> dict[str, obj
         "funds": fmt(stop.funds),
         "stp": None,
         "timeInForce": stop.time_in_force,
-        "cancelAfter": -1,
+        "cancelAfter": cancel_after,  # -1 unless a GTT stop asked for seconds
         "postOnly": False,
         "hidden": False,
         "iceberg": False,
@@ -174,6 +184,32 @@ def fill(item: Execution, *, hf: bool) -> dict[str, object]:
         # test_get_trade_history_resp_model; kucoin-evidence 4.2). The fill's sequence number
         # serves as both; "id" is what HF paging's lastId refers to.
         out.update(id=item.seq, tradeId=item.seq, taxRate="0", tax="0")
+    return out
+
+
+def ledger_entry(entry: LedgerEntry, *, hf: bool, account_type: str) -> dict[str, object]:
+    """An item of ``GET /api/v1/accounts/ledgers`` (classic) or ``/api/v1/hf/accounts/ledgers``.
+
+    The shapes of KuCoin's examples (kucoin-real-samples.json ``ledgers``, ``hf_ledgers``:
+    kucoin-universal-sdk 1.3.2 test_get_spot_ledger_resp_model / test_get_spot_hf_ledger_resp_
+    model): ``id`` is a string of digits in both, ``createdAt`` a number in the classic one and a
+    string in the HF one, which also carries ``tax`` (the fake charges none).
+    ``account_type`` is ``TRADE`` or ``TRADE_HF``: the fake's one spot account.
+    """
+    out: dict[str, object] = {
+        "id": str(entry.seq),
+        "currency": entry.currency,
+        "amount": fmt(entry.amount),
+        "fee": fmt(entry.fee),
+        "balance": fmt(entry.balance),
+        "accountType": account_type,
+        "bizType": entry.biz_type,
+        "direction": entry.direction,
+        "createdAt": str(entry.created_at) if hf else entry.created_at,
+        "context": entry.context(hf=hf),
+    }
+    if hf:
+        out["tax"] = "0"
     return out
 
 
