@@ -21,6 +21,7 @@ from safetrade.cli import main
 from safetrade.paper import PaperRequirement, PaperStore, PaperVenue, PublicKucoin, read_summary
 from safetrade.reference_bot import ReferenceBot
 from safetrade.testing import FakeKucoin, PricePath
+from safetrade.testing._fake import wall_clock_ms
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "bots"
 
@@ -325,3 +326,36 @@ def test_a_stop_loss_that_fires_into_locked_coins_is_journaled_as_a_rejection(
     summary = read_summary(tmp_path / "p.sqlite3")
     assert summary is not None
     assert summary.rejections == {"200004": 1}
+
+
+def test_a_gtt_order_still_expires_after_the_paper_venue_restarts(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    # cancelAfter lives on the saved order record: a restarted paper account used to keep a
+    # GTT order resting (and fill it) forever, which KuCoin cancels after cancelAfter seconds
+    started = wall_clock_ms()
+    store = tmp_path / "p.sqlite3"
+
+    def venue(offset_ms: int) -> PaperVenue:
+        return PaperVenue(
+            store=PaperStore(store), source=_source(public), symbols=[SOL],
+            starting_balance=Decimal(123), safetrade_digest="s" * 64, bot_digest="b" * 64,
+            clock=lambda: wall_clock_ms() + offset_ms,
+        )  # fmt: skip
+
+    first = venue(0)
+    client = first.ccxt_client()
+    order = client.create_order(
+        SOL, "limit", "buy", 0.1, 80, {"timeInForce": "GTT", "cancelAfter": 60}
+    )
+    assert client.fetch_order(order["id"], SOL)["status"] == "open"
+    first.close()
+
+    later = venue(61_000 + max(0, wall_clock_ms() - started))
+    client = later.ccxt_client()
+    client.options["timeDifference"] = -61_000  # the venue's clock is ahead: sign as it reads
+    seen = client.fetch_order(order["id"], SOL)
+    assert (seen["status"], seen["filled"]) == ("canceled", 0)
+    assert seen["info"]["cancelAfter"] == 60
+    assert client.fetch_balance()["USDT"]["free"] == 123  # the hold released
+    later.close()

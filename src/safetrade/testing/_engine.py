@@ -165,11 +165,8 @@ class Engine:
         # test orders answered so far: their ids have their own counter, so the ids of real
         # orders, stops and fills are the same whether or not a bot sent test orders first
         self._tested = 0
-        # GTT orders: cancelAfter seconds by order id (stop orders: by stop id, applied to the
-        # order a stop becomes), and a heap of (deadline ms, order id) to expire them in time
-        # order. Kept here, not on Order (the record type is shared with the paper store).
-        self.cancel_after: dict[str, int] = {}
-        self.stop_cancel_after: dict[str, int] = {}
+        # GTT orders (their cancelAfter is on the record: Order.cancel_after; a stop's applies
+        # to the order it becomes): a heap of (deadline ms, order id) to expire them in order
         self._deadlines: list[tuple[int, str]] = []
         # account ledgers, oldest first; ids from their own counter, like test orders
         self.ledger: list[LedgerEntry] = []
@@ -267,9 +264,12 @@ class Engine:
         """Remember a GTT order's cancelAfter; a resting one expires at created_at + it."""
         if order.time_in_force != "GTT" or cancel_after == NO_CANCEL_AFTER:
             return
-        self.cancel_after[order.id] = cancel_after
-        if order.is_active:
-            deadline = order.created_at + cancel_after * 1000
+        order.cancel_after = cancel_after
+        self._queue_expiry(order)
+
+    def _queue_expiry(self, order: Order) -> None:
+        if order.is_active and order.time_in_force == "GTT" and order.cancel_after >= 0:
+            deadline = order.created_at + order.cancel_after * 1000
             heapq.heappush(self._deadlines, (deadline, order.id))
 
     def set_price(self, symbol: str, price: Decimal) -> None:
@@ -458,6 +458,7 @@ class Engine:
                 self._by_client_oid.setdefault(order.client_oid, []).append(order)
             if order.is_active and order.type == "limit":
                 self._resting.setdefault(order.symbol, {})[order.id] = order
+            self._queue_expiry(order)  # a GTT order still expires after a restart
         for stop in sorted(stop_orders, key=lambda s: s.id):
             self.stop_orders[stop.id] = stop
             if stop.client_oid is not None:
@@ -708,10 +709,9 @@ class Engine:
             created_at=self.clock(),
             time_in_force=time_in_force,
             remark=remark,
+            cancel_after=cancel_after,
         )
         self.stop_orders[order.id] = order
-        if cancel_after != NO_CANCEL_AFTER:
-            self.stop_cancel_after[order.id] = cancel_after
         self._waiting.setdefault(market.symbol, {})[order.id] = order
         if client_oid is not None:
             self._stops_by_client_oid.setdefault(client_oid, []).append(order)
@@ -968,7 +968,7 @@ class Engine:
         order = stop.as_order(order_id="", created_at=self.clock(), triggered=True)
         try:
             self._submit(order, market)
-            self._schedule(order, self.stop_cancel_after.get(stop.id, NO_CANCEL_AFTER))
+            self._schedule(order, stop.cancel_after)
         except KucoinError as exc:
             # no funds are held for an untriggered stop, so it can fail now: KuCoin cancels it
             stop.failure = order.reason = exc.rejection.msg

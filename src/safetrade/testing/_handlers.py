@@ -165,7 +165,7 @@ class TradingHandlers:
         return symbol
 
     def _order_view(self, order: Order, call: Call) -> dict[str, object]:
-        cancel_after = self.engine.cancel_after.get(order.id, 0)
+        cancel_after = max(order.cancel_after, 0)  # KuCoin shows 0 for an order that never expires
         if call.hf:
             return ser.hf_order(order, cancel_after)
         return ser.classic_order(order, cancel_after)
@@ -222,7 +222,7 @@ class TradingHandlers:
 
     def _stop_view(self, stop: StopOrder) -> dict[str, object]:
         market = self.engine.markets[stop.symbol]
-        cancel_after = self.engine.stop_cancel_after.get(stop.id, -1)
+        cancel_after = stop.cancel_after
         return ser.stop_order(stop, market.taker_fee_rate, market.maker_fee_rate, cancel_after)
 
     def _find_stop(self, call: Call, *, cancelling: bool = False) -> StopOrder:
@@ -318,7 +318,7 @@ class TradingHandlers:
         stop = self._classic_stop(call)
         if stop is not None:
             became = self.engine.orders.get(stop.order_id) if stop.order_id else None
-            cancel_after = self.engine.stop_cancel_after.get(stop.id, 0)
+            cancel_after = max(stop.cancel_after, 0)
             return ser.stop_as_classic_order(stop, became, cancel_after)
         return self._order_view(self._find_order(call), call)
 

@@ -113,6 +113,9 @@ class Order:
     updated_at: int = 0
     reason: str | None = None
     remark: str | None = None  # the request's remark, echoed
+    # a GTT order's cancelAfter seconds (-1: it never expires; KuCoin's default): on the record,
+    # so a paper account restored from its store still expires it
+    cancel_after: int = -1
 
 
 @attrs.define
@@ -142,6 +145,8 @@ class StopOrder:
     triggered_at: int | None = None
     failure: str | None = None
     remark: str | None = None  # the request's remark, echoed
+    # a GTT stop's cancelAfter seconds, counted from its trigger (-1: never; KuCoin's default)
+    cancel_after: int = -1
     order_id: str | None = None  # the regular order it became when it triggered
     # the last price when KuCoin accepted it: a stop whose condition already held then was
     # triggered at once (a stop-loss above the price sells at market the moment it is placed)
