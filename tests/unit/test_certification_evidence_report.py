@@ -115,7 +115,7 @@ def test_reconcile_counts_not_executed_and_outline_failures() -> None:
 
 
 def _assess_and_build(
-    coverage: Coverage | None,
+    coverage: Coverage | None, paper: dict[str, object] | None = None
 ) -> tuple[tuple[str, ...], dict[str, object]]:
     policy = parse_policy(
         b'[scenarios]\nrequired_tags = ["incident-2026-02-06"]\n'
@@ -147,6 +147,7 @@ def _assess_and_build(
         problems=problems,
         now=datetime(2026, 3, 1, tzinfo=UTC),
         conformance=conformance_of(running, passed=False),
+        paper=paper,
     )
     return problems, statement
 
@@ -202,3 +203,15 @@ def test_every_policy_control_has_a_description() -> None:
     )
     missing = [c for c in policy.required_controls if c not in CONTROLS]
     assert missing == []
+
+
+def test_the_reports_name_a_paper_section_weaker_than_the_library_ships() -> None:
+    # [paper] max_rejections and max_bare_seconds deleted: the reports said "the policy is the
+    # library's default" while verify named the deviation
+    loose = {"requirement": {"minDays": "0", "minRoundTrips": 0, "maxRejections": None,
+                             "maxBareSeconds": None}, "journal": None, "summary": None}  # fmt: skip
+    _, statement = _assess_and_build(Coverage(85.0, {"safetrade/guard.py": 95.0}), loose)
+    for text in (render_markdown(statement), render_html(statement)):
+        assert "paper.max_rejections removed (library default 0)" in text
+        assert "paper.max_bare_seconds removed (library default 10)" in text
+        assert "The policy is the library's default" not in text

@@ -72,11 +72,19 @@ def test_a_script_outside_every_certified_tree_is_named_with_its_path(tmp_path: 
     assert problem.startswith(f"__main__ ({script.resolve()}) is a script outside the certified")
     assert f"`python -m {REFERENCE}` or its console script" in problem
     assert loaded.checked == len(modules)
-    # the same modules started from the bot's package, or typed in: nothing to refuse
+    # the same modules started from the bot's package: nothing to refuse
     inside = sys.modules["safetrade.reference_bot"].__file__
-    for main in (_module("__main__", inside), _module("__main__", "<stdin>"), _module("x", None)):
-        started = check_loaded_modules(REFERENCE, modules={**_certified(), "__main__": main})
-        assert started.problems == ()
+    built_in = {"x": _module("x", None)}  # a module without a file that was not started
+    started = check_loaded_modules(
+        REFERENCE, modules={**_certified(), **built_in, "__main__": _module("__main__", inside)}
+    )
+    assert started.problems == ()
+    # typed in (python - < run_live.py, python -c, the prompt): no file, and no digest either
+    (typed,) = check_loaded_modules(
+        REFERENCE, modules={**_certified(), "__main__": _module("__main__", "<stdin>")}
+    ).problems
+    assert typed.startswith("__main__ (no file: code given with -c, read from stdin or typed ")
+    assert f"is a script outside the certified bot package {REFERENCE!r}" in typed
 
 
 def test_a_loose_module_and_a_second_package_of_the_bots_folder_are_refused(
@@ -326,9 +334,14 @@ def test_a_live_process_starts_from_the_bot_and_is_refused_from_a_script_or_a_lo
     _write(site / "livebot" / "__init__.py")
     _write(site / "livebot" / "__main__.py", _LIVE_START)
     script = _write(tmp_path / "run_live.py", _LIVE_START)
-    # python -m livebot, and code typed in (python -c): the code started is the certified one
+    # python -m livebot: the code started is the certified one
     assert _start(site, "-m", "livebot").strip() == "ACCEPTED"
-    assert _start(site, "-c", _LIVE_START).strip() == "ACCEPTED"
+    # the same code typed in (python -c): no file, and no digest covers it
+    typed = _start(site, "-c", _LIVE_START)
+    assert typed.startswith(
+        "REFUSED\nloaded modules: __main__ (no file: code given with -c) is a script outside "
+        "the certified bot package 'livebot'"
+    ), typed
     # the same start-up from a script beside the bot: the gate used to accept it
     refused = _start(site, str(script))
     assert refused.startswith("REFUSED\nloaded modules: __main__ ("), refused

@@ -56,11 +56,16 @@ def _would_be_used(data: bytes, source: Path, source_bytes: bytes) -> bool:
         return False  # another Python's, or garbage: it would be recompiled, never run
     flags = int.from_bytes(data[4:8], "little")
     if flags & _FLAG_HASH:
-        if not flags & _FLAG_CHECK:
-            return True  # an unchecked hash-based pyc is always used
-        import _imp  # noqa: PLC0415 -- the hash the import system itself uses
+        import _imp  # noqa: PLC0415 -- the switch the import system itself reads
 
-        return data[8:16] == _imp.source_hash(int.from_bytes(_MAGIC[:2], "little"), source_bytes)
+        # SourceLoader.get_code: the source's hash is compared only when the pyc asks for it
+        # (checked) or ``--check-hash-based-pycs always``; ``never`` runs even a checked pyc
+        # unchecked, so a stale or tampered one beside the certified source is what runs
+        mode = _imp.check_hash_based_pycs
+        if mode == "never" or not (flags & _FLAG_CHECK or mode == "always"):
+            return True
+        # the key is the whole magic number, as py_compile and the import system use it
+        return data[8:16] == importlib.util.source_hash(source_bytes)
     stat = source.stat()
     mtime = int(stat.st_mtime) & 0xFFFFFFFF
     size = stat.st_size & 0xFFFFFFFF

@@ -13,6 +13,7 @@ certificate can never be mistaken for this run's result.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +55,6 @@ from safetrade.errors import ConfigError
 from safetrade.paper.status import read_summary
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from safetrade.certification.keys import SigningKey
     from safetrade.certification.policy import Policy
     from safetrade.certification.statement import Coverage
@@ -146,6 +145,7 @@ def certify(
     """
     try:
         conformance_seal, suite_seal = _verify_seals(inputs, signing_key)
+        valid_from = _evidence_started(conformance_seal, suite_seal, now)
         sealed_conformance = _read_conformance(inputs.conformance)
         if sealed_conformance[0] is not None:
             _sealed_bot(conformance_seal, sealed_conformance[0])
@@ -178,6 +178,7 @@ def certify(
     measured = running if running is not None else measure_running_code(bot_package)
     if conformance is not None:
         bot_problems += _bound_to_run(conformance, measured)
+        bot_problems += _ran_on_what_is_signed(conformance_seal, measured)
     if evidence is not _NO_EVIDENCE:
         early.extend(_tested_what_is_signed(evidence, measured))
     git = git_state(inputs.project_root)
@@ -185,6 +186,7 @@ def certify(
     problems = (
         # a policy file can ask for more than the library, never for less
         *(f"policy below the library floor: {why}" for why in below_floor(policy.to_json())),
+        *_still_valid(valid_from, policy.validity_days, now),
         *early,
         *bot_problems,
         *paper_problems,
@@ -214,6 +216,7 @@ def certify(
         "developer_key": signing_key.developer,
         "problems": problems,
         "now": now,
+        "valid_from": valid_from,
         "conformance": None if conformance is None else conformance.to_json(),
         "paper": paper,
     }
@@ -281,6 +284,107 @@ def _verify_seals(inputs: CertifyInputs, signing_key: SigningKey) -> tuple[Seal,
         read["cucumber.json"] = inputs.cucumber
     check_files(suite, read)
     return conformance, suite
+
+
+def _seal_time(text: object, formats: tuple[str, ...]) -> datetime | None:
+    for form in formats:
+        try:
+            return datetime.strptime(str(text), form).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+_SEAL_TIME = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _evidence_started(conformance: Seal, suite: Seal, now: datetime) -> datetime:
+    """When the oldest run this certificate rests on started: its validity starts there.
+
+    Certify signs outputs that other steps sealed; run again weeks later it would otherwise
+    re-sign the same old runs with a fresh validity window, renewing a certificate nothing
+    re-tested. Anchoring the window at the evidence (rather than refusing seals older than
+    some bound) cannot be stretched by any number of re-runs: the artifact's expiry is never
+    later than the oldest run's start plus the policy's validity. The runs are the bot's
+    conformance run and the suite's: for a suite reused from the cache, the original run's
+    time (``reused.ranAt``), else its seal's start. Never later than ``now``: a seal from the
+    future (another machine's clock) does not move the window past what it would be anyway.
+
+    Raises:
+        SealError: A seal's start is unreadable (the seals verified, so a seal format this
+            certify does not know).
+    """
+    starts = []
+    for seal in (conformance, suite):
+        started = _seal_time(seal.started_at, _SEAL_TIME)
+        if started is None:
+            raise SealError(
+                f"the {seal.step} seal's start {seal.started_at!r} is not a time",
+                why="the certificate's validity starts when the runs it rests on started",
+                fix="re-run `tox -e certify`",
+            )
+        starts.append(started)
+    reused = suite.run.get("reused")
+    if isinstance(reused, dict):
+        ran = _seal_time(reused.get("ranAt"), _SEAL_TIME)
+        if ran is not None:
+            starts.append(ran)
+    return min(*starts, now)
+
+
+def _still_valid(valid_from: datetime, validity_days: int, now: datetime) -> list[str]:
+    """A certificate of runs so old that its validity window is over already is refused."""
+    ends = valid_from + timedelta(days=validity_days)
+    if ends > now:
+        return []
+    return [
+        f"freshness: the runs this certificate would rest on started at "
+        f"{valid_from:%Y-%m-%dT%H:%M:%SZ}, so its {validity_days}-day validity ended at "
+        f"{ends:%Y-%m-%dT%H:%M:%SZ}: signing them again renews nothing; re-run `tox -e certify`"
+    ]
+
+
+def _ran_on_what_is_signed(seal: Seal, measured: RunningCode) -> list[str]:
+    """The ccxt code and the distributions signed are the ones the bot's conformance ran on.
+
+    A conformance seal without this record comes from a safetrade that did not write it, and
+    then ``_bound_to_run`` already refuses: the safetrade signed is not the one that ran.
+    """
+    environment = seal.run.get("environment")
+    if environment is None:
+        return []
+    if not isinstance(environment, dict):
+        return ["bot conformance: its seal's environment record is malformed: re-run "
+                "`tox -e certify`"]  # fmt: skip
+    problems = []
+    if environment.get("ccxtDirHash") != tree_digest(measured.ccxt_files):
+        problems.append(
+            "ccxt changed after the bot's conformance run (tree "
+            f"{str(environment.get('ccxtDirHash'))[:16]}… then, "
+            f"{tree_digest(measured.ccxt_files)[:16]}… now): re-run `tox -e certify`"
+        )
+    ran = environment.get("distributions")
+    ran = {str(k): str(v) for k, v in ran.items()} if isinstance(ran, dict) else {}
+    now = dict(measured.distributions)
+    changed = [
+        f"{name} {ran[name]} when the bot's conformance ran, {now[name]} now"
+        for name in sorted(ran.keys() & now.keys())
+        if ran[name] != now[name]
+    ]
+    changed += [
+        f"{name} not installed when the bot's conformance ran, {now[name]} now"
+        for name in sorted(now.keys() - ran.keys())
+    ]
+    changed += [
+        f"{name} {ran[name]} when the bot's conformance ran, not installed now"
+        for name in sorted(ran.keys() - now.keys())
+    ]
+    if changed:
+        problems.append(
+            f"distributions changed after the bot's conformance run: {'; '.join(changed)}: "
+            "re-run `tox -e certify`"
+        )
+    return problems
 
 
 _SUITE_PROBLEMS = ("evidence:", "scenario ", "pytest exited", "coverage.json missing")

@@ -42,6 +42,7 @@ from safetrade.certification.policy import (
     below_floor,
     deviations,
     scenario_is_required,
+    stricter,
 )
 from safetrade.certification.predicate import (
     ConformanceRecord,
@@ -131,6 +132,13 @@ class Check:
     name: str
     passed: bool
     detail: str
+    #: False when the check could not run (no artifact, an unreadable one): it failed, but
+    #: its own fix would repair nothing, so the verdict's fix leaves it out
+    judged: bool = attrs.field(default=True, kw_only=True)
+
+
+def _unjudged(name: str, detail: str) -> Check:
+    return Check(name, False, detail, judged=False)
 
 
 @attrs.frozen
@@ -155,8 +163,13 @@ class Verdict:
 
     @property
     def fix(self) -> str:
-        """The commands that repair the failed checks (deduplicated, in order)."""
-        fixes = dict.fromkeys(_FIXES[c.name] for c in self.checks if not c.passed)
+        """The commands that repair the failed checks (deduplicated, in order).
+
+        Only checks that ran and failed name a fix: with no artifact, the fourteen checks that
+        could not run would otherwise bury "run `tox -e certify`" under fourteen unrelated
+        commands.
+        """
+        fixes = dict.fromkeys(_FIXES[c.name] for c in self.checks if not c.passed and c.judged)
         return "; ".join(fixes) if fixes else ""
 
     def table(self) -> str:
@@ -449,13 +462,13 @@ def evaluate(
     """
     if artifact is None:
         checks = [Check("artifact", False, f"{artifact_name} does not exist")]
-        checks += [Check(n, False, "not checked: no artifact") for n in CHECK_NAMES[1:]]
+        checks += [_unjudged(n, "not checked: no artifact") for n in CHECK_NAMES[1:]]
         return Verdict(artifact_name, tuple(checks), None, None)
     try:
         envelope = parse_envelope(artifact)
     except EnvelopeFormatError as exc:
         checks = [Check("artifact", False, f"not a DSSE envelope: {exc}")]
-        checks += [Check(n, False, "not checked: artifact unreadable") for n in CHECK_NAMES[1:]]
+        checks += [_unjudged(n, "not checked: artifact unreadable") for n in CHECK_NAMES[1:]]
         return Verdict(artifact_name, tuple(checks), None, None)
     checks = [Check("artifact", True, "DSSE envelope parsed")]
     signature = verify_signatures(envelope, trusted_keys)
@@ -467,7 +480,9 @@ def evaluate(
             raise TypeError("payload is not a JSON object")
     except (ValueError, TypeError, RecursionError) as exc:
         detail = f"payload is not a JSON statement: {exc}"
-        checks += [Check(n, False, prefix + detail) for n in CHECK_NAMES[2:]]
+        # the statement type check judged it; the rest could not run on no statement
+        checks.append(Check(CHECK_NAMES[2], False, prefix + detail))
+        checks += [_unjudged(n, prefix + detail) for n in CHECK_NAMES[3:]]
         return Verdict(artifact_name, tuple(checks), signature.signer, None)
 
     def add(name: str, problem: str | None, ok_detail: str) -> None:
@@ -599,14 +614,8 @@ def evaluate(
     except PredicateError as exc:
         notes.append(f"policy unreadable: {exc.what}")
     else:
-        weaker = deviations(policy.to_json())
         notes.append(
-            f"policy sha256:{policy.digest[:16]}…, "
-            + (
-                "as the library ships it"
-                if not weaker
-                else "BELOW THE LIBRARY DEFAULT: " + "; ".join(weaker)
-            )
+            f"policy sha256:{policy.digest[:16]}…, {_policy_note(policy.to_json(), parts)}"
         )
     try:
         if parts.signer().developer_key:
@@ -618,6 +627,30 @@ def evaluate(
         if timedelta(0) < remaining < _WARN_BEFORE_EXPIRY:
             notes.append(f"expires in {remaining.days} day(s): re-run `tox -e certify` soon")
     return Verdict(artifact_name, tuple(checks), signature.signer, statement, tuple(notes))
+
+
+def _policy_note(policy: Mapping[str, Any], parts: PredicateParts) -> str:
+    """How the policy the run was judged by compares with the one the library ships.
+
+    "as the library ships it" only when nothing differs: the [certificate], [scenarios] and
+    [coverage] tables (the policy record) and [paper] (recorded in the predicate's paper part;
+    an artifact from before paper evidence existed records none, and certify always does).
+    """
+    try:
+        record = parts.paper()
+    except PredicateError as exc:
+        paper: Mapping[str, Any] | None = None
+        unread: list[str] = [f"[paper] requirement unreadable: {exc.what}"]
+    else:
+        paper, unread = (None if record is None else record.requirement), []
+    weaker = [*unread, *deviations(policy, paper)]
+    other = stricter(policy, paper)
+    if weaker:
+        also = f" (stricter: {'; '.join(other)})" if other else ""
+        return "BELOW THE LIBRARY DEFAULT: " + "; ".join(weaker) + also
+    if other:
+        return "stricter than the library ships it: " + "; ".join(other)
+    return "as the library ships it"
 
 
 def verify_artifact(
@@ -674,7 +707,7 @@ def verify_artifact(
             running = measure_running_code(bot_package)
         except SafetradeError as exc:
             failed = [
-                Check(n, False, str(exc) if n == "safetrade code" else "not checked")
+                Check(n, False, str(exc)) if n == "safetrade code" else _unjudged(n, "not checked")
                 for n in CHECK_NAMES
             ]
             return Verdict(name, tuple(failed), None, None)
@@ -721,7 +754,7 @@ def _loaded_modules(running: RunningCode, modules: Mapping[str, object]) -> Load
 def _refused_whole(name: str, reason: str) -> Verdict:
     """Every check failed for one reason found before the artifact could be judged."""
     checks = [Check("artifact", False, reason)]
-    checks += [Check(n, False, "not checked: artifact refused") for n in CHECK_NAMES[1:]]
+    checks += [_unjudged(n, "not checked: artifact refused") for n in CHECK_NAMES[1:]]
     return Verdict(name, tuple(checks), None, None)
 
 

@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LIBRARY_DEFAULTS",
+    "LIBRARY_PAPER",
     "MAX_VALIDITY_DAYS",
     "Policy",
     "below_floor",
     "deviations",
     "load_policy",
     "parse_policy",
+    "stricter",
 ]
 
 
@@ -226,6 +228,7 @@ LIBRARY_DEFAULTS: dict[str, Any] = {
         "code-binding",
     ],
     "allowSkipped": False,
+    "allowDirty": True,
     "totalCoverageFloor": 80.0,
     "coverageFloors": {
         "safetrade/sizer.py": 90.0,
@@ -238,8 +241,25 @@ LIBRARY_DEFAULTS: dict[str, Any] = {
 }
 
 
-def deviations(policy: Mapping[str, Any]) -> list[str]:
-    """How a recorded policy (``Policy.to_json()``) is weaker than :data:`LIBRARY_DEFAULTS`."""
+#: The [paper] section safetrade ships, as ``PaperRequirement.to_json()`` records it (in the
+#: predicate's own "paper" part, not in the policy record).
+LIBRARY_PAPER: dict[str, Any] = {
+    "minDays": "0",
+    "minRoundTrips": 0,
+    "maxRejections": 0,
+    "maxBareSeconds": "10",
+}
+
+
+def deviations(policy: Mapping[str, Any], paper: Mapping[str, Any] | None = None) -> list[str]:
+    """How a recorded policy (``Policy.to_json()``) is weaker than :data:`LIBRARY_DEFAULTS`.
+
+    Args:
+        policy: The policy record.
+        paper: Its [paper] requirement as recorded (``PaperRequirement.to_json()``), compared
+            with :data:`LIBRARY_PAPER` when given. None: not compared (the library floor,
+            :func:`below_floor`, does not cover [paper]).
+    """
     found: list[str] = []
     days = policy.get("validityDays")
     if not isinstance(days, int) or days > LIBRARY_DEFAULTS["validityDays"]:
@@ -263,6 +283,74 @@ def deviations(policy: Mapping[str, Any]) -> list[str]:
         value = floors.get(module)
         if not isinstance(value, (int, float)) or value < default:
             found.append(f"coverage floor of {module} {value} (library default {default:g})")
+    if paper is not None:
+        found.extend(_weaker_paper(paper))
+    return found
+
+
+def _number(value: object) -> Decimal | None:
+    """A recorded number (``"10"``, ``0``) as a Decimal; None when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _weaker_paper(paper: Mapping[str, Any]) -> list[str]:
+    found = []
+    for key, toml in (("maxRejections", "max_rejections"), ("maxBareSeconds", "max_bare_seconds")):
+        value, default = _number(paper.get(key)), _number(LIBRARY_PAPER[key])
+        if value is None:
+            found.append(f"paper.{toml} removed (library default {LIBRARY_PAPER[key]})")
+        elif default is not None and value > default:
+            found.append(f"paper.{toml} {paper.get(key)} (library default {LIBRARY_PAPER[key]})")
+    for key, toml in (("minDays", "min_days"), ("minRoundTrips", "min_round_trips")):
+        value, default = _number(paper.get(key)), _number(LIBRARY_PAPER[key])
+        if value is None or (default is not None and value < default):
+            found.append(f"paper.{toml} {paper.get(key)} (library default {LIBRARY_PAPER[key]})")
+    return found
+
+
+def stricter(policy: Mapping[str, Any], paper: Mapping[str, Any] | None = None) -> list[str]:
+    """How a recorded policy differs from what the library ships without being weaker.
+
+    A review reads "as the library ships it" as "nothing changed": a stricter policy is not a
+    risk, but it is not the shipped one either (:func:`deviations` names the weaker changes).
+    """
+    found: list[str] = []
+    days = policy.get("validityDays")
+    if isinstance(days, int) and days < LIBRARY_DEFAULTS["validityDays"]:
+        found.append(f"validity {days} days (library default {LIBRARY_DEFAULTS['validityDays']})")
+    if policy.get("allowDirty") is False:
+        found.append("a dirty work tree is refused (library default: allowed)")
+    for what, key in (("tag", "requiredTags"), ("control", "requiredControls")):
+        have = policy.get(key)
+        extra = sorted(set(have) - set(LIBRARY_DEFAULTS[key])) if isinstance(have, list) else []
+        found.extend(f"required {what} {name!r} added" for name in extra)
+    total = policy.get("totalCoverageFloor")
+    if isinstance(total, (int, float)) and total > LIBRARY_DEFAULTS["totalCoverageFloor"]:
+        found.append(f"total coverage floor {total} (library default 80)")
+    floors = policy.get("coverageFloors")
+    defaults = LIBRARY_DEFAULTS["coverageFloors"]
+    for module, value in sorted((floors if isinstance(floors, Mapping) else {}).items()):
+        default = defaults.get(module)
+        if default is None or (isinstance(value, (int, float)) and value > default):
+            was = "none" if default is None else f"{default:g}"
+            found.append(f"coverage floor of {module} {value} (library default {was})")
+    if paper is not None:
+        for key, toml in (("minDays", "min_days"), ("minRoundTrips", "min_round_trips"),
+                          ("maxRejections", "max_rejections"),
+                          ("maxBareSeconds", "max_bare_seconds")):  # fmt: skip
+            value, default = _number(paper.get(key)), _number(LIBRARY_PAPER[key])
+            if value is None or default is None or value == default:
+                continue
+            if (value > default) == key.startswith("min"):
+                found.append(
+                    f"paper.{toml} {paper.get(key)} (library default {LIBRARY_PAPER[key]})"
+                )
     return found
 
 

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -239,6 +240,42 @@ class _Places:
 
 _LAUNCHER_MAX_BYTES = 4096  # pip's and uv's console-script launchers are a few hundred bytes
 
+# The console-script launchers installers write, as Python parses them (the shebang and the
+# coding line are comments, no part of the tree): pip's (distlib's; the installer library's,
+# which poetry, hatch and pdm use, parses the same) and uv's. ``{module}``, ``{name}`` and
+# ``{call}`` come from the entry point ``module:name`` (or ``module:name.attr``), validated
+# as dotted names before they are put in.
+_LAUNCHER_TEMPLATES = (
+    "import re\n"
+    "import sys\n"
+    "from {module} import {name}\n"
+    "if __name__ == '__main__':\n"
+    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+    "    sys.exit({call}())\n",
+    "import sys\n"
+    "from {module} import {name}\n"
+    "if __name__ == '__main__':\n"
+    "    if sys.argv[0].endswith('-script.pyw'):\n"
+    "        sys.argv[0] = sys.argv[0][:-11]\n"
+    "    elif sys.argv[0].endswith('.exe'):\n"
+    "        sys.argv[0] = sys.argv[0][:-4]\n"
+    "    sys.exit({call}())\n",
+)
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", re.ASCII)
+# The header pip and uv write instead of a shebang when the interpreter's path has a space or
+# is too long: a string to Python, a command to /bin/sh, which runs it first. So it may only
+# name an interpreter: double-quoted (distlib), single-quoted, or uv's path beside the script;
+# anything else could run other code before (or instead of) the launcher.
+_SHELL_HEADER = re.compile(
+    "exec' "
+    + "(?:"
+    + '"[^"$`\\\\]+"'
+    + "|'[^']+'"
+    + "|" + re.escape('"$(dirname -- "$(realpath -- "$0")")"/') + "'[^']+'"
+    + ")"
+    + re.escape(' "$0" "$@"') + "\n' "
+)  # fmt: skip
+
 
 @functools.lru_cache(maxsize=64)
 def _launches(script: str, packages: tuple[str, ...] | None) -> bool:
@@ -247,8 +284,11 @@ def _launches(script: str, packages: tuple[str, ...] | None) -> bool:
     ``packages`` None: of any package.
 
     The scripts folder also holds whatever a distribution ships as a plain script (setuptools
-    ``script-files``) or anyone copied there: code no digest covers. A launcher as pip and uv
-    write it only imports ``re``/``sys`` and the entry point, then calls it.
+    ``script-files``) or anyone copied there: code no digest covers. So only the exact tree an
+    installer writes is a launcher, compared node by node with :data:`_LAUNCHER_TEMPLATES`:
+    one ``from MODULE import NAME`` of the bot package or safetrade, and a ``__main__`` guard
+    that only tidies ``sys.argv[0]`` and calls it. One statement more, even inside the guard,
+    and it is a script like any other.
     """
     try:
         if os.path.getsize(script) > _LAUNCHER_MAX_BYTES:
@@ -256,42 +296,48 @@ def _launches(script: str, packages: tuple[str, ...] | None) -> bool:
         tree = ast.parse(Path(script).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return False
-    tops = None if packages is None else {p.partition(".")[0] for p in packages}
-    entry = False
-    for node in tree.body:
-        if isinstance(node, ast.Import) and all(a.name in ("re", "sys") for a in node.names):
-            continue
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if tops is not None and node.module.partition(".")[0] not in tops:
-                return False
-            entry = True
-            continue
-        if isinstance(node, ast.If) and _is_main_guard(node.test):
-            continue
-        if node is tree.body[0] and _is_shell_header(node):
-            continue  # pip's and uv's header when the interpreter's path has a space or is long
+    body = list(tree.body)
+    if body and _is_shell_header(body[0]):
+        body = body[1:]  # only as the first statement: where /bin/sh reads it
+    entry = next((node for node in body if isinstance(node, ast.ImportFrom)), None)
+    if entry is None or entry.level != 0 or not entry.module or len(entry.names) != 1:
         return False
-    return entry
+    name = entry.names[0].name
+    if entry.names[0].asname is not None or not _DOTTED.fullmatch(f"{entry.module}.{name}"):
+        return False
+    tops = None if packages is None else {p.partition(".")[0] for p in packages}
+    if tops is not None and entry.module.partition(".")[0] not in tops:
+        return False
+    call = _called(body)
+    if call is None or call.partition(".")[0] != name:
+        return False
+    found = ast.dump(ast.Module(body=body, type_ignores=[]))
+    return any(
+        found == ast.dump(ast.parse(t.format(module=entry.module, name=name, call=call)))
+        for t in _LAUNCHER_TEMPLATES
+    )
+
+
+def _called(body: Sequence[ast.stmt]) -> str | None:
+    """``NAME`` (or ``NAME.attr``) of a launcher's last statement ``sys.exit(NAME())``."""
+    guard = body[-1] if body else None
+    last = guard.body[-1] if isinstance(guard, ast.If) and guard.body else None
+    exits = last.value if isinstance(last, ast.Expr) else None
+    if not isinstance(exits, ast.Call) or len(exits.args) != 1:
+        return None
+    inner = exits.args[0]
+    if not isinstance(inner, ast.Call):
+        return None
+    called = ast.unparse(inner.func)
+    return called if _DOTTED.fullmatch(called) else None
 
 
 def _is_shell_header(node: ast.stmt) -> bool:
-    # '''exec' "/path with space/python" "$0" "$@"  then  ' ''' : a string to Python
     return (
         isinstance(node, ast.Expr)
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
-        and node.value.value.startswith("exec'")
-    )
-
-
-def _is_main_guard(test: ast.expr) -> bool:
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and len(test.comparators) == 1
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value == "__main__"
+        and _SHELL_HEADER.fullmatch(node.value.value) is not None
     )
 
 
@@ -325,6 +371,77 @@ def _module_file(module: object) -> str | None:
     if file is None or (file.startswith("<") and file.endswith(">")):
         return None  # <stdin>, <string>: typed in, never a file on disk
     return file
+
+
+def _run_from(module: object, packages: Sequence[str]) -> bool:
+    """Whether ``module`` was started with ``python -m`` as a module of one of ``packages``."""
+    try:
+        spec_name = getattr(getattr(module, "__spec__", None), "name", None)
+    except Exception:  # noqa: BLE001 -- an odd object in sys.modules names no module
+        return False
+    return isinstance(spec_name, str) and any(
+        spec_name == p or spec_name.startswith(p + ".") for p in packages
+    )
+
+
+def _typed_in(name: str, module: object, bot_package: str) -> str:
+    """Why a started module without a file is refused, saying how it was started if known."""
+    how = "code given with -c, read from stdin or typed at the interactive prompt"
+    if module is sys.modules.get("__main__"):
+        how = _how_typed_in(tuple(getattr(sys, "orig_argv", ())[1:]))
+    return (
+        f"{name} (no file: {how}) is a script outside the certified bot package "
+        f"{bot_package!r} and safetrade: the code started is not the certified bot (start the "
+        f"bot with `python -m {bot_package}` or its console script)"
+    )
+
+
+_OPTIONS_WITH_VALUE = frozenset("WX")
+
+
+def _how_typed_in(options: Sequence[str]) -> str:
+    """How this interpreter got its code, from its own command line (``sys.orig_argv``)."""
+    args = iter(options)
+    for arg in args:
+        if arg == "-":
+            return "code read from stdin (python -)"
+        if arg == "--check-hash-based-pycs":
+            next(args, None)  # the one long option with a value
+            continue
+        if arg.startswith("--"):
+            continue
+        if not arg.startswith("-"):
+            return "a script that has no file"
+        for index, letter in enumerate(arg[1:], start=1):
+            if letter == "c":
+                return "code given with -c"
+            if letter == "m":
+                return "a module run with -m that has no file"
+            if letter in _OPTIONS_WITH_VALUE:
+                if index == len(arg) - 1:
+                    next(args, None)  # -W ignore, -X dev: the value is the next argument
+                break
+    return "code read from stdin or typed at the interactive prompt"
+
+
+def _foreign_main(name: str, module: object, real: str, bot_package: str) -> str:
+    """Why a started module of an installed package (or the standard library) is refused."""
+    try:
+        spec_name = getattr(getattr(module, "__spec__", None), "name", None)
+    except Exception:  # noqa: BLE001 -- an odd object names no module
+        spec_name = None
+    if in_standard_library(real):
+        owner = "the standard library"
+    else:
+        top = spec_name.partition(".")[0] if isinstance(spec_name, str) else None
+        owners = installed.owners_of(top) if top else []
+        owner = f"the distribution {', '.join(owners)}" if owners else "an installed package"
+    what = f"module {spec_name} of {owner}" if isinstance(spec_name, str) else f"of {owner}"
+    return (
+        f"{name} ({real}) is {what}, not of the certified bot package {bot_package!r} or "
+        f"safetrade: the code started is not the certified bot (start the bot with `python -m "
+        f"{bot_package}` or its console script)"
+    )
 
 
 def check_loaded_modules(
@@ -385,11 +502,16 @@ def check_loaded_modules(
             continue  # one module under two names (``import multiprocessing`` aliases __main__)
         seen.add(id(module))
         file = _module_file(module)
+        started = name in _MAIN_NAMES
         if file is None:
+            # a started module without a file is code typed in (-c, stdin, the prompt), which
+            # no digest covers; only a test harness's (pytest-xdist's workers) is accepted
+            if started and not harness and not _run_from(module, (bot_package, "safetrade")):
+                checked += 1
+                problems.append((name, _typed_in(name, module, bot_package)))
             continue
         checked += 1
         real = real_path(file)
-        started = name in _MAIN_NAMES
         if certified.hold(real) or (started and launcher.hold(real) and _launches(real, entries)):
             continue  # certified, or the launcher pip writes for a console script
         if real in owned and not _editable_hook(name, real, sites):
@@ -398,6 +520,11 @@ def check_loaded_modules(
                 f"outside the certified bot package {bot_package!r}: only that distribution's "
                 "version binds it, and an editable install never changes the version"
             )))  # fmt: skip
+        elif (in_standard_library(file) or sites.hold(real)) and started and not harness:
+            # `python -m otherbot`: another package's code is what runs, and it names the
+            # bot's certificate; installed, it is bound by version, never certified. (Under a
+            # test harness, `python -m pytest` starts the process.)
+            problems.append((name, _foreign_main(name, module, real, bot_package)))
         elif in_standard_library(file) or sites.hold(real):
             continue
         elif allowed.hold(real):

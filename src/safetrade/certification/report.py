@@ -309,7 +309,7 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
                 f"| {module} | {percent:.1f}%{flag} | {'-' if floor is None else f'{floor:g}%'} |"
             )
         out.append("")
-    weaker = deviations(p.policy.to_json())
+    weaker = deviations(p.policy.to_json(), None if p.paper is None else p.paper.requirement)
     out += ["## Policy", ""]
     out += (
         [f"- ⚠ **below the library default:** {_md(w)}" for w in weaker]
@@ -492,7 +492,7 @@ def render_html(statement: Mapping[str, Any]) -> str:
                 f"<td>{'—' if floor is None else f'{floor:g}%'}</td></tr>"
             )
         parts.append("</tbody></table>")
-    weaker = deviations(p.policy.to_json())
+    weaker = deviations(p.policy.to_json(), None if p.paper is None else p.paper.requirement)
     parts.append("<h2>Policy</h2>")
     if weaker:
         parts.append('<div class="warn"><strong>Below the library default:</strong><ul>')

@@ -15,8 +15,9 @@ with (:func:`~safetrade.certification.keys.load_signing_key`). Its statement nam
 * the step (``conformance`` or ``suite``) and when it started and sealed;
 * the sha256 of every file it produced, or ``null`` for one it could not write (a suite whose
   evidence could not be merged), so an added file is caught as well as an edited one;
-* what the step ran on: for conformance the bot's package, distribution and tree digest and
-  safetrade's tree digest; for the suite whether the outputs are a reused cache entry.
+* what the step ran on: for conformance the bot's package, distribution and tree digest,
+  safetrade's tree digest, the ccxt tree digest and every run-time distribution with its
+  version; for the suite whether the outputs are a reused cache entry (and when it ran).
 
 Certify verifies both seals (:func:`read_seal`, :func:`check_files`) before it reads any of
 those files and refuses with :class:`SealError` when a seal is missing, is not signed by this
@@ -59,6 +60,7 @@ __all__ = [
     "Seal",
     "SealError",
     "check_files",
+    "conformance_environment",
     "read_seal",
     "seal_conformance",
     "seal_suite",
@@ -159,9 +161,17 @@ def seal_conformance(
     signing_key: SigningKey,
     started_at: datetime,
     now: datetime,
+    environment: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Seal the ``conformance.json`` at ``target`` as the run of ``bot`` (its JSON identity)."""
+    """Seal the ``conformance.json`` at ``target`` as the run of ``bot`` (its JSON identity).
+
+    ``environment`` is what else the bot ran on (:func:`conformance_environment`): the ccxt
+    code and the run-time distributions, which certify compares with what it signs.
+    """
     identity = {k: bot.get(k) for k in ("package", "distribution", "version", "dirHash")}
+    run: dict[str, Any] = {"bot": identity, "safetradeDirHash": safetrade_dir_hash}
+    if environment is not None:
+        run["environment"] = dict(environment)
     return write_seal(
         target.parent,
         step=CONFORMANCE_STEP,
@@ -169,8 +179,13 @@ def seal_conformance(
         signing_key=signing_key,
         started_at=started_at,
         now=now,
-        run={"bot": identity, "safetradeDirHash": safetrade_dir_hash},
+        run=run,
     )
+
+
+def conformance_environment(ccxt_dir_hash: str, distributions: Mapping[str, str]) -> dict[str, Any]:
+    """The conformance seal's record of the ccxt tree and the distributions (name -> version)."""
+    return {"ccxtDirHash": ccxt_dir_hash, "distributions": dict(sorted(distributions.items()))}
 
 
 def seal_suite(

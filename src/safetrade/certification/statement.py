@@ -241,6 +241,7 @@ def build_statement(
     conformance: Mapping[str, Any] | None,
     reports: Mapping[str, str] | None = None,
     paper: Mapping[str, Any] | None = None,
+    valid_from: datetime | None = None,
 ) -> dict[str, Any]:
     """Assemble the Statement; ``result`` is PASSED exactly when ``problems`` is empty.
 
@@ -250,10 +251,15 @@ def build_statement(
 
     ``paper`` is the paper evidence read (``PaperRecord.to_json()``), None when not read.
 
+    ``valid_from`` starts the validity window (``issuedAt``; default ``now``): certify passes
+    the start of the oldest sealed run the statement rests on.
+
     ``reports`` maps file names to the sha256 of the report and evidence files bound into the
     statement; it is empty for the copy the reports themselves are rendered from.
     """
-    issued = now.astimezone(UTC).replace(microsecond=0)
+    # issuedAt is when the validity starts: certify passes the start of the oldest run the
+    # statement rests on (``valid_from``), so signing old runs again never renews them
+    issued = (valid_from or now).astimezone(UTC).replace(microsecond=0)
     expires = issued + timedelta(days=policy.validity_days)
     subjects: list[dict[str, Any]] = [
         {

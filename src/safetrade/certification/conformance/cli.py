@@ -6,10 +6,12 @@ scenario, writes ``OUT/conformance.json`` and prints each finding, and exits 0 w
 passed or not: ``safetrade certify`` decides, and writes the report that names the failures.
 
 The record is sealed as it is written (``OUT/conformance.seal.json``,
-:mod:`safetrade.certification.seal`): its sha256, the bot's package and tree digest and the
-run's start, signed with the key certify signs with, so certify refuses a record edited or
-grafted together afterwards. The key is loaded before the bot runs (as certify loads it: the
-configured key, else the local developer key); an unusable configured key stops the run.
+:mod:`safetrade.certification.seal`): its sha256, the bot's package and tree digest, the ccxt
+tree digest and the run-time distributions the bot ran with, and the run's start, signed with
+the key certify signs with, so certify refuses a record edited or grafted together afterwards,
+and one whose ccxt or distributions differ from what it signs. The key is loaded before the bot
+runs (as certify loads it: the configured key, else the local developer key); an unusable
+configured key stops the run.
 """
 
 from __future__ import annotations
@@ -26,13 +28,18 @@ import tempfile
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from safetrade.certification.bots import bot_package, check_offers_contract, load_bot
+from safetrade.certification.digest import tree_digest
 from safetrade.certification.keys import load_signing_key
-from safetrade.certification.seal import CONFORMANCE_SEAL, seal_conformance
+from safetrade.certification.seal import (
+    CONFORMANCE_SEAL,
+    conformance_environment,
+    seal_conformance,
+)
 from safetrade.errors import BotContractError
 
 if TYPE_CHECKING:
@@ -206,6 +213,18 @@ def _print(result: ConformanceResult) -> None:
     )
 
 
+def _environment(package: str) -> dict[str, Any]:
+    """The ccxt code and the distributions the bot ran on, measured as certify measures them.
+
+    Certify signs what it measures when it runs, later: it compares that with this record, so
+    an ``attrs`` upgraded or a ccxt file edited after the run is never signed as exercised.
+    """
+    from safetrade.certification.provenance import measure_running_code  # noqa: PLC0415
+
+    running = measure_running_code(package)
+    return conformance_environment(tree_digest(running.ccxt_files), running.distributions)
+
+
 def run(args: argparse.Namespace, name: str) -> int:
     """Run ``safetrade conformance``."""
     del name
@@ -250,6 +269,7 @@ def run(args: argparse.Namespace, name: str) -> int:
         signing_key=signing_key,
         started_at=started,
         now=datetime.now(UTC),
+        environment=_environment(result.bot.package),
     )
     print(f"wrote {target} ({'PASSED' if result.passed else 'FAILED'}), sealed in {seal.name}")
     return 0
