@@ -317,11 +317,12 @@ else:
 """
 
 
-def _start(site: Path, *argv: str) -> str:
+def _start(site: Path, *argv: str, stdin: str | None = None) -> str:
+    """The output of ``python ARGV`` with ``site`` on the path (``stdin`` fed to it)."""
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run(  # noqa: S603 -- our interpreter, a fixed argv
         [sys.executable, *argv], cwd=site.parent, env=env, capture_output=True, text=True,
-        check=False, timeout=120,
+        check=False, timeout=120, input=stdin,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout

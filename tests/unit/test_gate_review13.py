@@ -39,6 +39,7 @@ from safetrade.certification.provenance import _how_typed_in, check_loaded_modul
 from safetrade.paper.summary import PaperRequirement
 from tests.unit.test_certification_gate import NOW, _running, _sign, _statement
 from tests.unit.test_certification_gate import packages as packages_fixture
+from tests.unit.test_certification_gate_modules import _LIVE_START, _start
 
 packages = packages_fixture
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,38 +109,6 @@ def test_how_the_code_was_typed_in_is_read_from_the_interpreters_own_command_lin
         "code read from stdin (python -)"
     )
     assert _how_typed_in(["-X", "dev"]) == "code read from stdin or typed at the interactive prompt"
-
-
-_LIVE_START = """
-import sys, tempfile
-from datetime import UTC, datetime
-from pathlib import Path
-from safetrade.certification import require_valid
-from safetrade.certification.conformance.mint import mint_certificate
-from safetrade.certification.provenance import measure_running_code
-from safetrade.errors import CertificationError
-
-now = datetime.now(UTC)
-minted = mint_certificate(Path(tempfile.mkdtemp()), running=measure_running_code("livebot"),
-                          now=now)
-try:
-    require_valid(minted.artifact, trusted_keys=minted.trusted_keys, bot_package="livebot",
-                  now=now)
-except CertificationError as exc:
-    print("REFUSED", *exc.problems, sep="\\n")
-else:
-    print("ACCEPTED")
-"""
-
-
-def _start(site: Path, *argv: str, stdin: str | None = None) -> str:
-    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run(  # noqa: S603 -- our interpreter, a fixed argv
-        [sys.executable, *argv], cwd=site.parent, env=env, capture_output=True, text=True,
-        check=False, timeout=120, input=stdin,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_live_start_up_from_code_on_stdin_is_refused_like_a_script(tmp_path: Path) -> None:
