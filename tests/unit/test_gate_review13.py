@@ -15,7 +15,6 @@ import os
 import py_compile
 import subprocess
 import sys
-import sysconfig
 import types
 from datetime import timedelta
 from pathlib import Path
@@ -40,8 +39,10 @@ from safetrade.paper.summary import PaperRequirement
 from tests.unit.test_certification_gate import NOW, _running, _sign, _statement
 from tests.unit.test_certification_gate import packages as packages_fixture
 from tests.unit.test_certification_gate_modules import _LIVE_START, _start
+from tests.unit.test_certification_gate_modules import scripts as scripts_fixture
 
 packages = packages_fixture
+scripts = scripts_fixture
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = "safetrade.reference_bot"
 
@@ -201,15 +202,6 @@ if __name__ == "__main__":
         sys.argv[0] = sys.argv[0][:-4]
     sys.exit({call}())
 """
-
-
-@pytest.fixture
-def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    paths = sysconfig.get_paths()
-    monkeypatch.setattr(sysconfig, "get_paths", lambda: {**paths, "scripts": str(folder)})
-    return folder
 
 
 def test_only_the_exact_launchers_pip_and_uv_write_start_the_bot(scripts: Path) -> None:
