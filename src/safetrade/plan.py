@@ -156,6 +156,7 @@ def plan_trade(
     max_order_value: Decimal | None = None,
     signal_strength: Decimal | None = None,
     limit_entry: bool = False,
+    exit_slippage: Decimal | None = None,
 ) -> TradePlan:
     """Round the stop, size the position from the free balance, build the entry, round the TP.
 
@@ -168,6 +169,10 @@ def plan_trade(
     whatever the book (pass the best ask for a long, the best bid for a short, to be filled).
     Without it the entry is a market order, which on a thin book or a wide spread fills above
     a long's ``entry_price`` and loses more than ``risk_percent`` at the stop.
+
+    ``exit_slippage`` is how much worse than the stop a triggered stop-loss may sell, per unit:
+    a stop-market sells to the bid, the spread below the trigger (pass ``ask - bid``); it is
+    counted in the risk, so the size shrinks, not the stop.
 
     Raises:
         SizingError: If no valid size exists.
@@ -192,6 +197,7 @@ def plan_trade(
         balance_cap,
         max_order_value,
         None,
+        exit_slippage,
     )
     amount = size.amount
     # Every check the take-profit, stop-loss and entry orders would make, in their order, once:

@@ -42,6 +42,7 @@ _FLOOR = EXACT.copy()
 _FLOOR.prec = 80
 _FLOOR.rounding = decimal.ROUND_FLOOR
 _ONE = Decimal(1)
+_ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 _LONG = PositionSide.LONG
 _SHORT = PositionSide.SHORT
@@ -59,7 +60,8 @@ class PositionSize:
         stop_price: Stop-loss price used for sizing.
         notional: ``amount * entry_price`` in quote currency.
         fee_reserve: Taker fee on the entry, reserved from the balance.
-        risk_amount: Loss if the stop is hit, fees on both legs included.
+        risk_amount: Loss if the stop is hit, fees on both legs and the exit slippage
+            included.
         risk_budget: The most this trade may lose (``spendable * risk_percent / 100``).
         free_balance: Free quote balance as reported by the exchange.
         balance_cap: Configured balance cap, if any.
@@ -67,6 +69,9 @@ class PositionSize:
         limited_by: Which bound decided the size: ``"risk budget"``, ``"free balance"``,
             ``"max amount"`` or ``"max order value"``.
         unrounded_amount: The amount before rounding down to the increment.
+        exit_slippage: How far below a long's stop (above a short's) its exit was assumed to
+            sell, per unit: a stop-market sells to the bid, which sits below the trigger by the
+            spread.
     """
 
     symbol: str
@@ -83,13 +88,16 @@ class PositionSize:
     spendable: Decimal
     limited_by: str
     unrounded_amount: Decimal
+    exit_slippage: Decimal = Decimal(0)
 
     def explain(self) -> str:
         """One line with the arithmetic, for logs and reports."""
         return (
             f"{self.amount} {self.symbol} @ {self.entry_price} = {self.notional} "
             f"(risk {self.risk_amount} of budget {self.risk_budget}; spendable {self.spendable} "
-            f"of free {self.free_balance}; limited by {self.limited_by})"
+            f"of free {self.free_balance}; limited by {self.limited_by}"
+            + (f"; exit {self.exit_slippage} below the stop" if self.exit_slippage else "")
+            + ")"
         )
 
 
@@ -109,6 +117,7 @@ _SIZE_SETTERS = slot_setters(
     "spendable",
     "limited_by",
     "unrounded_amount",
+    "exit_slippage",
 )
 
 
@@ -123,6 +132,7 @@ def size_position(
     balance_cap: Decimal | None = None,
     max_order_value: Decimal | None = None,
     fee_rate: Decimal | None = None,
+    exit_slippage: Decimal | None = None,
 ) -> PositionSize:
     """Size a position so that hitting the stop loses at most ``risk_percent`` of the balance.
 
@@ -136,6 +146,8 @@ def size_position(
         balance_cap: Optional configured balance; it can only lower the spendable balance.
         max_order_value: Optional ceiling on the order's value in quote currency.
         fee_rate: Taker fee rate as a fraction; defaults to the market's.
+        exit_slippage: How much worse than the stop price the exit may sell, per unit (e.g.
+            the spread: a triggered stop-market sells to the bid); counted in the risk.
 
     Returns:
         The size and the numbers behind it.
@@ -154,8 +166,9 @@ def size_position(
     entry = to_positive(entry_price, "entry price")
     stop = to_positive(stop_price, "stop price")
     return _size(
-        market, side, free, entry, stop, risk_percent, balance_cap, max_order_value, fee_rate
-    )
+        market, side, free, entry, stop, risk_percent, balance_cap, max_order_value, fee_rate,
+        exit_slippage,
+    )  # fmt: skip
 
 
 def _size(  # noqa: PLR0917 - internal, called twice with every argument in order
@@ -168,6 +181,7 @@ def _size(  # noqa: PLR0917 - internal, called twice with every argument in orde
     balance_cap: object,
     max_order_value: object,
     fee_rate: object,
+    exit_slippage: object = None,
 ) -> PositionSize:
     # size_position after its market, side, free balance, entry and stop checks; plan_trade
     # comes in here with those already checked (in the same order, so the same first error)
@@ -179,6 +193,7 @@ def _size(  # noqa: PLR0917 - internal, called twice with every argument in orde
     fee = market.taker_fee if fee_rate is None else to_nonnegative(fee_rate, "fee rate")
     if fee >= _ONE:
         raise InvalidValue(f"fee rate is {fee}", fix="give the fee as a fraction: 0.001 = 0.1 %")
+    slippage = _ZERO if exit_slippage is None else to_nonnegative(exit_slippage, "exit slippage")
     if (stop >= entry) if side is _LONG else (stop <= entry):
         _check_geometry(side, entry, stop)  # raises, with the side's own message
 
@@ -187,7 +202,8 @@ def _size(  # noqa: PLR0917 - internal, called twice with every argument in orde
     exact = EXACT
     budget = _FLOOR.divide(exact.multiply(spendable, risk_pct), _HUNDRED)
     per_unit_risk = exact.add(
-        exact.subtract(entry, stop).copy_abs(), exact.multiply(fee, exact.add(entry, stop))
+        exact.add(exact.subtract(entry, stop).copy_abs(), slippage),
+        exact.multiply(fee, exact.add(entry, stop)),
     )
     per_unit_cost = exact.multiply(entry, exact.add(_ONE, fee))
     # the smallest bound decides, the first named on a tie (as min() over them in this order)
@@ -217,7 +233,7 @@ def _size(  # noqa: PLR0917 - internal, called twice with every argument in orde
     (
         set_symbol, set_side, set_amount, set_entry_price, set_stop_price, set_notional,
         set_fee_reserve, set_risk_amount, set_risk_budget, set_free_balance, set_balance_cap,
-        set_spendable, set_limited_by, set_unrounded_amount,
+        set_spendable, set_limited_by, set_unrounded_amount, set_exit_slippage,
     ) = _SIZE_SETTERS  # fmt: skip
     set_symbol(result, market.symbol)
     set_side(result, side)
@@ -233,6 +249,7 @@ def _size(  # noqa: PLR0917 - internal, called twice with every argument in orde
     set_spendable(result, spendable)
     set_limited_by(result, limited_by)
     set_unrounded_amount(result, unrounded)
+    set_exit_slippage(result, slippage)
     _check_minimums(result, market)
     return result
 

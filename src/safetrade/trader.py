@@ -511,21 +511,28 @@ class Trader:
             return TradeResult(
                 sent=False, refusal=f"exchange unavailable: {exc}", sync=sync, bare=bare
             )
-        if prices.ask is None:
-            refusal = f"{self.symbol} has no ask: no price to size the entry from or to buy at"
+        if prices.ask is None or prices.bid is None:
+            refusal = (
+                f"{self.symbol} has no ask: no price to size the entry from or to buy at"
+                if prices.ask is None
+                else f"{self.symbol} has no bid: a stop-loss that fires would have nothing to "
+                "sell to"
+            )
             log.error("trade refused before sending: %s", refusal)
             return TradeResult(sent=False, refusal=refusal, sync=sync, bare=bare)
         try:
             # sized from the best ask, the price a buy pays first, and sent as a limit at it,
-            # immediate-or-cancel: it fills there or lower or not at all, so the loss at the
-            # stop stays within RISK_PERCENT whatever the spread and depth (a market order
-            # sized from the last price fills above it on a thin book and loses more)
+            # immediate-or-cancel: it fills there or lower or not at all (a market order sized
+            # from the last price fills above it on a thin book and loses more); and the
+            # stop-market that protects it sells to the bid, the spread below its trigger:
+            # that is counted in the risk too, so a wide spread shrinks the size
             plan = plan_trade(
                 market,
                 side=PositionSide.LONG,
                 free_balance=free,
                 entry_price=prices.ask,
                 limit_entry=True,
+                exit_slippage=max(prices.ask - prices.bid, Decimal(0)),
                 stop_price=stop_price,
                 take_profit_price=take_profit_price,
                 risk_percent=self.settings.risk_percent,

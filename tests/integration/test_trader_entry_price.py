@@ -66,8 +66,9 @@ def _loss_at_stop(fake: FakeKucoin) -> tuple[Decimal, Decimal]:
     [
         # 0.05 SOL per level, 40 ticks apart: a market buy walked to 89.72 on average
         (BookShape(levels=100, level_size=Decimal("0.05"), step_ticks=40), "87.36", "0.05"),
-        # the best ask 0.40 above the last price: sized from it, 0.5294 SOL, all filled there
-        (BookShape(spread_ticks=80), "87.76", "0.5294"),
+        # the best ask 0.40 above the last price, the bid 0.40 below: sized from the ask, with
+        # the stop-loss's sale to the bid 0.80 under its trigger counted: 0.3938 SOL
+        (BookShape(spread_ticks=80), "87.76", "0.3938"),
     ],
     ids=["thin-ladder", "wide-spread"],
 )
@@ -84,6 +85,12 @@ def test_the_entry_never_fills_above_the_ask_it_was_sized_from(
     assert loss <= BUDGET, f"loss at the stop {loss} over the 1.23 budget"
     # what the IOC did not fill was cancelled by KuCoin: nothing rests to fill unprotected
     assert not [o for o in fake.orders.values() if o.side == "buy" and o.is_active]
+    # the stop fires: its market sell takes the bid, below the trigger by the spread; what was
+    # really lost, from the balances, is still within the budget
+    fake.set_price(SYMBOL, STOP)
+    assert fake.balance("SOL").total == 0
+    realised = Decimal(123) - fake.balance("USDT").total
+    assert realised <= BUDGET, f"realised loss {realised} over the 1.23 budget"
 
 
 def test_on_the_incidents_book_the_plan_is_unchanged(

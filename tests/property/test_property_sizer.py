@@ -228,3 +228,27 @@ def test_zero_free_balance_is_a_sizing_error(side):
     stop = Decimal("85.61") if side is LONG else Decimal("89.00")
     with pytest.raises(SizingError, match="no position fits"):
         size_position(**{**INCIDENT, "side": side, "stop_price": stop, "free_balance": 0})
+
+
+@given(sizing_inputs(), decimals("0", "100", places=4))
+def test_exit_slippage_only_shrinks_the_size_and_is_counted_in_the_risk(
+    kw: dict[str, Any], slippage: Decimal
+) -> None:
+    """The stop-market's sale below its trigger (the spread to the bid) is risk like any other."""
+    try:
+        plain = size_position(**kw)
+    except SafetradeError:
+        plain = None
+    try:
+        slipped = size_position(**kw, exit_slippage=slippage)
+    except SafetradeError:
+        return  # refusing is always allowed; sizing bigger never is (checked below)
+    assert plain is not None, "slippage made a refused size possible"
+    assert slipped.amount <= plain.amount
+    assert slipped.exit_slippage == slippage
+    with localcontext() as exact:
+        exact.prec = 120  # the products are exact, as the sizer's own
+        n = _numbers(kw)
+        per_unit = n["unit_risk"] + slippage  # type: ignore[operator]
+        assert slipped.risk_amount == slipped.amount * per_unit
+        assert slipped.risk_amount <= slipped.risk_budget
