@@ -16,6 +16,7 @@ from safetrade.testing._wire import (
     HF_CANCEL_NOT_FOUND,
     HF_ORDER_NOT_FOUND,
     ORDER_NOT_FOUND,
+    Rejection,
     fmt,
     parameter_error,
     query_int,
@@ -47,6 +48,9 @@ DAY_MS = 24 * HOUR_MS
 # Orders" in done status (https://docs.kucoin.com/#list-orders, ORDER STATUS AND SETTLEMENT):
 # at most 7*24 hours from startAt to endAt
 CLASSIC_WINDOW_MS = 7 * DAY_MS
+_SEVEN_DAYS = Rejection(
+    "400100", "The duration between the start time and the end time should not exceed 7 days."
+)
 # "The history for cancelled orders is only kept for one month. You will not be able to query
 # for cancelled orders that have happened more than a month ago." (classic List Orders)
 CANCELLED_KEPT_MS = 30 * DAY_MS
@@ -93,12 +97,16 @@ def _classic_window(call: Call, span: int, default: int, now: int) -> tuple[int,
     contrary, if you only specified the end time, the system will calculate the start time
     (start time= end time - 7 * 24 hours) the same way." (classic List Fills; List Orders in
     done status and account ledgers say the same with their own span). With neither bound the
-    range is the ``default`` ms up to now. KuCoin publishes no text for the error; the fake
-    answers 400100 (ccxt: BadRequest) naming the limit.
+    range is the ``default`` ms up to now. The docs give no text for the error; a 7-day range
+    answers the one ccxt issue #5443 recorded from List Orders (``400100 The duration between
+    the start time and the end time should not exceed 7 days.``, ccxt: BadRequest), any other
+    400100 naming the limit.
     """
     start, end = _bound(call, "startAt"), _bound(call, "endAt")
     if start is not None and end is not None:
         if end - start > span:
+            if span == CLASSIC_WINDOW_MS:
+                raise _SEVEN_DAYS.error()
             hours = span // HOUR_MS
             raise parameter_error(f"the time range from startAt to endAt exceeds {hours} hours")
         return start, end

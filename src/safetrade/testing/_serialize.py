@@ -201,7 +201,9 @@ def ledger_entry(entry: LedgerEntry, *, hf: bool, account_type: str) -> dict[str
         "currency": entry.currency,
         "amount": fmt(entry.amount),
         "fee": fmt(entry.fee),
-        "balance": fmt(entry.balance),
+        # classic: "Deprecated field, no actual use of the value field" (kucoin-universal-sdk
+        # get_spot_ledger items; the real sample shows "0"); HF's is the balance after it
+        "balance": fmt(entry.balance) if hf else "0",
         "accountType": account_type,
         "bizType": entry.biz_type,
         "direction": entry.direction,
