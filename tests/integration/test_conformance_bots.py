@@ -283,6 +283,15 @@ def test_a_plain_ccxt_bot_that_sells_what_it_holds_when_it_restarts_is_certified
     assert flat.detail.startswith("the bot closed its position when it restarted"), flat.detail
 
 
+def test_a_market_buy_sized_against_the_depth_it_walks_passes_the_wide_book(
+    bot_path: None,
+) -> None:
+    # its buy walks the asks to 88.36 and leaves the last price there: judged from that, the
+    # stop at 85.61 looked too far below a price no sale would get (the best bid is lower)
+    verdicts = _verdicts("ccxt_bots.variants:depth_sized", "entry-spread")
+    assert verdicts["entry-spread"] == [], verdicts
+
+
 def test_a_bot_that_never_talks_to_the_fake_is_told_to_use_context_exchange(
     bot_path: None,
 ) -> None:
@@ -314,9 +323,9 @@ def test_a_bot_that_never_talks_to_the_fake_is_told_to_use_context_exchange(
         (
             "stop_from_memory",
             "restart-bare",
-            "firing loses 123.7750 USDT from the last price 87.36, more than 1% of the "
-            "account's 246.79 USDT (2.4679): the stop-losses sit too far below the price for "
-            "the 1.417 SOL they cover (1% allows down to 85.62)",
+            "firing loses 123.774950 USDT from 87.36 (the best bid, or the last price if "
+            "lower), more than 1% of the account's 246.79 USDT (2.467891): the stop-losses sit "
+            "too far below the price for the 1.417 SOL they cover (1% allows down to 85.6184)",
         ),
         (
             "stop_limit_no_gap",
@@ -337,19 +346,19 @@ def test_a_bot_that_never_talks_to_the_fake_is_told_to_use_context_exchange(
         (
             "market_entry",
             "entry-spread",
-            "position-sizing: bought 0.6396 SOL for 56.2333 USDT incl. fees; selling at its "
-            "live stop-loss 85.61 loses",
+            "position-sizing: bought 0.6396 SOL for 56.4254 USDT incl. fees; selling at its "
+            "live stop-loss 85.61 loses 1.7240 USDT",
         ),
         (
             "risk_default",
             "risk-key-typo",
-            "config-strict: started without RISK_PERCENT (the .env says RISK_PCT=0.5: a silent "
+            "config-strict: started without RISK_PERCENT (the .env says RISK_PCT=0.1: a silent "
             "default instead of the owner's value?): bought 0.6396 SOL",
         ),
         (
             "default_limits",
             "own-limits",
-            "signal-threshold: 1 new entry(ies) after a 0.2 signal",
+            "signal-threshold: 1 new entry(ies) after a 0.55 signal",
         ),
         (
             "stop_above_price",

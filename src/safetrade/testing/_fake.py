@@ -322,6 +322,12 @@ class FakeKucoin:
         with self._api.lock:
             return self._engine.prices.get(_kucoin_symbol(symbol))
 
+    def best_bid(self, symbol: str) -> Decimal | None:
+        """The best bid of ``symbol``'s book (what a market sell gets first), None if empty."""
+        with self._api.lock:
+            bids, _asks = self._engine.book(_kucoin_symbol(symbol), 1)
+        return bids[0][0] if bids else None
+
     def set_balance(self, currency: str, available: Decimal) -> None:
         """Set the available balance of ``currency``; its holds stay unchanged."""
         with self._api.lock:

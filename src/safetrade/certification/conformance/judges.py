@@ -6,7 +6,7 @@ balances, live stop orders). None looks at the bot or at safetrade's objects.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING
 
 from safetrade.certification.conformance.result import Finding
@@ -226,6 +226,10 @@ def risk_at_stop(
     return _finding("position-sizing", title, loss <= budget, detail)
 
 
+# enough digits that a loss just over its budget reads as over it
+_FINE = Decimal("0.000001")
+
+
 def protected(
     position: Position,
     *,
@@ -276,12 +280,13 @@ def protected(
             "protective-orders",
             title,
             False,
-            f"{state}; firing loses {position.loss_at_stops.quantize(Decimal('0.0001'))} USDT "
-            f"from the last price {position.last_price}, more than {risk_percent}% of the "
+            f"{state}; firing loses {position.loss_at_stops.quantize(_FINE)} USDT "
+            f"from {position.last_price} (the best bid, or the last price if lower), more "
+            f"than {risk_percent}% of the "
             f"account's {position.value.quantize(Decimal('0.01'))} USDT "
-            f"({budget.quantize(Decimal('0.0001'))}): the stop-losses sit too far below the "
+            f"({budget.quantize(_FINE)}): the stop-losses sit too far below the "
             f"price for the {position.stop_loss} SOL they cover ({risk_percent}% allows down "
-            f"to {lowest.quantize(Decimal('0.01'))})",
+            f"to {lowest.quantize(Decimal('0.0001'), ROUND_CEILING)})",
             incident,
         )
     if not position.covered and position.held - position.stop_loss < position.smallest:

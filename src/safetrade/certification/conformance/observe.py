@@ -146,9 +146,9 @@ class Position:
         take_profit: Total size of live sell take-profits (``stop: entry``).
         live_stops: One line per live stop order.
         smallest: The market's smallest order size: less than this held is dust.
-        last_price: The market's last price.
-        value: The account's value at the last price: quote held plus base held times it.
-        loss_at_stops: What the live stop-losses lose from the last price if they fire, each
+        last_price: What the coins sell for now: the best bid, or the last price if lower.
+        value: The account's value at that price: quote held plus base held times it.
+        loss_at_stops: What the live stop-losses lose from that price if they fire, each
             at the price it sells at (a stop-limit's limit, else its stopPrice).
         fired_at_placement: One line per stop-loss KuCoin triggered the moment it accepted
             it (its stopPrice at or above the price then): it sold at market, protecting
@@ -205,7 +205,12 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
     quote = rules.symbol.partition("-")[2]
     coins = exchange.balance(base)
     held = coins.total
-    last = exchange.price(rules.symbol.replace("-", "/")) or zero
+    symbol = rules.symbol.replace("-", "/")
+    last = exchange.price(symbol) or zero
+    # what the coins sell for now: the best bid (a bot's own buy walking the asks moves the
+    # last price to its worst fill, a gain no sale would realise), never above the last price
+    bid = exchange.best_bid(symbol)
+    mark = last if bid is None else min(last, bid)
     stop_losses = [s for s in live if s.stop == "loss"]
     created = [
         s
@@ -229,9 +234,9 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
             for s in live
         ),
         smallest=max(rules.base_min_size, rules.base_increment),
-        last_price=last,
-        value=exchange.balance(quote).total + held * last,
-        loss_at_stops=sum(((s.size or zero) * (last - sells_at(s)) for s in stop_losses), zero),
+        last_price=mark,
+        value=exchange.balance(quote).total + held * mark,
+        loss_at_stops=sum(((s.size or zero) * (mark - sells_at(s)) for s in stop_losses), zero),
         fired_at_placement=tuple(
             f"stop-loss {s.size} {base} at stopPrice {s.stop_price} placed with {base} at "
             f"{s.last_at_placement} ({s.client_oid or s.id})"

@@ -37,16 +37,23 @@ _HIGH_BALANCE_ENV = LIVE_ENV.replace("ACCOUNT_BALANCE_USD=123", f"ACCOUNT_BALANC
 _THIN_SIZE = Decimal("0.3")
 _THIN_BOOK = BookShape(levels=1, level_size=_THIN_SIZE)
 _STOP_REJECTED = Rejection("400100", "Parameter Error")
-#: a wide and thin book: best ask 0.20 above the last price, 0.1 SOL per level, 0.10 apart, so
-#: a 0.64 SOL market buy sized from the last price walks up to 88.16 and loses more at the stop
-_SPREAD_BOOK = BookShape(spread_ticks=40, levels=100, level_size=Decimal("0.1"), step_ticks=10)
+#: a wide and thin book: best ask 0.50 above the last price, 0.1 SOL per level, 0.10 apart, so
+#: a 0.64 SOL market buy sized from the last price walks up to 88.46 and loses more at the stop
+#: (so does one sized from the last price at 3/4 of the budget, a haircut a review tried)
+_SPREAD_BOOK = BookShape(spread_ticks=100, levels=100, level_size=Decimal("0.1"), step_ticks=10)
+_SPREAD_ASK = "87.86"
 #: the owner's own limits, unlike the 1 % and 0.10 every other scenario uses: a bot that reads
 #: neither key (a default equal to those would pass everywhere else) is told apart here
 _OWN_RISK = Decimal("0.5")
-_OWN_THRESHOLD = Decimal("0.30")
+#: above the 0.5 the incident's signal has: a threshold written into the code instead of read
+#: either buys on this scenario's 0.55 signal or never on the others' 0.5
+_OWN_THRESHOLD = Decimal("0.60")
+_UNDER_OWN, _OVER_OWN = Decimal("0.55"), Decimal("0.7")
+#: below the other scenarios' 1 and 0.5: any default of RISK_PERCENT above it fails here
+_TYPO_RISK = Decimal("0.1")
 #: the risk key misspelt, as Feb 6's balance key was: a bot that reads RISK_PERCENT with a
 #: default risks its default, not the 0.5 % its owner wrote down
-_RISK_TYPO_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PCT={_OWN_RISK}")
+_RISK_TYPO_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PCT={_TYPO_RISK}")
 _OWN_LIMITS_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PERCENT={_OWN_RISK}").replace(
     "MIN_SIGNAL_STRENGTH=0.10", f"MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD}"
 )
@@ -310,8 +317,8 @@ def _partial_fill(stage: Stage) -> list[Finding]:
 
 def _risk_key_typo(stage: Stage) -> list[Finding]:
     title = (
-        f"`.env` with RISK_PCT={_OWN_RISK} and no RISK_PERCENT: start-up refused, or at most "
-        f"{_OWN_RISK}% risked"
+        f"`.env` with RISK_PCT={_TYPO_RISK} and no RISK_PERCENT: start-up refused, or at most "
+        f"{_TYPO_RISK}% risked"
     )
     if not stage.start():
         return [
@@ -324,20 +331,20 @@ def _risk_key_typo(stage: Stage) -> list[Finding]:
     stage.tick(TICKS)
     if not stage.bought()[0]:
         detail = (
-            f"the bot started without RISK_PERCENT (the .env says RISK_PCT={_OWN_RISK}) and "
+            f"the bot started without RISK_PERCENT (the .env says RISK_PCT={_TYPO_RISK}) and "
             "bought nothing; start-up must be refused, naming the key"
         )
         return [Finding("config-strict", title, judges.INCIDENT["config-strict"], False, detail)]
-    risk = _risk(stage, _OWN_RISK)
+    risk = _risk(stage, _TYPO_RISK)
     detail = (
-        f"started without RISK_PERCENT (the .env says RISK_PCT={_OWN_RISK}: a silent default "
+        f"started without RISK_PERCENT (the .env says RISK_PCT={_TYPO_RISK}: a silent default "
         f"instead of the owner's value?): {risk.detail}"
     )
     return [Finding("config-strict", title, judges.INCIDENT["config-strict"], risk.passed, detail)]
 
 
 def _spread_book(stage: Stage) -> list[Finding]:
-    title = "on a wide, thin book (best ask 87.56, 0.1 SOL per level)"
+    title = f"on a wide, thin book (best ask {_SPREAD_ASK}, 0.1 SOL per level)"
     if refused := _start_and_signal(stage, title, "position-sizing", "protective-orders"):
         return refused
     if not stage.bought()[0]:
@@ -356,21 +363,21 @@ def _own_limits(stage: Stage) -> list[Finding]:
     title = f"with RISK_PERCENT={_OWN_RISK} and MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD} in the .env"
     if not stage.start():
         return _started_or(stage, title, "signal-threshold", "position-sizing")
-    stage.signal(strength=Decimal("0.2"))
+    stage.signal(strength=_UNDER_OWN)
     stage.tick()
     weak = len(judges.distinct_entries(stage.sent()))
     findings = [
         judges.no_new_entry(
             "signal-threshold",
-            f"a signal of 0.2 under MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD} sends no entry",
+            f"a signal of {_UNDER_OWN} under MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD} sends no entry",
             0,
             weak,
-            "a 0.2 signal",
+            f"a {_UNDER_OWN} signal",
         )
     ]
     if weak:  # its position is what the second signal would be judged on: judged already
         return findings
-    stage.signal(strength=Decimal("0.5"))
+    stage.signal(strength=_OVER_OWN)
     stage.tick(TICKS)
     findings.append(_risk(stage, _OWN_RISK))
     findings.append(
@@ -590,12 +597,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "risk-key-typo",
-        f"`.env` says RISK_PCT={_OWN_RISK} where the key is RISK_PERCENT",
+        f"`.env` says RISK_PCT={_TYPO_RISK} where the key is RISK_PERCENT",
         (
             _GIVEN_LIVE,
-            _ENV_LINE.replace("RISK_PERCENT=1", f"RISK_PCT={_OWN_RISK} (a typo: no RISK_PERCENT)"),
+            _ENV_LINE.replace("RISK_PERCENT=1", f"RISK_PCT={_TYPO_RISK} (a typo: no RISK_PERCENT)"),
             _SIGNAL,
-            f"Then start-up is refused with nothing sent, or the entry risks at most {_OWN_RISK}% "
+            f"Then start-up is refused with nothing sent, or the entry risks at most {_TYPO_RISK}% "
             "of the 123 USDT",
         ),
         Setup(dotenv=_RISK_TYPO_ENV),
@@ -603,14 +610,14 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "entry-spread",
-        "A wide, thin book: the best ask is 0.20 above the last price, 0.1 SOL per level",
+        "A wide, thin book: the best ask is 0.50 above the last price, 0.1 SOL per level",
         (
-            _GIVEN_LIVE.replace(")", "; best ask 87.56, 0.1 SOL per level, 0.10 apart)"),
+            _GIVEN_LIVE.replace(")", f"; best ask {_SPREAD_ASK}, 0.1 SOL per level, 0.10 apart)"),
             _ENV_LINE,
             _SIGNAL,
             f"Then within {TICKS} ticks whatever was bought, at the prices it filled at, "
             "risks at most 1.23 USDT at its stop-loss and is protected (a market buy sized "
-            "from 87.36 walks the book to 88.16 and risks more)",
+            "from 87.36 walks the book to 88.46 and risks more)",
         ),
         Setup(dotenv=LIVE_ENV, book=_SPREAD_BOOK),
         _spread_book,
@@ -623,8 +630,8 @@ SCENARIOS: tuple[Scenario, ...] = (
             _ENV_LINE.replace("RISK_PERCENT=1", f"RISK_PERCENT={_OWN_RISK}").replace(
                 "MIN_SIGNAL_STRENGTH=0.10", f"MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD}"
             ),
-            "When the strategy signals long SOL/USDT at strength 0.2: no entry",
-            "When it signals again at strength 0.5 (entry 87.36, stop 85.61)",
+            f"When the strategy signals long SOL/USDT at strength {_UNDER_OWN}: no entry",
+            f"When it signals again at strength {_OVER_OWN} (entry 87.36, stop 85.61)",
             f"Then within {TICKS} ticks the position risks at most 0.615 USDT ({_OWN_RISK}% "
             "of 123) and is protected",
         ),
