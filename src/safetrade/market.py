@@ -172,6 +172,18 @@ class MarketSpec:
         """The smallest amount that can be bought or sold: less is dust, not a position."""
         return max(self.min_amount or Decimal(0), self.amount_increment)
 
+    def sellable(self, amount: Decimal, price: Decimal | None) -> bool:
+        """Whether KuCoin takes an order for ``amount`` at about ``price``.
+
+        At least the smallest amount and, at that price, the minimum order value (minFunds).
+        Less is dust: no stop-loss can be placed for it and no sale can clear it. ``price``
+        None: the amount alone is judged.
+        """
+        if amount < self.smallest_amount:
+            return False
+        floor = self.min_notional
+        return floor is None or price is None or EXACT.multiply(amount, price) >= floor
+
     def notional(self, amount: Decimal, price: Decimal) -> Decimal:
         """Order value in quote currency, exact whatever the caller's decimal context."""
         return EXACT.multiply(amount, price)

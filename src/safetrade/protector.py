@@ -592,6 +592,13 @@ class Protector:
         self._gateway.cancel_by_client_oid(client_oid, symbol, stop=True)
         return True
 
+    def _price_or_none(self, symbol: str) -> Decimal | None:
+        """The last price, to tell dust by its value; None (judge by size only) if unreadable."""
+        try:
+            return self._gateway.last_price(symbol)
+        except ExchangeError:
+            return None
+
     def _sell_all(
         self, market: MarketSpec, fill: Fill, reason: str, events: list[str]
     ) -> Flattened | str:
@@ -610,7 +617,7 @@ class Protector:
                 if intent is None:
                     held = self._gateway.free_balance(market.base)
                     amount = min(fill.amount, held)
-                    if amount < market.smallest_amount:
+                    if not market.sellable(amount, self._price_or_none(fill.symbol)):
                         events.append(f"nothing (more) to sell: {held} {market.base} free")
                         closed = "" if last is not None else "; position already closed or dust"
                         return Flattened(

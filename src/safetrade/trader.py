@@ -410,7 +410,16 @@ class Trader:
             else:
                 cancelled.append(order.order_id)
                 self._raise_alert("orphan-cancelled", f"cancelled {describe(order)}: {why}")
-        bare = uncovered if uncovered >= market.smallest_amount else Decimal(0)
+        if (
+            uncovered >= market.smallest_amount
+            and market.min_notional is not None
+            and last_price is None
+        ):
+            last_price = self.gateway.last_price(self.symbol)
+        # coins worth less than KuCoin's minimum order value are dust like those below its
+        # smallest size: no stop-loss can be placed for them nor a sale clear them, so they
+        # are no position (a thin book's IOC entry can fill that little)
+        bare = uncovered if market.sellable(uncovered, last_price) else Decimal(0)
         if bare:
             self._raise_alert(
                 "unprotected-position",

@@ -17,8 +17,8 @@ import pytest
 
 import safetrade as st
 from safetrade.gateway import Gateway
-from safetrade.protector import Protected
-from safetrade.testing import BookShape, FakeKucoin
+from safetrade.protector import Flattened, Protected
+from safetrade.testing import BookShape, FakeKucoin, MarketRules
 
 SYMBOL = "SOL/USDT"
 STOP = Decimal("85.61")
@@ -102,3 +102,37 @@ def test_on_the_incidents_book_the_plan_is_unchanged(
     loss, held = _loss_at_stop(fake)
     assert held == Decimal("0.6396")
     assert loss <= BUDGET
+
+
+def test_a_fill_worth_less_than_kucoins_minimum_is_dust_not_a_halt(settings: st.Settings) -> None:
+    # a review's case: the IOC takes the top level, 50 XYZ worth 0.05 USDT, under minFunds 0.1:
+    # no stop-loss can be placed for it and no sale can clear it; the bot used to halt (kill
+    # switch engaged for good) and send three refused sells on every tick
+    rules = MarketRules(
+        "XYZ-USDT", base_min_size="1", base_increment="1", price_increment="0.000001",
+        min_funds="0.1",
+    )  # fmt: skip
+    with FakeKucoin(
+        markets=[rules], balances={"USDT": "123"}, prices={"XYZ/USDT": "0.001"}
+    ) as fake:
+        fake.set_book(BookShape(levels=100, level_size=Decimal("50"), step_ticks=40))
+        alerts: list[st.Alert] = []
+        trader = st.Trader.start(
+            settings, lambda: Gateway(fake.ccxt_client()), symbol="XYZ/USDT",
+            bot_package="mybot", sleep=lambda _s: None, alert=alerts.append,
+        )  # fmt: skip
+        result = trader.trade(stop_price=Decimal("0.00098"), take_profit_price=Decimal("0.0011"))
+        assert isinstance(result.outcome, Flattened)
+        assert "dust" in result.outcome.reason
+        assert result.outcome.residual == Decimal(50)
+        assert trader.kill_switch.reason is None  # trading goes on
+        assert fake.balance("XYZ").total == Decimal(50)
+        fake.forget_requests()
+        alerts.clear()
+        for _ in range(3):
+            trader.tick()
+        assert [a.event for a in alerts] == []  # dust is no bare position
+        assert "create_order" not in fake.endpoints_called()
+        again = trader.trade(stop_price=Decimal("0.00098"), take_profit_price=None)
+        assert "max-open-positions" not in (again.refusal or "")  # dust is no open position
+        assert "kill-switch" not in (again.refusal or "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from safetrade import MarketSpec, MarketSpecError, SafetradeError
 from safetrade.market import DEFAULT_TAKER_FEE
 from tests.property.support import junk, nonpositive
-from tests.strategies import kucoin_sol_usdt
+from tests.strategies import decimals, kucoin_sol_usdt, markets
 
 # Increments and limits as KuCoin publishes them (text), which ccxt hands over as floats.
 STEPS = st.sampled_from(
@@ -209,3 +209,22 @@ def test_taker_fee_outside_zero_to_one_is_refused(fee):
             amount_increment=Decimal("0.0001"),
             taker_fee=fee,
         )
+
+
+@given(
+    markets(), decimals("0", "1e6", places=8), st.none() | decimals("0.00000001", "1e6", places=8)
+)
+def test_sellable_is_the_smallest_size_and_the_minimum_value_nothing_else(
+    market: MarketSpec, amount: Decimal, price: Decimal | None
+) -> None:
+    """Dust is what KuCoin refuses to sell: below the smallest size, or worth under minFunds."""
+    sellable = market.sellable(amount, price)
+    big_enough = amount >= market.smallest_amount
+    with localcontext() as exact:
+        exact.prec = 60  # the product exactly, as the method's
+        worth_enough = (
+            market.min_notional is None or price is None or amount * price >= market.min_notional
+        )
+    assert sellable is (big_enough and worth_enough)
+    if sellable:  # more of it is sellable too
+        assert market.sellable(amount * 2, price)
