@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 from safetrade.certification.controls import CONTROLS
 from safetrade.certification.evidence import Evidence, ItemOutcome
 from safetrade.certification.inventory import incident_line, parse_feature
 from safetrade.certification.keys import PublicKey
-from safetrade.certification.policy import parse_policy
+from safetrade.certification.policy import SHIPPED_POLICY, parse_policy
 from safetrade.certification.provenance import GitState, RunningCode
 from safetrade.certification.report import render_html, render_markdown
 from safetrade.certification.statement import Coverage, assess, build_statement
@@ -198,9 +197,7 @@ def test_reports_share_data_and_show_verdict_fingerprint_scenarios_controls() ->
 
 
 def test_every_policy_control_has_a_description() -> None:
-    policy = parse_policy(
-        (Path(__file__).parents[2] / "certification" / "policy.toml").read_bytes()
-    )
+    policy = parse_policy(SHIPPED_POLICY.read_bytes())
     missing = [c for c in policy.required_controls if c not in CONTROLS]
     assert missing == []
 

@@ -29,7 +29,7 @@ from safetrade.certification.gate import (
 )
 from safetrade.certification.inventory import InventoryScenario, scenario_key
 from safetrade.certification.keys import PublicKey, public_key_of
-from safetrade.certification.policy import parse_policy
+from safetrade.certification.policy import SHIPPED_POLICY, parse_policy
 from safetrade.certification.provenance import (
     GitState,
     LoadedModules,
@@ -1081,9 +1081,7 @@ def test_a_tampered_pyc_whose_header_matches_its_source_is_refused(
 def test_the_shipped_policy_has_no_deviation_and_a_weakened_one_is_named() -> None:
     from safetrade.certification.policy import deviations
 
-    shipped = parse_policy(
-        (Path(__file__).parents[2] / "certification" / "policy.toml").read_bytes()
-    )
+    shipped = parse_policy(SHIPPED_POLICY.read_bytes())
     assert deviations(shipped.to_json()) == []
     weak = parse_policy(
         b"[certificate]\nvalidity_days = 90\n[scenarios]\nallow_skipped = true\n"

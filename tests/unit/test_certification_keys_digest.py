@@ -18,7 +18,7 @@ from safetrade.certification.keys import (
     load_trusted_keys,
     parse_trusted_keys,
 )
-from safetrade.certification.policy import MAX_VALIDITY_DAYS, parse_policy
+from safetrade.certification.policy import MAX_VALIDITY_DAYS, SHIPPED_POLICY, parse_policy
 from safetrade.errors import ConfigError
 
 
@@ -156,7 +156,7 @@ def test_policy_parses_and_enforces_library_maximum() -> None:
 
 
 def test_repository_policy_is_valid() -> None:
-    policy_path = Path(__file__).parents[2] / "certification" / "policy.toml"
+    policy_path = SHIPPED_POLICY
     policy = parse_policy(policy_path.read_bytes())
     assert "incident-2026-02-06" in policy.required_tags
     assert dict(policy.coverage_floors)["safetrade/guard.py"] >= 90

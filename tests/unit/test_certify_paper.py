@@ -13,7 +13,7 @@ import pytest
 
 from safetrade.certification.certify import CertifyInputs, certify
 from safetrade.certification.digest import tree_digest
-from safetrade.certification.policy import parse_policy
+from safetrade.certification.policy import SHIPPED_POLICY, parse_policy
 from safetrade.certification.predicate import Predicate
 from safetrade.errors import ConfigError
 from safetrade.paper import PaperRequirement, PaperStore
@@ -155,7 +155,7 @@ def test_a_malformed_paper_section_is_refused(toml: str, message: str) -> None:
 
 
 def test_the_shipped_policy_states_its_paper_requirement() -> None:
-    shipped = Path(__file__).parents[2] / "certification" / "policy.toml"
+    shipped = SHIPPED_POLICY
     policy = parse_policy(shipped.read_bytes())
     assert policy.paper == PaperRequirement(
         min_days=Decimal(0), min_round_trips=0, max_rejections=0, max_bare_seconds=Decimal(10)

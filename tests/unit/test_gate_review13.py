@@ -29,6 +29,7 @@ from safetrade.certification.keys import public_key_of
 from safetrade.certification.policy import (
     LIBRARY_DEFAULTS,
     LIBRARY_PAPER,
+    SHIPPED_POLICY,
     deviations,
     parse_policy,
     stricter,
@@ -338,7 +339,7 @@ def _verdict_note(packages: dict[str, Path], key: Ed25519PrivateKey, **edit: obj
     statement = _statement(_running(packages), signer=public_key_of(key))
     predicate = statement["predicate"]
     policy = parse_policy(
-        (ROOT / "certification" / "policy.toml").read_bytes()
+        SHIPPED_POLICY.read_bytes()
     )  # what certify records for the shipped policy
     predicate["policy"] = {**policy.to_json(), **edit.get("policy", {})}  # type: ignore[dict-item]
     requirement = {**policy.paper.to_json(), **edit.get("paper", {})}  # type: ignore[dict-item]
@@ -374,7 +375,7 @@ def test_the_policy_note_says_as_shipped_only_when_nothing_differs(
 
 
 def test_the_shipped_policy_and_paper_section_match_the_library_defaults() -> None:
-    shipped = parse_policy((ROOT / "certification" / "policy.toml").read_bytes())
+    shipped = parse_policy(SHIPPED_POLICY.read_bytes())
     assert shipped.paper.to_json() == LIBRARY_PAPER
     assert shipped.to_json()["allowDirty"] is LIBRARY_DEFAULTS["allowDirty"]
     assert deviations(shipped.to_json(), shipped.paper.to_json()) == []

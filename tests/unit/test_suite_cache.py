@@ -76,6 +76,8 @@ def test_the_key_is_stable_and_ignores_outputs_caches_and_environments(tmp_path:
         "certification/out/evidence.json", "tests/__pycache__/x.pyc", ".tox/certify/x.py",
         ".hypothesis/examples/x", ".coverage", ".coverage.host.1", ".venv", "dev.pem",
         ".git/HEAD", "src/safetrade.egg-info/PKG-INFO",
+        # `tox -e certify | tee certify.log` grows it while the suite runs: no run was kept
+        "certify.log",
     ):  # fmt: skip
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("generated", encoding="utf-8")
@@ -91,6 +93,7 @@ def test_the_key_is_stable_and_ignores_outputs_caches_and_environments(tmp_path:
 @pytest.mark.parametrize(
     "rel",
     ["tests/build/test_b.py", "tests/fixtures/dist/data.json", "examples/venv/bot.py",
+     "tests/fixtures/run.log",
      "tests/fixtures/trusted.pem", "tests/fixtures/signing.key",
      # pytest collects this conftest.py; Python imports this package without a source
      "tests/zz.egg-info/conftest.py", "tests/helpers/__init__.pyc"],
@@ -577,3 +580,13 @@ def test_a_pth_line_is_a_folder_relative_to_the_site_it_sits_in(
     assert not suite_cache.outside_the_suite("mybot-dist")
     (site / "src" / "tests").rmdir()
     assert suite_cache.outside_the_suite("mybot-dist")
+
+
+def test_a_run_not_kept_says_which_inputs_changed() -> None:
+    from safetrade.certification.suite_runner import _changed
+
+    before = {"python": "3.11.2", "project_files": {"a.py": "1", "b.py": "2"}}
+    after = {"python": "3.11.2", "project_files": {"a.py": "9", "c.py": "3"}}
+    assert _changed(before, after) == [
+        "project_files/a.py", "project_files/b.py removed", "project_files/c.py added",
+    ]  # fmt: skip

@@ -9,7 +9,8 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import attrs
 
@@ -17,13 +18,11 @@ from safetrade.certification.digest import sha256_hex
 from safetrade.errors import ConfigError
 from safetrade.paper.summary import PaperRequirement
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 __all__ = [
     "LIBRARY_DEFAULTS",
     "LIBRARY_PAPER",
     "MAX_VALIDITY_DAYS",
+    "SHIPPED_POLICY",
     "Policy",
     "below_floor",
     "deviations",
@@ -31,6 +30,12 @@ __all__ = [
     "parse_policy",
     "stricter",
 ]
+
+#: The policy file as safetrade ships it (``certification/policy.toml`` of a fresh clone is a
+#: copy of it, for the owner to tighten): what "as the library ships it" means, and what the
+#: library's own tests check the defaults against, so an owner's stricter policy never fails
+#: the suite their certification runs.
+SHIPPED_POLICY = Path(__file__).with_name("shipped_policy.toml")
 
 
 class _PolicyFields(Protocol):

@@ -241,10 +241,13 @@ class _Places:
 _LAUNCHER_MAX_BYTES = 4096  # pip's and uv's console-script launchers are a few hundred bytes
 
 # The console-script launchers installers write, as Python parses them (the shebang and the
-# coding line are comments, no part of the tree): pip's (distlib's; the installer library's,
-# which poetry, hatch and pdm use, parses the same) and uv's. ``{module}``, ``{name}`` and
-# ``{call}`` come from the entry point ``module:name`` (or ``module:name.attr``), validated
-# as dotted names before they are put in.
+# coding line are comments, no part of the tree): pip's up to 25.1 (distlib's older one; the
+# installer library's, which poetry, hatch and pdm use, parses the same), uv's, pip 25.2-25.3's
+# and pip 26's own (PipScriptMaker.script_template, without `re`), and distlib 0.3.9's, which
+# imports inside the guard. ``{module}``, ``{name}`` and ``{call}`` come from the entry point
+# ``module:name`` (or ``module:name.attr``), validated as dotted names before they are put in.
+# A new installer's shape is refused until it is added here (tests/unit/test_launchers.py
+# checks the installed pip's own).
 _LAUNCHER_TEMPLATES = (
     "import re\n"
     "import sys\n"
@@ -259,6 +262,23 @@ _LAUNCHER_TEMPLATES = (
     "        sys.argv[0] = sys.argv[0][:-11]\n"
     "    elif sys.argv[0].endswith('.exe'):\n"
     "        sys.argv[0] = sys.argv[0][:-4]\n"
+    "    sys.exit({call}())\n",
+    "import sys\n"
+    "from {module} import {name}\n"
+    "if __name__ == '__main__':\n"
+    "    if sys.argv[0].endswith('.exe'):\n"
+    "        sys.argv[0] = sys.argv[0][:-4]\n"
+    "    sys.exit({call}())\n",
+    "import sys\n"
+    "from {module} import {name}\n"
+    "if __name__ == '__main__':\n"
+    "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n"
+    "    sys.exit({call}())\n",
+    "import re\n"
+    "import sys\n"
+    "if __name__ == '__main__':\n"
+    "    from {module} import {name}\n"
+    "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
     "    sys.exit({call}())\n",
 )
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", re.ASCII)
@@ -299,7 +319,9 @@ def _launches(script: str, packages: tuple[str, ...] | None) -> bool:
     body = list(tree.body)
     if body and _is_shell_header(body[0]):
         body = body[1:]  # only as the first statement: where /bin/sh reads it
-    entry = next((node for node in body if isinstance(node, ast.ImportFrom)), None)
+    guard = body[-1].body if body and isinstance(body[-1], ast.If) else []
+    # at the top, or (distlib 0.3.9) first thing inside the guard
+    entry = next((node for node in (*body, *guard[:1]) if isinstance(node, ast.ImportFrom)), None)
     if entry is None or entry.level != 0 or not entry.module or len(entry.names) != 1:
         return False
     name = entry.names[0].name
@@ -514,7 +536,16 @@ def check_loaded_modules(
         real = real_path(file)
         if certified.hold(real) or (started and launcher.hold(real) and _launches(real, entries)):
             continue  # certified, or the launcher pip writes for a console script
-        if real in owned and not _editable_hook(name, real, sites):
+        if started and launcher.hold(real):
+            # not a launcher shape known (an installer's new template, or a script copied
+            # there): say so, and the start that always works
+            problems.append((name, (
+                f"{name} ({real}) is a script outside the certified bot package "
+                f"{bot_package!r} and safetrade: it is in the environment's scripts folder but "
+                "is no console-script launcher of either in a shape pip or uv writes, so no "
+                f"digest covers its code (start the bot with `python -m {bot_package}`)"
+            )))  # fmt: skip
+        elif real in owned and not _editable_hook(name, real, sites):
             problems.append((name, (
                 f"{name} ({real}) belongs to the bot's distribution {owned[real]} but lies "
                 f"outside the certified bot package {bot_package!r}: only that distribution's "

@@ -123,11 +123,13 @@ def _skipped(rel: str, name: str, is_dir: bool) -> bool:
     if is_dir:
         if name in _SKIP_DIRS or ("/" not in rel and name in _SKIP_ROOT_DIRS):
             return True
-    elif ("/" not in rel and (name in _SKIP_NAMES or name.endswith((".pem", ".key")))) or (
-        name.startswith(".coverage.")
-    ):
+    elif (
+        "/" not in rel and (name in _SKIP_NAMES or name.endswith((".pem", ".key", ".log")))
+    ) or name.startswith(".coverage."):
         # keys kept at the root are the .gitignore's (*.pem, *.key): signing material, not
-        # inputs; a key file among the tests' fixtures is one
+        # inputs; a key file among the tests' fixtures is one. A log at the root is output
+        # (`tox -e certify | tee certify.log` grows one while the suite runs, which kept
+        # every passing run out of the cache)
         return True
     # Bytecode outside __pycache__ is an input (Python imports it without a source), and so is
     # an *.egg-info folder below tests/ (pytest collects a conftest.py there); setuptools'

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ from safetrade.certification.seal import SUITE_SEAL, seal_suite
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from safetrade.certification.keys import SigningKey
 
@@ -356,13 +357,32 @@ def exit_status(statuses: tuple[int, ...]) -> int:
     return 0 if not any(statuses) else max(1, *statuses)
 
 
+def _changed(before: Mapping[str, Any], after: Mapping[str, Any], path: str = "") -> list[str]:
+    """What differs between two cache keys, by name (``project_files/x.log``), at most five."""
+    found: list[str] = []
+    for name in sorted(set(before) | set(after)):
+        was, now = before.get(name), after.get(name)
+        if was == now:
+            continue
+        where = f"{path}{name}"
+        if isinstance(was, Mapping) and isinstance(now, Mapping):
+            found += _changed(was, now, where + "/")
+        else:
+            found.append(where + (" added" if was is None else " removed" if now is None else ""))
+    return found[:5]
+
+
 def _remember(
     out: Path, root: Path, key: dict[str, Any], signing_key: SigningKey, folder: Path | None
 ) -> None:
     """Sign the passing run's outputs into the cache, if its inputs did not change meanwhile."""
     assert folder is not None  # noqa: S101 -- only called with a cache folder
-    if _key(root, os.environ, out) != key:
-        print("suite cache: inputs changed while the suite ran; this run is not kept")
+    now_key = _key(root, os.environ, out)
+    if now_key != key:
+        print(
+            "suite cache: inputs changed while the suite ran; this run is not kept: "
+            + "; ".join(_changed(key, now_key))
+        )
         return
     try:
         outputs = {n: (out / n).read_bytes() for n in suite_cache.OUTPUTS}
