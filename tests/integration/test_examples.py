@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import runpy
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import safetrade as st
+from safetrade.testing import FakeKucoin
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "quickstart.py"
+MYBOT = Path(__file__).parents[2] / "examples" / "mybot"
 
 
 def test_quickstart_protects_the_incident_trade(capsys):
@@ -20,3 +25,24 @@ def test_quickstart_protects_the_incident_trade(capsys):
     assert outcome.take_profit is not None
     assert outcome.take_profit.trigger_price == Decimal("90.13")
     assert "0.6396 SOL/USDT @ 87.36" in capsys.readouterr().out
+
+
+def test_mybot_runs_as_the_readme_starts_it(tmp_path: Path) -> None:
+    """`python -m mybot` (README: start live with the certify env's `python -m mybot`), in
+    paper mode on prices served by a fake KuCoin: it starts, loops, journals and exits 0."""
+    with FakeKucoin(prices={"SOL/USDT": "87.36"}) as public:
+        public.serve()
+        url = str(public.ccxt_client_over_loopback().urls["api"]["public"])
+        (tmp_path / ".env").write_text(
+            "TRADING_MODE=paper\nACCOUNT_BALANCE_USD=123\nRISK_PERCENT=1\nMAX_OPEN_POSITIONS=1\n"
+            f"SAFETRADE_KILL_SWITCH_FILE={tmp_path / 'ks.json'}\n"
+            f"SAFETRADE_PAPER_MARKET_DATA_URL={url}\n",
+            encoding="utf-8",
+        )
+        env = {**os.environ, "PYTHONPATH": str(MYBOT)}  # mybot as its folder holds it
+        done = subprocess.run(
+            [sys.executable, "-m", "mybot", "--ticks", "2", "--interval", "0"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ".safetrade" / "paper.sqlite3").is_file()  # the paper account it kept
