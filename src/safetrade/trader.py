@@ -58,7 +58,7 @@ from safetrade.guard import AccountState, Decision, GuardLimits, check
 from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
 from safetrade.plan import TradePlan, plan_trade
-from safetrade.protector import Outcome, Protected, Protector
+from safetrade.protector import Flattened, Outcome, Protected, Protector
 from safetrade.recovery import describe, match_positions, recovery_stop
 from safetrade.retry import RetryPolicy
 from safetrade.rounder import PositionSide, floor_to_step
@@ -603,7 +603,21 @@ class Trader:
         )
         if isinstance(outcome, Protected):
             self.positions.append(outcome)
-        return attrs.evolve(done, outcome=outcome)
+        elif isinstance(outcome, Flattened) and outcome.exit_order is None and outcome.residual:
+            # the fill was dust, left as it is; with dust held from before it may now be a
+            # sellable amount: protect that at once, at this trade's levels (not at the next
+            # tick's recovery stop)
+            try:
+                again = self.sync(last_price=last)
+                if again.bare:
+                    protected = self._protect_bare(
+                        market, again.bare, last, plan.stop_loss_price, plan.take_profit_price
+                    )
+                    bare = bare if bare is not None else protected
+            except ExchangeError as exc:
+                self._synced = False
+                self._raise_alert("sync-failed", "could not check for bare coins", exc)
+        return attrs.evolve(done, outcome=outcome, bare=bare)
 
     @_masked
     def tick(self) -> None:

@@ -136,3 +136,25 @@ def test_a_fill_worth_less_than_kucoins_minimum_is_dust_not_a_halt(settings: st.
         again = trader.trade(stop_price=Decimal("0.00098"), take_profit_price=None)
         assert "max-open-positions" not in (again.refusal or "")  # dust is no open position
         assert "kill-switch" not in (again.refusal or "")
+
+
+def test_dust_fills_that_add_up_to_a_sellable_amount_are_protected_at_the_trades_levels(
+    fake: FakeKucoin, settings: st.Settings
+) -> None:
+    # 0.009 SOL per level, 0.40 apart: each IOC fills 0.009, under the 0.01 minimum (dust);
+    # the second makes 0.018, which sat bare until the next tick's recovery stop
+    fake.set_book(BookShape(levels=100, level_size=Decimal("0.009"), step_ticks=40))
+    trader = st.Trader.start(
+        settings, lambda: Gateway(fake.ccxt_client()), symbol=SYMBOL, bot_package="mybot",
+        sleep=lambda _s: None,
+    )  # fmt: skip
+    first = trader.trade(stop_price=STOP, take_profit_price=Decimal("99.00"))
+    assert isinstance(first.outcome, Flattened)
+    assert first.outcome.residual == Decimal("0.009")
+    second = trader.trade(stop_price=STOP, take_profit_price=Decimal("99.00"))
+    assert fake.balance("SOL").total == Decimal("0.018")
+    assert isinstance(second.bare, Protected)
+    live = sorted(
+        (s.stop, s.stop_price, s.size) for s in fake.stop_orders.values() if s.status == "NEW"
+    )
+    assert live == [("entry", Decimal("99.00"), Decimal("0.018")), ("loss", STOP, Decimal("0.018"))]
