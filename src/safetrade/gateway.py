@@ -381,12 +381,32 @@ class Gateway:
 
     def last_price(self, symbol: str) -> Decimal:
         """Last traded price of ``symbol``."""
-        return self.prices(symbol).last
+        return self._last(self._ticker(symbol), symbol)
 
     def prices(self, symbol: str) -> Prices:
-        """Last traded price and best bid and ask of ``symbol`` (one ticker request)."""
+        """Last traded price and best bid and ask of ``symbol`` (one ticker request).
+
+        A bid or ask that is missing, zero or not a number is None (no price to trade at).
+        """
+        ticker = self._ticker(symbol)
+        last = self._last(ticker, symbol)
+
+        def side(key: str) -> Decimal | None:
+            try:
+                value = _dec(ticker.get(key), f"{symbol} {key}")
+            except InvalidValue:
+                return None
+            return value if value is not None and value > 0 else None
+
+        return Prices(last=last, bid=side("bid"), ask=side("ask"))
+
+    def _ticker(self, symbol: str) -> Mapping[str, Any]:
         with self._translate(f"fetching the {symbol} ticker"):
-            ticker = self._exchange.fetch_ticker(symbol)
+            ticker: Mapping[str, Any] = self._exchange.fetch_ticker(symbol)
+        return ticker
+
+    @staticmethod
+    def _last(ticker: Mapping[str, Any], symbol: str) -> Decimal:
         last = _dec(ticker.get("last"), f"{symbol} last price")
         if last is None or last <= 0:
             raise ExchangeError(
@@ -394,13 +414,7 @@ class Gateway:
                 fix=f"check that {symbol} is the market you mean and has traded; nothing is "
                 "sized or sent without a reference price",
             )
-        bid, ask = (_dec(ticker.get(k), f"{symbol} {k}") for k in ("bid", "ask"))
-        # an empty side, or a price no order can rest at, is no price to size from
-        return Prices(
-            last=last,
-            bid=bid if bid is not None and bid > 0 else None,
-            ask=ask if ask is not None and ask > 0 else None,
-        )
+        return last
 
     # -- orders ------------------------------------------------------------------------
 

@@ -368,7 +368,7 @@ class Trader:
 
         Args:
             last_price: The market's last price, if already known (shown as the entry price
-                of adopted positions; fetched only when something is adopted).
+                of adopted positions, and to tell dust by its value; fetched only when needed).
 
         Raises:
             ExchangeError: The account could not be read (nothing was changed).
@@ -415,7 +415,12 @@ class Trader:
             and market.min_notional is not None
             and last_price is None
         ):
-            last_price = self.gateway.last_price(self.symbol)
+            # after the cancels above: a failed read must not make sync raise having changed
+            # things (its promise); then the amount alone decides what is dust
+            try:
+                last_price = self.gateway.last_price(self.symbol)
+            except ExchangeError:
+                last_price = None
         # coins worth less than KuCoin's minimum order value are dust like those below its
         # smallest size: no stop-loss can be placed for them nor a sale clear them, so they
         # are no position (a thin book's IOC entry can fill that little)

@@ -179,7 +179,7 @@ def test_signing_old_runs_again_later_renews_nothing(run: Path) -> None:
     assert outcome.problems == (
         "freshness: the runs this certificate would rest on started at 2026-03-01T12:00:00Z, so "
         "its 30-day validity ended at 2026-03-31T12:00:00Z: signing them again renews nothing; "
-        "re-run `tox -e certify`",
+        "re-run `tox -e certify` (with SAFETRADE_SUITE_CACHE=off if it reuses an old suite run)",
     )
     assert not (run / "out" / ARTIFACT_NAME).exists()
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import runpy
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import safetrade as st
-from safetrade.testing import FakeKucoin
+from safetrade.reference_bot import ReferenceBot
+from safetrade.testing import FakeKucoin, Fault
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "quickstart.py"
 MYBOT = Path(__file__).parents[2] / "examples" / "mybot"
@@ -46,3 +51,34 @@ def test_mybot_runs_as_the_readme_starts_it(tmp_path: Path) -> None:
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / ".safetrade" / "paper.sqlite3").is_file()  # the paper account it kept
+
+
+def test_mybots_loop_survives_a_failed_price_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One KuCoin timeout on the loop's own ticker read used to end `python -m mybot`, leaving
+    the open position's one-cancels-the-other unwatched."""
+    monkeypatch.syspath_prepend(str(MYBOT))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "TRADING_MODE=paper\nRISK_PERCENT=1\nMAX_OPEN_POSITIONS=1\n"
+        f"SAFETRADE_KILL_SWITCH_FILE={tmp_path / 'ks.json'}\n",
+        encoding="utf-8",
+    )
+    # mybot imported from its folder must not stay loaded: later live start-ups in this
+    # process would find a module outside every certified tree
+    for name in ("mybot", "mybot.__main__", "mybot.strategy"):
+        monkeypatch.setitem(sys.modules, name, None)  # restored (removed) at teardown
+        del sys.modules[name]
+    run = importlib.import_module("mybot.__main__")
+    with FakeKucoin(balances={"USDT": "123"}, prices={"SOL/USDT": "87.36"}) as fake:
+        start = ReferenceBot.start.__func__  # type: ignore[attr-defined]
+
+        def on_the_fake(cls: type[ReferenceBot], settings: st.Settings, **kw: Any) -> Any:
+            bot = start(cls, settings, lambda: st.Gateway(fake.ccxt_client()), **kw)
+            fake.inject("ticker", Fault.TIMEOUT, 1)  # the loop's next price read
+            return bot
+
+        monkeypatch.setattr(run.ReferenceBot, "start", classmethod(on_the_fake))
+        assert run.main(["--ticks", "3", "--interval", "0"]) == 0
+        assert fake.endpoints_called().count("ticker") >= 3  # it went on reading

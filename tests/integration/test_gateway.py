@@ -293,3 +293,23 @@ def test_ccxt_debug_logging_never_shows_the_api_key_signature_or_passphrase(capl
     assert "KC-API-KEY" in text
     for secret in (fake.credentials.api_key, fake.credentials.passphrase):
         assert secret not in text
+
+
+class _TickerOnly:
+    """A ccxt exchange that answers only fetch_ticker, with what a broken feed could send."""
+
+    def __init__(self, ticker: dict[str, object]) -> None:
+        self.ticker = ticker
+
+    def fetch_ticker(self, symbol: str) -> dict[str, object]:
+        return self.ticker
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "junk", 0, -1, None])
+def test_an_unusable_bid_or_ask_is_no_price_and_never_breaks_the_last_price(bad: object) -> None:
+    # last_price used to parse bid and ask too: a NaN bid raised InvalidValue where callers
+    # (the protector's flatten) expect only exchange errors
+    gateway = Gateway(_TickerOnly({"last": 87.36, "bid": bad, "ask": bad}))
+    assert gateway.last_price("SOL/USDT") == Decimal("87.36")
+    prices = gateway.prices("SOL/USDT")
+    assert (prices.last, prices.bid, prices.ask) == (Decimal("87.36"), None, None)

@@ -258,6 +258,19 @@ def test_an_old_entry_is_not_reused(tmp_path: Path) -> None:
     assert "older than" in found.reason
 
 
+def test_an_entry_older_than_the_callers_limit_is_not_reused(tmp_path: Path) -> None:
+    key = _key(_tree(tmp_path / "p"))
+    _store(tmp_path / "cache", key)
+    later = NOW + timedelta(days=3)
+    limit = timedelta(days=2.5)  # a 5-day policy's
+    found = suite_cache.lookup(
+        tmp_path / "cache", key=key, signing_key=KEY, now=later, max_age=limit
+    )
+    assert not found.hit
+    assert "older than 2 days, 12:00:00" in found.reason
+    assert suite_cache.lookup(tmp_path / "cache", key=key, signing_key=KEY, now=later).hit
+
+
 def test_prune_keeps_the_newest_entries(tmp_path: Path) -> None:
     root = _tree(tmp_path / "p")
     folder = tmp_path / "cache"
@@ -590,3 +603,20 @@ def test_a_run_not_kept_says_which_inputs_changed() -> None:
     assert _changed(before, after) == [
         "project_files/a.py", "project_files/b.py removed", "project_files/c.py added",
     ]  # fmt: skip
+
+
+def test_a_short_validity_reuses_only_runs_young_enough_to_leave_half_of_it(
+    tmp_path: Path,
+) -> None:
+    # validity counts from the run an artifact rests on: a 5-day policy and a 6-day-old run
+    # was refused on every re-run, each reusing the same run, until the cache let it go
+    from safetrade.certification.suite_runner import _reuse_limit
+
+    (tmp_path / "certification").mkdir()
+    policy = tmp_path / "certification" / "policy.toml"
+    policy.write_text("[certificate]\nvalidity_days = 5\n", encoding="utf-8")
+    assert _reuse_limit(tmp_path) == timedelta(days=2.5)
+    policy.write_text("[certificate]\nvalidity_days = 30\n", encoding="utf-8")
+    assert _reuse_limit(tmp_path) == suite_cache.MAX_AGE  # never more than the cache's own
+    policy.write_text("not toml [", encoding="utf-8")
+    assert _reuse_limit(tmp_path) == suite_cache.MAX_AGE

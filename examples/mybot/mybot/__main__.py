@@ -34,9 +34,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     done = 0
     try:
         while not args.ticks or done < args.ticks:
-            price = engine.gateway.last_price(args.symbol)
-            strength = strategy.update(price)
-            if strength is not None:
+            try:
+                price = engine.gateway.last_price(args.symbol)
+            except st.ExchangeError as exc:
+                # one failed read must not end the loop: the tick below still watches the
+                # open position (one-cancels-the-other, bare coins protected)
+                logging.getLogger("mybot").error("no price this loop: %s", exc)
+                price = None
+            strength = None if price is None else strategy.update(price)
+            if price is not None and strength is not None:
                 stop, target = strategy.levels(price)
                 result = engine.trade(
                     stop_price=stop, take_profit_price=target, signal_strength=strength

@@ -340,7 +340,8 @@ def _still_valid(valid_from: datetime, validity_days: int, now: datetime) -> lis
     return [
         f"freshness: the runs this certificate would rest on started at "
         f"{valid_from:%Y-%m-%dT%H:%M:%SZ}, so its {validity_days}-day validity ended at "
-        f"{ends:%Y-%m-%dT%H:%M:%SZ}: signing them again renews nothing; re-run `tox -e certify`"
+        f"{ends:%Y-%m-%dT%H:%M:%SZ}: signing them again renews nothing; re-run `tox -e certify` "
+        "(with SAFETRADE_SUITE_CACHE=off if it reuses an old suite run)"
     ]
 
 

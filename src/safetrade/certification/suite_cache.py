@@ -409,12 +409,19 @@ def _changed(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> str:
 
 
 def lookup(
-    folder: Path, *, key: Mapping[str, Any], signing_key: SigningKey, now: datetime
+    folder: Path,
+    *,
+    key: Mapping[str, Any],
+    signing_key: SigningKey,
+    now: datetime,
+    max_age: timedelta = MAX_AGE,
 ) -> Lookup:
     """The reusable outputs for ``key``, or the reason they cannot be reused.
 
     Only an entry whose signature verifies under ``signing_key``'s public key, whose recorded
-    key equals ``key``, and which is at most :data:`MAX_AGE` old is reused.
+    key equals ``key``, and which is at most ``max_age`` (at most :data:`MAX_AGE`) old is
+    reused: a certificate's validity counts from the run it rests on, so the caller passes
+    less for a short validity (a run reused past it would be refused on every re-run).
     """
     path = entry_path(folder, key)
     try:
@@ -452,10 +459,10 @@ def lookup(
         )
     if payload.get("keyDigest") != key_digest(key):
         return _miss(f"cache entry {path.name} names another key digest")
-    age = now - created
-    if age > MAX_AGE or age < -timedelta(minutes=5):
+    age, limit = now - created, min(max_age, MAX_AGE)
+    if age > limit or age < -timedelta(minutes=5):
         return _miss(f"cache entry {path.name} is from {payload['createdAt']}: older than "
-                     f"{MAX_AGE.days} days (or from the future)")  # fmt: skip
+                     f"{limit} (or from the future)")  # fmt: skip
     if missing := [n for n in OUTPUTS if n not in outputs]:
         return _miss(f"cache entry {path.name} lacks {', '.join(missing)}")
     reused = {

@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ import attrs
 
 from safetrade.certification import suite_cache
 from safetrade.certification.seal import SUITE_SEAL, seal_suite
+from safetrade.errors import SafetradeError
 
 if TYPE_CHECKING:
     import argparse
@@ -259,6 +260,23 @@ def _run_lanes(
     return tuple(statuses), ended
 
 
+def _reuse_limit(root: Path) -> timedelta:
+    """How old a cached run may be: half the policy's validity.
+
+    An artifact signed from it is then valid for at least half its days (the validity counts
+    from the run; see certify). The policy is the one tox's certify reads
+    (``certification/policy.toml``); unreadable: the cache's own limit (certify then refuses
+    the policy by name).
+    """
+    from safetrade.certification.policy import load_policy  # noqa: PLC0415
+
+    try:
+        days = load_policy(root / "certification" / "policy.toml").validity_days
+    except (OSError, ValueError, SafetradeError):
+        return suite_cache.MAX_AGE
+    return min(suite_cache.MAX_AGE, timedelta(days=days) / 2)
+
+
 def _conformance_record(out: Path) -> dict[str, Any]:
     """The record ``safetrade conformance`` just wrote into ``out`` (empty when unreadable)."""
     try:
@@ -311,7 +329,10 @@ def run(args: argparse.Namespace, name: str) -> int:
     key: dict[str, Any] | None = None
     if folder is not None:
         key = _key(root, os.environ, out)
-        found = suite_cache.lookup(folder, key=key, signing_key=signing_key, now=datetime.now(UTC))
+        found = suite_cache.lookup(
+            folder, key=key, signing_key=signing_key, now=datetime.now(UTC),
+            max_age=_reuse_limit(root),
+        )  # fmt: skip
         if found.hit:
             _reuse(out, found)
             seal_suite(
