@@ -87,7 +87,9 @@ def _time_window(call: Call) -> tuple[int, int]:
     return start or 0, _UNBOUNDED if end is None else end
 
 
-def _classic_window(call: Call, span: int, default: int, now: int) -> tuple[int, int]:
+def _classic_window(
+    call: Call, span: int, default: int, now: int, too_wide: Rejection | None = None
+) -> tuple[int, int]:
     """A classic list's range: at most ``span`` ms, one bound derived from the other.
 
     "If the time period of the queried data exceeds one week (time range from the start time
@@ -97,16 +99,15 @@ def _classic_window(call: Call, span: int, default: int, now: int) -> tuple[int,
     contrary, if you only specified the end time, the system will calculate the start time
     (start time= end time - 7 * 24 hours) the same way." (classic List Fills; List Orders in
     done status and account ledgers say the same with their own span). With neither bound the
-    range is the ``default`` ms up to now. The docs give no text for the error; a 7-day range
-    answers the one ccxt issue #5443 recorded from List Orders (``400100 The duration between
-    the start time and the end time should not exceed 7 days.``, ccxt: BadRequest), any other
-    400100 naming the limit.
+    range is the ``default`` ms up to now. A range wider than ``span`` answers ``too_wide``
+    (the docs give no text; :data:`_SEVEN_DAYS` is what ccxt issue #5443 recorded), or a 400100
+    naming the limit.
     """
     start, end = _bound(call, "startAt"), _bound(call, "endAt")
     if start is not None and end is not None:
         if end - start > span:
-            if span == CLASSIC_WINDOW_MS:
-                raise _SEVEN_DAYS.error()
+            if too_wide is not None:
+                raise too_wide.error()
             hours = span // HOUR_MS
             raise parameter_error(f"the time range from startAt to endAt exceeds {hours} hours")
         return start, end
@@ -115,6 +116,15 @@ def _classic_window(call: Call, span: int, default: int, now: int) -> tuple[int,
     if end is not None:
         return end - span, end
     return now - default, now
+
+
+def _done_window(
+    call: Call, now: int, span: int, default: int, too_wide: Rejection | None = None
+) -> tuple[int, int]:
+    """The range of a list of what is done (orders, fills, ledgers): HF's or classic's rule."""
+    if call.hf:
+        return _hf_window(call, now)
+    return _classic_window(call, span, default, now, too_wide)
 
 
 def _hf_window(call: Call, now: int) -> tuple[int, int]:
@@ -353,10 +363,7 @@ class TradingHandlers:
             # only what rests, from the per-symbol index: never the whole order history
             pool = self.engine.resting(call.query.get("symbol") or None)
         else:
-            if call.hf:
-                start, end = _hf_window(call, now)
-            else:
-                start, end = _classic_window(call, CLASSIC_WINDOW_MS, CLASSIC_WINDOW_MS, now)
+            start, end = _done_window(call, now, CLASSIC_WINDOW_MS, CLASSIC_WINDOW_MS, _SEVEN_DAYS)
             pool = list(self.engine.orders.values())
         orders = [
             o for o in self._filtered(pool, call)
@@ -483,10 +490,7 @@ class TradingHandlers:
             fills = list(reversed(self.engine.fills_of(order_id)))
         else:
             now = self.engine.clock()
-            if call.hf:
-                start, end = _hf_window(call, now)
-            else:
-                start, end = _classic_window(call, CLASSIC_WINDOW_MS, DAY_MS, now)
+            start, end = _done_window(call, now, CLASSIC_WINDOW_MS, DAY_MS, _SEVEN_DAYS)
             fills = [
                 f
                 for f in reversed(self.engine.fills)
@@ -519,11 +523,7 @@ class TradingHandlers:
         currencies = {c for c in raw.split(",") if c} if raw else set()
         if len(currencies) > MAX_LEDGER_CURRENCIES:
             raise parameter_error("currency: select no more than 10 currencies")
-        now = self.engine.clock()
-        if call.hf:
-            start, end = _hf_window(call, now)
-        else:
-            start, end = _classic_window(call, LEDGER_WINDOW_MS, LEDGER_WINDOW_MS, now)
+        start, end = _done_window(call, self.engine.clock(), LEDGER_WINDOW_MS, LEDGER_WINDOW_MS)
         entries = [
             e for e in reversed(self.engine.ledger)
             if (not currencies or e.currency in currencies)
