@@ -395,13 +395,19 @@ def _module_file(module: object) -> str | None:
     return file
 
 
+def _spec_name(module: object) -> str | None:
+    """The module name ``module`` was imported (or run with ``-m``) under, if it says."""
+    try:
+        name = getattr(getattr(module, "__spec__", None), "name", None)
+    except Exception:  # noqa: BLE001 -- an odd object in sys.modules names no module
+        return None
+    return name if isinstance(name, str) else None
+
+
 def _run_from(module: object, packages: Sequence[str]) -> bool:
     """Whether ``module`` was started with ``python -m`` as a module of one of ``packages``."""
-    try:
-        spec_name = getattr(getattr(module, "__spec__", None), "name", None)
-    except Exception:  # noqa: BLE001 -- an odd object in sys.modules names no module
-        return False
-    return isinstance(spec_name, str) and any(
+    spec_name = _spec_name(module)
+    return spec_name is not None and any(
         spec_name == p or spec_name.startswith(p + ".") for p in packages
     )
 
@@ -448,17 +454,13 @@ def _how_typed_in(options: Sequence[str]) -> str:
 
 def _foreign_main(name: str, module: object, real: str, bot_package: str) -> str:
     """Why a started module of an installed package (or the standard library) is refused."""
-    try:
-        spec_name = getattr(getattr(module, "__spec__", None), "name", None)
-    except Exception:  # noqa: BLE001 -- an odd object names no module
-        spec_name = None
+    spec_name = _spec_name(module)
     if in_standard_library(real):
         owner = "the standard library"
     else:
-        top = spec_name.partition(".")[0] if isinstance(spec_name, str) else None
-        owners = installed.owners_of(top) if top else []
+        owners = installed.owners_of(spec_name.partition(".")[0]) if spec_name else []
         owner = f"the distribution {', '.join(owners)}" if owners else "an installed package"
-    what = f"module {spec_name} of {owner}" if isinstance(spec_name, str) else f"of {owner}"
+    what = f"module {spec_name} of {owner}" if spec_name is not None else f"of {owner}"
     return (
         f"{name} ({real}) is {what}, not of the certified bot package {bot_package!r} or "
         f"safetrade: the code started is not the certified bot (start the bot with `python -m "
@@ -551,13 +553,12 @@ def check_loaded_modules(
                 f"outside the certified bot package {bot_package!r}: only that distribution's "
                 "version binds it, and an editable install never changes the version"
             )))  # fmt: skip
-        elif (in_standard_library(file) or sites.hold(real)) and started and not harness:
-            # `python -m otherbot`: another package's code is what runs, and it names the
-            # bot's certificate; installed, it is bound by version, never certified. (Under a
-            # test harness, `python -m pytest` starts the process.)
-            problems.append((name, _foreign_main(name, module, real, bot_package)))
         elif in_standard_library(file) or sites.hold(real):
-            continue
+            if started and not harness:
+                # `python -m otherbot`: another package's code is what runs, and it names the
+                # bot's certificate; installed, it is bound by version, never certified.
+                # (Under a test harness, `python -m pytest` starts the process.)
+                problems.append((name, _foreign_main(name, module, real, bot_package)))
         elif allowed.hold(real):
             from_harness += 1
         elif started:
