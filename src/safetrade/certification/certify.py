@@ -13,7 +13,7 @@ certificate can never be mistaken for this run's result.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ from safetrade.certification.statement import (
     assess,
     build_statement,
     parse_coverage,
+    parse_time,
     statement_bytes,
 )
 from safetrade.certification.suite import reconcile
@@ -286,16 +287,12 @@ def _verify_seals(inputs: CertifyInputs, signing_key: SigningKey) -> tuple[Seal,
     return conformance, suite
 
 
-def _seal_time(text: object, formats: tuple[str, ...]) -> datetime | None:
-    for form in formats:
-        try:
-            return datetime.strptime(str(text), form).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
-
-
-_SEAL_TIME = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ")
+def _seal_time(text: object) -> datetime | None:
+    """A time a seal records (``statement.parse_time``'s format); None when it is not one."""
+    try:
+        return parse_time(text)
+    except ValueError:
+        return None
 
 
 def _evidence_started(conformance: Seal, suite: Seal, now: datetime) -> datetime:
@@ -316,7 +313,7 @@ def _evidence_started(conformance: Seal, suite: Seal, now: datetime) -> datetime
     """
     starts = []
     for seal in (conformance, suite):
-        started = _seal_time(seal.started_at, _SEAL_TIME)
+        started = _seal_time(seal.started_at)
         if started is None:
             raise SealError(
                 f"the {seal.step} seal's start {seal.started_at!r} is not a time",
@@ -326,7 +323,7 @@ def _evidence_started(conformance: Seal, suite: Seal, now: datetime) -> datetime
         starts.append(started)
     reused = suite.run.get("reused")
     if isinstance(reused, dict):
-        ran = _seal_time(reused.get("ranAt"), _SEAL_TIME)
+        ran = _seal_time(reused.get("ranAt"))
         if ran is not None:
             starts.append(ran)
     return min(*starts, now)
