@@ -289,7 +289,7 @@ def deviations(policy: Mapping[str, Any], paper: Mapping[str, Any] | None = None
         if not isinstance(value, (int, float)) or value < default:
             found.append(f"coverage floor of {module} {value} (library default {default:g})")
     if paper is not None:
-        found.extend(_weaker_paper(paper))
+        found.extend(_paper_changes(paper)[0])
     return found
 
 
@@ -304,19 +304,32 @@ def _number(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _weaker_paper(paper: Mapping[str, Any]) -> list[str]:
-    found = []
-    for key, toml in (("maxRejections", "max_rejections"), ("maxBareSeconds", "max_bare_seconds")):
+# the [paper] keys as recorded and as policy.toml spells them; a ``max`` is weaker when larger
+# (or removed), a ``min`` when smaller
+_PAPER_KEYS = (
+    ("maxRejections", "max_rejections"),
+    ("maxBareSeconds", "max_bare_seconds"),
+    ("minDays", "min_days"),
+    ("minRoundTrips", "min_round_trips"),
+)
+
+
+def _paper_changes(paper: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """How a recorded [paper] requirement is weaker, and stricter, than :data:`LIBRARY_PAPER`."""
+    weaker: list[str] = []
+    stronger: list[str] = []
+    for key, toml in _PAPER_KEYS:
         value, default = _number(paper.get(key)), _number(LIBRARY_PAPER[key])
+        line = f"paper.{toml} {paper.get(key)} (library default {LIBRARY_PAPER[key]})"
         if value is None:
-            found.append(f"paper.{toml} removed (library default {LIBRARY_PAPER[key]})")
-        elif default is not None and value > default:
-            found.append(f"paper.{toml} {paper.get(key)} (library default {LIBRARY_PAPER[key]})")
-    for key, toml in (("minDays", "min_days"), ("minRoundTrips", "min_round_trips")):
-        value, default = _number(paper.get(key)), _number(LIBRARY_PAPER[key])
-        if value is None or (default is not None and value < default):
-            found.append(f"paper.{toml} {paper.get(key)} (library default {LIBRARY_PAPER[key]})")
-    return found
+            weaker.append(
+                f"paper.{toml} removed (library default {LIBRARY_PAPER[key]})"
+                if key.startswith("max")
+                else line
+            )
+        elif default is not None and value != default:
+            (stronger if (value > default) == key.startswith("min") else weaker).append(line)
+    return weaker, stronger
 
 
 def stricter(policy: Mapping[str, Any], paper: Mapping[str, Any] | None = None) -> list[str]:
@@ -346,16 +359,7 @@ def stricter(policy: Mapping[str, Any], paper: Mapping[str, Any] | None = None) 
             was = "none" if default is None else f"{default:g}"
             found.append(f"coverage floor of {module} {value} (library default {was})")
     if paper is not None:
-        for key, toml in (("minDays", "min_days"), ("minRoundTrips", "min_round_trips"),
-                          ("maxRejections", "max_rejections"),
-                          ("maxBareSeconds", "max_bare_seconds")):  # fmt: skip
-            value, default = _number(paper.get(key)), _number(LIBRARY_PAPER[key])
-            if value is None or default is None or value == default:
-                continue
-            if (value > default) == key.startswith("min"):
-                found.append(
-                    f"paper.{toml} {paper.get(key)} (library default {LIBRARY_PAPER[key]})"
-                )
+        found.extend(_paper_changes(paper)[1])
     return found
 
 
