@@ -225,7 +225,8 @@ def plan_trade(
         limit, _ = _rounded(market, entry, _PRICE_ENTRY, side)
         _check_notional(market, amount, limit, _ENTRY_NAME)
     # TradePlan(...) for parts made to agree just above (see safetrade._fast): its consistency
-    # checks cannot fail here (one symbol, the sized side, amount and stop, no limit)
+    # checks cannot fail here (one symbol, the sized side, amount and stop, and a limit, if
+    # any, rounded toward the better fill: never worse than the sized entry)
     return _plan(
         market=market,
         side=side,

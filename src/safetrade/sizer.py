@@ -181,7 +181,7 @@ def _size(  # noqa: PLR0917 - internal, called twice with every argument in orde
     balance_cap: object,
     max_order_value: object,
     fee_rate: object,
-    exit_slippage: object = None,
+    exit_slippage: object,
 ) -> PositionSize:
     # size_position after its market, side, free balance, entry and stop checks; plan_trade
     # comes in here with those already checked (in the same order, so the same first error)

@@ -526,11 +526,16 @@ class Trader:
                 sent=False, refusal=f"exchange unavailable: {exc}", sync=sync, bare=bare
             )
         if prices.ask is None or prices.bid is None:
-            refusal = (
-                f"{self.symbol} has no ask: no price to size the entry from or to buy at"
+            side = "ask" if prices.ask is None else "bid"
+            why = (
+                "no price to size the entry from or to buy at"
                 if prices.ask is None
-                else f"{self.symbol} has no bid: a stop-loss that fires would have nothing to "
-                "sell to"
+                else "a stop-loss that fires would have nothing to sell to"
+            )
+            refusal = (
+                f"{self.symbol} has no {side} (last price {last}): {why}; nothing was sent. "
+                f"Fix: trade it once its order book has both sides, or check that {self.symbol} "
+                "is the market you mean"
             )
             log.error("trade refused before sending: %s", refusal)
             return TradeResult(sent=False, refusal=refusal, sync=sync, bare=bare)

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 import safetrade as st
-from safetrade.gateway import Gateway
+from safetrade.gateway import Gateway, Prices
 from safetrade.protector import Flattened, Protected
 from safetrade.testing import BookShape, FakeKucoin, MarketRules
 
@@ -158,3 +159,30 @@ def test_dust_fills_that_add_up_to_a_sellable_amount_are_protected_at_the_trades
         (s.stop, s.stop_price, s.size) for s in fake.stop_orders.values() if s.status == "NEW"
     )
     assert live == [("entry", Decimal("99.00"), Decimal("0.018")), ("loss", STOP, Decimal("0.018"))]
+
+
+class _OneSidedBook(Gateway):
+    """The fake's gateway with one side of the book empty, as a halted or new market has."""
+
+    def __init__(self, exchange: object, empty: str) -> None:
+        super().__init__(exchange)
+        self.empty = empty
+
+    def prices(self, symbol: str) -> Prices:
+        return attrs.evolve(super().prices(symbol), **{self.empty: None})
+
+
+@pytest.mark.parametrize("empty", ["ask", "bid"])
+def test_a_market_without_an_ask_or_a_bid_is_refused_naming_it_and_nothing_is_sent(
+    fake: FakeKucoin, settings: st.Settings, empty: str
+) -> None:
+    trader = st.Trader.start(
+        settings, lambda: _OneSidedBook(fake.ccxt_client(), empty), symbol=SYMBOL,
+        bot_package="mybot", sleep=lambda _s: None,
+    )  # fmt: skip
+    fake.forget_requests()
+    result = trader.trade(stop_price=STOP, take_profit_price=Decimal("99.00"))
+    assert result.sent is False
+    assert (result.refusal or "").startswith(f"SOL/USDT has no {empty} (last price 87.36): ")
+    assert "Fix: trade it once its order book has both sides" in (result.refusal or "")
+    assert "create_order" not in fake.endpoints_called()
