@@ -10,7 +10,8 @@ Controls, with the names the certification report uses:
 ==================  ===========================================================================
 kill-switch         a halted bot sends nothing until a human clears the switch
 balance-mismatch    configured balance and the exchange's free balance disagree
-balance-check       order value plus fees exceeds the exchange's free balance (or the cap)
+balance-check       order value plus fees exceeds the exchange's free balance (or the cap), or
+                    the plan is a short, which a spot account cannot hold
 risk-limit          loss at the stop exceeds the allowed percent of the spendable balance
 max-open-positions  the bot already holds its maximum number of positions
 signal-threshold    the strategy's signal is below the configured minimum
@@ -35,11 +36,12 @@ from safetrade._grid import StepGrid
 from safetrade._validate import require_instance
 from safetrade.errors import GuardRefused, InvalidValue
 from safetrade.plan import TradePlan
-from safetrade.rounder import is_on_grid
+from safetrade.rounder import PositionSide, is_on_grid
 
 __all__ = ["AccountState", "Check", "Decision", "GuardLimits", "check"]
 
 _getcontext = decimal.getcontext
+_SHORT = PositionSide.SHORT
 _setcontext = decimal.setcontext
 
 
@@ -282,6 +284,16 @@ def _balance_mismatch(plan: TradePlan, account: AccountState, limits: GuardLimit
 
 
 def _balance_check(plan: TradePlan, account: AccountState, limits: GuardLimits) -> str | None:
+    if plan.side is _SHORT:
+        # KuCoin spot sells only coins the account holds and lends none; the free quote checked
+        # below says nothing about a sell, and a "short" entry would sell coins the owner holds
+        # for another reason, which the stop-loss buy then has to pay back at a higher price
+        market = plan.market
+        return (
+            f"a short sells {plan.size.amount} {market.base} the account must already hold: "
+            f"{market.symbol} is a spot market, where nothing can be borrowed to sell; "
+            "plan a long (PositionSide.LONG) or trade shorts on a margin or futures venue"
+        )
     size = plan.size
     cost = size.notional * (1 + plan.market.taker_fee)
     quote = plan.market.quote

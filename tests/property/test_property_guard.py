@@ -196,6 +196,8 @@ def test_decision_agrees_with_the_balance_risk_and_collar_arithmetic(case):
     over_balance = cost > account.free_quote or (
         account.configured_balance is not None and cost > account.configured_balance
     )
+    # a short sells coins a spot account must hold: refused whatever the quote arithmetic says
+    over_balance = over_balance or plan.side is PositionSide.SHORT
     assert ("balance-check" in failed) == over_balance
     spendable = account.free_quote
     if account.configured_balance is not None:

@@ -175,6 +175,20 @@ class TestEachControlAlone:
         )
         assert "80" in reason
 
+    def test_a_short_on_a_spot_market_is_refused(self):
+        """A short sells coins a spot account must already hold; it is refused, nothing else.
+
+        Stop 89.11 above the 87.36 entry, target below: a sound short in every other respect
+        (its sell costs no USDT, so the free-quote arithmetic alone would let it through).
+        """
+        plan = make_plan(
+            side=PositionSide.SHORT, stop_price=D("89.11"), take_profit_price=D("85.00")
+        )
+        reason = self.assert_only(decide(plan), "balance-check")
+        assert "spot market" in reason
+        assert f"sells {plan.size.amount} SOL" in reason
+        assert "PositionSide.LONG" in reason
+
     def test_balance_check_against_configured_cap(self):
         """An order costing more than the configured balance is refused even if free covers it."""
         plan = make_plan(free_balance=D(200))
