@@ -256,6 +256,33 @@ def test_lost_responses_on_every_attempt_still_never_duplicate(fake, gateway, sl
     assert fake.endpoints_called().count("create_order") == 1
 
 
+# (endpoint, fault): one error from the clientOid lookup after a lost answer; each was
+# read as a refusal of the entry, leaving the filled coins bare with no reconcile
+LOOKUP_ERRORS = [
+    ("list_orders", Fault.reject("400100", "order not exist.")),
+    ("list_orders", Fault.reject("400100", "Parameter Error")),
+    ("fetch_order_by_client_oid", Fault.reject("400100", "Parameter Error")),
+]
+
+
+@BOTH_ACCOUNTS
+@pytest.mark.parametrize(("endpoint", "fault"), LOOKUP_ERRORS)
+def test_a_failed_lookup_after_a_lost_answer_is_never_read_as_a_refusal(
+    fake, gateway, sleeps, endpoint, fault
+):
+    fake.inject("create_order", Fault.RESPONSE_LOST, times=1)
+    fake.inject(endpoint, fault, times=1)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
+    held = fake.balance("SOL").available
+    assert held == plan.entry.amount  # KuCoin filled the entry whose answer was lost
+    # the coins are the position to protect, or the bot is told to reconcile: never "refused"
+    assert result.fill is not None or result.outcome_unknown, result
+    if result.fill is not None:
+        assert result.fill.amount == held
+    assert len(_entries(fake)) == 1  # and it was never sent twice
+
+
 def test_rejection_is_returned_at_once_with_the_exchange_message(fake, gateway, sleeps):
     fake.inject("create_order", Fault.reject("200004", "Balance insufficient!"))
     plan = _plan(gateway)
