@@ -468,6 +468,12 @@ class Protector:
                 self._failed(f"{name}-rejected", fill.symbol, attempt, exc, events)
                 if attempt == self._retry.attempts:
                     break
+                if outcome_unknown:
+                    # an earlier attempt may have placed this clientOid: the error came from
+                    # looking it up (or from sending it again), so it is looked up again; a new
+                    # clientOid now could leave two stop-losses live, the first untracked
+                    self._sleep(self._retry.delay(attempt))
+                    continue
                 # corrected retry: the market's rules may have changed under us; rebuild from
                 # fresh data with a new clientOid (the rejected one is spent)
                 try:

@@ -219,6 +219,27 @@ def test_a_stop_accepted_but_never_acknowledged_is_cancelled_by_clientoid_on_fla
     assert "cancel_stop_order_by_client_oid" in world.fake.endpoints_called()
 
 
+@pytest.mark.parametrize(
+    "lookup_error",
+    [Fault.reject("400100", "order not exist."), Fault.reject("400100", "Parameter Error")],
+    ids=["order-not-exist", "parameter-error"],
+)
+def test_a_stop_whose_answer_was_lost_is_looked_up_again_never_sent_under_a_new_clientoid(
+    world: World, lookup_error: Fault
+) -> None:
+    """Answer lost, then one error on the look-up: a second stop-loss went out, the first live
+    and untracked, so after the take-profit fired it sold the next position's coins."""
+    fill = world.enter()
+    world.fake.inject("create_stop_order", Fault.RESPONSE_LOST, times=1)
+    world.fake.inject("list_stop_orders", lookup_error, times=1)
+    outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(110))
+    assert isinstance(outcome, Protected), outcome
+    losses = [o for o in world.live_stops() if o.stop == "loss"]
+    assert [o.id for o in losses] == [outcome.stop_loss.order_id]  # one, and the tracked one
+    assert sum(o.size for o in losses) == world.fake.balance("SOL").total == fill.amount
+    assert world.fake.endpoints_called().count("create_stop_order") == 2  # stop-loss + target
+
+
 def test_a_partly_filled_flatten_sells_the_rest(fake: FakeKucoin) -> None:
     """A 50 % fill used to be reported Flattened with 1.0 SOL left bare."""
     world = World(fake)
