@@ -126,7 +126,9 @@ class WatchResult:
         vanished: A leg that is gone although the coins are still held: cancelled by hand or
             by KuCoin at trigger (e.g. below minFunds), not filled.
         position: What to watch from now on: the same position, the re-protected one, or
-            None once it is closed (sold, flattened, or halted for a human).
+            None once it is closed (sold, flattened, or halted for a human). A position whose
+            leg fired while the other leg could not be cancelled is returned too, so the next
+            ``watch()`` cancels it (left live, it would sell the next position's coins).
     """
 
     fired: str | None
@@ -265,12 +267,14 @@ class Protector:
     ) -> WatchResult:
         symbol = protected.fill.symbol
         cancelled = []
+        left_live = False
         for name, order in legs:
             if order.order_id in open_ids:
                 try:
                     self._gateway.cancel(order.order_id, symbol, stop=True)
                     cancelled.append(name)
                 except ExchangeError as exc:
+                    left_live = True
                     self._raise_alert(
                         "error",
                         "oco-cancel-failed",
@@ -279,7 +283,14 @@ class Protector:
                         exc,
                     )
         log.info("%s fired on %s; cancelled %s", fired, symbol, cancelled or "nothing")
-        return WatchResult(fired=fired, cancelled=tuple(cancelled), still_protected=False)
+        # a leg left live would sell the next position's coins: keep watching, so the next
+        # watch() tries the cancel again
+        return WatchResult(
+            fired=fired,
+            cancelled=tuple(cancelled),
+            still_protected=False,
+            position=protected if left_live else None,
+        )
 
     def _reprotect(
         self,
@@ -293,15 +304,36 @@ class Protector:
     ) -> WatchResult:
         fill = protected.fill
         vanished = gone[0]
-        self._raise_alert(
-            "error",
-            "protective-order-vanished",
-            fill.symbol,
-            f"the {' and '.join(gone)} of {fill.amount} {fill.symbol} is gone but {held} "
-            f"{market.base} is still held: it was cancelled (by hand, or by KuCoin at trigger), "
-            "not filled; protecting the position again",
-        )
-        if "stop-loss" not in gone and protected.take_profit is not None:
+        legs_gone = " and ".join(gone)
+        partly = held < fill.amount
+        # the target was reached and sold only part: a new one at its price would fire at once
+        target_reached = partly and "take-profit" in gone
+        if partly:
+            # KuCoin sold part of the position (a leg that triggered on a thin book filled in
+            # part), or the owner sold some by hand: a stop for the whole position would be
+            # cancelled at trigger for want of coins, so the rest is protected on its own
+            event, what = (
+                "protective-order-partly-filled",
+                f"the {legs_gone} of {fill.amount} {fill.symbol} is gone and only {held} "
+                f"{market.base} is still held: it filled in part (or coins were sold by hand); "
+                f"protecting the {held} left"
+                + (
+                    " with a stop-loss only (its target was reached: sell the rest or set a "
+                    "new target)"
+                    if target_reached
+                    else ""
+                ),
+            )
+        else:
+            event, what = (
+                "protective-order-vanished",
+                f"the {legs_gone} of {fill.amount} {fill.symbol} is gone but {held} "
+                f"{market.base} is still held: it was cancelled (by hand, or by KuCoin at "
+                "trigger), not filled; protecting the position again",
+            )
+        self._raise_alert("error", event, fill.symbol, what)
+        stop_covers = protected.stop_loss.amount or fill.amount
+        if "stop-loss" not in gone and protected.take_profit is not None and stop_covers <= held:
             # the stop-loss still covers everything: only the take-profit is lost
             kept = attrs.evolve(protected, take_profit=None)
             return WatchResult(
@@ -316,7 +348,9 @@ class Protector:
         outcome = self.protect(
             again,
             stop_price=protected.stop_loss.trigger_price or Decimal(0),
-            take_profit_price=None if take_profit is None else take_profit.trigger_price,
+            take_profit_price=None
+            if take_profit is None or target_reached
+            else take_profit.trigger_price,
         )
         position = outcome if isinstance(outcome, Protected) else None
         return WatchResult(

@@ -121,7 +121,7 @@ def match_positions(
             if isinstance(first, Protected)
             else [first, target]
         )
-        why = f"stop orders cover more than the {held} held: its position was closed"
+        why = f"stop orders cover more than the {held} held: its position was sold, all or part"
         orphans.extend((leg, why) for leg in legs if leg is not None)
     return kept, orphans, max(held - covered, Decimal(0))
 

@@ -280,6 +280,40 @@ def test_oco_cancel_failure_is_alerted(world: World) -> None:
     (alert,) = world.alerts
     assert alert.event == "oco-cancel-failed"
     assert alert.message == "take-profit fired but the stop-loss could not be cancelled"
+    # still watched, so the next look cancels the stop-loss left live (it would sell the next
+    # position's coins); then there is nothing left to watch
+    assert result.position is outcome
+    again = world.protector.watch(result.position)
+    assert (again.fired, again.cancelled, again.position) == ("take-profit", ("stop-loss",), None)
+    assert world.live_stops() == []
+
+
+def test_a_take_profit_that_fills_in_part_leaves_the_rest_protected(fake: FakeKucoin) -> None:
+    """Half the take-profit's sell filled: watch() said protected while the stop-loss, for the
+    whole position, was more than the coins held, so KuCoin cancelled it at trigger."""
+    world = World(fake)
+    fill = world.enter()
+    outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(110))
+    assert isinstance(outcome, Protected)
+    fake.set_fill_policy(FillPolicy.partial("0.5"))
+    fake.set_price(SYMBOL, Decimal(110))  # the take-profit fires into a thin book
+    fake.set_fill_policy(FillPolicy())
+    held = fake.balance("SOL").total
+    assert 0 < held < fill.amount
+    result = world.protector.watch(outcome)
+    assert result.still_protected
+    assert result.position is not None
+    assert result.position.stop_loss.amount == held  # for what is left, not the whole fill
+    assert result.position.take_profit is None  # its price was reached; a new one would fire
+    losses = [o for o in world.live_stops() if o.stop == "loss"]
+    assert [(o.id, o.size) for o in losses] == [(result.position.stop_loss.order_id, held)]
+    (alert,) = [a for a in world.alerts if a.event.startswith("protective-order")]
+    assert alert.event == "protective-order-partly-filled"
+    assert "filled in part" in alert.message
+    assert "stop-loss only" in alert.message
+    # the price falls through the stop: what was left is sold, nothing is left bare
+    fake.set_price(SYMBOL, Decimal(94))
+    assert fake.balance("SOL").total == 0
 
 
 def test_reconcile_that_cannot_read_the_account_halts(world: World) -> None:
