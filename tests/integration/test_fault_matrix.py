@@ -74,6 +74,15 @@ class Scripted(Gateway):
             endpoint = "create_stop_order"
         if arm.fault == "partial":
             fake._engine.fill_policy = FillPolicy.partial("0.5")
+        elif arm.fault == "lost-lookup-rejected":
+            # the order is accepted, its answer lost, then the clientOid look-up is refused:
+            # that says nothing about the order sent (read as a refusal, it was sent again
+            # under a new clientOid, or its coins were left bare)
+            fake.inject(endpoint, Fault.RESPONSE_LOST)
+            stop = step in ("stop-loss", "take-profit")
+            reads = ("list_stop_orders",) if stop else ("fetch_order_by_client_oid", "list_orders")
+            for read in reads:
+                fake.inject(read, Fault.reject("400100", "Parameter Error"), times=times)
         elif arm.fault == "vanished":
             # the order is accepted, then the exchange cannot find it (KuCoin's read race)
             read = "fetch_order" if step in {"entry", "flatten"} else "list_stop_orders"
@@ -191,12 +200,13 @@ def _assert_clean(fake: FakeKucoin, when: str) -> None:
 
 
 FLOWS = ("readme", "reference-bot")
+LOST_THEN = "lost-lookup-rejected"
 FAULT_STEPS = {
-    "entry": ("timeout", "5xx", "429", "lost", "rejected", "partial", "vanished"),
-    "stop-loss": ("timeout", "5xx", "429", "lost", "rejected", "vanished"),
-    "take-profit": ("timeout", "5xx", "429", "lost", "rejected", "vanished"),
+    "entry": ("timeout", "5xx", "429", "lost", "rejected", "partial", "vanished", LOST_THEN),
+    "stop-loss": ("timeout", "5xx", "429", "lost", "rejected", "vanished", LOST_THEN),
+    "take-profit": ("timeout", "5xx", "429", "lost", "rejected", "vanished", LOST_THEN),
     "read-back": ("timeout", "5xx", "429", "rejected", "vanished"),
-    "flatten": ("timeout", "5xx", "429", "lost", "rejected", "partial", "vanished"),
+    "flatten": ("timeout", "5xx", "429", "lost", "rejected", "partial", "vanished", LOST_THEN),
 }
 FAULT_CASES = [
     (flow, step, fault, times, "classic")
@@ -210,7 +220,7 @@ FAULT_CASES = [
     (flow, step, fault, times, "hf")
     for flow in FLOWS
     for step in ("entry", "flatten")
-    for fault in ("timeout", "lost", "vanished")
+    for fault in ("timeout", "lost", "vanished", LOST_THEN)
     for times in (1, PERSISTENT)
 ]
 CRASH_CASES = [
@@ -284,4 +294,4 @@ def test_a_crash_between_steps_is_protected_at_the_restart(
 
 def test_print_how_many_cases_the_matrix_ran() -> None:
     print(f"never-bare fault matrix: {len(CASES)} cases")  # noqa: T201
-    assert len(FAULT_CASES) + len(CRASH_CASES) >= 160
+    assert len(FAULT_CASES) + len(CRASH_CASES) >= 200
