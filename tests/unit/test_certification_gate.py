@@ -656,6 +656,40 @@ def test_developer_key_and_near_expiry_are_notes_not_failures(
     assert "fix:" not in verdict.table()
 
 
+def test_an_artifact_signed_by_this_machines_developer_key_is_one_whatever_it_declares(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    """The statement says developerKey false (the key was named in SAFETRADE_CERT_KEY_FILE):
+    the signer is still the auto-created key, which live mode refuses without consent."""
+    artifact = _artifact(packages, key)
+    running = attrs.evolve(_running(packages), developer_key=public_key_of(key))
+    verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=running, now=NOW)
+    assert verdict.ok
+    assert verdict.developer_key
+    assert "signed with a local developer key: do not trust it for production" in verdict.notes
+    other = attrs.evolve(running, developer_key=public_key_of(Ed25519PrivateKey.generate()))
+    verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=other, now=NOW)
+    assert not verdict.developer_key
+
+
+def test_another_python_than_the_certified_one_is_refused(
+    packages: dict[str, Path], key: Ed25519PrivateKey
+) -> None:
+    """The suite and the conformance run ran on CPython 3.11.7 (the statement's versions)."""
+    artifact = _artifact(packages, key)
+    same = attrs.evolve(
+        _running(packages), interpreter={"implementation": "CPython", "python": "3.11.7"}
+    )
+    verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=same, now=NOW)
+    assert verdict.ok, verdict.table()
+    assert _detail(verdict, "distributions").endswith(", on CPython 3.11.7")
+    for other in ({"python": "3.12.1"}, {"implementation": "PyPy"}):
+        running = attrs.evolve(same, interpreter={**dict(same.interpreter or {}), **other})
+        verdict = evaluate(artifact, trusted_keys=[public_key_of(key)], running=running, now=NOW)
+        assert _failed(verdict) == ["distributions"]
+        assert "certified on CPython 3.11.7, running on " in _detail(verdict, "distributions")
+
+
 def test_verify_artifact_reports_trusted_key_errors_and_unreadable_files(
     tmp_path: Path, packages: dict[str, Path], key: Ed25519PrivateKey
 ) -> None:

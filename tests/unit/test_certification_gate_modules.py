@@ -365,6 +365,25 @@ package 'livebot', the standard library and site-packages: no certification cove
     )
 
 
+def test_sourceless_and_compiled_modules_first_on_sys_path_are_refused_too(
+    tmp_path: Path,
+) -> None:
+    """An attr.pyc or a decimal extension module shadows as well as a .py: it was not looked for
+    (ccxt and its dependencies are imported only after the gate, so this scan is what sees them)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    from safetrade.certification.provenance import shadowing_files
+
+    extension = f"decimal{EXTENSION_SUFFIXES[0]}"
+    for name in ("attr.pyc", extension, "secrets/__init__.pyc", "notes.pyc", "odd-name.pyc",
+                 "mybot.pyc", "six/readme.txt"):  # fmt: skip
+        _write(tmp_path / name)
+    problems = shadowing_files("mybot", ["attrs", "six"], str(tmp_path))
+    assert sorted(p.split(" sits first", 1)[0] for p in problems) == sorted(
+        str((tmp_path / name).resolve()) for name in ("attr.pyc", extension, "secrets")
+    )
+
+
 def test_files_first_on_sys_path_named_like_a_dependency_or_standard_module_are_refused(
     tmp_path: Path,
 ) -> None:
@@ -394,3 +413,37 @@ def test_files_first_on_sys_path_named_like_a_dependency_or_standard_module_are_
         harness=[tmp_path / "tests"],
     )  # fmt: skip
     assert tested.problems == ()
+
+
+def test_variables_that_move_the_standard_library_or_user_packages_are_refused() -> None:
+    """PYTHONHOME pointing at a copy of the standard library with its own decimal.py made that
+    decimal.py "the standard library" and live mode started on it."""
+    from safetrade.certification.bytecode import MOVING_VARIABLES, moved_homes
+
+    env = {"PYTHONHOME": "/opt/home", "PYTHONUSERBASE": "/opt/ub", "PYTHONPLATLIBDIR": "lib64"}
+    problems = moved_homes(env, ignore_environment=False)
+    assert [p.partition("=")[0] for p in problems] == list(MOVING_VARIABLES)
+    assert "PYTHONHOME=/opt/home moves where Python finds its standard library" in problems[0]
+    assert "python -I" in problems[0]
+    # ignored by the interpreter (-E, -I): nothing moved; empty values move nothing either
+    assert moved_homes(env, ignore_environment=True) == []
+    assert moved_homes({"PYTHONHOME": "", "PATH": "/usr/bin"}, ignore_environment=False) == []
+
+
+def test_the_user_site_counts_as_site_packages_only_where_python_reads_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a venv (no user site), PYTHONPATH=~/.local/.../site-packages passed as installed code."""
+    import site
+
+    from safetrade.certification import bytecode
+
+    user = os.path.realpath(site.getusersitepackages())
+    try:
+        for enabled in (False, None, True):
+            monkeypatch.setattr(site, "ENABLE_USER_SITE", enabled)
+            bytecode.site_dirs.cache_clear()
+            assert (user in bytecode.site_dirs()) is bool(enabled)
+    finally:
+        monkeypatch.undo()
+        bytecode.site_dirs.cache_clear()

@@ -13,6 +13,8 @@ from safetrade.certification.keys import (
     DEV_KEY_RELATIVE,
     ENV_KEY,
     ENV_KEY_FILE,
+    SIGNER_HEADER,
+    developer_public_key,
     generate_key_file,
     load_signing_key,
     load_trusted_keys,
@@ -122,6 +124,40 @@ def test_configured_key_wins_over_developer_key(tmp_path: Path) -> None:
     assert not from_file.developer
     assert not from_text.developer
     assert not (tmp_path / "home" / DEV_KEY_RELATIVE).exists()
+
+
+def test_the_developer_key_named_as_the_signing_key_is_still_a_developer_key(
+    tmp_path: Path,
+) -> None:
+    """Naming ~/.safetrade/dev-signing-key.pem in SAFETRADE_CERT_KEY_FILE dropped its label,
+    so live mode started without the owner's consent to a key nobody reviewed."""
+    home = tmp_path / "home"
+    dev = load_signing_key({}, home)
+    dev_file = home / DEV_KEY_RELATIVE
+    from_file = load_signing_key({ENV_KEY_FILE: str(dev_file)}, home)
+    from_text = load_signing_key({ENV_KEY: dev_file.read_text()}, home)
+    assert from_file.public == from_text.public == dev.public
+    assert from_file.developer
+    assert from_text.developer
+    assert "auto-created developer key" in from_file.source
+    assert developer_public_key(home) == dev.public
+    assert developer_public_key(tmp_path / "elsewhere") is None
+
+
+def test_a_signer_pub_certify_wrote_is_never_a_trusted_keys_file(tmp_path: Path) -> None:
+    """Copied away from the artifact (a deploy step), it was accepted: every certify rewrites it."""
+    key = generate_key_file(tmp_path / "k.pem")
+    signer_pub = tmp_path / "deploy" / "signer.pub"
+    signer_pub.parent.mkdir()
+    signer_pub.write_text(f"{SIGNER_HEADER}{key.fingerprint}\n{key.hex}\n", encoding="utf-8")
+    artifact = tmp_path / "elsewhere" / "safetrade.cert.json"
+    with pytest.raises(ConfigError, match=r"is a signer\.pub that certify wrote") as info:
+        load_trusted_keys(signer_pub, {}, artifact=artifact)
+    assert "safetrade trust add" in str(info.value)
+    # what `safetrade trust add` writes from it is trusted
+    trusted = tmp_path / "trusted-keys"
+    trusted.write_text(f"# ci (added by hand)\n{key.hex}\n", encoding="utf-8")
+    assert load_trusted_keys(trusted, {}, artifact=artifact) == (key,)
 
 
 def test_missing_configured_key_file_is_an_error(tmp_path: Path) -> None:

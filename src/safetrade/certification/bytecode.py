@@ -232,6 +232,34 @@ def shadowed_standard_modules(modules: Mapping[str, ModuleType] | None = None) -
     return problems
 
 
+# Variables that move where Python finds its standard library (PYTHONHOME, PYTHONPLATLIBDIR)
+# or the user's packages (PYTHONUSERBASE): "the standard library" and "site-packages", which
+# every loaded module is compared with, would then be wherever they point.
+MOVING_VARIABLES = ("PYTHONHOME", "PYTHONPLATLIBDIR", "PYTHONUSERBASE")
+
+
+def moved_homes(
+    env: Mapping[str, str] | None = None, *, ignore_environment: bool | None = None
+) -> list[str]:
+    """The variables of :data:`MOVING_VARIABLES` this interpreter obeys, one line each.
+
+    Args:
+        env: The environment (default ``os.environ``).
+        ignore_environment: Whether Python ignores ``PYTHON*`` variables (``-E`` / ``-I``;
+            default ``sys.flags.ignore_environment``).
+    """
+    ignored = sys.flags.ignore_environment if ignore_environment is None else ignore_environment
+    if ignored:
+        return []
+    variables = os.environ if env is None else env
+    return [
+        f"{name}={variables[name]} moves where Python finds its standard library or user "
+        "packages, which every module is checked against: unset it (or start with python -I)"
+        for name in MOVING_VARIABLES
+        if variables.get(name)
+    ]
+
+
 @functools.cache
 def _stdlib_homes() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
@@ -257,7 +285,7 @@ def _real_folder(folder: str) -> str:
 
 @functools.cache
 def site_dirs() -> tuple[str, ...]:
-    """Where installed distributions live (real paths): purelib, platlib, site, user site.
+    """Where installed distributions live (real paths): purelib, platlib, site, user site (if used).
 
     A venv's platstdlib is the venv's own lib/pythonX.Y, which holds its site-packages (and
     Debian's /usr/lib/python3.11 holds dist-packages): what is installed there is not the
@@ -266,8 +294,10 @@ def site_dirs() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     dirs = {paths["purelib"], paths["platlib"]}
     dirs.update(getattr(site, "getsitepackages", list)())
+    # the user's site-packages only where Python reads it (never in a venv): counted anyway,
+    # it would let any folder PYTHONPATH names there pass for installed code
     user = getattr(site, "getusersitepackages", None)
-    if user is not None:
+    if user is not None and site.ENABLE_USER_SITE:
         dirs.add(user())
     return tuple(sorted({os.path.realpath(d) for d in dirs}))
 

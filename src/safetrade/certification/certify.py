@@ -24,6 +24,7 @@ from safetrade.certification.digest import diff_trees, sha256_hex, tree_digest
 from safetrade.certification.dsse import sign_envelope
 from safetrade.certification.evidence import Evidence, EvidenceError, load_evidence
 from safetrade.certification.inventory import parse_inventory
+from safetrade.certification.keys import SIGNER_HEADER
 from safetrade.certification.policy import below_floor, load_policy
 from safetrade.certification.predicate import PaperRecord
 from safetrade.certification.provenance import (
@@ -250,7 +251,7 @@ def certify(
     artifact.write_bytes(envelope)
     public = signing_key.public
     (out / SIGNER_PUB_NAME).write_text(
-        f"# safetrade certification signer {public.fingerprint}\n# keyid {public.keyid}\n"
+        f"{SIGNER_HEADER}{public.fingerprint}\n# keyid {public.keyid}\n"
         "# Trust this key only after checking the keyid with its owner.\n"
         f"{public.hex}\n",
         encoding="utf-8",

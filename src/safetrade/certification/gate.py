@@ -105,7 +105,8 @@ _GATE_CHECKS: tuple[tuple[str, str], ...] = (
     ("bytecode", "delete the __pycache__ folders and the .pyc files named (Python recompiles "
      "them from the certified sources; data the bot reads belongs beside its sources, never in "
      "__pycache__); move a file named like a standard module off the path it shadows from (or "
-     "start the bot with `python -I`); and find out who wrote them"),
+     "start the bot with `python -I`); unset PYTHONHOME, PYTHONPLATLIBDIR and PYTHONUSERBASE; "
+     "and find out who wrote them"),
     ("loaded modules", "move each module named into your bot's package and re-run `tox -e "
      "certify` (`-- --bot YOUR_BOT`); start the bot from its package (`python -m "
      "YOUR_BOT_PACKAGE`) or its console script, never from a script outside it"),
@@ -150,6 +151,9 @@ class Verdict:
     signer: PublicKey | None
     statement: Mapping[str, Any] | None
     notes: tuple[str, ...] = ()
+    #: signed with a developer key: the artifact says so, or the signer is this machine's
+    #: auto-created key (however certify was told to use it)
+    developer_key: bool = False
 
     @property
     def ok(self) -> bool:
@@ -443,6 +447,24 @@ def _check_conformance(parts: PredicateParts, bot_subject: Mapping[str, Any] | N
     return "; ".join(wrong) or None
 
 
+def _check_interpreter(parts: PredicateParts, running: RunningCode) -> str | None:
+    """The suite and the bot's conformance ran on one Python; live runs on that one."""
+    if running.interpreter is None:
+        return None  # a hand-built RunningCode (tests); measure_running_code always records it
+    try:
+        recorded = parts.versions()
+    except PredicateError as exc:
+        return f"unreadable versions: {exc.what}"
+    certified = {key: recorded.get(key) for key in running.interpreter}
+    if certified == dict(running.interpreter):
+        return None
+    return (
+        f"certified on {' '.join(str(v) for v in certified.values())}, running on "
+        f"{' '.join(running.interpreter.values())}: start the bot with the Python of the "
+        "environment it was certified in"
+    )
+
+
 def evaluate(
     artifact: bytes | None,
     *,
@@ -592,7 +614,15 @@ def evaluate(
                     "installed distribution provides: run the installed bot, e.g. from "
                     "another folder)"
                 )
-    add("distributions", dist_problem, f"{len(running.distributions)} distributions match")
+    python_problem = _check_interpreter(parts, running)
+    if python_problem is not None:
+        dist_problem = "; ".join(p for p in (python_problem, dist_problem) if p)
+    python = " ".join((running.interpreter or {}).values())
+    add(
+        "distributions",
+        dist_problem,
+        f"{len(running.distributions)} distributions match" + (f", on {python}" if python else ""),
+    )
     config_subject = _subject(statement, CONFIG_SUBJECT)
     if running.config_error:
         config_problem: str | None = (
@@ -618,15 +648,25 @@ def evaluate(
             f"policy sha256:{policy.digest[:16]}…, {_policy_note(policy.to_json(), parts)}"
         )
     try:
-        if parts.signer().developer_key:
-            notes.append("signed with a local developer key: do not trust it for production")
+        developer = parts.signer().developer_key
     except PredicateError:
-        pass  # the statement type check names it
+        developer = False  # the statement type check names it
+    if signature.signer is not None and signature.signer == running.developer_key:
+        developer = True
+    if developer:
+        notes.append("signed with a local developer key: do not trust it for production")
     if validity is not None:
         remaining = validity.expires_at - now
         if timedelta(0) < remaining < _WARN_BEFORE_EXPIRY:
             notes.append(f"expires in {remaining.days} day(s): re-run `tox -e certify` soon")
-    return Verdict(artifact_name, tuple(checks), signature.signer, statement, tuple(notes))
+    return Verdict(
+        artifact_name,
+        tuple(checks),
+        signature.signer,
+        statement,
+        tuple(notes),
+        developer_key=developer,
+    )
 
 
 def _policy_note(policy: Mapping[str, Any], parts: PredicateParts) -> str:
@@ -826,7 +866,7 @@ def require_valid(
     try:
         # every check passed: these parts were validated by the statement type and
         # freshness checks; a failure here is still a refusal, never a crash
-        developer = parts.signer().developer_key
+        developer = verdict.developer_key
         validity = parts.validity()
         source = parts.source()
     except PredicateError as exc:

@@ -188,6 +188,7 @@ def load_signing_key(env: Mapping[str, str], home: Path) -> SigningKey:
     """
     passphrase = env.get(ENV_KEY_PASSPHRASE)
     secret = passphrase.encode() if passphrase else None
+    configured: tuple[Ed25519PrivateKey, str] | None = None
     if key_file := env.get(ENV_KEY_FILE):
         path = Path(key_file).expanduser()
         if not path.is_file():
@@ -195,9 +196,17 @@ def load_signing_key(env: Mapping[str, str], home: Path) -> SigningKey:
                 f"{ENV_KEY_FILE}={key_file} does not exist",
                 fix=f"create it with `safetrade keygen --out {key_file}` or unset {ENV_KEY_FILE}",
             )
-        return SigningKey(load_private_key(path.read_bytes(), secret), f"file {path}", False)
-    if pem := env.get(ENV_KEY):
-        return SigningKey(load_private_key(pem.encode(), secret), f"${ENV_KEY}", False)
+        configured = load_private_key(path.read_bytes(), secret), f"file {path}"
+    elif pem := env.get(ENV_KEY):
+        configured = load_private_key(pem.encode(), secret), f"${ENV_KEY}"
+    if configured is not None:
+        key, source = configured
+        # the auto-created key stays a developer key however it is named: only being named
+        # would otherwise drop the label live mode refuses without the owner's consent
+        developer = public_key_of(key) == developer_public_key(home)
+        if developer:
+            source += f" (the auto-created developer key {home / DEV_KEY_RELATIVE})"
+        return SigningKey(key, source, developer)
     dev_path = home / DEV_KEY_RELATIVE
     if dev_path.exists():
         return SigningKey(
@@ -207,6 +216,14 @@ def load_signing_key(env: Mapping[str, str], home: Path) -> SigningKey:
     key = Ed25519PrivateKey.generate()
     write_private_key(dev_path, key)
     return SigningKey(key, f"developer key {dev_path} (created now)", True)
+
+
+def developer_public_key(home: Path) -> PublicKey | None:
+    """The public half of this machine's auto-created developer key; None if it has none."""
+    try:
+        return public_key_of(load_private_key((home / DEV_KEY_RELATIVE).read_bytes()))
+    except (OSError, ConfigError):
+        return None  # none, or unreadable: then no artifact can be signed by it here either
 
 
 def parse_trusted_keys(text: str) -> tuple[PublicKey, ...]:
@@ -254,6 +271,14 @@ def _pem_public_key(pem: str, line: int) -> PublicKey:
     return PublicKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
+#: The first line of the signer.pub certify writes next to each artifact.
+SIGNER_HEADER = "# safetrade certification signer "
+_TRUST_FIX = (
+    "keep trusted keys elsewhere: `safetrade trust add KEYFILE --label WHO "
+    "--trusted-keys ~/.safetrade/trusted-keys`, after checking the key's fingerprint with its owner"
+)
+
+
 def trusted_keys_path(
     source: Path | str | Sequence[PublicKey] | None, env: Mapping[str, str]
 ) -> Path | None:
@@ -292,14 +317,21 @@ def load_trusted_keys(
                 f"the trusted-keys file {path} sits in the artifact's own folder",
                 why="whoever wrote the artifact there could write that file too (every certify "
                 "run rewrites signer.pub): trusting it trusts whoever certified last",
-                fix="keep trusted keys elsewhere: `safetrade trust add KEYFILE --label WHO "
-                "--trusted-keys ~/.safetrade/trusted-keys`, after checking the key's fingerprint "
-                "with its owner",
+                fix=_TRUST_FIX,
             )
         if not path.is_file():
             raise ConfigError(
                 f"trusted keys file {path} does not exist",
                 fix=f"set {ENV_TRUSTED_KEYS} or --trusted-keys to a file of public keys",
             )
-        return parse_trusted_keys(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if text.startswith(SIGNER_HEADER):
+            # wherever it was copied: certify rewrites it with whatever key signs next
+            raise ConfigError(
+                f"the trusted-keys file {path} is a signer.pub that certify wrote",
+                why="every certify run rewrites signer.pub with the key it signed with: trusting "
+                "that file trusts whoever certified last, with any key",
+                fix=_TRUST_FIX,
+            )
+        return parse_trusted_keys(text)
     return tuple(source)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import importlib.machinery
 import os
 import platform
 import re
@@ -21,6 +22,7 @@ from safetrade.certification import installed
 from safetrade.certification.bytecode import (
     foreign_bytecode,
     in_standard_library,
+    moved_homes,
     real_path,
     shadowed_standard_modules,
     site_dirs,
@@ -33,9 +35,12 @@ from safetrade.certification.digest import (
     schema_digest,
     tree_files,
 )
+from safetrade.certification.keys import developer_public_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from safetrade.certification.keys import PublicKey
 
 __all__ = [
     "GitState",
@@ -97,6 +102,19 @@ class RunningCode:
     loaded_modules: LoadedModules | None = None
     #: the distributions that provide the bot's top-level package (None: not looked up)
     bot_distributions: tuple[str, ...] | None = None
+    #: the interpreter, as :func:`versions` records it ("python", "implementation"); None:
+    #: not measured (a hand-built RunningCode)
+    interpreter: Mapping[str, str] | None = None
+    #: this machine's auto-created developer key, which stays one however a run names it
+    developer_key: PublicKey | None = None
+
+
+def interpreter() -> dict[str, str]:
+    """The running Python: what the suite and the bot's conformance run were certified on."""
+    return {
+        "implementation": platform.python_implementation(),
+        "python": platform.python_version(),
+    }
 
 
 def versions() -> dict[str, str | None]:
@@ -104,8 +122,7 @@ def versions() -> dict[str, str | None]:
     dist = installed.version_of
 
     return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
+        **interpreter(),
         "safetrade": dist("safetrade"),
         "ccxt": dist("ccxt"),
     }
@@ -188,6 +205,8 @@ def measure_running_code(
         distributions=runtime_distributions("safetrade", *owners),
         bytecode_problems=_bytecode(root, bot_package, bot_error),
         bot_distributions=owners,
+        interpreter=interpreter(),
+        developer_key=developer_public_key(Path.home()),
     )
 
 
@@ -202,7 +221,9 @@ def bot_owners(bot_package: str) -> list[str]:
 
 
 def _bytecode(safetrade_root: Path, bot_package: str, bot_error: str | None) -> tuple[str, ...]:
-    problems = [f"safetrade/{p}" for p in foreign_bytecode(safetrade_root)]
+    # (a cache under PYTHONPYCACHEPREFIX is named by its own absolute path)
+    problems = [os.path.join("safetrade", p) for p in foreign_bytecode(safetrade_root)]
+    problems += moved_homes()
     problems += shadowed_standard_modules()
     if bot_error is None:
         try:
@@ -212,7 +233,7 @@ def _bytecode(safetrade_root: Path, bot_package: str, bot_error: str | None) -> 
         # the reference bot lives inside safetrade: checked above already
         # (a one-module bot is checked too: its file's own cache)
         if bot_root is not None and not bot_root.is_relative_to(safetrade_root):
-            problems += [f"{bot_package}/{p}" for p in foreign_bytecode(bot_root)]
+            problems += [os.path.join(bot_package, p) for p in foreign_bytecode(bot_root)]
     return tuple(problems)
 
 
@@ -612,6 +633,20 @@ def undeclared_imports(bot_package: str, modules: Mapping[str, object]) -> tuple
     )
 
 
+# Every file name ending Python imports a module from (source, sourceless .pyc, extension
+# modules), longest first so "x.cpython-311-x86_64-linux-gnu.so" is x, not "x.cpython-311-...".
+_IMPORT_SUFFIXES = tuple(sorted(importlib.machinery.all_suffixes(), key=len, reverse=True))
+
+
+def _module_stem(name: str) -> str | None:
+    """The module a file of this name is imported as, or None if Python imports none."""
+    for suffix in _IMPORT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            stem = name[: -len(suffix)]
+            return stem if stem.isidentifier() else None
+    return None
+
+
 def shadowing_files(
     bot_package: str, dependencies: Iterable[str], first_path: str | None = None
 ) -> tuple[str, ...]:
@@ -643,11 +678,16 @@ def shadowing_files(
     found = []
     with os.scandir(folder) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name.endswith(".py") and entry.is_file():
-                stem = entry.name[:-3]
-            elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")):
+            if entry.is_file():
+                stem = _module_stem(entry.name)
+            elif entry.is_dir() and any(
+                os.path.isfile(os.path.join(entry.path, f"__init__{suffix}"))
+                for suffix in _IMPORT_SUFFIXES
+            ):
                 stem = entry.name
             else:
+                continue
+            if stem is None:
                 continue
             if stem in own or stem in sys.builtin_module_names:
                 continue  # built into the interpreter: found before sys.path is searched

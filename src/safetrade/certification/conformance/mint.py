@@ -157,7 +157,14 @@ def mint_certificate(
         coverage=None,
         running=running,
         git=GitState(None, None),
-        versions={"python": None, "implementation": None, "safetrade": None, "ccxt": None},
+        # the interpreter that measured ``running`` (the gate compares it with its own)
+        versions={
+            "python": None,
+            "implementation": None,
+            **(running.interpreter or {}),
+            "safetrade": None,
+            "ccxt": None,
+        },
         signer=public_key_of(private),
         developer_key=False,
         problems=(),
