@@ -231,12 +231,13 @@ class Protector:
         if protected.take_profit is not None:
             legs.append(("take-profit", protected.take_profit))
         try:
-            open_ids = {o.order_id for o in self._gateway.open_stop_orders(fill.symbol)}
+            listed = self._gateway.open_stop_orders(fill.symbol)
         except ExchangeError as exc:
             self._raise_alert(
                 "error", "watch-failed", fill.symbol, "could not list stop orders", exc
             )
             return WatchResult(fired=None, cancelled=(), still_protected=False, position=protected)
+        open_ids = {o.order_id for o in listed}
         gone = [name for name, order in legs if order.order_id not in open_ids]
         if not gone:
             return WatchResult(fired=None, cancelled=(), still_protected=True, position=protected)
@@ -252,6 +253,20 @@ class Protector:
                 exc,
             )
             return WatchResult(fired=None, cancelled=(), still_protected=False, position=protected)
+        # coins under another position's live stop-loss are that position's (two positions on
+        # one symbol, MAX_OPEN_POSITIONS > 1): counted as this one's, its fired stop would look
+        # cancelled and the other position's coins would be protected again, or sold
+        own_ids = {order.order_id for _name, order in legs}
+        loss = protected.stop_loss
+        others = sum(
+            (
+                o.amount or Decimal(0)
+                for o in listed
+                if o.order_id not in own_ids and o.side == loss.side and o.trigger == loss.trigger
+            ),
+            Decimal(0),
+        )
+        held = max(held - others, Decimal(0))
         if held < market.smallest_amount:
             return self._one_cancels_other(protected, legs, open_ids, gone[0])
         return self._reprotect(

@@ -479,3 +479,55 @@ def test_sync_that_cannot_read_the_price_after_cancelling_an_orphan_does_not_rai
     sync = bot.trader.sync()
     assert sync.cancelled  # the orphan take-profit, cancelled
     assert sync.bare == Decimal(1)  # judged by its size: 1 SOL is no dust
+
+
+def test_one_positions_stop_firing_leaves_the_other_position_on_the_symbol_alone(
+    tmp_path: Path,
+) -> None:
+    """MAX_OPEN_POSITIONS=2 on one symbol: when the first stop fired, the second position's
+    coins were taken for the first's, "protected again" and then sold at market."""
+    settings = st.load_settings(
+        env={
+            "TRADING_MODE": "paper",
+            "ACCOUNT_BALANCE_USD": "1000",
+            "RISK_PERCENT": "1",
+            "MAX_OPEN_POSITIONS": "2",
+            "SAFETRADE_KILL_SWITCH_FILE": str(tmp_path / "kill-switch.json"),
+        }
+    )
+    alerts: list[Alert] = []
+    with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "87.36"}) as fake:
+        trader = st.Trader.start(
+            settings,
+            lambda: Gateway(fake.ccxt_client()),
+            symbol=SYMBOL,
+            bot_package="safetrade.reference_bot",
+            alert=alerts.append,
+            sleep=lambda _s: None,
+        )
+        first = trader.trade(
+            stop_price=Decimal("85.61"),
+            take_profit_price=Decimal("90.13"),
+            signal_strength=Decimal("0.5"),
+        )
+        fake.set_price(SYMBOL, Decimal("88.00"))
+        second = trader.trade(
+            stop_price=Decimal("83.00"),
+            take_profit_price=Decimal("95.00"),
+            signal_strength=Decimal("0.5"),
+        )
+        assert isinstance(first.outcome, Protected)
+        assert isinstance(second.outcome, Protected)
+        held = second.outcome.fill.amount
+        kept = {(s.stop, s.size, s.stop_price) for s in _live(fake) if s.size == held}
+        assert {stop for stop, _size, _price in kept} == {"loss", "entry"}
+        fake.set_price(SYMBOL, Decimal("85.00"))  # the first stop fires, the second (83) not
+        assert fake.balance("SOL").total == held
+        for _ in range(2):
+            trader.tick()
+        assert fake.balance("SOL").total == held  # nothing sold
+        assert {(s.stop, s.size, s.stop_price) for s in _live(fake)} == kept  # its own orders
+        assert [p.fill.amount for p in trader.positions] == [held]
+        events = [a.event for a in alerts]
+        assert "protection-failed" not in events
+        assert "protective-order-vanished" not in events
