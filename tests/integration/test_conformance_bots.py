@@ -361,6 +361,17 @@ def test_a_bot_that_never_talks_to_the_fake_is_told_to_use_context_exchange(
             "signal-threshold: 1 new entry(ies) after a 0.55 signal",
         ),
         (
+            "positions_default",
+            "positions-key-typo",
+            "config-strict: started without MAX_OPEN_POSITIONS (the .env says MAX_POSITIONS=1: "
+            "a silent default instead of the owner's value?): 2 entry(ies) for two signals",
+        ),
+        (
+            "classic_only",
+            "restart-after-stop-fired-hf",
+            "protective-orders: left live: take-profit 0.6396 SOL at 90.14",
+        ),
+        (
             "stop_above_price",
             "feb6-trade",
             "a stop-loss at or above the price fires the moment it is placed and sells at "

@@ -54,6 +54,9 @@ _TYPO_RISK = Decimal("0.1")
 #: the risk key misspelt, as Feb 6's balance key was: a bot that reads RISK_PERCENT with a
 #: default risks its default, not the 0.5 % its owner wrote down
 _RISK_TYPO_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PCT={_TYPO_RISK}")
+#: the positions key misspelt: a bot reading MAX_OPEN_POSITIONS with a default above 1 stacks
+#: positions its owner limited to one
+_POSITIONS_TYPO_ENV = LIVE_ENV.replace("MAX_OPEN_POSITIONS=1", "MAX_POSITIONS=1")
 _OWN_LIMITS_ENV = LIVE_ENV.replace(f"RISK_PERCENT={_RISK}", f"RISK_PERCENT={_OWN_RISK}").replace(
     "MIN_SIGNAL_STRENGTH=0.10", f"MIN_SIGNAL_STRENGTH={_OWN_THRESHOLD}"
 )
@@ -343,6 +346,39 @@ def _risk_key_typo(stage: Stage) -> list[Finding]:
     return [Finding("config-strict", title, judges.INCIDENT["config-strict"], risk.passed, detail)]
 
 
+def _positions_key_typo(stage: Stage) -> list[Finding]:
+    title = (
+        "`.env` with MAX_POSITIONS=1 and no MAX_OPEN_POSITIONS: start-up refused, or one "
+        "position at most"
+    )
+    if not stage.start():
+        return [
+            judges.nothing_reached_exchange(
+                "config-strict", title, started=False, requests=len(stage.sent()),
+                errors=stage.errors,
+            )
+        ]  # fmt: skip
+    stage.signal()
+    stage.tick(TICKS)
+    first = len(judges.distinct_entries(stage.sent()))
+    if not first:
+        detail = (
+            "the bot started without MAX_OPEN_POSITIONS (the .env says MAX_POSITIONS=1) and "
+            "sent no entry; start-up must be refused, naming the key"
+        )
+        return [Finding("config-strict", title, judges.INCIDENT["config-strict"], False, detail)]
+    stage.set_price(Decimal("86.63"))
+    stage.signal(strength=Decimal("0.5"), entry=Decimal("86.63"), stop_loss=Decimal("84.90"))
+    stage.tick()
+    entries = len(judges.distinct_entries(stage.sent()))
+    detail = (
+        f"started without MAX_OPEN_POSITIONS (the .env says MAX_POSITIONS=1: a silent default "
+        f"instead of the owner's value?): {entries} entry(ies) for two signals, the first "
+        f"position still held ({stage.position().held} SOL)"
+    )
+    return [Finding("config-strict", title, judges.INCIDENT["config-strict"], entries <= 1, detail)]
+
+
 def _spread_book(stage: Stage) -> list[Finding]:
     title = f"on a wide, thin book (best ask {_SPREAD_ASK}, 0.1 SOL per level)"
     if refused := _start_and_signal(stage, title, "position-sizing", "protective-orders"):
@@ -472,6 +508,9 @@ _ENV_LINE = (
     "MAX_OPEN_POSITIONS=1, MIN_SIGNAL_STRENGTH=0.10 and a valid certification"
 )
 _SIGNAL = "When the strategy signals long SOL/USDT: entry 87.36, stop 85.61, take-profit 90.1353"
+#: KuCoin has moved its users to high-frequency (HF) accounts; the same scenario on one
+_HF = " (on an HF account)"
+_GIVEN_HF = _GIVEN_LIVE.replace("KuCoin account", "KuCoin high-frequency (HF) account")
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -682,6 +721,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         Setup(dotenv=LIVE_ENV),
         _restart_after_stop_fired,
     ),
+    Scenario(
+        "positions-key-typo",
+        "`.env` says MAX_POSITIONS=1 where the key is MAX_OPEN_POSITIONS",
+        (
+            _GIVEN_LIVE,
+            _ENV_LINE.replace(
+                "MAX_OPEN_POSITIONS=1", "MAX_POSITIONS=1 (a typo: no MAX_OPEN_POSITIONS)"
+            ),
+            _SIGNAL,
+            f"And the bot ticks {TICKS} times",
+            "When SOL falls to 86.63 and a second signal comes",
+            "Then start-up was refused with nothing sent, or there is no second entry",
+        ),
+        Setup(dotenv=_POSITIONS_TYPO_ENV),
+        _positions_key_typo,
+    ),
     *(
         Scenario(
             f"live-{kind}-certificate",
@@ -698,3 +753,25 @@ SCENARIOS: tuple[Scenario, ...] = (
         for kind in _CERTIFICATE_KINDS
     ),
 )
+
+
+def _on_hf(scenario: Scenario) -> Scenario:
+    """``scenario`` on an HF account.
+
+    ccxt needs the symbol to read or cancel an order there, and KuCoin refuses a clientOid used
+    before, so a bot tried on a classic account only can leave a position bare on the account
+    most owners have.
+    """
+    return attrs.evolve(
+        scenario,
+        id=f"{scenario.id}-hf",
+        title=scenario.title + _HF,
+        story=tuple(line.replace(_GIVEN_LIVE, _GIVEN_HF) for line in scenario.story),
+        setup=attrs.evolve(scenario.setup, hf=True),
+    )
+
+
+#: the scenarios that also run on an HF account: the trade and its stop firing, a stop-loss
+#: whose answer is lost (found again by its clientOid), and a take-profit left behind
+ON_HF = ("feb6-trade", "stop-loss-response-lost", "restart-after-stop-fired")
+SCENARIOS = (*SCENARIOS, *(_on_hf(s) for s in SCENARIOS if s.id in ON_HF))

@@ -68,6 +68,9 @@ class Setup:
     certificate: str = "valid"
     faults: tuple[tuple[str, Fault | Rejection, int], ...] = ()
     book: BookShape | None = None
+    #: a high-frequency (HF) account, which KuCoin has moved its users to: ccxt then needs the
+    #: symbol to read or cancel an order, and KuCoin refuses any clientOid used before
+    hf: bool = False
 
 
 def _altered(running: RunningCode) -> RunningCode:
@@ -93,6 +96,7 @@ class Stage:
             balances={"USDT": setup.usdt, "SOL": setup.base},
             prices={self.symbol: setup.price},
             fill_policy=FillPolicy.available_balance(),
+            hf=setup.hf,
             # a fresh key per scenario, shaped like KuCoin's: the fake's published test key
             # would tell a bot it is under test
             api_key=secrets.token_hex(12),
