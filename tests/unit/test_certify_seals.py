@@ -284,6 +284,14 @@ def test_a_suite_skipped_because_the_bot_failed_is_one_line_after_the_bots_failu
     assert outcome.problems[-1] == f"suite: not run: {suite_runner.BOT_FAILED}"
     assert any(p.startswith("bot conformance: rounding") for p in outcome.problems)
     assert not any(p.startswith(("evidence:", "scenario ")) for p in outcome.problems)
+    # and the reports say so: they said the suite "ran in this certification", a hypothesis
+    # profile "None", and named a signer as if something had been signed
+    for report in outcome.reports:
+        text = report.read_text(encoding="utf-8")
+        assert f"NOT RUN: {suite_runner.BOT_FAILED}" in text, report
+        assert "ran in this certification" not in text
+        assert "nothing was signed" in text.lower()
+        assert "none (no suite evidence)" in text
     # a suite that did not run for another reason is reported in full
     seal_outputs(_inputs(root), KEY)
     assert any(p.startswith("evidence:") for p in _certify(root).problems)

@@ -8,7 +8,7 @@ or external resources, so it renders offline and can be archived as a single fil
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from safetrade.certification.policy import deviations
@@ -50,6 +50,9 @@ def _subject_rows(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+_NOT_RUN = "suite: not run: "
+
+
 def _header_facts(p: Predicate) -> list[tuple[str, str]]:
     signer, source, versions = p.signer, p.source, p.versions
     dirty = " (dirty work tree)" if source.dirty else ""
@@ -60,8 +63,9 @@ def _header_facts(p: Predicate) -> list[tuple[str, str]]:
         if p.passed
         else ("Artifact", "none written (NOT CERTIFIED): nothing was issued")
     )
+    signed = "" if p.passed else "; nothing was signed (NOT CERTIFIED)"
     return [
-        ("Signer", f"{signer.fingerprint} ({key_label}); keyid {signer.keyid}"),
+        ("Signer", f"{signer.fingerprint} ({key_label}); keyid {signer.keyid}{signed}"),
         validity,
         ("Git commit", f"{source.git_commit or 'unknown (no git)'}{dirty}"),
         (
@@ -69,8 +73,8 @@ def _header_facts(p: Predicate) -> list[tuple[str, str]]:
             ", ".join(f"{k} {v}" for k, v in versions.items() if k != "implementation")
             + f" ({versions.get('implementation')})",
         ),
-        ("Hypothesis profile", str(p.suite.hypothesis_profile)),
-        ("Library suite", _suite_run(p.suite.reused)),
+        ("Hypothesis profile", p.suite.hypothesis_profile or "none (no suite evidence)"),
+        ("Library suite", _suite_run(p.suite.reused, p.problems)),
         (
             # the library's own BDD scenarios (features/), not the bot's conformance scenarios
             "Library BDD scenarios (features/)",
@@ -79,8 +83,14 @@ def _header_facts(p: Predicate) -> list[tuple[str, str]]:
     ]
 
 
-def _suite_run(reused: Mapping[str, Any] | None) -> str:
-    """Whether safetrade's own suite ran in this certification or was reused (from where)."""
+def _suite_run(reused: Mapping[str, Any] | None, problems: Sequence[str]) -> str:
+    """Whether safetrade's own suite ran here, was reused (from where), or did not run at all.
+
+    Not running is certify's ``suite: not run: WHY`` problem (the bot failed its conformance).
+    """
+    not_run = next((x for x in problems if x.startswith(_NOT_RUN)), None)
+    if not_run is not None:
+        return f"NOT RUN: {not_run[len(_NOT_RUN) :]}"
     if reused is None:
         return "ran in this certification"
     run = reused.get("run") or {}
@@ -239,7 +249,7 @@ def render_markdown(statement: Mapping[str, Any]) -> str:
         f"{_md(_bot_line(p.conformance))}",
         "",
     ]
-    if p.signer.developer_key:
+    if p.signer.developer_key and certified:
         out += ["> **Signed with a local developer key.** Do not trust it for production.", ""]
     out += [f"- **{k}:** {_md(v)}" for k, v in _header_facts(p)]
     out.append("")
@@ -401,11 +411,15 @@ def render_html(statement: Mapping[str, Any]) -> str:
         "<h1>safetrade certification report</h1>",
         f'<div class="verdict {"ok" if certified else "bad"}"><div class="big">'
         f"{'CERTIFIED' if certified else 'NOT CERTIFIED'}</div>"
-        f"<div>{_e(_bot_line(p.conformance))}</div>"
-        f"<div>Signer {_e(signer.fingerprint)} · expires {_e(format_time(p.expires_at))}</div>"
+        f"<div>{_e(_bot_line(p.conformance))}</div>",
+        (
+            f"<div>Signer {_e(signer.fingerprint)} · expires {_e(format_time(p.expires_at))}</div>"
+            if certified
+            else "<div>Nothing was signed: no artifact written</div>"
+        ),
         "</div>",
     ]
-    if signer.developer_key:
+    if signer.developer_key and certified:
         parts.append(
             '<div class="warn"><strong>Signed with a local developer key.</strong> '
             "Do not trust it for production.</div>"
