@@ -506,7 +506,9 @@ def _parse_decimal(key: _Key, text: str, where: str) -> Decimal:
     if not _PLAIN_NUMBER.fullmatch(text):
         raise ConfigError(
             f"{where} is not a plain number",
-            fix=f"write digits only, e.g. {key.name}=123 or {key.name}=0.5 (no $, %, nan, inf)",
+            # a percent's example must itself be accepted (at most 100)
+            fix=f"write digits only, e.g. {key.name}={'1' if key.kind == 'percent' else '123'} "
+            f"or {key.name}=0.5 (no $, %, nan, inf)",
         )
     try:
         value = to_decimal(text, key.name)

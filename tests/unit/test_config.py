@@ -341,6 +341,11 @@ class TestPaperMode:
     def test_paper_mode_still_parses_strictly(self):
         message = problems({**PAPER, "RISK_PERCENT": "1%"})
         assert "RISK_PERCENT='1%' (from env) is not a plain number" in message
+        # the example it gives is itself accepted (it said RISK_PERCENT=123, above 100)
+        assert "e.g. RISK_PERCENT=1 or RISK_PERCENT=0.5" in message
+        assert load_settings(env={**PAPER, "RISK_PERCENT": "1"}).risk_percent == D(1)
+        balance = problems({**PAPER, "ACCOUNT_BALANCE_USD": "$123"})
+        assert "e.g. ACCOUNT_BALANCE_USD=123 or ACCOUNT_BALANCE_USD=0.5" in balance
 
     def test_paper_mode_uses_given_values(self):
         env = {**PAPER, "ACCOUNT_BALANCE_USD": "123", "RISK_PERCENT": "0.5"}
