@@ -173,3 +173,16 @@ def test_a_read_sees_one_state_of_the_file_while_the_venue_writes(tmp_path: Path
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_bot_package_that_cannot_be_found_is_told_how_to_make_it_importable() -> None:
+    """The fix named the very bot_package that could not be found, and nothing else."""
+    from safetrade.errors import ConfigError
+    from safetrade.paper.digests import code_digests
+
+    with pytest.raises(ConfigError) as info:
+        code_digests("no_such_paper_bot")
+    message = str(info.value)
+    assert "cannot digest the bot package 'no_such_paper_bot'" in message
+    assert "pip install -e PATH" in message
+    assert "python -m no_such_paper_bot" in message

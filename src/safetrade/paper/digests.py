@@ -31,6 +31,12 @@ def code_digests(bot_package: str) -> tuple[str, str]:
     except TreeError as exc:
         raise ConfigError(
             f"cannot digest the bot package {bot_package!r}: {exc.what}",
-            fix="pass bot_package= the importable name of the bot you run (e.g. 'mybot')",
+            why="paper time is stamped with the digest of the bot's package, found the way "
+            "certify finds it",
+            fix=f"make {bot_package!r} importable where the bot runs: install its folder into "
+            "this environment (`pip install -e PATH`; `tox -e certify -- --bot PATH` does it "
+            f"for .tox/certify) or start the bot as `python -m {bot_package}` from the folder "
+            "holding the package; if that is not your bot's package, pass bot_package= the one "
+            "you run",
         ) from exc
     return own, bot
