@@ -184,6 +184,22 @@ class Protector:
             exchange trouble: every failure ends in one of these outcomes.
         """
         fill = require_instance(fill, Fill, "fill", "pass entry.fill from safetrade.execute_entry")
+        outcome = self._protect(fill, stop_price=stop_price, take_profit_price=take_profit_price)
+        paper = getattr(self._gateway, "paper", None)
+        if paper is not None:
+            # on the paper venue every protection outcome is evidence, whichever path made it
+            # (the Trader, or a bot calling protect / reconcile / watch itself)
+            try:
+                paper.journal(
+                    "outcome", fill.symbol, type(outcome).__name__, {"outcome": str(outcome)}
+                )
+            except Exception:  # the outcome stands; the journal's own check names a gap
+                log.exception("the paper journal could not record a %s", type(outcome).__name__)
+        return outcome
+
+    def _protect(
+        self, fill: Fill, *, stop_price: Decimal, take_profit_price: Decimal | None
+    ) -> Outcome:
         events: list[str] = []
         # every clientOid this call sends, acknowledged or not: a stop KuCoin accepted whose
         # answer was lost is live all the same, and must be cancelled if the position is sold.

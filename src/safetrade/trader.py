@@ -467,19 +467,15 @@ class Trader:
         Before anything is sized the bot syncs with the exchange (unless its last look found
         the account flat and nothing happened since) and protects coins no stop-loss covers
         with this trade's stop-loss and take-profit. Nothing is sent unless sizing succeeds
-        and every guard check passes. On the paper venue the refusal or the outcome is
-        journaled.
+        and every guard check passes. On the paper venue the refusal is journaled (the outcome
+        is, by the protector).
         """
         result = self._trade(stop_price, take_profit_price, signal_strength)
         if result.refusal is not None:
             result = attrs.evolve(result, refusal=self._mask.redact(result.refusal))
-        if self.paper is not None:
-            if result.refusal is not None:
-                self.paper.journal("refusal", self.symbol, None, {"reasons": result.refusal})
-            for outcome in (result.bare, result.outcome):
-                if outcome is not None:
-                    self.paper.journal("outcome", self.symbol, type(outcome).__name__,
-                                       {"outcome": str(outcome)})  # fmt: skip
+        # (outcomes are journaled by the protector, which made them)
+        if self.paper is not None and result.refusal is not None:
+            self.paper.journal("refusal", self.symbol, None, {"reasons": result.refusal})
         return result
 
     def _trade(

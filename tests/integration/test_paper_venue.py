@@ -359,3 +359,38 @@ def test_a_gtt_order_still_expires_after_the_paper_venue_restarts(
     assert seen["info"]["cancelAfter"] == 60
     assert client.fetch_balance()["USDT"]["free"] == 123  # the hold released
     later.close()
+
+
+def test_the_step_by_step_path_journals_its_protection_outcome_like_the_trader(
+    tmp_path: Path, public: FakeKucoin
+) -> None:
+    """Only the Trader journaled outcomes: a bot calling Protector.protect itself (the README's
+    step-by-step path) showed "outcomes: none" in `paper status`."""
+    settings = _settings(tmp_path)
+    gateway = st.Gateway.for_settings(
+        settings, symbol=SOL, bot_package=BOT, paper_source=_source(public), certified=None
+    )
+    market = gateway.load_market(SOL)
+    free, prices = gateway.free_balance("USDT"), gateway.prices(SOL)
+    assert prices.ask is not None
+    plan = st.plan_trade(
+        market, side=st.PositionSide.LONG, free_balance=free, entry_price=prices.ask,
+        limit_entry=True, stop_price=Decimal("85.61"), take_profit_price=Decimal("90.00"),
+        risk_percent=Decimal(1), client_oid=st.new_client_oid(st.OrderPurpose.ENTRY),
+    )  # fmt: skip
+    account = st.AccountState(
+        free_quote=free, configured_balance=None, last_price=prices.last,
+        kill_switch_reason=None, open_positions=0, open_position_value=Decimal(0),
+    )  # fmt: skip
+    decision = st.check(plan, account, st.GuardLimits.from_settings(settings))
+    entry = st.execute_entry(gateway, plan, decision, sleep=lambda _s: None)
+    assert entry.fill is not None
+    protector = st.Protector(gateway, kill_switch=st.KillSwitch(), sleep=lambda _s: None)
+    outcome = protector.protect(entry.fill, stop_price=plan.stop_loss_price,
+                                take_profit_price=plan.take_profit_price)  # fmt: skip
+    assert isinstance(outcome, st.Protected)
+    assert gateway.paper is not None
+    gateway.paper.close()
+    summary = read_summary(settings.paper_db)
+    assert summary is not None
+    assert summary.outcomes == {"Protected": 1}
