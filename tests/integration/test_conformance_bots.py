@@ -47,7 +47,7 @@ def test_the_incident_bot_is_not_certified_and_each_feb6_failure_is_named(
     [wrong_key] = [s for s in result.scenarios if s.id == "wrong-env-key"]
     assert "ACCOUNT_BALANCE=123" in wrong_key.title
     assert not wrong_key.passed
-    assert any("costing 394.3963 USDT" in d for d in failed["balance-check"]), failed
+    assert any("asking for 394.3963 USDT" in d for d in failed["balance-check"]), failed
     assert any("0 SOL under live stop-loss" in d for d in failed["protective-orders"]), failed
     assert any("price 90.1353" in d and "Price increment invalid" in d for d in failed["rounding"])
     assert "config-strict" in failed
@@ -197,7 +197,7 @@ def test_a_bot_that_sizes_from_the_configured_balance_fails_only_the_balance_sce
     )
     assert all(not verdicts[s] for s in _OLDER), verdicts
     failed = verdicts["balance-above-exchange"]
-    assert failed[0].startswith("balance-check: 1 entry(ies) costing 4547.5076 USDT"), failed
+    assert failed[0].startswith("balance-check: 1 entry(ies) asking for 4547.5076 USDT"), failed
     assert "123 USDT free, 10000 USDT configured: sized from the configured balance" in failed[0]
     # its entry is a limit at the ask (the engine's), which KuCoin holds funds for when it is
     # placed: refused whole, as Feb 6's balance limit refused part of the 4.5 SOL
@@ -211,7 +211,7 @@ def test_the_incident_bot_fails_the_balance_scenario_with_its_394_usdt_entry(
     [balance, *_] = _verdicts("incident_bot.certify:make_bot", "balance-above-exchange")[
         "balance-above-exchange"
     ]
-    assert "order buy market SOL-USDT size 4.5101 -> accepted costing 394.3963 USDT" in balance
+    assert "order buy market SOL-USDT size 4.5101 -> accepted asking for 394.3963 USDT" in balance
 
 
 def test_a_bot_that_resends_an_entry_whose_answer_was_lost_holds_twice_the_risk(

@@ -140,7 +140,7 @@ def balance_check(
         )
     total = sum((_cost(o, last_price, rules.taker_fee_rate) for o in buys), Decimal(0))
     detail = (
-        f"{len(buys)} entry(ies) costing {total.quantize(Decimal('0.0001'))} USDT at "
+        f"{len(buys)} entry(ies) asking for {total.quantize(Decimal('0.0001'))} USDT at "
         f"{last_price} incl. the {rules.taker_fee_rate * 100}% fee; {free} USDT free"
     )
     return _finding("balance-check", title, total <= free, detail)
@@ -176,13 +176,13 @@ def balance_refused_or_fits(
         )
     costs = [_cost(o, last_price, rules.taker_fee_rate) for o in buys]
     over = [
-        f"{o.describe()} costing {c.quantize(Decimal('0.0001'))} USDT"
+        f"{o.describe()} asking for {c.quantize(Decimal('0.0001'))} USDT"
         for o, c in zip(buys, costs, strict=True)
         if c > free
     ]
     total = sum(costs, Decimal(0))
     detail = (
-        f"{len(buys)} entry(ies) costing {total.quantize(Decimal('0.0001'))} USDT at "
+        f"{len(buys)} entry(ies) asking for {total.quantize(Decimal('0.0001'))} USDT at "
         f"{last_price} incl. the {rules.taker_fee_rate * 100}% fee; {free} USDT free, "
         f"{configured} USDT configured"
     )
