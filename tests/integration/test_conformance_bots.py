@@ -221,7 +221,7 @@ def test_a_bot_that_resends_an_entry_whose_answer_was_lost_holds_twice_the_risk(
     assert all(not verdicts[s] for s in _OLDER), verdicts
     doubled, stops = verdicts["entry-response-lost"]
     # its stop-losses cover the doubled size, but no stop near the price limits that loss
-    assert "the stop-losses sit too far below the price for the 1.2792 SOL" in stops
+    assert "the stop-losses sell too far below the price for the 1.2792 SOL" in stops
     assert doubled.startswith("position-sizing: KuCoin accepted 2 entry orders for one signal")
     assert "bought 1.2792 SOL" in doubled
     assert "loses 2.4599 USDT; budget 1% of 123 = 1.23 USDT" in doubled
@@ -324,8 +324,9 @@ def test_a_bot_that_never_talks_to_the_fake_is_told_to_use_context_exchange(
             "stop_from_memory",
             "restart-bare",
             "firing loses 123.774950 USDT from 87.36 (the best bid, or the last price if "
-            "lower), more than 1% of the account's 246.79 USDT (2.467891): the stop-losses sit "
-            "too far below the price for the 1.417 SOL they cover (1% allows down to 85.6184)",
+            "lower), more than 1% of the account's 246.79 USDT (2.467891): the stop-losses sell "
+            "too far below the price for the 1.417 SOL they cover (1% allows down to 85.6184; a "
+            "stop-limit sells at its limit)",
         ),
         (
             "stop_limit_no_gap",
@@ -387,3 +388,13 @@ def test_a_plain_ccxt_bot_with_one_bug_a_reviewer_found_certified_is_not(
     assert any(evidence in d for d in failed[scenario]), failed[scenario]
     if scenario != "feb6-trade":
         assert failed["feb6-trade"] == [], failed["feb6-trade"]
+
+
+def test_a_stop_limit_is_shown_with_the_limit_it_sells_at(bot_path: None) -> None:
+    """The loss is judged at a stop-limit's limit; the findings named only its trigger, so a
+    failure blamed a stop at 85.61 that was in fact a sell limit far lower."""
+    result = run_conformance(
+        load_bot("ccxt_bots.variants:stop_limit_no_gap"), scenarios=_scenarios("feb6-trade")
+    )
+    details = [f.detail for s in result.scenarios for f in s.findings]
+    assert any("stop-loss 0.633 SOL at 85.61, limit 85.59 (" in d for d in details), details

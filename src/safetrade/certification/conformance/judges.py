@@ -284,9 +284,10 @@ def protected(
             f"from {position.last_price} (the best bid, or the last price if lower), more "
             f"than {risk_percent}% of the "
             f"account's {position.value.quantize(Decimal('0.01'))} USDT "
-            f"({budget.quantize(_FINE)}): the stop-losses sit too far below the "
+            f"({budget.quantize(_FINE)}): the stop-losses sell too far below the "
             f"price for the {position.stop_loss} SOL they cover ({risk_percent}% allows down "
-            f"to {lowest.quantize(Decimal('0.0001'), ROUND_CEILING)})",
+            f"to {lowest.quantize(Decimal('0.0001'), ROUND_CEILING)}; a stop-limit sells at "
+            "its limit)",
             incident,
         )
     if not position.covered and position.held - position.stop_loss < position.smallest:

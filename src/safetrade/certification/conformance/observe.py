@@ -230,7 +230,7 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
         take_profit=sum((s.size or zero for s in live if s.stop == "entry"), zero),
         live_stops=tuple(
             f"{'stop-loss' if s.stop == 'loss' else 'take-profit'} {s.size} {base} "
-            f"at {s.stop_price} ({s.client_oid or s.id})"
+            f"at {s.stop_price}{_limit_of(s)} ({s.client_oid or s.id})"
             for s in live
         ),
         smallest=max(rules.base_min_size, rules.base_increment),
@@ -259,6 +259,13 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
             if o.side == "sell"
         ),
     )
+
+
+def _limit_of(stop: StopOrder) -> str:
+    """ ", limit 84.32" for a stop-limit: what it sells at, which the loss is judged from."""
+    if stop.type == "limit" and stop.price is not None:
+        return f", limit {stop.price}"
+    return ""
 
 
 def sells_at(stop: StopOrder) -> Decimal:
