@@ -775,7 +775,10 @@ class Engine:
             band = last * market.price_limit_rate
             if (buy and price > last + band) or (not buy and price < last - band):
                 raise PRICE_OUT_OF_RANGE.error()
-        # buys freeze price x size plus the worst-case fee, so a later fill can always be paid
+        # buys freeze price x size plus the worst-case fee, so a later fill can always be paid:
+        # "When an order is placed, the system puts a hold on a portion of the funds in your
+        # account to pay the taker fee" (https://www.kucoin.com/apidoc/project-6000000/
+        # doc-338147, Terms Definitions: Handling Fees; classic and HF alike)
         fee_rate = max(market.taker_fee_rate, market.maker_fee_rate)
 
         def held(amount: Decimal) -> Decimal:
