@@ -94,19 +94,15 @@ def execute_entry(
             last_error = f"{exc.what}: {exc.exchange_message}"
             log.error("entry attempt %d: %s", attempt, last_error)
         except ExchangeError as exc:
-            if order is None and not outcome_unknown:
+            if order is None:
+                # a first send refused, or a re-send refused after the look-up found nothing
+                # (a failed look-up is ExchangeUnavailable: still unknown, handled above)
                 log.error("entry refused: %s", exc)
                 return EntryResult(fill=None, order=order, error=str(exc))
-            # An earlier attempt may have placed the entry: an error from looking its clientOid
-            # up (or from sending it again) says nothing about that one. An accepted entry that
-            # cannot be *read* (KuCoin's "order not exist." race right after create, 400007,
-            # 900001 "system busy") says nothing about the fill. Either way: still unknown.
+            # KuCoin accepted the entry; failing to *read* it (its "order not exist." race
+            # right after create, 400007, 900001 "system busy") says nothing about the fill
             outcome_unknown = True
-            last_error = (
-                f"entry {plan.entry.client_oid} may have been placed: {exc}"
-                if order is None
-                else f"entry {order.order_id} accepted but unreadable: {exc}"
-            )
+            last_error = f"entry {order.order_id} accepted but unreadable: {exc}"
             log.error("entry attempt %d: %s", attempt, last_error)
         else:
             if done.filled > 0 and done.average is not None:

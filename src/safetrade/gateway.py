@@ -457,8 +457,24 @@ class Gateway:
         )
 
     def ensure_submitted_unguarded(self, intent: OrderIntent) -> OrderStatus:
-        """Send ``intent`` unless the exchange already has an order with its ``clientOid``."""
-        existing = self.find(intent)
+        """Send ``intent`` unless the exchange already has an order with its ``clientOid``.
+
+        Call it after an attempt whose outcome is unknown: the order may be live.
+
+        Raises:
+            ExchangeUnavailable: The outcome is still unknown: the look-up failed (however the
+                exchange refused it: a lookup says nothing about the order sent), or the
+                exchange refused the clientOid as one it knows (the earlier attempt is live).
+                Retry with the same intent.
+            ExchangeError: The exchange has no order of that clientOid and refused this one:
+                nothing was placed.
+        """
+        try:
+            existing = self.find(intent)
+        except ExchangeUnavailable:
+            raise
+        except ExchangeError as exc:
+            raise _still_unknown(intent, "looking it up failed", exc) from exc
         if existing is not None:
             log.warning(
                 "order %s already on the exchange as %s; not sending it again",
@@ -466,7 +482,16 @@ class Gateway:
                 existing.order_id,
             )
             return existing
-        return self.submit_unguarded(intent)
+        try:
+            return self.submit_unguarded(intent)
+        except ExchangeUnavailable:
+            raise
+        except ExchangeError as exc:
+            if _DUPLICATE_OID in exc.exchange_message.replace(" ", "").lower():
+                # classic 400100 validation.createOrder.clientOidDuplicated, HF 126044
+                # "clientOid duplicate": the earlier attempt is there, whatever the look-up said
+                raise _still_unknown(intent, "the exchange knows its clientOid", exc) from exc
+            raise
 
     def find(self, intent: OrderIntent) -> OrderStatus | None:
         """The exchange's order with ``intent``'s ``clientOid``, or ``None`` if it has none.
@@ -635,3 +660,16 @@ def _ccxt_errors() -> dict[str, type[BaseException]]:
 
     names = ("AuthenticationError", "OrderNotFound", "NetworkError", "ExchangeError", "BaseError")
     return {name: getattr(ccxt, name) for name in names}
+
+
+_DUPLICATE_OID = "clientoidduplicate"
+
+
+def _still_unknown(intent: OrderIntent, why: str, exc: ExchangeError) -> ExchangeUnavailable:
+    return ExchangeUnavailable(
+        f"order {intent.client_oid} after an unanswered attempt: {why}; it may be live",
+        exchange_code=exc.exchange_code,
+        exchange_message=exc.exchange_message,
+        fix="retry with the same clientOid (Gateway.ensure_submitted_unguarded); never send "
+        "it under a new one while it may be live",
+    )

@@ -533,14 +533,9 @@ class Protector:
                 self._failed(f"{name}-rejected", fill.symbol, attempt, exc, events)
                 if attempt == self._retry.attempts:
                     break
-                if outcome_unknown:
-                    # an earlier attempt may have placed this clientOid: the error came from
-                    # looking it up (or from sending it again), so it is looked up again; a new
-                    # clientOid now could leave two stop-losses live, the first untracked
-                    self._sleep(self._retry.delay(attempt))
-                    continue
                 # corrected retry: the market's rules may have changed under us; rebuild from
-                # fresh data with a new clientOid (the rejected one is spent)
+                # fresh data with a new clientOid (the rejected one is spent: a failed look-up
+                # of one that may be live is ExchangeUnavailable, retried above with it)
                 try:
                     market = self._gateway.load_market(fill.symbol, reload=True)
                     intent = self._build(market, fill, purpose, price)

@@ -283,6 +283,39 @@ def test_a_failed_lookup_after_a_lost_answer_is_never_read_as_a_refusal(
     assert len(_entries(fake)) == 1  # and it was never sent twice
 
 
+@BOTH_ACCOUNTS
+def test_an_entry_refused_after_a_timeout_is_a_refusal_not_an_unknown_outcome(
+    fake, gateway, sleeps
+):
+    """The first send never reached KuCoin, the look-up found nothing, the re-send was refused:
+    the exchange answered, so the outcome is known (it was reported unknown, and sent thrice)."""
+    fake.inject("create_order", Fault.TIMEOUT, times=1)
+    fake.inject("create_order", Fault.reject("200004", "Balance insufficient!"), times=10)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert not result.outcome_unknown
+    assert "Balance insufficient!" in (result.error or "")
+    assert fake.endpoints_called().count("create_order") == 2
+    assert _entries(fake) == []
+
+
+@BOTH_ACCOUNTS
+def test_a_resend_refused_as_a_known_clientoid_is_still_an_unknown_outcome(fake, gateway, sleeps):
+    """KuCoin refusing the clientOid as one it knows means the first attempt is there."""
+    fake.inject("create_order", Fault.TIMEOUT, times=1)
+    duplicate = (
+        Fault.reject("126044", "clientOid duplicate")
+        if fake.hf
+        else Fault.reject("400100", "validation.createOrder.clientOidDuplicated")
+    )
+    fake.inject("create_order", duplicate, times=10)
+    plan = _plan(gateway)
+    result = execute_entry(gateway, plan, guard_allows(plan), retry=RETRY, sleep=sleeps.append)
+    assert result.fill is None
+    assert result.outcome_unknown  # the bot must reconcile: it may hold the coins
+
+
 def test_rejection_is_returned_at_once_with_the_exchange_message(fake, gateway, sleeps):
     fake.inject("create_order", Fault.reject("200004", "Balance insufficient!"))
     plan = _plan(gateway)

@@ -25,7 +25,7 @@ from safetrade.killswitch import KillSwitch
 from safetrade.market import MarketSpec
 from safetrade.protector import Flattened, Halted, Protected, Protector
 from safetrade.retry import RetryPolicy
-from safetrade.testing import FakeKucoin, Fault, FillPolicy
+from safetrade.testing import FakeKucoin, Fault, FillPolicy, MarketRules
 from tests.decisions import guard_allows
 
 SYMBOL = "SOL/USDT"
@@ -238,6 +238,30 @@ def test_a_stop_whose_answer_was_lost_is_looked_up_again_never_sent_under_a_new_
     assert [o.id for o in losses] == [outcome.stop_loss.order_id]  # one, and the tracked one
     assert sum(o.size for o in losses) == world.fake.balance("SOL").total == fill.amount
     assert world.fake.endpoints_called().count("create_stop_order") == 2  # stop-loss + target
+
+
+def test_a_stop_refused_after_a_timeout_is_corrected_and_placed_not_sold(
+    fake: FakeKucoin,
+) -> None:
+    """The first stop-loss never reached KuCoin (timeout); its tick changed meanwhile, so the
+    re-send was refused: that refusal must take the corrected retry (reload the market,
+    rebuild), not be taken for the look-up of an order that may be live."""
+    world = World(fake)
+    fill = world.enter()
+    fake.inject("create_stop_order", Fault.TIMEOUT, times=1)
+    changed: list[bool] = []
+
+    def sleep(seconds: float) -> None:  # KuCoin changes SOL-USDT's tick while the bot waits
+        world.sleeps.append(seconds)
+        if not changed:
+            fake.add_market(MarketRules("SOL-USDT", price_increment="0.1"))
+            changed.append(True)
+
+    world.protector._sleep = sleep
+    outcome = world.protector.protect(fill, stop_price=Decimal("95.05"))
+    assert isinstance(outcome, Protected), outcome
+    assert outcome.stop_loss.trigger_price == Decimal("95.1")  # rebuilt on the new tick
+    assert fake.balance("SOL").total == fill.amount  # nothing sold
 
 
 def test_a_partly_filled_flatten_sells_the_rest(fake: FakeKucoin) -> None:

@@ -262,7 +262,7 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
 
 
 def _limit_of(stop: StopOrder) -> str:
-    """ ", limit 84.32" for a stop-limit: what it sells at, which the loss is judged from."""
+    """A stop-limit's ", limit 84.32": what it sells at, which the loss is judged from."""
     if stop.type == "limit" and stop.price is not None:
         return f", limit {stop.price}"
     return ""
