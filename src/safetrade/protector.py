@@ -185,16 +185,21 @@ class Protector:
         """
         fill = require_instance(fill, Fill, "fill", "pass entry.fill from safetrade.execute_entry")
         outcome = self._protect(fill, stop_price=stop_price, take_profit_price=take_profit_price)
+        return self._journaled(outcome)
+
+    def _journaled(self, outcome: Outcome) -> Outcome:
+        """``outcome``, written to the paper journal first on the paper venue.
+
+        Every protection outcome is paper evidence, whichever path made it (the Trader, or a
+        bot calling protect / reconcile / watch itself): protect() and reconcile's own halt.
+        """
         paper = getattr(self._gateway, "paper", None)
         if paper is not None:
-            # on the paper venue every protection outcome is evidence, whichever path made it
-            # (the Trader, or a bot calling protect / reconcile / watch itself)
+            kind = type(outcome).__name__
             try:
-                paper.journal(
-                    "outcome", fill.symbol, type(outcome).__name__, {"outcome": str(outcome)}
-                )
+                paper.journal("outcome", outcome.fill.symbol, kind, {"outcome": str(outcome)})
             except Exception:  # the outcome stands; the journal's own check names a gap
-                log.exception("the paper journal could not record a %s", type(outcome).__name__)
+                log.exception("the paper journal could not record a %s", kind)
         return outcome
 
     def _protect(
@@ -239,8 +244,9 @@ class Protector:
         Call it on every loop of the bot while the position is open. A leg missing from the
         open stop orders has either executed (the coins are gone: cancel the other leg) or
         been cancelled without selling (by the owner in the app, or by KuCoin at trigger): then
-        the coins are still held and are protected again, never left bare. KuCoin's status of a
-        fired stop read through ccxt says "canceled", so it is not used.
+        the coins are still held and are protected again, never left bare. With both legs
+        live, fewer coins than the stop-loss sells (some sold by hand) are protected afresh.
+        KuCoin's status of a fired stop read through ccxt says "canceled", so it is not used.
         """
         fill = protected.fill
         legs = [("stop-loss", protected.stop_loss)]
@@ -255,12 +261,16 @@ class Protector:
             return WatchResult(fired=None, cancelled=(), still_protected=False, position=protected)
         open_ids = {o.order_id for o in listed}
         gone = [name for name, order in legs if order.order_id not in open_ids]
-        if not gone:
-            return WatchResult(fired=None, cancelled=(), still_protected=True, position=protected)
+        # the balance is read even when both legs are listed: coins sold by hand leave a
+        # stop-loss bigger than what is held, which KuCoin cancels at trigger, selling nothing
         try:
             market = self._gateway.load_market(fill.symbol)
             held = self._gateway.total_balance(market.base)
         except ExchangeError as exc:
+            if not gone:  # both legs are listed; what they cover is told on the next look
+                return WatchResult(
+                    fired=None, cancelled=(), still_protected=True, position=protected
+                )
             self._raise_alert(
                 "error",
                 "watch-failed",
@@ -283,10 +293,71 @@ class Protector:
             Decimal(0),
         )
         held = max(held - others, Decimal(0))
+        if not gone:
+            covers = loss.amount or fill.amount
+            if held >= covers:
+                return WatchResult(
+                    fired=None, cancelled=(), still_protected=True, position=protected
+                )
+            return self._shrunk(protected, legs=legs, market=market, held=held, covers=covers)
         if held < market.smallest_amount:
             return self._one_cancels_other(protected, legs, open_ids, gone[0])
         return self._reprotect(
             protected, legs=legs, open_ids=open_ids, gone=gone, market=market, held=held
+        )
+
+    def _shrunk(
+        self,
+        protected: Protected,
+        *,
+        legs: list[tuple[str, OrderStatus]],
+        market: MarketSpec,
+        held: Decimal,
+        covers: Decimal,
+    ) -> WatchResult:
+        """Both legs are live but fewer coins are held than the stop-loss sells."""
+        fill = protected.fill
+        nothing_left = held < market.smallest_amount
+        self._raise_alert(
+            "error",
+            "position-shrank",
+            fill.symbol,
+            f"the stop-loss of {covers} {fill.symbol} covers more than the {held} "
+            f"{market.base} held (coins sold by hand, or by another order): KuCoin would cancel "
+            "it at trigger for want of coins; "
+            + ("cancelling its orders, nothing is left" if nothing_left else "protecting the rest"),
+        )
+        cancelled, left_live = [], False
+        for name, order in legs:
+            try:
+                self._gateway.cancel(order.order_id, fill.symbol, stop=True)
+                cancelled.append(name)
+            except ExchangeError as exc:
+                left_live = True
+                self._raise_alert(
+                    "error", "cancel-failed", fill.symbol, f"could not cancel the {name}", exc
+                )
+        if nothing_left or left_live:
+            # a leg left live must be cancelled on the next look: keep watching it
+            return WatchResult(
+                fired=None,
+                cancelled=tuple(cancelled),
+                still_protected=False,
+                position=protected if left_live else None,
+            )
+        again = attrs.evolve(fill, amount=floor_to_step(held, market.amount_increment))
+        take_profit = protected.take_profit
+        outcome = self.protect(
+            again,
+            stop_price=protected.stop_loss.trigger_price or Decimal(0),
+            take_profit_price=None if take_profit is None else take_profit.trigger_price,
+        )
+        position = outcome if isinstance(outcome, Protected) else None
+        return WatchResult(
+            fired=None,
+            cancelled=tuple(cancelled),
+            still_protected=position is not None,
+            position=position,
         )
 
     def _one_cancels_other(
@@ -415,8 +486,10 @@ class Protector:
                 symbol=symbol, side=PositionSide.LONG, amount=Decimal(0), average_price=Decimal(1)
             )
             # how much is held is exactly what could not be read: the alert must not say 0
-            return self._halt(
-                fill, "could not read the account to reconcile", events, amount_known=False
+            return self._journaled(
+                self._halt(
+                    fill, "could not read the account to reconcile", events, amount_known=False
+                )
             )
         market, held, stops, last = state
         sells = [o for o in stops if o.side == "sell"]

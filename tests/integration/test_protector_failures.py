@@ -350,6 +350,62 @@ def test_reconcile_that_cannot_read_the_account_halts(world: World) -> None:
     assert world.kill_switch.reason is not None
 
 
+def test_coins_sold_by_hand_under_a_live_stop_loss_are_protected_afresh(world: World) -> None:
+    """Half sold by hand, both legs still live: watch() said protected, the stop-loss (for the
+    whole position) was cancelled at trigger, and the rest was sold a loop later, below it."""
+    fill = world.enter()
+    outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(110))
+    assert isinstance(outcome, Protected)
+    world.fake.ccxt_client().create_order(SYMBOL, "market", "sell", float(fill.amount / 2))
+    held = world.fake.balance("SOL").total
+    result = world.protector.watch(outcome)
+    assert result.still_protected
+    assert result.position is not None
+    assert result.position.stop_loss.amount == held
+    assert sorted((o.stop, o.size) for o in world.live_stops()) == [
+        ("entry", held),
+        ("loss", held),
+    ]
+    assert "position-shrank" in world.events()
+    world.fake.set_price(SYMBOL, Decimal(94))  # through the stop: what is left is sold at it
+    assert world.fake.balance("SOL").total == 0
+    after = world.protector.watch(result.position)
+    assert (after.fired, after.position) == ("stop-loss", None)
+    assert world.live_stops() == []
+
+
+def test_everything_sold_by_hand_cancels_both_legs(world: World) -> None:
+    fill = world.enter()
+    outcome = world.protector.protect(fill, stop_price=Decimal(95), take_profit_price=Decimal(110))
+    assert isinstance(outcome, Protected)
+    world.fake.ccxt_client().create_order(SYMBOL, "market", "sell", float(fill.amount))
+    result = world.protector.watch(outcome)
+    assert (result.still_protected, result.position) == (False, None)
+    assert sorted(result.cancelled) == ["stop-loss", "take-profit"]
+    assert world.live_stops() == []  # left live, they would sell the next position's coins
+
+
+class _Journal:
+    """Stands in for the paper venue's journal: what the protector records on it."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str | None, str | None]] = []
+
+    def journal(self, kind: str, symbol: str | None, code: str | None, detail: Any) -> None:
+        self.entries.append((kind, symbol, code))
+
+
+def test_every_protection_outcome_is_journaled_on_the_paper_venue(world: World) -> None:
+    """protect() journaled its outcomes; reconcile's own halt (the account unreadable) was not."""
+    journal = _Journal()
+    world.gateway.paper = journal  # type: ignore[assignment]
+    fill = world.enter()
+    world.protector.protect(fill, stop_price=Decimal(95))
+    world.fake.inject("accounts", Fault.SERVER_ERROR, times=3)
+    world.protector.reconcile(SYMBOL, stop_price=Decimal(95))
+    assert journal.entries == [("outcome", SYMBOL, "Protected"), ("outcome", SYMBOL, "Halted")]
+
+
 def test_reconcile_replaces_a_stop_that_covers_only_part_of_the_position(world: World) -> None:
     fill = world.enter()
     half = Fill(

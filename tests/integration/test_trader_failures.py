@@ -157,7 +157,9 @@ def test_tick_that_cannot_check_for_bare_coins_alerts_and_keeps_watching(
     bot = _protected_trade(fake, settings)
     fake.set_price(SYMBOL, LAST)  # the market trades at the entry price again: nothing fires
     fake.forget_requests()
-    fake.inject("accounts", Fault.SERVER_ERROR)
+    # the account is unreadable for the whole tick: watch() (which also reads what is held)
+    # and then the check for bare coins
+    fake.inject("accounts", Fault.SERVER_ERROR, times=2)
     bot.trader.tick()
     [alert] = bot.alerts
     assert (alert.level, alert.event) == ("error", "sync-failed")
