@@ -328,7 +328,7 @@ def _load(process: dict[str, str], dotenv_path: str | Path | None, mask: SecretM
             "(every key: safetrade.config.settings_schema())",
         )
     for name in merged:
-        if name not in _BY_NAME and (near := _near_misses_of(name)):
+        if name not in _BY_NAME and name not in OTHER_VARIABLES and (near := _near_misses_of(name)):
             log.warning("unknown setting %s looks like %s; it is ignored", name, near)
     return Settings(mode=mode, sources=sources, read_secrets=tuple(mask), **values)  # type: ignore[arg-type]
 
@@ -485,8 +485,23 @@ def _similar(candidate: str, known: str) -> bool:
     return ratio >= 0.85
 
 
+#: safetrade's own variables that are no setting (certify's signing key, the suite cache): set
+#: for certify, they are never a misspelt setting (SAFETRADE_CERT_KEY_FILE is not a near miss
+#: of SAFETRADE_CERTIFICATE); tests check they match the names their modules read
+OTHER_VARIABLES = frozenset(
+    {
+        "SAFETRADE_CERT_KEY",
+        "SAFETRADE_CERT_KEY_FILE",
+        "SAFETRADE_CERT_KEY_PASSPHRASE",
+        "SAFETRADE_SUITE_CACHE",
+    }
+)
+
+
 def _near_misses_for(known: str, merged: Mapping[str, str]) -> list[str]:
-    return sorted(n for n in merged if n not in _BY_NAME and _similar(n, known))
+    return sorted(
+        n for n in merged if n not in _BY_NAME and n not in OTHER_VARIABLES and _similar(n, known)
+    )
 
 
 def _near_misses_of(candidate: str) -> list[str]:

@@ -659,3 +659,18 @@ def test_every_setting_is_declared_once_with_its_key():
     assert [k.field for k in config._KEYS] == declared
     assert [k["name"] for k in config.settings_schema()["keys"]] == [k.name for k in config._KEYS]
     assert len({k.name for k in config._KEYS}) == len(config._KEYS)
+
+
+def test_certifys_own_variables_are_never_near_misses_of_a_setting() -> None:
+    """SAFETRADE_CERT_KEY_FILE (what `safetrade keygen` says to export) read as a misspelt
+    SAFETRADE_CERTIFICATE: every paper start and certify's suite failed with a signing key set."""
+    from safetrade.certification import keys, suite_cache
+    from safetrade.config import OTHER_VARIABLES
+
+    assert {keys.ENV_KEY, keys.ENV_KEY_FILE, keys.ENV_KEY_PASSPHRASE, suite_cache.ENV_CACHE} == (
+        OTHER_VARIABLES
+    )
+    env = {**PAPER, **dict.fromkeys(OTHER_VARIABLES, "set")}
+    assert load_settings(env=env).certificate is None
+    # a real near miss still is one
+    assert "did you mean SAFETRADE_CERTIFICATE?" in problems({**env, "SAFETRADE_CERT": "a.json"})

@@ -112,3 +112,35 @@ def test_a_process_killed_by_a_signal_fails_the_suite() -> None:
     assert exit_status((0, 0, 0, 0)) == 0
     assert exit_status((0, -9, 0, 0)) == 1  # SIGKILL: evidence may exist, coverage not
     assert exit_status((0, 2, 1, -15)) == 2
+
+
+def test_the_suites_processes_never_see_the_owners_safetrade_variables(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tox hands certify every SAFETRADE_ variable; with SAFETRADE_CERT_KEY_FILE set (how an
+    owner signs with their own key) ten library tests failed, reading it as a setting."""
+    import subprocess
+    import sys
+
+    from safetrade.certification import suite_runner
+
+    real = subprocess.Popen
+    envs: list[dict[str, str]] = []
+
+    def recording(command, **kwargs):  # a shard's pytest: a no-op that exits 0
+        if "pytest" not in command:
+            return real(command, **kwargs)  # coverage combine / json
+        envs.append(kwargs["env"])
+        return real([sys.executable, "-c", "pass"])
+
+    monkeypatch.setattr(suite_runner.subprocess, "Popen", recording)
+    for name in ("SAFETRADE_CERT_KEY_FILE", "SAFETRADE_TRUSTED_KEYS", "SAFETRADE_CERTIFICATE"):
+        monkeypatch.setenv(name, str(tmp_path / name))
+    monkeypatch.setenv("COVERAGE_FILE", str(tmp_path / ".coverage"))
+    (tmp_path / "out").mkdir()
+    assert suite_runner._run_suite(tmp_path / "out", tmp_path) is None  # no evidence written
+    assert len(envs) == len(suite_runner.SHARDS)
+    for env in envs:
+        assert env is not None
+        assert not [k for k in env if k.startswith("SAFETRADE_")]
+        assert env["COVERAGE_FILE"] == str(tmp_path / ".coverage")

@@ -191,6 +191,16 @@ def _command(shard: Shard, evidence: Path, out: Path) -> list[str]:
     return [*command, "-q"]
 
 
+def _test_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the suite's processes: the owner's, without its SAFETRADE_ variables.
+
+    tox hands certify every SAFETRADE_ variable (its signing key, the owner's certificate,
+    trusted keys, paper database); the library's tests must not read them: they set their own,
+    and an owner's configuration must neither fail nor pass them.
+    """
+    return {k: v for k, v in environ.items() if not k.startswith("SAFETRADE_")}
+
+
 def _run_suite(out: Path, root: Path) -> tuple[int, ...] | None:
     """Run the processes of :data:`SHARDS`; None when no merged evidence could be written."""
     evidence = [out / f"evidence-{shard.name}.json" for shard in SHARDS]
@@ -200,14 +210,15 @@ def _run_suite(out: Path, root: Path) -> tuple[int, ...] | None:
     data = data if data.is_absolute() else root / data
     for stale in (data, *data.parent.glob(f"{data.name}.*")):
         stale.unlink(missing_ok=True)  # combine must see this run's data only
-    uncovered = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_START"}
+    covered = _test_environment(os.environ)
+    uncovered = {k: v for k, v in covered.items() if k != "COVERAGE_PROCESS_START"}
 
     def start(index: int) -> subprocess.Popen[bytes]:
         shard = SHARDS[index]
         return subprocess.Popen(  # noqa: S603 -- our interpreter, fixed arguments
             _command(shard, evidence[index], out),
             cwd=root,
-            env=None if shard.covered else uncovered,
+            env=covered if shard.covered else uncovered,
         )
 
     statuses, seconds = _run_lanes(start, len(SHARDS), lanes=os.cpu_count() or 1)
