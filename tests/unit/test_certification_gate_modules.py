@@ -421,13 +421,44 @@ def test_variables_that_move_the_standard_library_or_user_packages_are_refused()
     from safetrade.certification.bytecode import MOVING_VARIABLES, moved_homes
 
     env = {"PYTHONHOME": "/opt/home", "PYTHONUSERBASE": "/opt/ub", "PYTHONPLATLIBDIR": "lib64"}
-    problems = moved_homes(env, ignore_environment=False)
+    problems = moved_homes(env, ignore_environment=False, user_site=True)
     assert [p.partition("=")[0] for p in problems] == list(MOVING_VARIABLES)
     assert "PYTHONHOME=/opt/home moves where Python finds its standard library" in problems[0]
     assert "python -I" in problems[0]
     # ignored by the interpreter (-E, -I): nothing moved; empty values move nothing either
-    assert moved_homes(env, ignore_environment=True) == []
+    assert moved_homes(env, ignore_environment=True, user_site=True) == []
     assert moved_homes({"PYTHONHOME": "", "PATH": "/usr/bin"}, ignore_environment=False) == []
+
+
+def test_variables_python_ignores_here_are_not_refused() -> None:
+    """PYTHONUSERBASE where no user site is read (a venv, -s), PYTHONPLATLIBDIR at the build's
+    own value: each was refused although it moved nothing."""
+    import sysconfig
+
+    from safetrade.certification.bytecode import moved_homes
+
+    build = sysconfig.get_config_var("PLATLIBDIR")
+    env = {"PYTHONUSERBASE": "/opt/ub", "PYTHONPLATLIBDIR": build}
+    assert moved_homes(env, ignore_environment=False, user_site=False) == []
+    [user] = moved_homes(env, ignore_environment=False, user_site=True)
+    assert user.startswith("PYTHONUSERBASE=/opt/ub moves")
+    assert moved_homes({"PYTHONPLATLIBDIR": build + "64"}, ignore_environment=False)
+
+
+def test_a_launcher_in_the_users_scripts_folder_counts_where_the_user_site_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`pip install --user` writes the console script to ~/.local/bin: refused, with a fix
+    telling the owner to start the console script they had started."""
+    import site
+
+    from safetrade.certification.provenance import launcher_dirs
+
+    user_scripts = sysconfig.get_path("scripts", f"{os.name}_user")
+    monkeypatch.setattr(site, "ENABLE_USER_SITE", True)
+    assert launcher_dirs() == [sysconfig.get_paths()["scripts"], user_scripts]
+    monkeypatch.setattr(site, "ENABLE_USER_SITE", False)
+    assert launcher_dirs() == [sysconfig.get_paths()["scripts"]]
 
 
 def test_the_user_site_counts_as_site_packages_only_where_python_reads_it(

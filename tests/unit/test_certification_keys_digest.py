@@ -10,6 +10,7 @@ import pytest
 
 from safetrade.certification.digest import TreeError, diff_trees, tree_digest, tree_files
 from safetrade.certification.keys import (
+    DEV_KEY_MARKER,
     DEV_KEY_RELATIVE,
     ENV_KEY,
     ENV_KEY_FILE,
@@ -142,6 +143,29 @@ def test_the_developer_key_named_as_the_signing_key_is_still_a_developer_key(
     assert "auto-created developer key" in from_file.source
     assert developer_public_key(home) == dev.public
     assert developer_public_key(tmp_path / "elsewhere") is None
+
+
+def test_the_developer_key_moved_off_this_machine_is_still_a_developer_key(
+    tmp_path: Path,
+) -> None:
+    """Moved off ~/.safetrade (the README says keep keys off the trading machine) or pasted
+    into SAFETRADE_CERT_KEY elsewhere, it lost its label: its file now says what it is."""
+    home = tmp_path / "home"
+    dev = load_signing_key({}, home)
+    moved = tmp_path / "elsewhere" / "signing.pem"
+    moved.parent.mkdir()
+    (home / DEV_KEY_RELATIVE).rename(moved)
+    other_home = tmp_path / "other"
+    from_file = load_signing_key({ENV_KEY_FILE: str(moved)}, other_home)
+    from_text = load_signing_key({ENV_KEY: moved.read_text()}, other_home)
+    assert from_file.public == from_text.public == dev.public
+    assert from_file.developer
+    assert from_text.developer
+    assert moved.read_text().startswith(DEV_KEY_MARKER)
+    # a key from `safetrade keygen` carries no marker
+    own = tmp_path / "own.pem"
+    generate_key_file(own)
+    assert not load_signing_key({ENV_KEY_FILE: str(own)}, other_home).developer
 
 
 def test_a_signer_pub_certify_wrote_is_never_a_trusted_keys_file(tmp_path: Path) -> None:

@@ -239,7 +239,10 @@ MOVING_VARIABLES = ("PYTHONHOME", "PYTHONPLATLIBDIR", "PYTHONUSERBASE")
 
 
 def moved_homes(
-    env: Mapping[str, str] | None = None, *, ignore_environment: bool | None = None
+    env: Mapping[str, str] | None = None,
+    *,
+    ignore_environment: bool | None = None,
+    user_site: bool | None = None,
 ) -> list[str]:
     """The variables of :data:`MOVING_VARIABLES` this interpreter obeys, one line each.
 
@@ -247,16 +250,26 @@ def moved_homes(
         env: The environment (default ``os.environ``).
         ignore_environment: Whether Python ignores ``PYTHON*`` variables (``-E`` / ``-I``;
             default ``sys.flags.ignore_environment``).
+        user_site: Whether Python reads the user site (default ``site.ENABLE_USER_SITE``;
+            never in a venv, nor with ``-s`` or PYTHONNOUSERSITE).
     """
     ignored = sys.flags.ignore_environment if ignore_environment is None else ignore_environment
     if ignored:
         return []
     variables = os.environ if env is None else env
+    # what each would move, were it obeyed: the user site only where Python reads it, the
+    # library folder only when it is not the build's own
+    obeyed = {
+        "PYTHONHOME": True,
+        "PYTHONPLATLIBDIR": variables.get("PYTHONPLATLIBDIR")
+        != sysconfig.get_config_var("PLATLIBDIR"),
+        "PYTHONUSERBASE": bool(site.ENABLE_USER_SITE if user_site is None else user_site),
+    }
     return [
         f"{name}={variables[name]} moves where Python finds its standard library or user "
         "packages, which every module is checked against: unset it (or start with python -I)"
         for name in MOVING_VARIABLES
-        if variables.get(name)
+        if variables.get(name) and obeyed[name]
     ]
 
 

@@ -134,9 +134,15 @@ def _certify(args: argparse.Namespace) -> int:
     out: Path = args.out
     key = load_signing_key(os.environ, Path.home())
     if key.developer:
+        named = os.environ.get(ENV_KEY_FILE) or os.environ.get(ENV_KEY)
+        why = (
+            f"!! {ENV_KEY_FILE} / {ENV_KEY} names the auto-created developer key."
+            if named
+            else f"!! Neither {ENV_KEY_FILE} nor {ENV_KEY} is set."
+        )
         print(
             "!" * 78 + f"\n!! Signing with a LOCAL DEVELOPER KEY: {key.source}\n"
-            f"!! Neither {ENV_KEY_FILE} nor {ENV_KEY} is set. The artifact is labelled\n"
+            f"{why} The artifact is labelled\n"
             "!! 'signed with a local developer key'; do not trust this key in production.\n"
             + "!"
             * 78,

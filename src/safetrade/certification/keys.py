@@ -148,7 +148,12 @@ def load_private_key(pem: bytes, passphrase: bytes | None = None) -> Ed25519Priv
     return key
 
 
-def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
+#: The first line of the key certify creates for itself: wherever the file goes, it stays a
+#: developer key (PEM readers skip text before -----BEGIN).
+DEV_KEY_MARKER = "# safetrade auto-created developer key: reviewed by nobody"
+
+
+def write_private_key(path: Path, key: Ed25519PrivateKey, *, header: str = "") -> None:
     """Write ``key`` as unencrypted PKCS#8 PEM readable only by the owner (mode 0600).
 
     The file is created with 0600 from the start (not chmod-ed afterwards) so the key is never
@@ -162,6 +167,8 @@ def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    if header:
+        pem = header.encode("ascii") + b"\n" + pem
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -188,7 +195,7 @@ def load_signing_key(env: Mapping[str, str], home: Path) -> SigningKey:
     """
     passphrase = env.get(ENV_KEY_PASSPHRASE)
     secret = passphrase.encode() if passphrase else None
-    configured: tuple[Ed25519PrivateKey, str] | None = None
+    configured: tuple[Ed25519PrivateKey, str, bool] | None = None
     if key_file := env.get(ENV_KEY_FILE):
         path = Path(key_file).expanduser()
         if not path.is_file():
@@ -196,14 +203,16 @@ def load_signing_key(env: Mapping[str, str], home: Path) -> SigningKey:
                 f"{ENV_KEY_FILE}={key_file} does not exist",
                 fix=f"create it with `safetrade keygen --out {key_file}` or unset {ENV_KEY_FILE}",
             )
-        configured = load_private_key(path.read_bytes(), secret), f"file {path}"
+        text = path.read_bytes()
+        configured = load_private_key(text, secret), f"file {path}", DEV_KEY_MARKER.encode() in text
     elif pem := env.get(ENV_KEY):
-        configured = load_private_key(pem.encode(), secret), f"${ENV_KEY}"
+        configured = load_private_key(pem.encode(), secret), f"${ENV_KEY}", DEV_KEY_MARKER in pem
     if configured is not None:
-        key, source = configured
-        # the auto-created key stays a developer key however it is named: only being named
-        # would otherwise drop the label live mode refuses without the owner's consent
-        developer = public_key_of(key) == developer_public_key(home)
+        key, source, marked = configured
+        # the auto-created key stays a developer key however it is named, and wherever its
+        # file went (its marker line; one made before the marker, by being this machine's):
+        # only being named would otherwise drop the label live mode refuses without consent
+        developer = marked or public_key_of(key) == developer_public_key(home)
         if developer:
             source += f" (the auto-created developer key {home / DEV_KEY_RELATIVE})"
         return SigningKey(key, source, developer)
@@ -214,7 +223,7 @@ def load_signing_key(env: Mapping[str, str], home: Path) -> SigningKey:
         )
     dev_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
-    write_private_key(dev_path, key)
+    write_private_key(dev_path, key, header=DEV_KEY_MARKER)
     return SigningKey(key, f"developer key {dev_path} (created now)", True)
 
 

@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import shutil
+import site
 import subprocess
 import sys
 import sysconfig
@@ -534,7 +535,7 @@ def check_loaded_modules(
     if bot_distributions is None:
         bot_distributions = bot_owners(bot_package)
     owned = {file: dist for dist in bot_distributions for file in installed.listed_files(dist)}
-    launcher = _Places.of([sysconfig.get_paths()["scripts"]])
+    launcher = _Places.of(launcher_dirs())
     sites = _Places.of(site_dirs())
     allowed = _Places.of(str(p) for p in harness)
     # under a named test harness, any launcher may start it (pytest's own, say)
@@ -631,6 +632,18 @@ def undeclared_imports(bot_package: str, modules: Mapping[str, object]) -> tuple
         "safetrade's requirements name: its version would not be bound"
         for dist, top in sorted(found.items())
     )
+
+
+def launcher_dirs() -> list[str]:
+    """Where console-script launchers are written.
+
+    The environment's scripts folder, and the user's (``pip install --user``) where Python
+    reads the user site.
+    """
+    dirs = [sysconfig.get_paths()["scripts"]]
+    if site.ENABLE_USER_SITE:
+        dirs.append(sysconfig.get_path("scripts", f"{os.name}_user"))
+    return dirs
 
 
 # Every file name ending Python imports a module from (source, sourceless .pyc, extension
