@@ -34,6 +34,7 @@ from safetrade.certification.provenance import (
     GitState,
     LoadedModules,
     RunningCode,
+    interpreter,
     measure_running_code,
 )
 from safetrade.certification.statement import build_statement, statement_bytes
@@ -143,12 +144,8 @@ def _statement(
         coverage=None,
         running=running,
         git=GitState("a" * 40, False),
-        versions={
-            "python": "3.11.7",
-            "implementation": "CPython",
-            "safetrade": "0.1.0",
-            "ccxt": None,
-        },
+        # the interpreter running the tests: measured running code is compared with it
+        versions={**interpreter(), "safetrade": "0.1.0", "ccxt": None},
         signer=signer,
         developer_key=False,
         problems=problems,
@@ -676,7 +673,9 @@ def test_another_python_than_the_certified_one_is_refused(
     packages: dict[str, Path], key: Ed25519PrivateKey
 ) -> None:
     """The suite and the conformance run ran on CPython 3.11.7 (the statement's versions)."""
-    artifact = _artifact(packages, key)
+    statement = _good_statement(packages, key)
+    statement["predicate"]["versions"].update(implementation="CPython", python="3.11.7")
+    artifact = _sign(statement, key)
     same = attrs.evolve(
         _running(packages), interpreter={"implementation": "CPython", "python": "3.11.7"}
     )
