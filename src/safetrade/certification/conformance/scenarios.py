@@ -318,11 +318,16 @@ def _partial_fill(stage: Stage) -> list[Finding]:
     return findings
 
 
-def _risk_key_typo(stage: Stage) -> list[Finding]:
-    title = (
-        f"`.env` with RISK_PCT={_TYPO_RISK} and no RISK_PERCENT: start-up refused, or at most "
-        f"{_TYPO_RISK}% risked"
-    )
+def _strict(title: str, passed: bool, detail: str) -> list[Finding]:
+    return [Finding("config-strict", title, judges.INCIDENT["config-strict"], passed, detail)]
+
+
+def _typo_started(stage: Stage, title: str) -> list[Finding] | None:
+    """Start on a ``.env`` with a misspelt key and send the incident's signal.
+
+    Returns the finding when start-up was refused (right, if nothing was sent), None when the
+    bot runs on.
+    """
     if not stage.start():
         return [
             judges.nothing_reached_exchange(
@@ -332,18 +337,30 @@ def _risk_key_typo(stage: Stage) -> list[Finding]:
         ]  # fmt: skip
     stage.signal()
     stage.tick(TICKS)
-    if not stage.bought()[0]:
-        detail = (
-            f"the bot started without RISK_PERCENT (the .env says RISK_PCT={_TYPO_RISK}) and "
-            "bought nothing; start-up must be refused, naming the key"
-        )
-        return [Finding("config-strict", title, judges.INCIDENT["config-strict"], False, detail)]
-    risk = _risk(stage, _TYPO_RISK)
-    detail = (
-        f"started without RISK_PERCENT (the .env says RISK_PCT={_TYPO_RISK}: a silent default "
-        f"instead of the owner's value?): {risk.detail}"
+    return None
+
+
+def _risk_key_typo(stage: Stage) -> list[Finding]:
+    title = (
+        f"`.env` with RISK_PCT={_TYPO_RISK} and no RISK_PERCENT: start-up refused, or at most "
+        f"{_TYPO_RISK}% risked"
     )
-    return [Finding("config-strict", title, judges.INCIDENT["config-strict"], risk.passed, detail)]
+    if (refused := _typo_started(stage, title)) is not None:
+        return refused
+    if not stage.bought()[0]:
+        return _strict(
+            title,
+            False,
+            f"the bot started without RISK_PERCENT (the .env says RISK_PCT={_TYPO_RISK}) and "
+            "bought nothing; start-up must be refused, naming the key",
+        )
+    risk = _risk(stage, _TYPO_RISK)
+    return _strict(
+        title,
+        risk.passed,
+        f"started without RISK_PERCENT (the .env says RISK_PCT={_TYPO_RISK}: a silent default "
+        f"instead of the owner's value?): {risk.detail}",
+    )
 
 
 def _positions_key_typo(stage: Stage) -> list[Finding]:
@@ -351,32 +368,26 @@ def _positions_key_typo(stage: Stage) -> list[Finding]:
         "`.env` with MAX_POSITIONS=1 and no MAX_OPEN_POSITIONS: start-up refused, or one "
         "position at most"
     )
-    if not stage.start():
-        return [
-            judges.nothing_reached_exchange(
-                "config-strict", title, started=False, requests=len(stage.sent()),
-                errors=stage.errors,
-            )
-        ]  # fmt: skip
-    stage.signal()
-    stage.tick(TICKS)
-    first = len(judges.distinct_entries(stage.sent()))
-    if not first:
-        detail = (
+    if (refused := _typo_started(stage, title)) is not None:
+        return refused
+    if not judges.distinct_entries(stage.sent()):
+        return _strict(
+            title,
+            False,
             "the bot started without MAX_OPEN_POSITIONS (the .env says MAX_POSITIONS=1) and "
-            "sent no entry; start-up must be refused, naming the key"
+            "sent no entry; start-up must be refused, naming the key",
         )
-        return [Finding("config-strict", title, judges.INCIDENT["config-strict"], False, detail)]
     stage.set_price(Decimal("86.63"))
     stage.signal(strength=Decimal("0.5"), entry=Decimal("86.63"), stop_loss=Decimal("84.90"))
     stage.tick()
     entries = len(judges.distinct_entries(stage.sent()))
-    detail = (
+    return _strict(
+        title,
+        entries <= 1,
         f"started without MAX_OPEN_POSITIONS (the .env says MAX_POSITIONS=1: a silent default "
         f"instead of the owner's value?): {entries} entry(ies) for two signals, the first "
-        f"position still held ({stage.position().held} SOL)"
+        f"position still held ({stage.position().held} SOL)",
     )
-    return [Finding("config-strict", title, judges.INCIDENT["config-strict"], entries <= 1, detail)]
 
 
 def _spread_book(stage: Stage) -> list[Finding]:
