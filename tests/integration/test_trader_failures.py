@@ -70,17 +70,21 @@ class Bot:
         return [(a.level, a.event) for a in self.alerts]
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> st.Settings:
+def _settings(tmp_path: Path, *, balance: str = "123", positions: str = "1") -> st.Settings:
     return st.load_settings(
         env={
             "TRADING_MODE": "paper",
-            "ACCOUNT_BALANCE_USD": "123",
+            "ACCOUNT_BALANCE_USD": balance,
             "RISK_PERCENT": "1",
-            "MAX_OPEN_POSITIONS": "1",
+            "MAX_OPEN_POSITIONS": positions,
             "SAFETRADE_KILL_SWITCH_FILE": str(tmp_path / "kill-switch.json"),
         }
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> st.Settings:
+    return _settings(tmp_path)
 
 
 @pytest.fixture
@@ -488,15 +492,7 @@ def test_one_positions_stop_firing_leaves_the_other_position_on_the_symbol_alone
 ) -> None:
     """MAX_OPEN_POSITIONS=2 on one symbol: when the first stop fired, the second position's
     coins were taken for the first's, "protected again" and then sold at market."""
-    settings = st.load_settings(
-        env={
-            "TRADING_MODE": "paper",
-            "ACCOUNT_BALANCE_USD": "1000",
-            "RISK_PERCENT": "1",
-            "MAX_OPEN_POSITIONS": "2",
-            "SAFETRADE_KILL_SWITCH_FILE": str(tmp_path / "kill-switch.json"),
-        }
-    )
+    settings = _settings(tmp_path, balance="1000", positions="2")
     alerts: list[Alert] = []
     with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "87.36"}) as fake:
         trader = st.Trader.start(
