@@ -295,7 +295,11 @@ class Protector:
         held = max(held - others, Decimal(0))
         if not gone:
             covers = loss.amount or fill.amount
-            if held >= covers:
+            # with another position's stop-loss listed the shortfall is not this position's to
+            # judge: that position's own leg may have fired (its stop-loss not yet cancelled),
+            # which its own watch() settles first (the Trader's sync then cancels what covers
+            # more than is held)
+            if held >= covers or others > 0:
                 return WatchResult(
                     fired=None, cancelled=(), still_protected=True, position=protected
                 )

@@ -529,3 +529,47 @@ def test_one_positions_stop_firing_leaves_the_other_position_on_the_symbol_alone
         events = [a.event for a in alerts]
         assert "protection-failed" not in events
         assert "protective-order-vanished" not in events
+
+
+def test_the_later_positions_target_firing_leaves_the_earlier_position_whole(
+    tmp_path: Path,
+) -> None:
+    """The second position's take-profit fired first: watching the first while the second's
+    stop-loss was still listed took the first's coins for the second's ("position-shrank"),
+    cancelled the first's orders and left part of it under the other trade's wider stop."""
+    alerts: list[Alert] = []
+    with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "87.36"}) as fake:
+        trader = st.Trader.start(
+            _settings(tmp_path, balance="1000", positions="2"),
+            lambda: Gateway(fake.ccxt_client()),
+            symbol=SYMBOL,
+            bot_package="safetrade.reference_bot",
+            alert=alerts.append,
+            sleep=lambda _s: None,
+        )
+        first = trader.trade(
+            stop_price=Decimal("85.61"),
+            take_profit_price=Decimal("90.13"),
+            signal_strength=Decimal("0.5"),
+        )
+        fake.set_price(SYMBOL, Decimal("86.00"))
+        second = trader.trade(
+            stop_price=Decimal("84.50"),
+            take_profit_price=Decimal("87.50"),
+            signal_strength=Decimal("0.5"),
+        )
+        assert isinstance(first.outcome, Protected)
+        assert isinstance(second.outcome, Protected)
+        held = first.outcome.fill.amount
+        fake.set_price(SYMBOL, Decimal("87.60"))  # the second's target fires, not the first's
+        assert fake.balance("SOL").total == held
+        for _ in range(2):
+            trader.tick()
+        assert sorted((s.stop, s.size, s.stop_price) for s in _live(fake)) == [
+            ("entry", held, Decimal("90.13")),
+            ("loss", held, Decimal("85.61")),
+        ]
+        assert [p.fill.amount for p in trader.positions] == [held]
+        assert [a.event for a in alerts] == []
+        fake.set_price(SYMBOL, Decimal("85.00"))  # through the first's own stop
+        assert fake.balance("SOL").total == 0
