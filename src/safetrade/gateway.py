@@ -629,6 +629,18 @@ class Gateway:
             raise OrderNotFound(
                 f"{what}: unknown order", exchange_code=code, exchange_message=msg
             ) from exc
+        except errors["InvalidNonce"] as exc:
+            # KuCoin's 400002 "Invalid KC-API-TIMESTAMP": the request was refused unprocessed,
+            # and every signed request will be until the clocks agree again (ccxt counts it a
+            # network error: retryable, so it is one; the fix is the clock, not a retry)
+            code, msg = _exchange_detail(exc)
+            raise ExchangeUnavailable(
+                f"{what}: refused, this machine's clock differs from KuCoin's",
+                exchange_code=code,
+                exchange_message=msg,
+                fix="synchronise the clock (NTP: e.g. `timedatectl set-ntp true`), then retry "
+                "with the same clientOid (Gateway.ensure_submitted_unguarded)",
+            ) from exc
         except errors["NetworkError"] as exc:
             code, msg = _exchange_detail(exc)
             raise ExchangeUnavailable(
@@ -658,7 +670,14 @@ class Gateway:
 def _ccxt_errors() -> dict[str, type[BaseException]]:
     import ccxt  # noqa: PLC0415 - only a live gateway needs ccxt
 
-    names = ("AuthenticationError", "OrderNotFound", "NetworkError", "ExchangeError", "BaseError")
+    names = (
+        "AuthenticationError",
+        "OrderNotFound",
+        "InvalidNonce",
+        "NetworkError",
+        "ExchangeError",
+        "BaseError",
+    )
     return {name: getattr(ccxt, name) for name in names}
 
 

@@ -91,6 +91,18 @@ class TestErrors:
             gateway.submit_unguarded(_market_buy("t-1"))
         assert fake.orders == {}
 
+    def test_a_clock_kucoin_refuses_is_named_with_its_fix(self, fake):
+        """KuCoin's 400002 (KC-API-TIMESTAMP outside its window) said "retry", not "fix the
+        clock", which no retry repairs."""
+        gateway = Gateway(fake.ccxt_client())
+        fake.advance_clock(60_000)  # KuCoin's clock one minute ahead of this machine's
+        with pytest.raises(ExchangeUnavailable) as info:
+            gateway.free_balance("USDT")
+        assert info.value.exchange_code == "400002"
+        message = str(info.value)
+        assert "this machine's clock differs from KuCoin's" in message
+        assert "timedatectl set-ntp true" in message
+
     @pytest.mark.parametrize("hf", [False, True], ids=["classic", "hf"])
     def test_lost_response_is_found_not_resent(self, hf):
         """After a lost response, ensure_submitted_unguarded finds the order, never resends it.
