@@ -331,38 +331,41 @@ class Protector:
             "it at trigger for want of coins; "
             + ("cancelling its orders, nothing is left" if nothing_left else "protecting the rest"),
         )
-        cancelled, left_live = [], False
-        for name, order in legs:
-            try:
-                self._gateway.cancel(order.order_id, fill.symbol, stop=True)
-                cancelled.append(name)
-            except ExchangeError as exc:
-                left_live = True
-                self._raise_alert(
-                    "error", "cancel-failed", fill.symbol, f"could not cancel the {name}", exc
-                )
+        events: list[str] = []
+        cancelled = tuple(
+            name for name, order in legs if self._best_effort_cancel(fill.symbol, order, events)
+        )
+        left_live = len(cancelled) < len(legs)
         if nothing_left or left_live:
             # a leg left live must be cancelled on the next look: keep watching it
             return WatchResult(
                 fired=None,
-                cancelled=tuple(cancelled),
+                cancelled=cancelled,
                 still_protected=False,
                 position=protected if left_live else None,
             )
-        again = attrs.evolve(fill, amount=floor_to_step(held, market.amount_increment))
+        position = self._protect_held(protected, market, held, with_target=True)
+        return WatchResult(
+            fired=None,
+            cancelled=cancelled,
+            still_protected=position is not None,
+            position=position,
+        )
+
+    def _protect_held(
+        self, protected: Protected, market: MarketSpec, held: Decimal, *, with_target: bool
+    ) -> Protected | None:
+        """``held`` coins of ``protected``'s position protected anew, at its levels."""
+        again = attrs.evolve(protected.fill, amount=floor_to_step(held, market.amount_increment))
         take_profit = protected.take_profit
         outcome = self.protect(
             again,
             stop_price=protected.stop_loss.trigger_price or Decimal(0),
-            take_profit_price=None if take_profit is None else take_profit.trigger_price,
+            take_profit_price=None
+            if take_profit is None or not with_target
+            else take_profit.trigger_price,
         )
-        position = outcome if isinstance(outcome, Protected) else None
-        return WatchResult(
-            fired=None,
-            cancelled=tuple(cancelled),
-            still_protected=position is not None,
-            position=position,
-        )
+        return outcome if isinstance(outcome, Protected) else None
 
     def _one_cancels_other(
         self,
@@ -449,16 +452,7 @@ class Protector:
         for _name, order in legs:
             if order.order_id in open_ids:
                 self._best_effort_cancel(fill.symbol, order, events)
-        again = attrs.evolve(fill, amount=floor_to_step(held, market.amount_increment))
-        take_profit = protected.take_profit
-        outcome = self.protect(
-            again,
-            stop_price=protected.stop_loss.trigger_price or Decimal(0),
-            take_profit_price=None
-            if take_profit is None or target_reached
-            else take_profit.trigger_price,
-        )
-        position = outcome if isinstance(outcome, Protected) else None
+        position = self._protect_held(protected, market, held, with_target=not target_reached)
         return WatchResult(
             fired=None,
             cancelled=(),
@@ -848,14 +842,17 @@ class Protector:
                 self._sleep(self._retry.delay(attempt))
         return None
 
-    def _best_effort_cancel(self, symbol: str, order: OrderStatus, events: list[str]) -> None:
+    def _best_effort_cancel(self, symbol: str, order: OrderStatus, events: list[str]) -> bool:
+        """Cancel ``order``; alert (and say False) if it could not be."""
         try:
             self._gateway.cancel(order.order_id, symbol, stop=True)
-            events.append(f"cancelled {order.order_id}")
         except ExchangeError as exc:
             self._raise_alert(
                 "error", "cancel-failed", symbol, f"could not cancel {order.order_id}", exc
             )
+            return False
+        events.append(f"cancelled {order.order_id}")
+        return True
 
     def _failed(
         self, event: str, symbol: str, attempt: int, exc: ExchangeError, events: list[str]
