@@ -328,7 +328,7 @@ def _load(process: dict[str, str], dotenv_path: str | Path | None, mask: SecretM
             "(every key: safetrade.config.settings_schema())",
         )
     for name in merged:
-        if name not in _BY_NAME and name not in OTHER_VARIABLES and (near := _near_misses_of(name)):
+        if _unknown(name) and (near := _near_misses_of(name)):
             log.warning("unknown setting %s looks like %s; it is ignored", name, near)
     return Settings(mode=mode, sources=sources, read_secrets=tuple(mask), **values)  # type: ignore[arg-type]
 
@@ -498,10 +498,13 @@ OTHER_VARIABLES = frozenset(
 )
 
 
+def _unknown(name: str) -> bool:
+    """Neither a setting nor one of safetrade's other variables: maybe a misspelt setting."""
+    return name not in _BY_NAME and name not in OTHER_VARIABLES
+
+
 def _near_misses_for(known: str, merged: Mapping[str, str]) -> list[str]:
-    return sorted(
-        n for n in merged if n not in _BY_NAME and n not in OTHER_VARIABLES and _similar(n, known)
-    )
+    return sorted(n for n in merged if _unknown(n) and _similar(n, known))
 
 
 def _near_misses_of(candidate: str) -> list[str]:

@@ -33,7 +33,7 @@ from safetrade.certification.provenance import (
     measure_running_code,
     versions,
 )
-from safetrade.certification.report import render_html, render_markdown
+from safetrade.certification.report import SUITE_NOT_RUN, render_html, render_markdown
 from safetrade.certification.seal import (
     CONFORMANCE_SEAL,
     CONFORMANCE_STEP,
@@ -205,7 +205,7 @@ def certify(
     if bot_problems and isinstance(not_run, str):
         # the suite was skipped because the bot failed: one line instead of a missing
         # evidence file and every scenario "not executed" burying the bot's failures
-        problems = (*_without_suite_problems(problems), f"suite: not run: {not_run}")
+        problems = (*_without_suite_problems(problems), f"{SUITE_NOT_RUN}{not_run}")
     common: dict[str, Any] = {
         "suite": suite,
         "policy": policy,

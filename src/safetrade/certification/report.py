@@ -50,7 +50,8 @@ def _subject_rows(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-_NOT_RUN = "suite: not run: "
+#: How certify names a suite that did not run (the bot failed first): the report reads it back.
+SUITE_NOT_RUN = "suite: not run: "
 
 
 def _header_facts(p: Predicate) -> list[tuple[str, str]]:
@@ -88,9 +89,9 @@ def _suite_run(reused: Mapping[str, Any] | None, problems: Sequence[str]) -> str
 
     Not running is certify's ``suite: not run: WHY`` problem (the bot failed its conformance).
     """
-    not_run = next((x for x in problems if x.startswith(_NOT_RUN)), None)
+    not_run = next((x for x in problems if x.startswith(SUITE_NOT_RUN)), None)
     if not_run is not None:
-        return f"NOT RUN: {not_run[len(_NOT_RUN) :]}"
+        return f"NOT RUN: {not_run.removeprefix(SUITE_NOT_RUN)}"
     if reused is None:
         return "ran in this certification"
     run = reused.get("run") or {}

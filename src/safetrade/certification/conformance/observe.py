@@ -261,15 +261,18 @@ def observe_position(exchange: FakeKucoin, rules: MarketRules) -> Position:
     )
 
 
+def _limit(stop: StopOrder) -> Decimal | None:
+    """A stop-limit's limit price; None for a stop-market."""
+    return stop.price if stop.type == "limit" else None
+
+
 def _limit_of(stop: StopOrder) -> str:
     """A stop-limit's ", limit 84.32": what it sells at, which the loss is judged from."""
-    if stop.type == "limit" and stop.price is not None:
-        return f", limit {stop.price}"
-    return ""
+    limit = _limit(stop)
+    return "" if limit is None else f", limit {limit}"
 
 
 def sells_at(stop: StopOrder) -> Decimal:
     """The price a stop-loss sells at once it fires: a stop-limit's limit, else its trigger."""
-    if stop.type == "limit" and stop.price is not None:
-        return min(stop.price, stop.stop_price)
-    return stop.stop_price
+    limit = _limit(stop)
+    return stop.stop_price if limit is None else min(limit, stop.stop_price)
