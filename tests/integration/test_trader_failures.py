@@ -487,36 +487,43 @@ def test_sync_that_cannot_read_the_price_after_cancelling_an_orphan_does_not_rai
     assert sync.bare == Decimal(1)  # judged by its size: 1 SOL is no dust
 
 
+def _two_positions(
+    tmp_path: Path, fake: FakeKucoin, alerts: list[Alert], *, second: tuple[str, str, str]
+) -> tuple[st.Trader, Protected, Protected]:
+    """MAX_OPEN_POSITIONS=2 on SOL/USDT: the incident's trade at 87.36 (stop 85.61, target
+    90.13), then one at ``second`` = (price, stop, target)."""
+    trader = st.Trader.start(
+        _settings(tmp_path, balance="1000", positions="2"),
+        lambda: Gateway(fake.ccxt_client()),
+        symbol=SYMBOL,
+        bot_package="safetrade.reference_bot",
+        alert=alerts.append,
+        sleep=lambda _s: None,
+    )
+    outcomes = []
+    for price, stop, target in (("87.36", "85.61", "90.13"), second):
+        fake.set_price(SYMBOL, Decimal(price))
+        result = trader.trade(
+            stop_price=Decimal(stop),
+            take_profit_price=Decimal(target),
+            signal_strength=Decimal("0.5"),
+        )
+        assert isinstance(result.outcome, Protected), result
+        outcomes.append(result.outcome)
+    return trader, outcomes[0], outcomes[1]
+
+
 def test_one_positions_stop_firing_leaves_the_other_position_on_the_symbol_alone(
     tmp_path: Path,
 ) -> None:
     """MAX_OPEN_POSITIONS=2 on one symbol: when the first stop fired, the second position's
     coins were taken for the first's, "protected again" and then sold at market."""
-    settings = _settings(tmp_path, balance="1000", positions="2")
     alerts: list[Alert] = []
     with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "87.36"}) as fake:
-        trader = st.Trader.start(
-            settings,
-            lambda: Gateway(fake.ccxt_client()),
-            symbol=SYMBOL,
-            bot_package="safetrade.reference_bot",
-            alert=alerts.append,
-            sleep=lambda _s: None,
+        trader, _first, second = _two_positions(
+            tmp_path, fake, alerts, second=("88.00", "83.00", "95.00")
         )
-        first = trader.trade(
-            stop_price=Decimal("85.61"),
-            take_profit_price=Decimal("90.13"),
-            signal_strength=Decimal("0.5"),
-        )
-        fake.set_price(SYMBOL, Decimal("88.00"))
-        second = trader.trade(
-            stop_price=Decimal("83.00"),
-            take_profit_price=Decimal("95.00"),
-            signal_strength=Decimal("0.5"),
-        )
-        assert isinstance(first.outcome, Protected)
-        assert isinstance(second.outcome, Protected)
-        held = second.outcome.fill.amount
+        held = second.fill.amount
         kept = {(s.stop, s.size, s.stop_price) for s in _live(fake) if s.size == held}
         assert {stop for stop, _size, _price in kept} == {"loss", "entry"}
         fake.set_price(SYMBOL, Decimal("85.00"))  # the first stop fires, the second (83) not
@@ -539,28 +546,10 @@ def test_the_later_positions_target_firing_leaves_the_earlier_position_whole(
     cancelled the first's orders and left part of it under the other trade's wider stop."""
     alerts: list[Alert] = []
     with FakeKucoin(balances={"USDT": "1000"}, prices={SYMBOL: "87.36"}) as fake:
-        trader = st.Trader.start(
-            _settings(tmp_path, balance="1000", positions="2"),
-            lambda: Gateway(fake.ccxt_client()),
-            symbol=SYMBOL,
-            bot_package="safetrade.reference_bot",
-            alert=alerts.append,
-            sleep=lambda _s: None,
+        trader, first, _second = _two_positions(
+            tmp_path, fake, alerts, second=("86.00", "84.50", "87.50")
         )
-        first = trader.trade(
-            stop_price=Decimal("85.61"),
-            take_profit_price=Decimal("90.13"),
-            signal_strength=Decimal("0.5"),
-        )
-        fake.set_price(SYMBOL, Decimal("86.00"))
-        second = trader.trade(
-            stop_price=Decimal("84.50"),
-            take_profit_price=Decimal("87.50"),
-            signal_strength=Decimal("0.5"),
-        )
-        assert isinstance(first.outcome, Protected)
-        assert isinstance(second.outcome, Protected)
-        held = first.outcome.fill.amount
+        held = first.fill.amount
         fake.set_price(SYMBOL, Decimal("87.60"))  # the second's target fires, not the first's
         assert fake.balance("SOL").total == held
         for _ in range(2):
