@@ -214,7 +214,7 @@ def load_signing_key(env: Mapping[str, str], home: Path) -> SigningKey:
         # only being named would otherwise drop the label live mode refuses without consent
         developer = marked or public_key_of(key) == developer_public_key(home)
         if developer:
-            source += f" (the auto-created developer key {home / DEV_KEY_RELATIVE})"
+            source += " (an auto-created developer key)"  # not necessarily this machine's
         return SigningKey(key, source, developer)
     dev_path = home / DEV_KEY_RELATIVE
     if dev_path.exists():
